@@ -1,0 +1,36 @@
+/*
+ * err.h: the one error convention of the project.
+ *
+ * Every function that can fail returns a cl_err; CL_OK (zero) is success, so
+ * callers write `if ((rc = f()) != CL_OK) goto err;`.  Results come back
+ * through pointer arguments.  Functions that cannot fail say so in their
+ * contract comment and return void.
+ */
+#ifndef CALLIN_ERR_H
+#define CALLIN_ERR_H
+
+typedef enum cl_err {
+	CL_OK = 0,	/* success */
+	CL_ENOMEM,	/* out of memory (allocation wrappers abort instead) */
+	CL_EINVAL,	/* bad argument or bad input from a client */
+	CL_EPARSE,	/* malformed input that could not be parsed */
+	CL_ETOOBIG,	/* a size or count limit was exceeded */
+	CL_ETYPE,	/* content of a kind we do not accept */
+	CL_EIO,		/* a local I/O error (file, socket, stream) */
+	CL_EUNAVAIL,	/* a dependency (store, relay) is unavailable: retry later */
+	CL_EDUP,	/* a unique key already exists */
+	CL_ENOTFOUND,	/* no such record */
+	CL_ECRYPTO,	/* a cryptographic operation failed */
+	CL_ECONFIG,	/* bad or missing configuration */
+	CL_EVERIFY,	/* a signature or hash did not verify */
+	CL_ECLOSED,	/* the peer went away */
+	CL_ERR__MAX
+} cl_err;
+
+/*
+ * Return a short constant English description of rc.  Cannot fail: an
+ * unknown value yields "unknown error".
+ */
+const char *cl_strerror(cl_err rc);
+
+#endif /* CALLIN_ERR_H */

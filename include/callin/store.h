@@ -1,0 +1,140 @@
+/*
+ * store.h: durable storage of call-in requests and their attachments.
+ *
+ * One interface, two backends chosen by the `store` setting:
+ *   "sqlite:PATH"   embedded SQLite (WAL, synchronous=FULL), the default;
+ *   "mongodb://..." MongoDB through mongo-c-driver (documents + GridFS).
+ *
+ * A handle belongs to one process and one thread: open it after fork().
+ *
+ * Lifecycle of a submission:
+ *   1. each attachment is streamed in with cl_store_blob_open/_write/_finish,
+ *      which returns a blob id.  A finished blob that no request references is
+ *      invisible to readers and is removed by cl_store_sweep().
+ *   2. cl_store_put() writes the request document and links its blobs in one
+ *      durable write (SQLite: one transaction; MongoDB: one insert with
+ *      w:majority, j:true).  Either all of it is visible afterwards or none.
+ *   3. if step 2 fails, the caller removes its blobs with cl_store_blob_delete().
+ *
+ * The request document (libbson) given to cl_store_put() has at least:
+ *   token            string, >= 128 random bits, base64url (unique)
+ *   reference        string, "CIR-XXXX-XXXX"                   (unique)
+ *   idempotency_key  string from the form                      (unique)
+ *   received         string, RFC 3339 UTC "2026-11-23T14:05:09Z"
+ *   received_ms      int64, milliseconds since the epoch
+ *   fields           document: answer name -> string, or array of strings
+ *   attachments      array of { blob_id, name, content_type, size (int64),
+ *                    sha256 (64 lower-case hex) }, possibly empty
+ * and may carry more (copy_json, receipt, notifications, ...): backends store
+ * the whole document and give it back unchanged from cl_store_get().
+ *
+ * Errors: CL_EUNAVAIL when the store cannot be reached or written (disk full,
+ * read-only, locked past the busy timeout, server selection timed out);
+ * CL_EINVAL for a document missing a required key; other codes as noted.
+ */
+#ifndef CALLIN_STORE_H
+#define CALLIN_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <bson/bson.h>
+
+#include "callin/err.h"
+
+typedef struct cl_store cl_store;	/* an open store */
+typedef struct cl_blob cl_blob;		/* an attachment being written */
+
+#define CL_BLOB_ID_MAX	64		/* longest blob id, with its NUL */
+#define CL_TOKEN_MAX	64		/* longest token, with its NUL */
+
+/* Which unique key cl_store_get() looks up. */
+typedef enum cl_store_key {
+	CL_KEY_TOKEN,
+	CL_KEY_REFERENCE,
+	CL_KEY_IDEMPOTENCY,
+} cl_store_key;
+
+/* Receives blob bytes from cl_store_blob_read(); return CL_OK to continue. */
+typedef cl_err (*cl_store_sink)(void *arg, const void *p, size_t n);
+
+/*
+ * Open the store named by spec ("sqlite:PATH" or a mongodb:// URI), creating
+ * tables, collections and indexes as needed.  On success *out is the handle.
+ * Fails with CL_ECONFIG for an unknown scheme or bad URI, CL_EUNAVAIL when the
+ * store cannot be opened; *out is then NULL.  A MongoDB store opens lazily:
+ * an unreachable server shows up on the first operation, not here.
+ */
+cl_err cl_store_open(const char *spec, cl_store **out);
+
+/* Close the store and free everything it holds.  NULL is fine.  Cannot fail. */
+void cl_store_close(cl_store *st);
+
+/* Check the store answers (a cheap round trip).  CL_EUNAVAIL when not. */
+cl_err cl_store_ping(cl_store *st);
+
+/*
+ * Start writing an attachment called name (already sanitised).  On success
+ * *out is the writer.  Fails with CL_EUNAVAIL.
+ */
+cl_err cl_store_blob_open(cl_store *st, const char *name, cl_blob **out);
+
+/* Append n bytes to the blob.  On failure the blob must be aborted. */
+cl_err cl_blob_write(cl_blob *b, const void *p, size_t n);
+
+/*
+ * Finish the blob, copy its id (NUL-terminated, < CL_BLOB_ID_MAX) into id and
+ * free the writer.  On failure everything written is removed and the writer
+ * freed as well.  Either way b is gone afterwards.
+ */
+cl_err cl_blob_finish(cl_blob *b, char id[CL_BLOB_ID_MAX]);
+
+/* Remove what was written and free the writer.  NULL is fine.  Cannot fail. */
+void cl_blob_abort(cl_blob *b);
+
+/*
+ * Delete a finished blob that no stored request references.  CL_ENOTFOUND
+ * when there is no such blob, CL_EINVAL when a request references it.
+ */
+cl_err cl_store_blob_delete(cl_store *st, const char *id);
+
+/*
+ * Stream the bytes of the blob id, referenced by a stored request, to sink in
+ * order.  CL_ENOTFOUND for an unknown or unreferenced id; a sink's error is
+ * returned as is.
+ */
+cl_err cl_store_blob_read(cl_store *st, const char *id, cl_store_sink sink,
+    void *arg);
+
+/*
+ * Store the request document doc (see above) and link the blobs its
+ * attachments name, in one durable write.  Fails with:
+ *   CL_EDUP       the idempotency key is already stored: existing_token (if
+ *                 not NULL, CL_TOKEN_MAX bytes) receives that request's token;
+ *                 or the reference or token collides (existing_token is then
+ *                 ""), and the caller retries with new ones;
+ *   CL_EINVAL     a required key is missing, or a blob is unknown or already
+ *                 linked to another request;
+ *   CL_EUNAVAIL   the write did not happen.
+ * Nothing is stored when it fails.
+ */
+cl_err cl_store_put(cl_store *st, const bson_t *doc, char *existing_token);
+
+/*
+ * Look up one request by a unique key and copy its document into out
+ * (initialised here; the caller calls bson_destroy() on success only).
+ * CL_ENOTFOUND when none, CL_EUNAVAIL when the store cannot answer.
+ */
+cl_err cl_store_get(cl_store *st, cl_store_key key, const char *value,
+    bson_t *out);
+
+/* Count stored requests into *n.  CL_EUNAVAIL when the store cannot answer. */
+cl_err cl_store_count(cl_store *st, int64_t *n);
+
+/*
+ * Remove blobs that no request references and that were started before
+ * older_than_ms (epoch milliseconds); *removed (if not NULL) gets how many.
+ */
+cl_err cl_store_sweep(cl_store *st, int64_t older_than_ms, int64_t *removed);
+
+#endif /* CALLIN_STORE_H */

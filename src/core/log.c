@@ -1,0 +1,62 @@
+/* log.c: JSON-lines logging on stderr. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "callin/buf.h"
+#include "callin/log.h"
+
+static cl_log_level min_level = CL_LOG_INFO;
+static char request_id[64];
+
+static const char *const level_names[] = { "debug", "info", "warn", "error" };
+
+void
+cl_log_set_level(cl_log_level lvl)
+{
+	min_level = lvl;
+}
+
+void
+cl_log_set_request_id(const char *id)
+{
+	if (id == NULL)
+		request_id[0] = '\0';
+	else
+		snprintf(request_id, sizeof request_id, "%s", id);
+}
+
+void
+cl_log(cl_log_level lvl, const char *fmt, ...)
+{
+	char msg[2048], ts[32];
+	struct timespec now;
+	struct tm tm;
+	cl_buf b = CL_BUF_INIT;
+	va_list ap;
+
+	if (lvl < min_level)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	clock_gettime(CLOCK_REALTIME, &now);
+	gmtime_r(&now.tv_sec, &tm);
+	strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%S", &tm);
+	cl_buf_printf(&b, "{\"ts\":\"%s.%03ldZ\",\"level\":\"%s\",\"pid\":%ld",
+	    ts, now.tv_nsec / 1000000, level_names[lvl], (long)getpid());
+	if (request_id[0] != '\0') {
+		cl_buf_puts(&b, ",\"request_id\":\"");
+		cl_buf_json(&b, request_id, strlen(request_id));
+		cl_buf_putc(&b, '"');
+	}
+	cl_buf_puts(&b, ",\"msg\":\"");
+	cl_buf_json(&b, msg, strlen(msg));
+	cl_buf_puts(&b, "\"}\n");
+	if (write(STDERR_FILENO, b.data, b.len) < 0) {
+		/* nothing sensible to do when stderr is gone */
+	}
+	cl_buf_free(&b);
+}
