@@ -1,0 +1,38 @@
+/*
+ * store_impl.h: what a store backend provides (private to src/store/).
+ * Each backend fills a cl_store_ops table; struct cl_store and struct cl_blob
+ * begin with a pointer to it so store.c can dispatch.
+ */
+#ifndef CALLIN_STORE_IMPL_H
+#define CALLIN_STORE_IMPL_H
+
+#include "callin/store.h"
+
+struct cl_store_ops {
+	void	(*close)(cl_store *);
+	cl_err	(*ping)(cl_store *);
+	cl_err	(*blob_open)(cl_store *, const char *, cl_blob **);
+	cl_err	(*blob_write)(cl_blob *, const void *, size_t);
+	cl_err	(*blob_finish)(cl_blob *, char *);
+	void	(*blob_abort)(cl_blob *);
+	cl_err	(*blob_delete)(cl_store *, const char *);
+	cl_err	(*blob_read)(cl_store *, const char *, cl_store_sink, void *);
+	cl_err	(*put)(cl_store *, const bson_t *, char *);
+	cl_err	(*get)(cl_store *, cl_store_key, const char *, bson_t *);
+	cl_err	(*count)(cl_store *, int64_t *);
+	cl_err	(*sweep)(cl_store *, int64_t, int64_t *);
+};
+
+/* The first member of every backend's store and blob structs. */
+struct cl_store { const struct cl_store_ops *ops; };
+struct cl_blob { const struct cl_store_ops *ops; };
+
+/*
+ * Backend constructors, called by cl_store_open() with the part of the spec
+ * after "sqlite:" (a path) or the whole mongodb:// URI.  Same contract as
+ * cl_store_open().
+ */
+cl_err cl_store_sqlite_open(const char *path, cl_store **out);
+cl_err cl_store_mongo_open(const char *uri, cl_store **out);
+
+#endif /* CALLIN_STORE_IMPL_H */
