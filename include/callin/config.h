@@ -1,0 +1,48 @@
+/*
+ * config.h: the service's settings.  Read from a `key = value` file (libinih),
+ * then overridden by environment variables CALLIN_<KEY> (upper case), then
+ * checked.  Every program takes the same file.
+ */
+#ifndef CALLIN_CONFIG_H
+#define CALLIN_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "callin/err.h"
+
+typedef struct cl_config {
+	char	*listen;		/* unix socket path or host:port */
+	int64_t	 workers;		/* worker processes */
+	int64_t	 max_requests_per_worker; /* recycle a worker after this many (0: never) */
+	char	*store;			/* sqlite:PATH or mongodb://... */
+	char	*data_dir;		/* where SQLite, keys and secrets live */
+	char	*smtp_url;		/* smtp:// or smtps:// relay */
+	char	*smtp_user;
+	char	*smtp_password_file;
+	char	*mail_from;
+	char	*staff_alert_to;	/* comma-separated */
+	char	*public_base_url;	/* e.g. https://callin.example.gov.uk */
+	char	*signing_key_file;	/* Ed25519 private key (PEM) */
+	char	*public_keys_dir;	/* every published public key (PEM) */
+	char	*form_secret_file;	/* HMAC key of the anti-forgery token */
+	int64_t	 form_token_max_age;	/* seconds a form stays valid */
+	int64_t	 max_files;
+	int64_t	 max_file_bytes;
+	int64_t	 max_total_bytes;
+	int64_t	 mail_attach_max_bytes;
+} cl_config;
+
+/*
+ * Load settings into cfg: defaults, then the file at path (NULL or "" for
+ * none), then CALLIN_<KEY> environment variables, then checks.  Paths that
+ * were left empty default to places under data_dir.  On failure returns
+ * CL_ECONFIG with one line naming the key in err (errlen bytes) and leaves
+ * cfg freed.
+ */
+cl_err cl_config_load(const char *path, cl_config *cfg, char *err, size_t errlen);
+
+/* Free the strings of cfg.  Cannot fail. */
+void cl_config_free(cl_config *cfg);
+
+#endif /* CALLIN_CONFIG_H */

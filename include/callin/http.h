@@ -1,0 +1,59 @@
+/*
+ * http.h: one HTTP request as it reaches a worker over FastCGI, and the
+ * response written back.  Wraps libfcgi's FCGX_Request; parameters are copied
+ * out so nothing dangles after the request ends.
+ */
+#ifndef CALLIN_HTTP_H
+#define CALLIN_HTTP_H
+
+#include <fcgiapp.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "callin/buf.h"
+#include "callin/err.h"
+
+typedef struct cl_http_req {
+	FCGX_Request	*fcgi;
+	const char	*method;	/* "GET", "POST", ... */
+	const char	*path;		/* decoded-free path, no query */
+	const char	*query;		/* "" when none */
+	const char	*content_type;	/* "" when none */
+	int64_t		 content_length; /* -1 when absent or not a number */
+	const char	*request_id;	/* nginx $request_id, "" when none */
+	const char	*remote_addr;
+	int64_t		 body_read;	/* bytes of body consumed so far */
+	int		 status;	/* status sent, 0 before the response */
+	int		 head_only;	/* HEAD request: headers only */
+} cl_http_req;
+
+/*
+ * Fill req from the FastCGI request f (parameters point into f's memory and
+ * live until the request is finished).  Cannot fail.
+ */
+void cl_http_req_init(cl_http_req *req, FCGX_Request *f);
+
+/* Return the FastCGI parameter name, or "" when absent.  Cannot fail. */
+const char *cl_http_param(const cl_http_req *req, const char *name);
+
+/*
+ * Read up to n body bytes into p; *got receives the count (0 at the end of
+ * the body).  CL_EIO when the stream failed or the client went away.
+ */
+cl_err cl_http_read(cl_http_req *req, void *p, size_t n, size_t *got);
+
+/*
+ * Send a complete response: status, content type, optional extra header
+ * lines (each ending "\r\n", NULL for none) and the body.  Security headers
+ * are added by nginx.  CL_ECLOSED when the client went away.
+ */
+cl_err cl_http_send(cl_http_req *req, int status, const char *content_type,
+    const char *extra_headers, const void *body, size_t len);
+
+/* Send a 303 See Other to location (a path).  CL_ECLOSED as above. */
+cl_err cl_http_redirect(cl_http_req *req, const char *location);
+
+/* Return the reason phrase for an HTTP status code.  Cannot fail. */
+const char *cl_http_reason(int status);
+
+#endif /* CALLIN_HTTP_H */

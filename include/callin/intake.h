@@ -1,0 +1,66 @@
+/*
+ * intake.h: reading a submitted form.  The multipart body is streamed from
+ * the worker's FastCGI input through the parser: text parts become answers,
+ * each file part is checked while it arrives (limits, content type from its
+ * first bytes, SHA-256) and written straight into the store as a blob, so no
+ * body is ever held whole in memory.
+ */
+#ifndef CALLIN_INTAKE_H
+#define CALLIN_INTAKE_H
+
+#include <stdint.h>
+
+#include "callin/app.h"
+#include "callin/form.h"
+#include "callin/hash.h"
+#include "callin/http.h"
+#include "callin/store.h"
+
+#define CL_UPLOAD_NAME_MAX	128	/* sanitised file name, with its NUL */
+
+typedef struct cl_upload {
+	char		 name[CL_UPLOAD_NAME_MAX];	/* sanitised */
+	const char	*content_type;	/* from the bytes (static string) */
+	int64_t		 size;
+	char		 sha256[CL_SHA256_HEX];
+	char		 blob_id[CL_BLOB_ID_MAX];	/* "" until stored */
+} cl_upload;
+
+typedef struct cl_intake {
+	cl_answers	 answers;	/* text parts, in order received */
+	cl_upload	*files;		/* files stored as blobs */
+	size_t		 nfiles;
+	size_t		 nchosen;	/* file parts with a name (some refused) */
+	char		 file_error[320]; /* first problem with a file, "" if none */
+	int		 honeypot;	/* the hidden "website" field was filled */
+} cl_intake;
+
+#define CL_INTAKE_INIT { CL_ANSWERS_INIT, NULL, 0, 0, "", 0 }
+
+/*
+ * Read the body of req (multipart/form-data) into in.  Returns CL_OK when
+ * the body was read whole: in->file_error tells whether a file was refused.
+ * Fails with CL_EPARSE (not multipart, malformed or truncated), CL_ETOOBIG
+ * (too many parts or text), CL_EIO (the client went away) or CL_EUNAVAIL
+ * (the store refused a blob); on failure no blob of this body is left.
+ */
+cl_err cl_intake_read(cl_app *app, cl_http_req *req, cl_intake *in);
+
+/*
+ * Build in doc (initialised here; bson_destroy it on success) the request
+ * document of the accepted intake in: token, reference, idempotency key,
+ * received time, every answer, the attachments, the submission copy and its
+ * receipt signed with the worker's key, and the notifications (staff alert,
+ * requester confirmation).  CL_ECRYPTO or CL_EINVAL when the copy or
+ * receipt cannot be made (doc is then not initialised).
+ */
+cl_err cl_intake_build(cl_app *app, const cl_intake *in, const char *token,
+    const char *reference, const char *idempotency_key, bson_t *doc);
+
+/* Delete the blobs in stored (after a rejection).  Cannot fail (logs). */
+void cl_intake_discard(cl_app *app, cl_intake *in);
+
+/* Free in (not its blobs).  Cannot fail. */
+void cl_intake_free(cl_intake *in);
+
+#endif /* CALLIN_INTAKE_H */

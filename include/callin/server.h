@@ -1,0 +1,46 @@
+/*
+ * server.h: the callin-fcgi process model.  A master binds the listening
+ * socket (or inherits one on fd 0), forks worker processes that each run a
+ * libfcgi accept loop one request at a time, replaces workers that die (with
+ * backoff), drains them on SIGTERM/SIGINT and replaces them one by one with a
+ * re-read configuration on SIGHUP.
+ */
+#ifndef CALLIN_SERVER_H
+#define CALLIN_SERVER_H
+
+#include <stddef.h>
+
+#include "callin/config.h"
+#include "callin/err.h"
+#include "callin/http.h"
+
+typedef struct cl_server_hooks {
+	/* In the master, on a reloaded configuration: can it be used? */
+	cl_err	(*check)(const cl_config *cfg, char *err, size_t errlen);
+	/* In each worker after fork: build the per-process state in *app. */
+	cl_err	(*worker_init)(const cl_config *cfg, void **app);
+	/* Answer one request.  Must always send a response. */
+	void	(*handle)(void *app, cl_http_req *req);
+	/* In each worker before it exits.  NULL is fine. */
+	void	(*worker_fini)(void *app);
+} cl_server_hooks;
+
+/*
+ * Make the listening socket for spec: a unix socket path (created mode 0660
+ * through a rename so it appears complete, replacing a stale one) or
+ * host:port (IPv4 or [IPv6]).  *fd is the socket, non-blocking and
+ * close-on-exec.  CL_ECONFIG for a bad spec, CL_EIO when it cannot be bound
+ * (err gets one line).
+ */
+cl_err cl_server_listen(const char *spec, int *fd, char *err, size_t errlen);
+
+/*
+ * Run the master until SIGTERM or SIGINT, then drain the workers and return.
+ * config_path is re-read on SIGHUP (NULL: environment only); cfg is the
+ * configuration already loaded and is owned by the server from now on.
+ * Returns CL_OK after a clean stop, CL_EIO when the socket could not be made.
+ */
+cl_err cl_server_run(const char *config_path, cl_config *cfg,
+    const cl_server_hooks *hooks);
+
+#endif /* CALLIN_SERVER_H */

@@ -1,0 +1,302 @@
+/*
+ * callin-verify: check a receipt offline, and optionally the submission copy
+ * it commits to and the attached files the copy lists.
+ *
+ *	callin-verify --key PUB.pem|KEYS_DIR receipt.txt [copy.json [file ...]]
+ *
+ * Prints one line per check.  Exit 0 when every check passes, 1 when one
+ * fails (bad signature, unknown key, copy or file not matching), 2 on a
+ * usage error or an input that cannot be read or is malformed.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <bson/bson.h>
+
+#include "callin/alloc.h"
+#include "callin/hash.h"
+#include "callin/receipt.h"
+
+#define COPY_MAX	(64 * 1024 * 1024)	/* largest copy.json read */
+
+enum { OK = 0, INVALID = 1, UNREADABLE = 2 };
+
+static const char usage[] =
+    "usage: callin-verify --key PUB.pem|KEYS_DIR receipt.txt "
+    "[copy.json [attachment ...]]\n"
+    "  Checks the receipt's form and Ed25519 signature with the given public\n"
+    "  key (or any key in KEYS_DIR), then that copy.json matches its\n"
+    "  commitment and that each attachment file is listed in copy.json.\n"
+    "  receipt.txt may be - for standard input.\n"
+    "  Exit 0: all valid; 1: something does not match; 2: usage error or an\n"
+    "  input that cannot be read or is malformed.\n";
+
+/*
+ * Read all of path ("-" is stdin), at most max bytes, into a new buffer
+ * *out (NUL added) of *len bytes.  CL_EIO with a message printed when it
+ * cannot, CL_ETOOBIG when it is larger than max.
+ */
+static cl_err
+slurp(const char *what, const char *path, size_t max, char **out, size_t *len)
+{
+	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+	cl_buf b = CL_BUF_INIT;
+	char chunk[65536];
+	size_t n;
+
+	if (f == NULL) {
+		printf("%s: cannot read %s: %s\n", what, path, strerror(errno));
+		goto err;
+	}
+	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
+		if (b.len + n > max) {
+			printf("%s: %s is larger than %zu bytes\n", what, path,
+			    max);
+			goto err;
+		}
+		cl_buf_add(&b, chunk, n);
+	}
+	if (ferror(f)) {
+		printf("%s: cannot read %s: %s\n", what, path, strerror(errno));
+		goto err;
+	}
+	if (f != stdin)
+		fclose(f);
+	cl_buf_add(&b, "", 0);
+	*out = b.data;
+	*len = b.len;
+	return CL_OK;
+err:
+	if (f != NULL && f != stdin)
+		fclose(f);
+	cl_buf_free(&b);
+	return CL_EIO;
+}
+
+/* SHA-256 of the file path into md.  CL_EIO with a message when unreadable. */
+static cl_err
+hash_file(const char *path, unsigned char md[CL_SHA256_LEN])
+{
+	cl_sha256_ctx *ctx = NULL;
+	char chunk[65536];
+	FILE *f;
+	size_t n;
+
+	if ((f = fopen(path, "rb")) == NULL) {
+		printf("attachment %s: cannot read: %s\n", path,
+		    strerror(errno));
+		goto err;
+	}
+	ctx = cl_sha256_new();
+	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+		cl_sha256_update(ctx, chunk, n);
+	if (ferror(f)) {
+		printf("attachment %s: cannot read: %s\n", path,
+		    strerror(errno));
+		goto err;
+	}
+	fclose(f);
+	cl_sha256_final(ctx, md);
+	return CL_OK;
+err:
+	cl_sha256_free(ctx);
+	if (f != NULL)
+		fclose(f);
+	return CL_EIO;
+}
+
+/* Print the n bytes of s with anything but printable ASCII as \xNN. */
+static void
+print_safe(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c >= 0x20 && c < 0x7f && c != '\\')
+			putchar(c);
+		else
+			printf("\\x%02x", c);
+	}
+}
+
+/*
+ * Look for hex among the sha256 values of the attachments array of copy and
+ * print the match.  Returns whether it is listed.
+ */
+static bool
+find_attachment(const bson_t *copy, const char *path, const char *hex)
+{
+	bson_iter_t it, list, doc;
+	const char *s;
+	uint32_t n;
+
+	if (!bson_iter_init_find(&it, copy, "attachments") ||
+	    !BSON_ITER_HOLDS_ARRAY(&it) || !bson_iter_recurse(&it, &list))
+		return false;
+	while (bson_iter_next(&list)) {
+		bson_iter_t v;
+
+		if (!BSON_ITER_HOLDS_DOCUMENT(&list) ||
+		    !bson_iter_recurse(&list, &doc))
+			continue;
+		v = doc;
+		if (!bson_iter_find(&v, "sha256") || !BSON_ITER_HOLDS_UTF8(&v) ||
+		    strcmp(bson_iter_utf8(&v, NULL), hex) != 0)
+			continue;
+		printf("attachment %s: matches sha256 %s (listed as \"", path,
+		    hex);
+		v = doc;
+		if (bson_iter_find(&v, "name") && BSON_ITER_HOLDS_UTF8(&v)) {
+			s = bson_iter_utf8(&v, &n);
+			print_safe(s, n);
+		}
+		v = doc;
+		printf("\"");
+		if (bson_iter_find(&v, "size") && (BSON_ITER_HOLDS_INT32(&v) ||
+		    BSON_ITER_HOLDS_INT64(&v)))
+			printf(", %lld bytes", (long long)bson_iter_as_int64(&v));
+		printf(")\n");
+		return true;
+	}
+	return false;
+}
+
+/*
+ * Check copy.json at path against the receipt r, then each attachment file
+ * against the copy.  Returns OK, INVALID or UNREADABLE.
+ */
+static int
+check_copy(const cl_receipt *r, const char *path, char **files, int nfiles)
+{
+	unsigned char md[CL_SHA256_LEN];
+	char hex[CL_SHA256_HEX];
+	bson_error_t berr;
+	bson_t *copy = NULL;
+	char *text = NULL;
+	size_t len = 0;
+	int verdict = OK;
+
+	if (slurp("copy.json", path, COPY_MAX, &text, &len) != CL_OK) {
+		verdict = UNREADABLE;
+		goto out;
+	}
+	cl_sha256(text, len, md);
+	cl_hex(md, sizeof md, hex);
+	if (memcmp(md, r->commitment, sizeof md) == 0)
+		printf("copy.json: matches commitment sha256:%s\n", hex);
+	else {
+		printf("copy.json: INVALID: does not match the receipt's "
+		    "commitment (its sha256 is %s)\n", hex);
+		verdict = INVALID;
+	}
+	if (nfiles == 0)
+		goto out;
+	if ((copy = bson_new_from_json((const uint8_t *)text, (ssize_t)len,
+	    &berr)) == NULL) {
+		printf("copy.json: not JSON (%s); cannot check attachments\n",
+		    berr.message);
+		verdict = UNREADABLE;
+		goto out;
+	}
+	for (int i = 0; i < nfiles; i++) {
+		if (hash_file(files[i], md) != CL_OK) {
+			verdict = UNREADABLE;
+			goto out;
+		}
+		cl_hex(md, sizeof md, hex);
+		if (!find_attachment(copy, files[i], hex)) {
+			printf("attachment %s: INVALID: not listed in copy.json "
+			    "(its sha256 is %s)\n", files[i], hex);
+			verdict = INVALID;
+		}
+	}
+out:
+	if (copy != NULL)
+		bson_destroy(copy);
+	free(text);
+	return verdict;
+}
+
+int
+main(int argc, char *argv[])
+{
+	static cl_receipt r;
+	const char *keyarg = NULL;
+	cl_keyring *ring = NULL;
+	struct stat st;
+	char err[512], *text = NULL;
+	size_t len = 0;
+	int i = 1, verdict = OK, v;
+	cl_err rc;
+
+	if (argc == 2 && (strcmp(argv[1], "-h") == 0 ||
+	    strcmp(argv[1], "--help") == 0)) {
+		fputs(usage, stdout);
+		return OK;
+	}
+	if (i < argc && strncmp(argv[i], "--key=", 6) == 0)
+		keyarg = argv[i++] + 6;
+	else if (i + 1 < argc && strcmp(argv[i], "--key") == 0) {
+		keyarg = argv[i + 1];
+		i += 2;
+	}
+	if (keyarg == NULL || *keyarg == '\0' || i >= argc) {
+		fputs(usage, stderr);
+		return UNREADABLE;
+	}
+	if (stat(keyarg, &st) == 0 && S_ISDIR(st.st_mode))
+		rc = cl_keyring_load(keyarg, &ring, err, sizeof err);
+	else
+		rc = cl_keyring_load_file(keyarg, &ring, err, sizeof err);
+	if (rc != CL_OK) {
+		printf("key: %s\n", err);
+		verdict = UNREADABLE;
+		goto out;
+	}
+	if (slurp("receipt", argv[i], CL_RECEIPT_MAX, &text, &len) != CL_OK) {
+		verdict = UNREADABLE;
+		goto out;
+	}
+	if (cl_receipt_parse(text, len, &r) != CL_OK) {
+		printf("receipt: malformed: %s\n", r.reason);
+		verdict = UNREADABLE;
+		goto out;
+	}
+	printf("receipt: well-formed (reference %s, received %s%s)\n",
+	    r.reference, r.received, r.crlf ? "; CR LF line ends read as LF" :
+	    "");
+	switch (cl_receipt_verify(&r, ring)) {
+	case CL_OK:
+		printf("signature: valid (key %s)\n", r.key_id);
+		break;
+	case CL_ENOTFOUND:
+		printf("signature: INVALID: signed with key %s, which is not "
+		    "among the given keys\n", r.key_id);
+		verdict = INVALID;
+		break;
+	default:
+		printf("signature: INVALID: does not verify with key %s\n",
+		    r.key_id);
+		verdict = INVALID;
+		break;
+	}
+	if (i + 1 < argc) {
+		v = check_copy(&r, argv[i + 1], argv + i + 2, argc - i - 2);
+		if (v > verdict)
+			verdict = v;
+	}
+out:
+	if (verdict == OK)
+		printf("result: valid\n");
+	else if (verdict == INVALID)
+		printf("result: INVALID\n");
+	else
+		printf("result: could not check (unreadable or malformed "
+		    "input)\n");
+	free(text);
+	cl_keyring_free(ring);
+	return verdict;
+}

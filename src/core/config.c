@@ -1,0 +1,243 @@
+/*
+ * config.c: settings from a file (libinih), environment overrides and checks,
+ * driven by one table with an entry per key.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <ini.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "callin/alloc.h"
+#include "callin/config.h"
+
+enum kind { K_STR, K_INT };
+
+struct key {
+	const char	*name;
+	enum kind	 kind;
+	size_t		 off;		/* offset in cl_config */
+	const char	*def;		/* default ("" for none) */
+	int64_t		 min, max;	/* K_INT bounds */
+	int		 required;	/* must be non-empty after defaults */
+};
+
+#define S(f, d, r)	{ #f, K_STR, offsetof(cl_config, f), d, 0, 0, r }
+#define I(f, d, lo, hi)	{ #f, K_INT, offsetof(cl_config, f), d, lo, hi, 1 }
+
+static const struct key keys[] = {
+	S(listen, "var/run/callin.sock", 1),
+	I(workers, "4", 1, 256),
+	I(max_requests_per_worker, "0", 0, INT64_C(1) << 40),
+	S(store, "", 0),			/* default sqlite:<data_dir>/callin.db */
+	S(data_dir, "var", 1),
+	S(smtp_url, "smtp://127.0.0.1:2525", 1),
+	S(smtp_user, "", 0),
+	S(smtp_password_file, "", 0),
+	S(mail_from, "Call-in requests <callin@localhost>", 1),
+	S(staff_alert_to, "callin-staff@localhost", 1),
+	S(public_base_url, "http://127.0.0.1:8080", 1),
+	S(signing_key_file, "", 0),		/* default <data_dir>/keys/signing.pem */
+	S(public_keys_dir, "", 0),		/* default <data_dir>/keys/public */
+	S(form_secret_file, "", 0),		/* default <data_dir>/form.secret */
+	I(form_token_max_age, "86400", 60, 30 * 86400),
+	I(max_files, "10", 0, 100),
+	I(max_file_bytes, "10485760", 1, INT64_C(1) << 32),
+	I(max_total_bytes, "26214400", 1, INT64_C(1) << 34),
+	I(mail_attach_max_bytes, "10485760", 0, INT64_C(1) << 32),
+};
+#define NKEYS (sizeof keys / sizeof keys[0])
+
+struct load {
+	cl_config	*cfg;
+	char		*err;
+	size_t		 errlen;
+	int		 failed;
+};
+
+static char **
+str_slot(cl_config *cfg, const struct key *k)
+{
+	return (char **)(void *)((char *)cfg + k->off);
+}
+
+static int64_t *
+int_slot(cl_config *cfg, const struct key *k)
+{
+	return (int64_t *)(void *)((char *)cfg + k->off);
+}
+
+/*
+ * Set key k from text v.  Returns CL_ECONFIG with a message naming the key
+ * when v is not acceptable.
+ */
+static cl_err
+set_value(cl_config *cfg, const struct key *k, const char *v, const char *from,
+    char *err, size_t errlen)
+{
+	if (k->kind == K_STR) {
+		for (const char *p = v; *p; p++)
+			if (iscntrl((unsigned char)*p)) {
+				snprintf(err, errlen, "config: %s (%s): control characters are not allowed",
+				    k->name, from);
+				return CL_ECONFIG;
+			}
+		free(*str_slot(cfg, k));
+		*str_slot(cfg, k) = cl_strdup(v);
+		return CL_OK;
+	}
+	char *end;
+	errno = 0;
+	long long n = strtoll(v, &end, 10);
+	if (errno != 0 || end == v || *end != '\0' || n < k->min || n > k->max) {
+		snprintf(err, errlen,
+		    "config: %s (%s): \"%s\" is not a whole number from %lld to %lld",
+		    k->name, from, v, (long long)k->min, (long long)k->max);
+		return CL_ECONFIG;
+	}
+	*int_slot(cfg, k) = n;
+	return CL_OK;
+}
+
+static const struct key *
+find_key(const char *name)
+{
+	for (size_t i = 0; i < NKEYS; i++)
+		if (strcmp(keys[i].name, name) == 0)
+			return &keys[i];
+	return NULL;
+}
+
+/* inih callback: one key = value line.  Returns 0 to stop on error. */
+static int
+on_line(void *arg, const char *section, const char *name, const char *value)
+{
+	struct load *ld = arg;
+	const struct key *k;
+
+	if (ld->failed)
+		return 0;
+	if (section[0] != '\0' || (k = find_key(name)) == NULL) {
+		snprintf(ld->err, ld->errlen, "config: %s: unknown setting%s%s",
+		    name, section[0] ? " in section " : "", section);
+		ld->failed = 1;
+		return 0;
+	}
+	if (set_value(ld->cfg, k, value, "file", ld->err, ld->errlen) != CL_OK) {
+		ld->failed = 1;
+		return 0;
+	}
+	return 1;
+}
+
+/* Give an empty path setting the default data_dir/suffix. */
+static void
+default_path(char **slot, const char *data_dir, const char *prefix, const char *suffix)
+{
+	size_t n;
+
+	if (*slot != NULL && **slot != '\0')
+		return;
+	free(*slot);
+	n = strlen(prefix) + strlen(data_dir) + strlen(suffix) + 2;
+	*slot = cl_malloc(n);
+	snprintf(*slot, n, "%s%s/%s", prefix, data_dir, suffix);
+}
+
+/* Check relations between settings.  CL_ECONFIG with a message naming the key. */
+static cl_err
+check(cl_config *cfg, char *err, size_t errlen)
+{
+	const char *u;
+
+	for (size_t i = 0; i < NKEYS; i++) {
+		const struct key *k = &keys[i];
+		if (k->kind == K_STR && k->required && **str_slot(cfg, k) == '\0') {
+			snprintf(err, errlen, "config: %s: must not be empty", k->name);
+			return CL_ECONFIG;
+		}
+	}
+	u = cfg->store;
+	if (strncmp(u, "sqlite:", 7) != 0 && strncmp(u, "mongodb://", 10) != 0 &&
+	    strncmp(u, "mongodb+srv://", 14) != 0) {
+		snprintf(err, errlen, "config: store: \"%s\" is neither sqlite:PATH nor a mongodb:// URI", u);
+		return CL_ECONFIG;
+	}
+	u = cfg->smtp_url;
+	if (strncmp(u, "smtp://", 7) != 0 && strncmp(u, "smtps://", 8) != 0) {
+		snprintf(err, errlen, "config: smtp_url: \"%s\" must start with smtp:// or smtps://", u);
+		return CL_ECONFIG;
+	}
+	u = cfg->public_base_url;
+	if (strncmp(u, "http://", 7) != 0 && strncmp(u, "https://", 8) != 0) {
+		snprintf(err, errlen, "config: public_base_url: \"%s\" must start with http:// or https://", u);
+		return CL_ECONFIG;
+	}
+	if (cfg->max_file_bytes > cfg->max_total_bytes) {
+		snprintf(err, errlen, "config: max_file_bytes: larger than max_total_bytes");
+		return CL_ECONFIG;
+	}
+	if (strchr(cfg->mail_from, '@') == NULL) {
+		snprintf(err, errlen, "config: mail_from: \"%s\" has no e-mail address", cfg->mail_from);
+		return CL_ECONFIG;
+	}
+	return CL_OK;
+}
+
+cl_err
+cl_config_load(const char *path, cl_config *cfg, char *err, size_t errlen)
+{
+	struct load ld = { cfg, err, errlen, 0 };
+	char envname[64];
+	cl_err rc = CL_ECONFIG;
+
+	memset(cfg, 0, sizeof *cfg);
+	for (size_t i = 0; i < NKEYS; i++)
+		if (set_value(cfg, &keys[i], keys[i].def, "default", err, errlen) != CL_OK)
+			goto err;
+	if (path != NULL && path[0] != '\0') {
+		int line = ini_parse(path, on_line, &ld);
+		if (line < 0) {
+			snprintf(err, errlen, "config: cannot read %s", path);
+			goto err;
+		}
+		if (ld.failed)
+			goto err;
+		if (line > 0) {
+			snprintf(err, errlen, "config: %s line %d: not a key = value line", path, line);
+			goto err;
+		}
+	}
+	for (size_t i = 0; i < NKEYS; i++) {
+		const char *v;
+		size_t j;
+
+		snprintf(envname, sizeof envname, "CALLIN_%s", keys[i].name);
+		for (j = 7; envname[j]; j++)
+			envname[j] = (char)toupper((unsigned char)envname[j]);
+		if ((v = getenv(envname)) != NULL &&
+		    set_value(cfg, &keys[i], v, envname, err, errlen) != CL_OK)
+			goto err;
+	}
+	default_path(&cfg->store, cfg->data_dir, "sqlite:", "callin.db");
+	default_path(&cfg->signing_key_file, cfg->data_dir, "", "keys/signing.pem");
+	default_path(&cfg->public_keys_dir, cfg->data_dir, "", "keys/public");
+	default_path(&cfg->form_secret_file, cfg->data_dir, "", "form.secret");
+	if ((rc = check(cfg, err, errlen)) != CL_OK)
+		goto err;
+	return CL_OK;
+err:
+	cl_config_free(cfg);
+	return CL_ECONFIG;
+}
+
+void
+cl_config_free(cl_config *cfg)
+{
+	for (size_t i = 0; i < NKEYS; i++)
+		if (keys[i].kind == K_STR) {
+			free(*str_slot(cfg, &keys[i]));
+			*str_slot(cfg, &keys[i]) = NULL;
+		}
+}

@@ -1,0 +1,191 @@
+/* csrf.c: issue and check the form's stateless anti-forgery token. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include "callin/csrf.h"
+
+#define CONTEXT		"callin-form-v1"
+#define CONTEXT_LEN	(sizeof(CONTEXT) - 1)
+#define NONCE_LEN	16
+#define TIME_LEN	8
+#define MAC_LEN		32
+#define RAW_LEN		(NONCE_LEN + TIME_LEN + MAC_LEN)
+
+_Static_assert(CL_B64URL_LEN(RAW_LEN) == CL_CSRF_TOKEN_LEN, "token length");
+
+/* Compute the MAC of the nonce and time at raw into mac. */
+static cl_err
+mac_of(const void *secret, size_t secret_len, const unsigned char *raw,
+    unsigned char mac[MAC_LEN])
+{
+	unsigned char msg[CONTEXT_LEN + NONCE_LEN + TIME_LEN];
+	unsigned int maclen = 0;
+
+	if (secret_len > 0x7fffffff)
+		return CL_EINVAL;
+	memcpy(msg, CONTEXT, CONTEXT_LEN);
+	memcpy(msg + CONTEXT_LEN, raw, NONCE_LEN + TIME_LEN);
+	if (HMAC(EVP_sha256(), secret, (int)secret_len, msg, sizeof msg, mac,
+	    &maclen) == NULL || maclen != MAC_LEN)
+		return CL_ECRYPTO;
+	return CL_OK;
+}
+
+cl_err
+cl_csrf_issue(const void *secret, size_t secret_len, time_t now,
+    char out[CL_CSRF_TOKEN_MAX])
+{
+	unsigned char raw[RAW_LEN];
+	uint64_t t = (uint64_t)(int64_t)now;
+	cl_err rc;
+	int i;
+
+	out[0] = '\0';
+	if (secret == NULL || secret_len < CL_CSRF_SECRET_MIN) {
+		rc = CL_EINVAL;
+		goto err;
+	}
+	if ((rc = cl_random_bytes(raw, NONCE_LEN)) != CL_OK)
+		goto err;
+	for (i = 0; i < TIME_LEN; i++)
+		raw[NONCE_LEN + i] = (unsigned char)(t >> (8 * (TIME_LEN - 1 - i)));
+	if ((rc = mac_of(secret, secret_len, raw, raw + NONCE_LEN + TIME_LEN)) !=
+	    CL_OK)
+		goto err;
+	cl_b64url_encode(raw, RAW_LEN, out);
+	return CL_OK;
+err:
+	out[0] = '\0';
+	return rc;
+}
+
+cl_err
+cl_csrf_check(const void *secret, size_t secret_len, const char *token,
+    time_t now, int64_t max_age_s)
+{
+	unsigned char raw[RAW_LEN], mac[MAC_LEN];
+	size_t len, rawlen;
+	int64_t issued;
+	uint64_t t = 0;
+	cl_err rc;
+	int i;
+
+	if (secret == NULL || secret_len < CL_CSRF_SECRET_MIN ||
+	    token == NULL) {
+		rc = CL_EVERIFY;
+		goto err;
+	}
+	len = strnlen(token, CL_CSRF_TOKEN_MAX);
+	if (len != CL_CSRF_TOKEN_LEN ||
+	    cl_b64url_decode(token, len, raw, sizeof raw, &rawlen) != CL_OK ||
+	    rawlen != RAW_LEN) {
+		rc = CL_EVERIFY;
+		goto err;
+	}
+	if ((rc = mac_of(secret, secret_len, raw, mac)) != CL_OK)
+		goto err;
+	if (CRYPTO_memcmp(mac, raw + NONCE_LEN + TIME_LEN, MAC_LEN) != 0) {
+		rc = CL_EVERIFY;
+		goto err;
+	}
+	for (i = 0; i < TIME_LEN; i++)
+		t = t << 8 | raw[NONCE_LEN + i];
+	issued = (int64_t)t;
+	/* Differences as unsigned, so that no value can overflow. */
+	if (max_age_s < 0 ||
+	    (issued > (int64_t)now &&
+	    (uint64_t)issued - (uint64_t)(int64_t)now > CL_CSRF_SKEW) ||
+	    (issued < (int64_t)now &&
+	    (uint64_t)(int64_t)now - (uint64_t)issued > (uint64_t)max_age_s)) {
+		rc = CL_EINVAL;
+		goto err;
+	}
+	rc = CL_OK;
+err:
+	OPENSSL_cleanse(mac, sizeof mac);
+	return rc;
+}
+
+cl_err
+cl_csrf_load_secret(const char *path, unsigned char *buf, size_t *len,
+    char *errbuf, size_t errlen)
+{
+	size_t cap = *len, got = 0;
+	struct stat st;
+	int fd = -1;
+	ssize_t n;
+	cl_err rc = CL_ECONFIG;
+
+	*len = 0;
+	if (path == NULL || path[0] == '\0') {
+		snprintf(errbuf, errlen, "not set");
+		goto err;
+	}
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) == -1) {
+		snprintf(errbuf, errlen, "%s: cannot open: %s", path,
+		    strerror(errno));
+		goto err;
+	}
+	if (fstat(fd, &st) == -1) {
+		snprintf(errbuf, errlen, "%s: cannot stat: %s", path,
+		    strerror(errno));
+		goto err;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(errbuf, errlen, "%s: not a regular file", path);
+		goto err;
+	}
+	if (st.st_mode & 077) {
+		snprintf(errbuf, errlen, "%s: group or others may access it "
+		    "(mode %04o); it is a key: chmod 600 it", path,
+		    (unsigned)(st.st_mode & 07777));
+		goto err;
+	}
+	while (got <= cap) {
+		unsigned char extra;
+
+		/* Read one byte past the room to tell a file that is too big. */
+		if (got == cap)
+			n = read(fd, &extra, 1);
+		else
+			n = read(fd, buf + got, cap - got);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			snprintf(errbuf, errlen, "%s: cannot read: %s", path,
+			    strerror(errno));
+			goto err;
+		}
+		if (n == 0)
+			break;
+		if (got == cap) {
+			snprintf(errbuf, errlen, "%s: more than %zu bytes; is it "
+			    "the right file?", path, cap);
+			goto err;
+		}
+		got += (size_t)n;
+	}
+	if (got < CL_CSRF_SECRET_MIN) {
+		snprintf(errbuf, errlen, "%s: %zu bytes; a form secret needs at "
+		    "least %d random bytes (head -c 32 /dev/urandom > FILE)",
+		    path, got, CL_CSRF_SECRET_MIN);
+		goto err;
+	}
+	close(fd);
+	*len = got;
+	return CL_OK;
+err:
+	if (fd != -1)
+		close(fd);
+	if (buf != NULL && cap > 0)
+		OPENSSL_cleanse(buf, cap);
+	return rc;
+}

@@ -1,0 +1,121 @@
+/* reference.c: make and check "CIR-XXXX-XXXX" references (see reference.h). */
+#include <string.h>
+
+#include "callin/rand.h"
+#include "callin/reference.h"
+
+#define NCHARS		8	/* characters after "CIR-", without hyphens */
+#define RADIX		31
+#define INV8		4	/* 8 * 4 = 32 = 1 (mod 31) */
+
+const char cl_reference_alphabet[] = "23456789ABCDEFGHJKMNPQRSTUVWXYZ";
+
+_Static_assert(sizeof(cl_reference_alphabet) - 1 == RADIX, "31 characters");
+
+/* Return the value of reference character c (upper case), or -1. */
+static int
+value(char c)
+{
+	const char *p;
+
+	if (c == '\0' || (p = strchr(cl_reference_alphabet, c)) == NULL)
+		return -1;
+	return (int)(p - cl_reference_alphabet);
+}
+
+/* Return the weighted sum of the first n values of v, mod 31. */
+static int
+checksum(const int *v, int n)
+{
+	int i, sum = 0;
+
+	for (i = 0; i < n; i++)
+		sum = (sum + (i + 1) * v[i]) % RADIX;
+	return sum;
+}
+
+/* Write "CIR-" and the eight values of v, with the middle hyphen, to out. */
+static void
+format(const int *v, char out[CL_REFERENCE_MAX])
+{
+	int i, o = 4;
+
+	memcpy(out, "CIR-", 4);
+	for (i = 0; i < NCHARS; i++) {
+		if (i == 4)
+			out[o++] = '-';
+		out[o++] = cl_reference_alphabet[v[i]];
+	}
+	out[o] = '\0';
+}
+
+cl_err
+cl_reference_new(char out[CL_REFERENCE_MAX])
+{
+	unsigned char bytes[32];
+	int v[NCHARS], n = 0;
+	size_t i;
+	cl_err rc;
+
+	out[0] = '\0';
+	/* Rejection sampling: bytes below 248 = 8 * 31 map evenly. */
+	while (n < NCHARS - 1) {
+		if ((rc = cl_random_bytes(bytes, sizeof bytes)) != CL_OK)
+			return rc;
+		for (i = 0; i < sizeof bytes && n < NCHARS - 1; i++)
+			if (bytes[i] < 8 * RADIX)
+				v[n++] = bytes[i] % RADIX;
+	}
+	v[NCHARS - 1] = (RADIX - checksum(v, NCHARS - 1)) * INV8 % RADIX;
+	format(v, out);
+	return CL_OK;
+}
+
+int
+cl_reference_valid(const char *s)
+{
+	int v[NCHARS], i, o = 4;
+
+	if (strlen(s) != CL_REFERENCE_LEN || memcmp(s, "CIR-", 4) != 0 ||
+	    s[8] != '-')
+		return 0;
+	for (i = 0; i < NCHARS; i++) {
+		if (i == 4)
+			o++;
+		if ((v[i] = value(s[o++])) < 0)
+			return 0;
+	}
+	return checksum(v, NCHARS) == 0;
+}
+
+cl_err
+cl_reference_normalise(const char *in, char out[CL_REFERENCE_MAX])
+{
+	char c, chars[NCHARS + 3];
+	int v[NCHARS], i, n = 0, start = 0;
+	size_t k;
+
+	out[0] = '\0';
+	/* Keep letters and digits, upper-cased; drop spaces and hyphens. */
+	for (k = 0; in[k] != '\0'; k++) {
+		c = in[k];
+		if (c == ' ' || c == '-' || c == '\t')
+			continue;
+		if (c >= 'a' && c <= 'z')
+			c = (char)(c - 'a' + 'A');
+		if (!((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')))
+			return CL_EPARSE;
+		if (n == (int)sizeof chars)
+			return CL_EPARSE;
+		chars[n++] = c;
+	}
+	if (n == NCHARS + 3 && memcmp(chars, "CIR", 3) == 0)
+		start = 3;
+	else if (n != NCHARS)
+		return CL_EPARSE;
+	for (i = 0; i < NCHARS; i++)
+		if ((v[i] = value(chars[start + i])) < 0)
+			return CL_EPARSE;
+	format(v, out);
+	return checksum(v, NCHARS) == 0 ? CL_OK : CL_EVERIFY;
+}

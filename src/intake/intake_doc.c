@@ -1,0 +1,168 @@
+/*
+ * intake_doc.c: turn accepted answers and files into the request document
+ * that the store keeps: the answers, the attachments, the submission copy
+ * and its signed receipt, and the notifications to send.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "callin/intake.h"
+#include "callin/log.h"
+#include "callin/receipt.h"
+
+/* Append the answers of every form field to fields, in page order. */
+static void
+append_fields(const cl_answers *a, bson_t *fields)
+{
+	char key[CL_INPUT_ID_MAX], date[16];
+
+	for (cl_field_id id = 0; id < CL_F__MAX; id++) {
+		const cl_field *f = cl_field_get(id);
+		const char *v;
+
+		switch (f->kind) {
+		case CL_KIND_FILE:
+			break;
+		case CL_KIND_CHECKBOXES: {
+			bson_t arr;
+			uint32_t n = 0;
+
+			bson_append_array_begin(fields, f->name, -1, &arr);
+			for (size_t i = 0; i < a->n; i++)
+				if (strcmp(a->v[i].name, f->name) == 0) {
+					snprintf(key, sizeof key, "%u", n++);
+					bson_append_utf8(&arr, key, -1, a->v[i].value, (int)a->v[i].len);
+				}
+			bson_append_array_end(fields, &arr);
+			break;
+		}
+		case CL_KIND_DATE: {
+			const char *p[CL_DATE__MAX];
+
+			for (int i = 0; i < CL_DATE__MAX; i++) {
+				cl_field_input_id(id, (size_t)i, key);
+				p[i] = cl_answers_get(a, key);
+			}
+			date[0] = '\0';
+			if (p[0] && p[1] && p[2] && p[0][0] && p[1][0] && p[2][0])
+				snprintf(date, sizeof date, "%04d-%02d-%02d", atoi(p[2]),
+				    atoi(p[1]), atoi(p[0]));
+			BSON_APPEND_UTF8(fields, f->name, date);
+			break;
+		}
+		default:
+			v = cl_answers_get(a, f->name);
+			BSON_APPEND_UTF8(fields, f->name, v ? v : "");
+			break;
+		}
+	}
+}
+
+static void
+append_attachments(const cl_intake *in, bson_t *arr)
+{
+	char key[24];
+
+	for (size_t i = 0; i < in->nfiles; i++) {
+		const cl_upload *u = &in->files[i];
+		bson_t d;
+
+		snprintf(key, sizeof key, "%zu", i);
+		bson_append_document_begin(arr, key, -1, &d);
+		BSON_APPEND_UTF8(&d, "blob_id", u->blob_id);
+		BSON_APPEND_UTF8(&d, "name", u->name);
+		BSON_APPEND_UTF8(&d, "content_type", u->content_type);
+		BSON_APPEND_INT64(&d, "size", u->size);
+		BSON_APPEND_UTF8(&d, "sha256", u->sha256);
+		bson_append_document_end(arr, &d);
+	}
+}
+
+/* One notification per message: the staff alert and the confirmation. */
+static void
+append_notifications(const cl_config *cfg, const cl_answers *a, bson_t *doc)
+{
+	bson_t arr, n, to;
+	const char *p = cfg->staff_alert_to;
+	char key[24];
+	uint32_t k = 0;
+
+	bson_append_array_begin(doc, "notifications", -1, &arr);
+	bson_append_document_begin(&arr, "0", -1, &n);
+	BSON_APPEND_UTF8(&n, "kind", "staff_alert");
+	bson_append_array_begin(&n, "to", -1, &to);
+	while (*p) {
+		size_t len = strcspn(p, ",");
+		const char *s = p, *e = p + len;
+
+		while (s < e && (*s == ' ' || *s == '\t'))
+			s++;
+		while (e > s && (e[-1] == ' ' || e[-1] == '\t'))
+			e--;
+		if (e > s) {
+			snprintf(key, sizeof key, "%u", k++);
+			bson_append_utf8(&to, key, -1, s, (int)(e - s));
+		}
+		p += len + (p[len] == ',');
+	}
+	bson_append_array_end(&n, &to);
+	bson_append_document_end(&arr, &n);
+	bson_append_document_begin(&arr, "1", -1, &n);
+	BSON_APPEND_UTF8(&n, "kind", "confirmation");
+	bson_append_array_begin(&n, "to", -1, &to);
+	BSON_APPEND_UTF8(&to, "0", cl_answers_get(a, "email"));
+	bson_append_array_end(&n, &to);
+	bson_append_document_end(&arr, &n);
+	bson_append_array_end(doc, &arr);
+}
+
+cl_err
+cl_intake_build(cl_app *app, const cl_intake *in, const char *token,
+    const char *reference, const char *idempotency_key, bson_t *doc)
+{
+	unsigned char salt[CL_SALT_LEN], commitment[CL_SHA256_LEN];
+	cl_buf copy = CL_BUF_INIT, receipt = CL_BUF_INIT;
+	bson_t fields = BSON_INITIALIZER, atts = BSON_INITIALIZER, arr;
+	struct timespec now;
+	struct tm tm;
+	char received[32];
+	cl_err rc;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	gmtime_r(&now.tv_sec, &tm);
+	strftime(received, sizeof received, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	append_fields(&in->answers, &fields);
+	bson_append_array_begin(&atts, "a", -1, &arr);
+	append_attachments(in, &arr);
+	bson_append_array_end(&atts, &arr);
+	if ((rc = cl_copy_salt(salt)) != CL_OK ||
+	    (rc = cl_copy_build(reference, received, salt, &fields, &arr, &copy)) != CL_OK)
+		goto err;
+	cl_sha256(copy.data, copy.len, commitment);
+	if ((rc = cl_receipt_sign(app->signer, reference, received, commitment, &receipt)) != CL_OK)
+		goto err;
+
+	bson_init(doc);
+	BSON_APPEND_UTF8(doc, "token", token);
+	BSON_APPEND_UTF8(doc, "reference", reference);
+	BSON_APPEND_UTF8(doc, "idempotency_key", idempotency_key);
+	BSON_APPEND_UTF8(doc, "received", received);
+	BSON_APPEND_INT64(doc, "received_ms", (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000);
+	BSON_APPEND_DOCUMENT(doc, "fields", &fields);
+	BSON_APPEND_ARRAY(doc, "attachments", &arr);
+	BSON_APPEND_UTF8(doc, "copy_json", cl_buf_str(&copy));
+	BSON_APPEND_UTF8(doc, "receipt", cl_buf_str(&receipt));
+	BSON_APPEND_UTF8(doc, "key_id", cl_signer_key_id(app->signer));
+	append_notifications(app->cfg, &in->answers, doc);
+	rc = CL_OK;
+err:
+	if (rc != CL_OK)
+		cl_log(CL_LOG_ERROR, "intake: cannot build the receipt: %s", cl_strerror(rc));
+	bson_destroy(&fields);
+	bson_destroy(&atts);
+	cl_buf_free(&copy);
+	cl_buf_free(&receipt);
+	return rc;
+}

@@ -1,0 +1,113 @@
+/* errors.c: the styled error pages, one table entry per status. */
+#include <string.h>
+
+#include "callin/log.h"
+#include "callin/page.h"
+
+struct error_page {
+	int		 status;
+	const char	*title;
+	const char	*body;	/* HTML, no user input */
+};
+
+static const struct error_page pages[] = {
+	{ 400, "Sorry, we could not read what was sent",
+	  "<p class=\"govuk-body\">The information sent to us was incomplete or not in a form we could read.</p>" },
+	{ 403, "Your form has expired or could not be checked",
+	  "<p class=\"govuk-body\">For your security, forms can only be sent from this website and expire after a day.</p>" },
+	{ 404, "Page not found",
+	  "<p class=\"govuk-body\">If you typed the web address, check it is correct.</p>"
+	  "<p class=\"govuk-body\">If you pasted the web address, check you copied the entire address.</p>" },
+	{ 405, "This page cannot be used like that",
+	  "<p class=\"govuk-body\">The page exists, but not for this kind of request.</p>" },
+	{ 413, "What you sent is too large",
+	  "<p class=\"govuk-body\">Each file must be 10MB or smaller, and all files together 25MB or smaller.</p>" },
+	{ 429, "Too many requests",
+	  "<p class=\"govuk-body\">You have sent too many requests in a short time. Wait a minute, then try again.</p>" },
+	{ 500, "Sorry, there is a problem with the service",
+	  "<p class=\"govuk-body\">Try again later.</p>" },
+	{ 503, "Sorry, the service is unavailable",
+	  "<p class=\"govuk-body\">We cannot save requests at the moment. Try again in a few minutes.</p>" },
+};
+
+/* Send html with status and extra header lines (may be NULL). */
+static void
+send_page(cl_http_req *req, int status, const cl_buf *html, const char *extra)
+{
+	cl_buf h = CL_BUF_INIT;
+
+	cl_buf_puts(&h, "Cache-Control: no-store\r\n");
+	if (status == 503)
+		cl_buf_puts(&h, "Retry-After: 60\r\n");
+	if (extra != NULL)
+		cl_buf_puts(&h, extra);
+	if (cl_http_send(req, status, "text/html; charset=utf-8", h.data,
+	    cl_buf_str(html), html->len) != CL_OK)
+		cl_log(CL_LOG_INFO, "client went away before the response was sent");
+	cl_buf_free(&h);
+}
+
+void
+cl_page_send(cl_http_req *req, int status, const cl_buf *html)
+{
+	send_page(req, status, html, NULL);
+}
+
+/* The error page for status, with extra header lines (may be NULL). */
+static void
+error_page(cl_http_req *req, int status, const char *detail, const char *extra)
+{
+	const struct error_page *e = &pages[6];	/* 500 */
+	cl_buf body = CL_BUF_INIT, page = CL_BUF_INIT;
+	const char *orig = cl_http_param(req, "ORIGINAL_URI");
+	/* A failed POST /request, answered here or by nginx via /_error/. */
+	int submit = (strcmp(req->method, "POST") == 0 &&
+	    strcmp(req->path, "/request") == 0) ||
+	    (strncmp(req->path, "/_error/", 8) == 0 &&
+	    strncmp(orig, "/request", 8) == 0 && (orig[8] == '\0' || orig[8] == '?'));
+
+	for (size_t i = 0; i < sizeof pages / sizeof pages[0]; i++)
+		if (pages[i].status == status)
+			e = &pages[i];
+	cl_buf_puts(&body, "<h1 class=\"govuk-heading-l\">");
+	cl_buf_html(&body, e->title);
+	cl_buf_puts(&body, "</h1>\n");
+	if (submit)
+		cl_buf_puts(&body, "<div class=\"govuk-warning-text\" data-outcome=\"not-submitted\">"
+		    "<span class=\"govuk-warning-text__icon\" aria-hidden=\"true\">!</span>"
+		    "<strong class=\"govuk-warning-text__text\">"
+		    "<span class=\"govuk-visually-hidden\">Warning</span>"
+		    "Your request has not been submitted. Nothing you entered has been kept.</strong></div>\n");
+	if (detail != NULL) {
+		cl_buf_puts(&body, "<p class=\"govuk-body\">");
+		cl_buf_html(&body, detail);
+		cl_buf_puts(&body, "</p>\n");
+	}
+	cl_buf_puts(&body, e->body);
+	if (submit)
+		cl_buf_puts(&body, "\n<p class=\"govuk-body\"><a class=\"govuk-link\" href=\"/request\">"
+		    "Go back to the form and send your request again</a>.</p>");
+	else
+		cl_buf_puts(&body, "\n<p class=\"govuk-body\"><a class=\"govuk-link\" href=\"/\">"
+		    "Go to the start page</a>.</p>");
+	cl_page_render(&page, e->title, 0, NULL, cl_buf_str(&body));
+	send_page(req, e->status, &page, extra);
+	cl_buf_free(&body);
+	cl_buf_free(&page);
+}
+
+void
+cl_page_error(cl_http_req *req, int status, const char *detail)
+{
+	error_page(req, status, detail, NULL);
+}
+
+void
+cl_page_method_not_allowed(cl_http_req *req, const char *allow)
+{
+	cl_buf h = CL_BUF_INIT;
+
+	cl_buf_printf(&h, "Allow: %s\r\n", allow);
+	error_page(req, 405, NULL, h.data);
+	cl_buf_free(&h);
+}

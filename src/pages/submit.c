@@ -1,0 +1,167 @@
+/*
+ * submit.c: POST /request.  Reads the body (files go to the store as they
+ * arrive), checks the anti-forgery token, the honeypot and the idempotency
+ * key, validates the answers, then makes the request real with one durable
+ * write and redirects to its confirmation.  Whatever goes wrong before that
+ * write removes the files already stored, and the page says the request was
+ * not submitted.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "callin/csrf.h"
+#include "callin/intake.h"
+#include "callin/log.h"
+#include "callin/page.h"
+#include "callin/reference.h"
+
+#define PUT_TRIES	5	/* fresh reference and token after a collision */
+
+/* Redirect to the confirmation of token. */
+static void
+to_confirmation(cl_http_req *req, const char *token)
+{
+	char loc[CL_TOKEN_MAX + 16];
+
+	snprintf(loc, sizeof loc, "/receipt/%s", token);
+	(void)cl_http_redirect(req, loc);
+}
+
+/* Is s a well-formed idempotency key (base64url, 16 to 64 characters)? */
+static int
+key_ok(const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+
+	if (n < 16 || n > 64)
+		return 0;
+	return strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") == n;
+}
+
+/* Answer 422 with the form, the answers kept and the errors shown. */
+static void
+reject(cl_app *app, cl_http_req *req, const cl_intake *in,
+    const cl_form_errors *errs, const char *idem)
+{
+	char csrf[CL_CSRF_TOKEN_MAX];
+	cl_buf page = CL_BUF_INIT;
+
+	cl_csrf_issue(app->form_secret, app->form_secret_len, time(NULL), csrf);
+	cl_form_page_render(app, &in->answers, errs, in->nchosen > 0, csrf, idem, &page);
+	cl_page_send(req, 422, &page);
+	cl_buf_free(&page);
+}
+
+/*
+ * Store the accepted request (fresh token and reference on a collision) and
+ * redirect to its confirmation.  Sends the 503 page when the store fails.
+ */
+static void
+accept(cl_app *app, cl_http_req *req, cl_intake *in, const char *idem)
+{
+	char token[CL_RANDOM_TOKEN_MAX], reference[CL_REFERENCE_MAX];
+	char existing[CL_TOKEN_MAX];
+	cl_err rc = CL_EDUP;
+	bson_t doc;
+
+	for (int i = 0; i < PUT_TRIES && rc == CL_EDUP; i++) {
+		cl_random_token(token, 16);
+		cl_reference_new(reference);
+		if ((rc = cl_intake_build(app, in, token, reference, idem, &doc)) != CL_OK)
+			break;
+		rc = cl_store_put(app->store, &doc, existing);
+		bson_destroy(&doc);
+		if (rc == CL_EDUP && existing[0] != '\0') {
+			/* The same form was sent twice: show the first one. */
+			cl_intake_discard(app, in);
+			to_confirmation(req, existing);
+			return;
+		}
+	}
+	if (rc == CL_OK) {
+		cl_log(CL_LOG_INFO, "intake: stored %s with %zu files", reference, in->nfiles);
+		to_confirmation(req, token);
+		return;
+	}
+	cl_log(CL_LOG_ERROR, "intake: request not stored: %s", cl_strerror(rc));
+	cl_intake_discard(app, in);
+	cl_page_error(req, rc == CL_EUNAVAIL ? 503 : 500, NULL);
+}
+
+void
+cl_page_submit(cl_app *app, cl_http_req *req)
+{
+	cl_intake in = CL_INTAKE_INIT;
+	cl_form_errors errs = CL_FORM_ERRORS_INIT;
+	char existing_doc_token[CL_TOKEN_MAX];
+	const char *csrf, *idem;
+	bson_t existing;
+	cl_err rc;
+
+	rc = cl_intake_read(app, req, &in);
+	switch (rc) {
+	case CL_OK:
+		break;
+	case CL_ETOOBIG:
+		cl_page_error(req, 413, NULL);
+		goto done;
+	case CL_EUNAVAIL:
+		cl_page_error(req, 503, NULL);
+		goto done;
+	default:
+		cl_log(CL_LOG_WARN, "intake: unreadable body: %s", cl_strerror(rc));
+		cl_page_error(req, 400, "The form could not be read. This can happen if the "
+		    "upload was interrupted.");
+		goto done;
+	}
+	if (in.honeypot) {
+		/* Looks accepted to the bot; nothing is kept. */
+		char decoy[CL_RANDOM_TOKEN_MAX];
+
+		cl_log(CL_LOG_WARN, "intake: honeypot filled; nothing stored");
+		cl_intake_discard(app, &in);
+		cl_random_token(decoy, 16);
+		to_confirmation(req, decoy);
+		goto done;
+	}
+	csrf = cl_answers_get(&in.answers, "csrf_token");
+	idem = cl_answers_get(&in.answers, "idempotency_key");
+	if (csrf == NULL || cl_csrf_check(app->form_secret, app->form_secret_len, csrf,
+	    time(NULL), app->cfg->form_token_max_age) != CL_OK || !key_ok(idem)) {
+		cl_log(CL_LOG_WARN, "intake: anti-forgery check failed; nothing stored");
+		cl_intake_discard(app, &in);
+		cl_page_error(req, 403, NULL);
+		goto done;
+	}
+	rc = cl_store_get(app->store, CL_KEY_IDEMPOTENCY, idem, &existing);
+	if (rc == CL_OK) {
+		bson_iter_t it;
+
+		existing_doc_token[0] = '\0';
+		if (bson_iter_init_find(&it, &existing, "token") && BSON_ITER_HOLDS_UTF8(&it))
+			snprintf(existing_doc_token, sizeof existing_doc_token, "%s",
+			    bson_iter_utf8(&it, NULL));
+		bson_destroy(&existing);
+		cl_intake_discard(app, &in);
+		to_confirmation(req, existing_doc_token);
+		goto done;
+	} else if (rc != CL_ENOTFOUND) {
+		cl_intake_discard(app, &in);
+		cl_page_error(req, 503, NULL);
+		goto done;
+	}
+	cl_form_normalise(&in.answers);
+	cl_form_validate(&in.answers, time(NULL), &errs);
+	if (in.file_error[0] != '\0')
+		cl_form_errors_add(&errs, CL_F_ATTACHMENTS, CL_FE_ATTACHMENT, in.file_error);
+	if (errs.n > 0) {
+		cl_intake_discard(app, &in);
+		reject(app, req, &in, &errs, idem);
+		goto done;
+	}
+	accept(app, req, &in, idem);
+done:
+	cl_form_errors_free(&errs);
+	cl_intake_free(&in);
+}

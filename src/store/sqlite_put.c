@@ -1,0 +1,476 @@
+/*
+ * sqlite_put.c: request documents in the SQLite store: the one durable
+ * write that makes a request real (the request row, its blobs linked and
+ * its notifications queued in the outbox, in one transaction committed at
+ * synchronous=FULL), and the reads by unique key.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "callin/alloc.h"
+#include "callin/buf.h"
+#include "callin/log.h"
+#include "sqlite_impl.h"
+
+/* The parts of a request document that go into columns. */
+struct put_keys {
+	const char	*token;
+	const char	*reference;
+	const char	*idempotency_key;
+	int64_t		 received_ms;
+	int		 has_attachments;
+	bson_iter_t	 attachments;	/* inside the array, when present */
+	int		 has_notifications;
+	bson_iter_t	 notifications;	/* inside the array, when present */
+};
+
+/* One element of notifications[]. */
+struct put_note {
+	const char	*kind;
+	const char	*message_id;	/* NULL when absent */
+	int64_t		 due_ms;
+	bson_iter_t	 to;		/* inside the array of addresses */
+};
+
+/*
+ * Check that the element it stands on is a non-empty string without NUL
+ * bytes, shorter than max bytes (0: any length); *p points into the
+ * document.  Fails with CL_EINVAL.
+ */
+static cl_err
+iter_str(const bson_iter_t *it, size_t max, const char **p)
+{
+	const char *s;
+	uint32_t n;
+
+	if (!BSON_ITER_HOLDS_UTF8(it))
+		return CL_EINVAL;
+	s = bson_iter_utf8(it, &n);
+	if (n == 0 || memchr(s, '\0', n) != NULL || (max > 0 && n >= max))
+		return CL_EINVAL;
+	*p = s;
+	return CL_OK;
+}
+
+/*
+ * Find key in the (sub)document whose fields scope iterates (scope is not
+ * moved) as a string that iter_str() accepts.  CL_ENOTFOUND when absent,
+ * CL_EINVAL when of the wrong type or shape.
+ */
+static cl_err
+find_str(const bson_iter_t *scope, const char *key, size_t max,
+    const char **p)
+{
+	bson_iter_t it = *scope;
+
+	if (!bson_iter_find(&it, key))
+		return CL_ENOTFOUND;
+	return iter_str(&it, max, p);
+}
+
+/*
+ * Find key in the (sub)document scope iterates as an integer into *v.
+ * CL_ENOTFOUND when absent, CL_EINVAL when not an int32 or int64.
+ */
+static cl_err
+find_int(const bson_iter_t *scope, const char *key, int64_t *v)
+{
+	bson_iter_t it = *scope;
+
+	if (!bson_iter_find(&it, key))
+		return CL_ENOTFOUND;
+	if (!BSON_ITER_HOLDS_INT64(&it) && !BSON_ITER_HOLDS_INT32(&it))
+		return CL_EINVAL;
+	*v = bson_iter_as_int64(&it);
+	return CL_OK;
+}
+
+/*
+ * Find key in the (sub)document scope iterates as an array and set *inner
+ * to iterate its elements.  CL_ENOTFOUND when absent, CL_EINVAL when not an
+ * array.
+ */
+static cl_err
+find_array(const bson_iter_t *scope, const char *key, bson_iter_t *inner)
+{
+	bson_iter_t it = *scope;
+
+	if (!bson_iter_find(&it, key))
+		return CL_ENOTFOUND;
+	if (!BSON_ITER_HOLDS_ARRAY(&it) || !bson_iter_recurse(&it, inner))
+		return CL_EINVAL;
+	return CL_OK;
+}
+
+/*
+ * Read the notification the array iterator it stands on into *n, with
+ * default_due_ms when it names no due_ms.  Fails with CL_EINVAL.
+ */
+static cl_err
+note_parse(const bson_iter_t *it, int64_t default_due_ms,
+    struct put_note *n)
+{
+	bson_iter_t doc, to;
+	const char *addr;
+	cl_err rc;
+
+	if (!BSON_ITER_HOLDS_DOCUMENT(it) || !bson_iter_recurse(it, &doc))
+		return CL_EINVAL;
+	if (find_str(&doc, "kind", 0, &n->kind) != CL_OK)
+		return CL_EINVAL;
+	if (find_array(&doc, "to", &n->to) != CL_OK)
+		return CL_EINVAL;
+	for (to = n->to; bson_iter_next(&to); )
+		if (iter_str(&to, 0, &addr) != CL_OK)
+			return CL_EINVAL;
+	n->message_id = NULL;
+	rc = find_str(&doc, "message_id", 0, &n->message_id);
+	if (rc != CL_OK && rc != CL_ENOTFOUND)
+		return CL_EINVAL;
+	n->due_ms = default_due_ms;
+	rc = find_int(&doc, "due_ms", &n->due_ms);
+	if (rc != CL_OK && rc != CL_ENOTFOUND)
+		return CL_EINVAL;
+	return CL_OK;
+}
+
+/*
+ * Check the request document doc and pick out its keys into *k: token,
+ * reference and idempotency_key strings, received_ms an integer,
+ * attachments (if present) an array of documents each with a blob_id
+ * string, notifications (if present) an array of documents each with a
+ * kind string and a to array of strings.  Fails with CL_EINVAL, logged.
+ */
+static cl_err
+put_parse(const bson_t *doc, struct put_keys *k)
+{
+	struct put_note note;
+	bson_iter_t top, it, sub;
+	const char *what, *id;
+	cl_err rc;
+
+	memset(k, 0, sizeof *k);
+	what = "a valid document";
+	if (!bson_iter_init(&top, doc))
+		goto err;
+	what = "token";
+	if (find_str(&top, "token", CL_TOKEN_MAX, &k->token) != CL_OK)
+		goto err;
+	what = "reference";
+	if (find_str(&top, "reference", 0, &k->reference) != CL_OK)
+		goto err;
+	what = "idempotency_key";
+	if (find_str(&top, "idempotency_key", 0, &k->idempotency_key) !=
+	    CL_OK)
+		goto err;
+	what = "received_ms";
+	if (find_int(&top, "received_ms", &k->received_ms) != CL_OK)
+		goto err;
+	what = "attachments";
+	rc = find_array(&top, "attachments", &k->attachments);
+	if (rc != CL_OK && rc != CL_ENOTFOUND)
+		goto err;
+	k->has_attachments = rc == CL_OK;
+	for (it = k->attachments; k->has_attachments && bson_iter_next(&it); )
+		if (!BSON_ITER_HOLDS_DOCUMENT(&it) ||
+		    !bson_iter_recurse(&it, &sub) ||
+		    find_str(&sub, "blob_id", CL_BLOB_ID_MAX, &id) != CL_OK)
+			goto err;
+	what = "notifications";
+	rc = find_array(&top, "notifications", &k->notifications);
+	if (rc != CL_OK && rc != CL_ENOTFOUND)
+		goto err;
+	k->has_notifications = rc == CL_OK;
+	for (it = k->notifications; k->has_notifications &&
+	    bson_iter_next(&it); )
+		if (note_parse(&it, k->received_ms, &note) != CL_OK)
+			goto err;
+	return CL_OK;
+err:
+	cl_log(CL_LOG_WARN, "store: request document lacks %s", what);
+	return CL_EINVAL;
+}
+
+/*
+ * Link every blob the attachments name to the request k->token: each must
+ * be finished and not yet linked.  Fails with CL_EINVAL (unknown, unfinished
+ * or already linked blob, also one named twice), CL_EUNAVAIL.
+ */
+static cl_err
+put_link(struct sq_store *s, const struct put_keys *k)
+{
+	sqlite3_stmt *stmt = NULL;
+	bson_iter_t it, sub;
+	const char *id;
+	cl_err rc;
+	int src;
+
+	for (it = k->attachments; k->has_attachments && bson_iter_next(&it); ) {
+		bson_iter_recurse(&it, &sub);
+		find_str(&sub, "blob_id", CL_BLOB_ID_MAX, &id);
+		if ((rc = sq_stmt(s, SQ_BLOB_LINK, &stmt)) != CL_OK)
+			goto err;
+		sqlite3_bind_text(stmt, 1, id, -1, SQLITE_STATIC);
+		sqlite3_bind_text(stmt, 2, k->token, -1, SQLITE_STATIC);
+		if ((src = sqlite3_step(stmt)) != SQLITE_DONE) {
+			rc = sq_error(s, src, "link blob");
+			goto err;
+		}
+		if (sqlite3_changes(s->db) != 1) {
+			cl_log(CL_LOG_WARN, "store: blob %s is unknown or "
+			    "already linked", id);
+			rc = CL_EINVAL;
+			goto err;
+		}
+		sqlite3_reset(stmt);
+		stmt = NULL;
+	}
+	return CL_OK;
+err:
+	if (stmt != NULL)
+		sqlite3_reset(stmt);
+	return rc;
+}
+
+/*
+ * Queue the document's notifications in the outbox, due at their due_ms
+ * (default: received_ms), recipients as a JSON array.  Fails with
+ * CL_EUNAVAIL.
+ */
+static cl_err
+put_outbox(struct sq_store *s, const struct put_keys *k)
+{
+	sqlite3_stmt *stmt = NULL;
+	struct put_note note;
+	cl_buf to = CL_BUF_INIT;
+	bson_iter_t it, addr;
+	const char *a;
+	uint32_t n;
+	cl_err rc;
+	int src;
+
+	for (it = k->notifications; k->has_notifications &&
+	    bson_iter_next(&it); ) {
+		note_parse(&it, k->received_ms, &note);
+		cl_buf_reset(&to);
+		cl_buf_putc(&to, '[');
+		for (addr = note.to; bson_iter_next(&addr); ) {
+			a = bson_iter_utf8(&addr, &n);
+			cl_buf_puts(&to, to.len > 1 ? ",\"" : "\"");
+			cl_buf_json(&to, a, n);
+			cl_buf_putc(&to, '"');
+		}
+		cl_buf_putc(&to, ']');
+		if ((rc = sq_stmt(s, SQ_OUTBOX_INSERT, &stmt)) != CL_OK)
+			goto err;
+		sqlite3_bind_text(stmt, 1, k->token, -1, SQLITE_STATIC);
+		sqlite3_bind_text(stmt, 2, note.kind, -1, SQLITE_STATIC);
+		sqlite3_bind_text(stmt, 3, to.data, (int)to.len,
+		    SQLITE_STATIC);
+		if (note.message_id != NULL)
+			sqlite3_bind_text(stmt, 4, note.message_id, -1,
+			    SQLITE_STATIC);
+		else
+			sqlite3_bind_null(stmt, 4);
+		sqlite3_bind_int64(stmt, 5, note.due_ms);
+		if ((src = sqlite3_step(stmt)) != SQLITE_DONE) {
+			rc = sq_error(s, src, "insert outbox");
+			goto err;
+		}
+		sqlite3_reset(stmt);
+		stmt = NULL;
+	}
+	cl_buf_free(&to);
+	return CL_OK;
+err:
+	if (stmt != NULL)
+		sqlite3_reset(stmt);
+	cl_buf_free(&to);
+	return rc;
+}
+
+/*
+ * After the request insert hit a unique constraint (inside the still open
+ * transaction): CL_EDUP, with existing_token (if not NULL) set to the token
+ * of the request holding the same idempotency key, or "" when the clash is
+ * on the reference or token.  CL_EUNAVAIL when the lookup fails.
+ */
+static cl_err
+put_dup(struct sq_store *s, const struct put_keys *k, char *existing_token)
+{
+	sqlite3_stmt *stmt = NULL;
+	const unsigned char *t;
+	cl_err rc;
+	int src;
+
+	if ((rc = sq_stmt(s, SQ_REQ_TOKEN_BY_IDEMPOTENCY, &stmt)) != CL_OK)
+		goto err;
+	sqlite3_bind_text(stmt, 1, k->idempotency_key, -1, SQLITE_STATIC);
+	src = sqlite3_step(stmt);
+	if (src != SQLITE_ROW && src != SQLITE_DONE) {
+		rc = sq_error(s, src, "look up idempotency key");
+		goto err;
+	}
+	if (existing_token != NULL) {
+		existing_token[0] = '\0';
+		if (src == SQLITE_ROW &&
+		    (t = sqlite3_column_text(stmt, 0)) != NULL)
+			snprintf(existing_token, CL_TOKEN_MAX, "%s",
+			    (const char *)t);
+	}
+	sqlite3_reset(stmt);
+	return CL_EDUP;
+err:
+	if (stmt != NULL)
+		sqlite3_reset(stmt);
+	return rc;
+}
+
+/*
+ * Store the request document doc with its blob links and outbox rows in
+ * one transaction committed at synchronous=FULL.  Fails with CL_EINVAL (bad
+ * document, unknown or linked blob), CL_EDUP (see put_dup), CL_EUNAVAIL;
+ * then nothing is stored.
+ */
+cl_err
+sq_put(cl_store *st, const bson_t *doc, char *existing_token)
+{
+	struct sq_store *s = (struct sq_store *)st;
+	sqlite3_stmt *stmt = NULL;
+	struct put_keys k;
+	cl_err rc;
+	int src;
+
+	if ((rc = put_parse(doc, &k)) != CL_OK)
+		goto err;
+	if ((rc = sq_ready(s)) != CL_OK)
+		goto err;
+	if ((rc = sq_sync(s, SQ_SYNC_LEVEL_FULL)) != CL_OK)
+		goto err;
+	if ((rc = sq_exec(s, SQ_BEGIN_IMMEDIATE, "begin put")) != CL_OK)
+		goto err;
+	if ((rc = sq_stmt(s, SQ_REQ_INSERT, &stmt)) != CL_OK)
+		goto err;
+	sqlite3_bind_text(stmt, 1, k.token, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 2, k.reference, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 3, k.idempotency_key, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(stmt, 4, k.received_ms);
+	sqlite3_bind_blob(stmt, 5, bson_get_data(doc), (int)doc->len,
+	    SQLITE_STATIC);
+	src = sqlite3_step(stmt);
+	sqlite3_reset(stmt);
+	sqlite3_clear_bindings(stmt);
+	stmt = NULL;
+	if ((src & 0xff) == SQLITE_CONSTRAINT) {
+		rc = put_dup(s, &k, existing_token);
+		goto err;
+	}
+	if (src != SQLITE_DONE) {
+		rc = sq_error(s, src, "insert request");
+		goto err;
+	}
+	if ((rc = put_link(s, &k)) != CL_OK)
+		goto err;
+	if ((rc = put_outbox(s, &k)) != CL_OK)
+		goto err;
+	if ((rc = sq_exec(s, SQ_COMMIT, "commit put")) != CL_OK)
+		goto err;
+	return CL_OK;
+err:
+	if (stmt != NULL)
+		sqlite3_reset(stmt);
+	sq_rollback(s);
+	return rc;
+}
+
+/*
+ * Copy into out the document stored under the unique key named by key.
+ * out is initialised (empty) whatever happens.  Fails with CL_ENOTFOUND,
+ * CL_EINVAL (NULL value or unknown key kind), CL_EUNAVAIL (also a corrupt
+ * document).
+ */
+cl_err
+sq_get(cl_store *st, cl_store_key key, const char *value, bson_t *out)
+{
+	struct sq_store *s = (struct sq_store *)st;
+	sqlite3_stmt *stmt = NULL;
+	enum sq_stmt id;
+	const void *data;
+	bson_t tmp;
+	cl_err rc;
+	int n, src;
+
+	bson_init(out);
+	switch (key) {
+	case CL_KEY_TOKEN:
+		id = SQ_REQ_BY_TOKEN;
+		break;
+	case CL_KEY_REFERENCE:
+		id = SQ_REQ_BY_REFERENCE;
+		break;
+	case CL_KEY_IDEMPOTENCY:
+		id = SQ_REQ_BY_IDEMPOTENCY;
+		break;
+	default:
+		rc = CL_EINVAL;
+		goto err;
+	}
+	if (value == NULL) {
+		rc = CL_EINVAL;
+		goto err;
+	}
+	if ((rc = sq_ready(s)) != CL_OK)
+		goto err;
+	if ((rc = sq_stmt(s, id, &stmt)) != CL_OK)
+		goto err;
+	sqlite3_bind_text(stmt, 1, value, -1, SQLITE_STATIC);
+	if ((src = sqlite3_step(stmt)) == SQLITE_DONE) {
+		rc = CL_ENOTFOUND;
+		goto err;
+	}
+	if (src != SQLITE_ROW) {
+		rc = sq_error(s, src, "get request");
+		goto err;
+	}
+	data = sqlite3_column_blob(stmt, 0);
+	n = sqlite3_column_bytes(stmt, 0);
+	if (data == NULL || !bson_init_static(&tmp, data, (size_t)n)) {
+		cl_log(CL_LOG_ERROR, "store: stored document for %s is "
+		    "corrupt", value);
+		rc = CL_EUNAVAIL;
+		goto err;
+	}
+	bson_copy_to(&tmp, out);
+	sqlite3_reset(stmt);
+	return CL_OK;
+err:
+	if (stmt != NULL)
+		sqlite3_reset(stmt);
+	return rc;
+}
+
+/* Count the stored requests into *n.  Fails with CL_EUNAVAIL. */
+cl_err
+sq_count(cl_store *st, int64_t *n)
+{
+	struct sq_store *s = (struct sq_store *)st;
+	sqlite3_stmt *stmt = NULL;
+	cl_err rc;
+	int src;
+
+	if ((rc = sq_ready(s)) != CL_OK)
+		goto err;
+	if ((rc = sq_stmt(s, SQ_REQ_COUNT, &stmt)) != CL_OK)
+		goto err;
+	if ((src = sqlite3_step(stmt)) != SQLITE_ROW) {
+		rc = sq_error(s, src, "count requests");
+		goto err;
+	}
+	*n = sqlite3_column_int64(stmt, 0);
+	sqlite3_reset(stmt);
+	return CL_OK;
+err:
+	if (stmt != NULL)
+		sqlite3_reset(stmt);
+	return rc;
+}

@@ -1,0 +1,591 @@
+/*
+ * store_sqlite.c: the embedded SQLite store backend: opening the database,
+ * the schema, the cached statements and the mapping of SQLite errors onto
+ * cl_err.  Attachments are in sqlite_blob.c, request documents in
+ * sqlite_put.c.
+ *
+ * Durability: the file runs in WAL mode.  A request becomes real with the
+ * commit of cl_store_put(), made at synchronous=FULL, which fsyncs the WAL.
+ * Everything else may run at synchronous=NORMAL (see sqlite_blob.c).
+ *
+ * Recovery: errors are never sticky.  Every operation resets its statements
+ * and rolls back what it began; an error that a fresh connection may cure
+ * (a file that was read-only, could not be opened or was not a database)
+ * marks the connection stale and the next operation reopens it, so callers
+ * never have to reopen the store themselves.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "callin/alloc.h"
+#include "callin/log.h"
+#include "sqlite_impl.h"
+
+static void	sq_close(cl_store *);
+static cl_err	sq_ping(cl_store *);
+
+static const struct cl_store_ops sq_ops = {
+	.close = sq_close,
+	.ping = sq_ping,
+	.blob_open = sq_blob_open,
+	.blob_write = sq_blob_write,
+	.blob_finish = sq_blob_finish,
+	.blob_abort = sq_blob_abort,
+	.blob_delete = sq_blob_delete,
+	.blob_read = sq_blob_read,
+	.put = sq_put,
+	.get = sq_get,
+	.count = sq_count,
+	.sweep = sq_sweep,
+};
+
+static const char *const sq_sql[SQ__NSTMT] = {
+	[SQ_BEGIN_IMMEDIATE] = "BEGIN IMMEDIATE",
+	[SQ_COMMIT] = "COMMIT",
+	[SQ_ROLLBACK] = "ROLLBACK",
+	[SQ_SYNC_FULL] = "PRAGMA synchronous=FULL",
+	[SQ_SYNC_NORMAL] = "PRAGMA synchronous=NORMAL",
+	[SQ_PING] = "SELECT 1 FROM requests LIMIT 1",
+	[SQ_BLOB_INSERT] =
+	    "INSERT INTO blobs(id, name, created_ms) VALUES (?1, ?2, ?3)",
+	[SQ_CHUNK_INSERT] =
+	    "INSERT INTO blob_chunks(blob_id, seq, data) VALUES (?1, ?2, ?3)",
+	[SQ_BLOB_FINISH] =
+	    "UPDATE blobs SET size = ?2"
+	    " WHERE id = ?1 AND size IS NULL AND request_token IS NULL",
+	[SQ_BLOB_REMOVE] =
+	    "DELETE FROM blobs WHERE id = ?1 AND request_token IS NULL",
+	[SQ_BLOB_STATE] =
+	    "SELECT size, request_token FROM blobs WHERE id = ?1",
+	[SQ_CHUNK_SELECT] =
+	    "SELECT data FROM blob_chunks WHERE blob_id = ?1 AND seq = ?2",
+	[SQ_SWEEP] =
+	    "DELETE FROM blobs WHERE id IN (SELECT id FROM blobs"
+	    " WHERE request_token IS NULL AND created_ms < ?1 LIMIT 32)",
+	[SQ_REQ_INSERT] =
+	    "INSERT INTO requests(token, reference, idempotency_key,"
+	    " received_ms, doc) VALUES (?1, ?2, ?3, ?4, ?5)",
+	[SQ_REQ_BY_TOKEN] = "SELECT doc FROM requests WHERE token = ?1",
+	[SQ_REQ_BY_REFERENCE] =
+	    "SELECT doc FROM requests WHERE reference = ?1",
+	[SQ_REQ_BY_IDEMPOTENCY] =
+	    "SELECT doc FROM requests WHERE idempotency_key = ?1",
+	[SQ_REQ_TOKEN_BY_IDEMPOTENCY] =
+	    "SELECT token FROM requests WHERE idempotency_key = ?1",
+	[SQ_REQ_COUNT] = "SELECT count(*) FROM requests",
+	[SQ_BLOB_LINK] =
+	    "UPDATE blobs SET request_token = ?2"
+	    " WHERE id = ?1 AND request_token IS NULL AND size IS NOT NULL",
+	[SQ_OUTBOX_INSERT] =
+	    "INSERT INTO outbox(request_token, kind, recipients, message_id,"
+	    " due_ms) VALUES (?1, ?2, ?3, ?4, ?5)",
+};
+
+/*
+ * Schema version 1.  Created inside BEGIN IMMEDIATE, so that worker
+ * processes opening a new file at the same time create it exactly once;
+ * IF NOT EXISTS keeps it harmless anyway.  Later versions add migration
+ * steps keyed on PRAGMA user_version.
+ */
+static const char sq_schema_v1[] =
+    "CREATE TABLE IF NOT EXISTS requests ("
+    " token TEXT PRIMARY KEY,"
+    " reference TEXT UNIQUE NOT NULL,"
+    " idempotency_key TEXT UNIQUE NOT NULL,"
+    " received_ms INTEGER NOT NULL,"
+    " doc BLOB NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS blobs ("
+    " id TEXT PRIMARY KEY,"
+    " name TEXT NOT NULL,"
+    " created_ms INTEGER NOT NULL,"
+    " size INTEGER,"			/* NULL while being written */
+    " request_token TEXT REFERENCES requests(token));"
+    "CREATE INDEX IF NOT EXISTS blobs_unlinked ON blobs(created_ms)"
+    " WHERE request_token IS NULL;"
+    "CREATE INDEX IF NOT EXISTS blobs_request ON blobs(request_token);"
+    "CREATE TABLE IF NOT EXISTS blob_chunks ("
+    " blob_id TEXT NOT NULL REFERENCES blobs(id) ON DELETE CASCADE,"
+    " seq INTEGER NOT NULL,"
+    " data BLOB NOT NULL,"
+    " PRIMARY KEY (blob_id, seq));"
+    "CREATE TABLE IF NOT EXISTS outbox ("
+    " id INTEGER PRIMARY KEY,"
+    " request_token TEXT NOT NULL REFERENCES requests(token),"
+    " kind TEXT NOT NULL,"
+    " recipients TEXT NOT NULL,"		/* JSON array of addresses */
+    " message_id TEXT,"
+    " status TEXT NOT NULL DEFAULT 'due',"
+    " attempts INTEGER NOT NULL DEFAULT 0,"
+    " due_ms INTEGER NOT NULL,"
+    " lease_until_ms INTEGER NOT NULL DEFAULT 0,"
+    " last_error TEXT);"
+    "CREATE INDEX IF NOT EXISTS outbox_due ON outbox(status, due_ms);"
+    "CREATE INDEX IF NOT EXISTS outbox_request ON outbox(request_token);"
+    "PRAGMA user_version = 1;";
+
+/* Milliseconds since the epoch.  Cannot fail. */
+int64_t
+sq_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * Log the SQLite error rc met while doing what and map it to a cl_err.
+ * Every SQLite failure means the store could not do the work: CL_EUNAVAIL.
+ * Errors a new connection may cure mark the connection stale.
+ */
+cl_err
+sq_error(struct sq_store *s, int rc, const char *what)
+{
+	const char *msg;
+
+	msg = s->db != NULL ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc);
+	cl_log(CL_LOG_ERROR, "store: sqlite %s: %s (%s, code %d)", what, msg,
+	    sqlite3_errstr(rc), rc);
+	switch (rc & 0xff) {
+	case SQLITE_READONLY:
+	case SQLITE_CANTOPEN:
+	case SQLITE_NOTADB:
+		s->stale = 1;
+		break;
+	default:
+		break;
+	}
+	return CL_EUNAVAIL;
+}
+
+/*
+ * Return in *out the cached statement id, prepared on first use, reset and
+ * ready to bind (every parameter is bound again by each use).  Fails with CL_EUNAVAIL (a schema that cannot be read).
+ */
+cl_err
+sq_stmt(struct sq_store *s, enum sq_stmt id, sqlite3_stmt **out)
+{
+	int rc;
+
+	*out = NULL;
+	if (s->stmt[id] == NULL) {
+		rc = sqlite3_prepare_v3(s->db, sq_sql[id], -1,
+		    SQLITE_PREPARE_PERSISTENT, &s->stmt[id], NULL);
+		if (rc != SQLITE_OK)
+			return sq_error(s, rc, sq_sql[id]);
+	} else
+		sqlite3_reset(s->stmt[id]);
+	*out = s->stmt[id];
+	return CL_OK;
+}
+
+/*
+ * Run the cached statement id, which takes no parameters, to its end.
+ * Fails with CL_EUNAVAIL, logged with what.
+ */
+cl_err
+sq_exec(struct sq_store *s, enum sq_stmt id, const char *what)
+{
+	sqlite3_stmt *stmt;
+	cl_err rc;
+	int src;
+
+	if ((rc = sq_stmt(s, id, &stmt)) != CL_OK)
+		goto err;
+	while ((src = sqlite3_step(stmt)) == SQLITE_ROW)
+		continue;
+	if (src != SQLITE_DONE) {
+		rc = sq_error(s, src, what);
+		goto err;
+	}
+	sqlite3_reset(stmt);
+	return CL_OK;
+err:
+	if (stmt != NULL)
+		sqlite3_reset(stmt);
+	return rc;
+}
+
+/*
+ * Set PRAGMA synchronous to level unless it is already there.  Call it
+ * outside a transaction.  Fails with CL_EUNAVAIL.
+ */
+cl_err
+sq_sync(struct sq_store *s, enum sq_sync level)
+{
+	cl_err rc;
+
+	if (s->sync == level)
+		return CL_OK;
+	s->sync = SQ_SYNC_UNKNOWN;
+	rc = sq_exec(s, level == SQ_SYNC_LEVEL_FULL ? SQ_SYNC_FULL :
+	    SQ_SYNC_NORMAL, "set synchronous");
+	if (rc != CL_OK)
+		goto err;
+	s->sync = level;
+	return CL_OK;
+err:
+	return rc;
+}
+
+/*
+ * Roll back the transaction the connection has open, if any.  Cannot fail:
+ * when the rollback fails the connection is marked stale, and closing it
+ * before the next operation rolls back.
+ */
+void
+sq_rollback(struct sq_store *s)
+{
+	if (s->db == NULL || sqlite3_get_autocommit(s->db))
+		return;
+	if (sq_exec(s, SQ_ROLLBACK, "rollback") != CL_OK ||
+	    !sqlite3_get_autocommit(s->db)) {
+		cl_log(CL_LOG_WARN, "store: sqlite rollback failed, reopening");
+		s->stale = 1;
+	}
+}
+
+/* Milliseconds of CLOCK_MONOTONIC.  Cannot fail. */
+static int64_t
+sq_mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * SQLite's busy handler: wait for a lock another connection holds, in
+ * steps of a fraction of a millisecond, until s->busy_ms have passed since
+ * the first try (count 0); returning 0 makes the statement fail with
+ * SQLITE_BUSY.  The stock handler of sqlite3_busy_timeout() backs off to
+ * sleeps of up to 100 ms, far longer than a commit holds the lock here,
+ * which would let a waiting worker idle past the latency the service
+ * promises.
+ */
+static int
+sq_busy(void *arg, int count)
+{
+	struct sq_store *s = arg;
+	struct timespec nap = { 0, count < 20 ? 100000 : 500000 };
+
+	if (count == 0)
+		s->busy_since = sq_mono_ms();
+	else if (sq_mono_ms() - s->busy_since >= s->busy_ms)
+		return 0;
+	nanosleep(&nap, NULL);
+	return 1;
+}
+
+/* Finalize the cached statements and close the connection.  Cannot fail. */
+static void
+sq_disconnect(struct sq_store *s)
+{
+	size_t i;
+
+	for (i = 0; i < SQ__NSTMT; i++) {
+		sqlite3_finalize(s->stmt[i]);
+		s->stmt[i] = NULL;
+	}
+	if (s->db != NULL)
+		sqlite3_close_v2(s->db);
+	s->db = NULL;
+	s->sync = SQ_SYNC_UNKNOWN;
+}
+
+/*
+ * Put the database into WAL mode.  Switching needs a moment of exclusive
+ * access, and SQLite answers SQLITE_BUSY rather than waiting when another
+ * process is opening the same file, so retry until the busy timeout.
+ * Fails with CL_EUNAVAIL.
+ */
+static cl_err
+sq_wal(struct sq_store *s)
+{
+	sqlite3_stmt *stmt = NULL;
+	const unsigned char *mode;
+	int64_t deadline;
+	int src, wal;
+	cl_err rc;
+
+	deadline = sq_mono_ms() + (s->busy_ms > 1000 ? s->busy_ms : 1000);
+	for (;;) {
+		wal = 0;
+		src = sqlite3_prepare_v2(s->db, "PRAGMA journal_mode=WAL", -1,
+		    &stmt, NULL);
+		if (src == SQLITE_OK && (src = sqlite3_step(stmt)) ==
+		    SQLITE_ROW) {
+			mode = sqlite3_column_text(stmt, 0);
+			wal = mode != NULL &&
+			    strcmp((const char *)mode, "wal") == 0;
+			src = SQLITE_OK;
+		}
+		if (wal)
+			break;
+		if (src != SQLITE_OK && (src & 0xff) != SQLITE_BUSY &&
+		    (src & 0xff) != SQLITE_LOCKED) {
+			rc = sq_error(s, src, "set journal_mode=WAL");
+			goto err;
+		}
+		if (sq_mono_ms() >= deadline) {
+			if (src != SQLITE_OK)
+				rc = sq_error(s, src, "set journal_mode=WAL");
+			else {
+				cl_log(CL_LOG_ERROR, "store: sqlite %s cannot "
+				    "use WAL mode", s->path);
+				rc = CL_EUNAVAIL;
+			}
+			goto err;
+		}
+		sqlite3_finalize(stmt);
+		stmt = NULL;
+		sqlite3_sleep(10);
+	}
+	sqlite3_finalize(stmt);
+	return CL_OK;
+err:
+	sqlite3_finalize(stmt);
+	return rc;
+}
+
+/*
+ * (Re)open the connection: WAL, synchronous=FULL, foreign keys, the busy
+ * handler, the WAL kept under 64 MiB once checkpointed.  The file is
+ * created only when create is set (the first open): a reconnect to a file
+ * that has gone away fails rather than start an empty database.  A
+ * connection SQLite could only open read-only stays stale, so the next
+ * operation tries again.  Fails with CL_EUNAVAIL, leaving s->db NULL.
+ */
+static cl_err
+sq_connect(struct sq_store *s, int create)
+{
+	sqlite3 *db = NULL;
+	char *msg = NULL;
+	cl_err rc;
+	int src;
+
+	sq_disconnect(s);
+	src = sqlite3_open_v2(s->path, &db, SQLITE_OPEN_READWRITE |
+	    (create ? SQLITE_OPEN_CREATE : 0) | SQLITE_OPEN_NOMUTEX, NULL);
+	if (src != SQLITE_OK) {
+		cl_log(CL_LOG_ERROR, "store: sqlite cannot open %s: %s",
+		    s->path, db != NULL ? sqlite3_errmsg(db) :
+		    sqlite3_errstr(src));
+		sqlite3_close_v2(db);
+		rc = CL_EUNAVAIL;
+		goto err;
+	}
+	s->db = db;
+	sqlite3_extended_result_codes(db, 1);
+	sqlite3_busy_handler(db, sq_busy, s);
+	if ((rc = sq_wal(s)) != CL_OK)
+		goto err;
+	src = sqlite3_exec(db, "PRAGMA synchronous=FULL;"
+	    "PRAGMA foreign_keys=ON;"
+	    "PRAGMA journal_size_limit=67108864;", NULL, NULL, &msg);
+	if (src != SQLITE_OK) {
+		rc = sq_error(s, src, "set pragmas");
+		goto err;
+	}
+	s->sync = SQ_SYNC_LEVEL_FULL;
+	s->stale = 0;
+	if (sqlite3_db_readonly(db, "main") == 1) {
+		cl_log(CL_LOG_WARN, "store: sqlite %s is read-only", s->path);
+		s->stale = 1;
+	}
+	return CL_OK;
+err:
+	sqlite3_free(msg);
+	sq_disconnect(s);
+	s->stale = 1;
+	return rc;
+}
+
+/*
+ * Make sure the handle has a usable connection, reopening a stale or lost
+ * one.  Fails with CL_EUNAVAIL.
+ */
+cl_err
+sq_ready(struct sq_store *s)
+{
+	if (s->db != NULL && !s->stale)
+		return CL_OK;
+	return sq_connect(s, 0);
+}
+
+/* Read PRAGMA user_version into *v.  Fails with CL_EUNAVAIL. */
+static cl_err
+sq_user_version(struct sq_store *s, int *v)
+{
+	sqlite3_stmt *stmt = NULL;
+	cl_err rc;
+	int src;
+
+	src = sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &stmt,
+	    NULL);
+	if (src == SQLITE_OK)
+		src = sqlite3_step(stmt);
+	if (src != SQLITE_ROW) {
+		rc = sq_error(s, src, "read user_version");
+		goto err;
+	}
+	*v = sqlite3_column_int(stmt, 0);
+	sqlite3_finalize(stmt);
+	return CL_OK;
+err:
+	sqlite3_finalize(stmt);
+	return rc;
+}
+
+/*
+ * Create or upgrade the schema to SQ_SCHEMA_VERSION, race-free between
+ * processes.  Fails with CL_EUNAVAIL, also for a file written by a newer
+ * version of this code.
+ */
+static cl_err
+sq_schema(struct sq_store *s)
+{
+	char *msg = NULL;
+	cl_err rc;
+	int src, v;
+
+	if ((rc = sq_user_version(s, &v)) != CL_OK)
+		goto err;
+	if (v == SQ_SCHEMA_VERSION)
+		return CL_OK;
+	if ((rc = sq_exec(s, SQ_BEGIN_IMMEDIATE, "begin schema")) != CL_OK)
+		goto err;
+	if ((rc = sq_user_version(s, &v)) != CL_OK)
+		goto err;
+	if (v > SQ_SCHEMA_VERSION) {
+		cl_log(CL_LOG_ERROR, "store: sqlite %s has schema version %d, "
+		    "newer than %d", s->path, v, SQ_SCHEMA_VERSION);
+		rc = CL_EUNAVAIL;
+		goto err;
+	}
+	if (v == 0) {
+		src = sqlite3_exec(s->db, sq_schema_v1, NULL, NULL, &msg);
+		if (src != SQLITE_OK) {
+			rc = sq_error(s, src, "create schema");
+			goto err;
+		}
+	}
+	if ((rc = sq_exec(s, SQ_COMMIT, "commit schema")) != CL_OK)
+		goto err;
+	return CL_OK;
+err:
+	sqlite3_free(msg);
+	sq_rollback(s);
+	return rc;
+}
+
+/* The busy timeout: CALLIN_SQLITE_BUSY_MS if valid, else SQ_BUSY_MS. */
+static int
+sq_busy_timeout(void)
+{
+	const char *v;
+	char *end;
+	long ms;
+
+	if ((v = getenv("CALLIN_SQLITE_BUSY_MS")) == NULL || *v == '\0')
+		return SQ_BUSY_MS;
+	errno = 0;
+	ms = strtol(v, &end, 10);
+	if (errno != 0 || *end != '\0' || ms < 0 || ms > INT_MAX) {
+		cl_log(CL_LOG_WARN, "store: ignoring CALLIN_SQLITE_BUSY_MS=%s",
+		    v);
+		return SQ_BUSY_MS;
+	}
+	return (int)ms;
+}
+
+/*
+ * Fail with CL_EUNAVAIL, logged, when the directory that would hold path
+ * does not exist: SQLite creates the file, never its directory.
+ */
+static cl_err
+sq_check_dir(const char *path)
+{
+	struct stat sb;
+	const char *slash;
+	char *dir = NULL;
+	cl_err rc;
+
+	if ((slash = strrchr(path, '/')) == NULL)
+		return CL_OK;
+	dir = cl_strndup(path, slash == path ? 1 : (size_t)(slash - path));
+	if (stat(dir, &sb) == -1 || !S_ISDIR(sb.st_mode)) {
+		cl_log(CL_LOG_ERROR, "store: sqlite cannot open %s: directory "
+		    "%s does not exist", path, dir);
+		rc = CL_EUNAVAIL;
+		goto err;
+	}
+	free(dir);
+	return CL_OK;
+err:
+	free(dir);
+	return rc;
+}
+
+/*
+ * Open (creating if needed) the SQLite store in the file path, whose
+ * directory must exist.  Fails with CL_EUNAVAIL; *out is then NULL.
+ */
+cl_err
+cl_store_sqlite_open(const char *path, cl_store **out)
+{
+	struct sq_store *s;
+	cl_err rc;
+
+	*out = NULL;
+	s = cl_calloc(1, sizeof *s);
+	s->base.ops = &sq_ops;
+	s->path = cl_strdup(path);
+	s->busy_ms = sq_busy_timeout();
+	if ((rc = sq_check_dir(path)) != CL_OK)
+		goto err;
+	if ((rc = sq_connect(s, 1)) != CL_OK)
+		goto err;
+	if ((rc = sq_schema(s)) != CL_OK)
+		goto err;
+	*out = &s->base;
+	return CL_OK;
+err:
+	sq_close(&s->base);
+	return rc;
+}
+
+/* Close the connection and free the handle.  Cannot fail. */
+static void
+sq_close(cl_store *st)
+{
+	struct sq_store *s = (struct sq_store *)st;
+
+	sq_disconnect(s);
+	free(s->path);
+	free(s);
+}
+
+/*
+ * Check the database answers with a read of the requests table.  Fails with
+ * CL_EUNAVAIL.
+ */
+static cl_err
+sq_ping(cl_store *st)
+{
+	struct sq_store *s = (struct sq_store *)st;
+	cl_err rc;
+
+	if ((rc = sq_ready(s)) != CL_OK)
+		goto err;
+	if ((rc = sq_exec(s, SQ_PING, "ping")) != CL_OK)
+		goto err;
+	return CL_OK;
+err:
+	return rc;
+}

@@ -1,0 +1,239 @@
+"""A whole service stack for end-to-end tests: real nginx in front of real
+callin-fcgi workers (the sanitizer build), SQLite in a temp folder, started on
+a free port.  Stopping a stack fails the test if a sanitizer reported anything.
+"""
+import html.parser
+import os
+import re
+import signal
+import socket
+import sqlite3
+import subprocess
+import time
+import uuid
+
+import requests
+
+TOP = os.environ.get("CALLIN_SOURCE_DIR") or os.path.abspath(
+    os.path.join(os.path.dirname(__file__), "..", ".."))
+BUILD = os.environ.get("CALLIN_BUILD_DIR") or os.path.join(TOP, "build-asan")
+
+SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(predicate, timeout=15.0, what="condition"):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if predicate():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+class Stack:
+    """nginx + callin-fcgi on a free port, data under tmp/data."""
+
+    def __init__(self, tmp, workers=2, env=None):
+        self.tmp = str(tmp)
+        self.data = os.path.join(self.tmp, "data")
+        self.run = os.path.join(self.tmp, "run")
+        self.socket = os.path.join(self.run, "fcgi.sock")
+        self.port = free_port()
+        self.workers = workers
+        self.extra_env = env or {}
+        self.fcgi = None
+        self.nginx = None
+        os.makedirs(self.data, exist_ok=True)
+        os.makedirs(self.run, exist_ok=True)
+        subprocess.run([os.path.join(TOP, "scripts", "dev-keys"), BUILD, self.data],
+                       check=True, capture_output=True)
+
+    @property
+    def base(self):
+        return f"http://127.0.0.1:{self.port}"
+
+    def url(self, path):
+        return self.base + path
+
+    @property
+    def db_path(self):
+        return os.path.join(self.data, "callin.db")
+
+    def env(self):
+        e = dict(os.environ)
+        e.update({
+            "CALLIN_DATA_DIR": self.data,
+            "CALLIN_LISTEN": self.socket,
+            "CALLIN_WORKERS": str(self.workers),
+            "CALLIN_PUBLIC_BASE_URL": self.base,
+            "ASAN_OPTIONS": "abort_on_error=0:detect_leaks=1",
+            "UBSAN_OPTIONS": "print_stacktrace=1",
+            "MONGOC_DISABLE_SHM": "1",
+        })
+        e.update(self.extra_env)
+        return e
+
+    def start(self):
+        self.start_fcgi()
+        self.start_nginx()
+        return self
+
+    def start_fcgi(self):
+        self.fcgi_log = open(os.path.join(self.run, "fcgi.log"), "ab")
+        self.fcgi = subprocess.Popen([os.path.join(BUILD, "callin-fcgi")],
+                                     env=self.env(), stdout=self.fcgi_log,
+                                     stderr=subprocess.STDOUT)
+        wait_for(lambda: os.path.exists(self.socket) or self.fcgi.poll() is not None,
+                 what="the FastCGI socket")
+        assert self.fcgi.poll() is None, self.log()
+        wait_for(lambda: len(self.worker_pids()) >= self.workers, what="workers")
+
+    def start_nginx(self):
+        conf = os.path.join(self.run, "nginx.conf")
+        env = self.env()
+        env.setdefault("CALLIN_SUBMIT_RATE", "100000r/s")
+        env.setdefault("CALLIN_SUBMIT_BURST", "100000")
+        rendered = subprocess.run([os.path.join(TOP, "scripts", "nginx-conf"), self.run,
+                                   str(self.port), self.socket], env=env, check=True,
+                                  capture_output=True, text=True).stdout
+        with open(conf, "w") as f:
+            f.write(rendered)
+        self.nginx_log = open(os.path.join(self.run, "nginx.log"), "ab")
+        self.nginx = subprocess.Popen(["nginx", "-p", self.run, "-c", conf, "-e", "stderr"],
+                                      stdout=self.nginx_log, stderr=subprocess.STDOUT)
+
+        def up():
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
+                return True
+            except OSError:
+                return False
+        wait_for(up, what="nginx")
+
+    def log(self):
+        with open(os.path.join(self.run, "fcgi.log"), "rb") as f:
+            return f.read().decode("utf-8", "replace")
+
+    def worker_pids(self):
+        if self.fcgi is None:
+            return []
+        out = subprocess.run(["pgrep", "-P", str(self.fcgi.pid)], capture_output=True,
+                             text=True).stdout
+        return [int(p) for p in out.split()]
+
+    def stop_fcgi(self, sig=signal.SIGTERM, timeout=60):
+        if self.fcgi is not None and self.fcgi.poll() is None:
+            self.fcgi.send_signal(sig)
+            self.fcgi.wait(timeout=timeout)
+        return self.fcgi.returncode if self.fcgi else None
+
+    def stop(self):
+        if self.nginx is not None and self.nginx.poll() is None:
+            self.nginx.send_signal(signal.SIGQUIT)
+            try:
+                self.nginx.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.nginx.kill()
+        self.stop_fcgi()
+        log = self.log()
+        for mark in SANITIZER_MARKS:
+            assert mark not in log, f"sanitizer report in worker log:\n{log[-6000:]}"
+
+    def db(self):
+        return sqlite3.connect(self.db_path, timeout=10)
+
+    def count_requests(self):
+        with self.db() as c:
+            return c.execute("select count(*) from requests").fetchone()[0]
+
+    def count_blobs(self):
+        with self.db() as c:
+            return c.execute("select count(*) from blobs").fetchone()[0]
+
+
+class _Inputs(html.parser.HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.hidden = {}
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "input" and a.get("type") == "hidden":
+            self.hidden[a.get("name")] = a.get("value", "")
+
+
+def hidden_fields(page):
+    p = _Inputs()
+    p.feed(page)
+    return p.hidden
+
+
+def valid_answers(**over):
+    a = {
+        "requester_type": "individual",
+        "full_name": "Alex Example",
+        "organisation": "",
+        "role": "",
+        "email": "alex@example.org",
+        "phone": "",
+        "proposal_title": "Closure of the maternity unit at Example General",
+        "commissioner": "icb-surrey-heartlands",
+        "services_affected": "Consultant-led maternity services at Example General Hospital.",
+        "change_description": "Births would move to a hospital 40 miles away.",
+        "proposal_stage": "decision_made",
+        "decision_date-day": "12",
+        "decision_date-month": "3",
+        "decision_date-year": "2026",
+        "grounds": ["process", "best_interests"],
+        "grounds_statement": "The consultation ran for two weeks over a holiday.",
+        "local_resolution": "Wrote to the ICB on 1 April 2026; the reply did not address our concerns.",
+        "declaration_accurate": "yes",
+        "declaration_sharing": "yes",
+    }
+    a.update(over)
+    return a
+
+
+def multipart_fields(answers, hidden):
+    """Answers and hidden values as a requests 'files' list (multipart parts)."""
+    parts = [(k, (None, v)) for k, v in hidden.items()]
+    for k, v in answers.items():
+        for item in (v if isinstance(v, list) else [v]):
+            parts.append((k, (None, item)))
+    return parts
+
+
+def new_form(stack, session=None):
+    s = session or requests.Session()
+    r = s.get(stack.url("/request"))
+    assert r.status_code == 200, r.text
+    return s, hidden_fields(r.text)
+
+
+def submit(stack, answers=None, files=(), hidden=None, session=None):
+    """POST the form with answers and files [(filename, bytes, content_type)].
+    Returns the response (redirects not followed)."""
+    s, h = new_form(stack, session)
+    if hidden is not None:
+        h = hidden
+    parts = multipart_fields(valid_answers() if answers is None else answers, h)
+    for name, data, ctype in files:
+        parts.append(("attachments", (name, data, ctype)))
+    return s.post(stack.url("/request"), files=parts, allow_redirects=False)
+
+
+def token_of(response):
+    assert response.status_code == 303, (response.status_code, response.text[:2000])
+    m = re.fullmatch(r"/receipt/([A-Za-z0-9_-]{22,})", response.headers["Location"])
+    assert m, response.headers["Location"]
+    return m.group(1)
+
+
+def unique():
+    return uuid.uuid4().hex

@@ -1,0 +1,705 @@
+/*
+ * conformance.c: the store conformance suite, one program run once per
+ * backend: `store_conformance sqlite` (a fresh file per test in a temp
+ * directory) or `store_conformance mongodb` (a fresh database per test in
+ * the server MONGODB_URI names; exit 77, skipped, when it is unset).
+ *
+ * The common group uses only the public store.h API, so both backends must
+ * pass it unchanged; sqlite_only.c adds what only a file can show (outbox
+ * rows, locks, write errors, read-only files, concurrent opens).
+ */
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "store_test.h"
+
+#define MIB	(1024 * 1024)
+
+/* The store answers a ping and starts empty. */
+static void
+test_ping(void **state)
+{
+	struct t_case *c = *state;
+
+	assert_int_equal(cl_store_ping(c->st), CL_OK);
+	assert_int_equal(t_count(c->st), 0);
+}
+
+/* An unknown scheme is a configuration error, and yields no handle. */
+static void
+test_open_bad_spec(void **state)
+{
+	cl_store *st = (cl_store *)state;
+
+	assert_int_equal(cl_store_open("nosuch:/x", &st), CL_ECONFIG);
+	assert_null(st);
+	st = (cl_store *)state;
+	assert_int_equal(cl_store_open("sqlite:", &st), CL_ECONFIG);
+	assert_null(st);
+}
+
+/* A stored document comes back whole by each of its three keys. */
+static void
+test_put_get_roundtrip(void **state)
+{
+	struct t_case *c = *state;
+	char ids[2][CL_BLOB_ID_MAX];
+	const char *blobs[2] = { ids[0], ids[1] };
+	struct t_keys k, other;
+	char existing[CL_TOKEN_MAX];
+	bson_t doc, got;
+	cl_buf b = CL_BUF_INIT;
+
+	t_blob(c->st, "first", 5, 0, ids[0]);
+	t_blob(c->st, "second file", 11, 3, ids[1]);
+	assert_string_not_equal(ids[0], ids[1]);
+	t_keys_new(&k);
+	t_doc(&doc, &k, blobs, 2, 1);
+	memcpy(existing, "junk", 5);
+	assert_int_equal(cl_store_put(c->st, &doc, existing), CL_OK);
+	assert_int_equal(t_count(c->st), 1);
+
+	assert_int_equal(cl_store_get(c->st, CL_KEY_TOKEN, k.token, &got),
+	    CL_OK);
+	assert_true(bson_equal(&doc, &got));
+	bson_destroy(&got);
+	assert_int_equal(cl_store_get(c->st, CL_KEY_REFERENCE, k.reference,
+	    &got), CL_OK);
+	assert_true(bson_equal(&doc, &got));
+	bson_destroy(&got);
+	assert_int_equal(cl_store_get(c->st, CL_KEY_IDEMPOTENCY, k.idem,
+	    &got), CL_OK);
+	assert_true(bson_equal(&doc, &got));
+	bson_destroy(&got);
+
+	/* Keys do not answer for one another, and unknown ones are absent. */
+	t_keys_new(&other);
+	assert_int_equal(cl_store_get(c->st, CL_KEY_TOKEN, other.token, &got),
+	    CL_ENOTFOUND);
+	assert_int_equal(cl_store_get(c->st, CL_KEY_REFERENCE,
+	    other.reference, &got), CL_ENOTFOUND);
+	assert_int_equal(cl_store_get(c->st, CL_KEY_IDEMPOTENCY, other.idem,
+	    &got), CL_ENOTFOUND);
+	assert_int_equal(cl_store_get(c->st, CL_KEY_TOKEN, k.reference, &got),
+	    CL_ENOTFOUND);
+	assert_int_equal(cl_store_get(c->st, CL_KEY_REFERENCE, k.token, &got),
+	    CL_ENOTFOUND);
+
+	/* The linked blobs are now readable. */
+	assert_int_equal(t_read(c->st, ids[0], &b), CL_OK);
+	assert_int_equal(b.len, 5);
+	assert_memory_equal(b.data, "first", 5);
+	assert_int_equal(t_read(c->st, ids[1], &b), CL_OK);
+	assert_int_equal(b.len, 11);
+	assert_memory_equal(b.data, "second file", 11);
+
+	/* A second request with no attachments and no notifications. */
+	bson_destroy(&doc);
+	t_doc(&doc, &other, NULL, 0, 0);
+	assert_int_equal(cl_store_put(c->st, &doc, NULL), CL_OK);
+	assert_int_equal(t_count(c->st), 2);
+	assert_int_equal(cl_store_get(c->st, CL_KEY_REFERENCE,
+	    other.reference, &got), CL_OK);
+	assert_true(bson_equal(&doc, &got));
+	bson_destroy(&got);
+	bson_destroy(&doc);
+	cl_buf_free(&b);
+}
+
+/* Store data as a blob written step bytes at a time, link it, read it. */
+static void
+check_blob(cl_store *st, const unsigned char *data, size_t n, size_t step)
+{
+	char id[CL_BLOB_ID_MAX];
+	const char *blobs[1] = { id };
+	struct t_keys k;
+	cl_buf b = CL_BUF_INIT;
+	bson_t doc;
+
+	t_blob(st, data, n, step, id);
+	t_keys_new(&k);
+	t_doc(&doc, &k, blobs, 1, 0);
+	assert_int_equal(cl_store_put(st, &doc, NULL), CL_OK);
+	bson_destroy(&doc);
+	assert_int_equal(t_read(st, id, &b), CL_OK);
+	assert_int_equal(b.len, n);
+	if (n > 0)
+		assert_true(memcmp(b.data, data, n) == 0);
+	cl_buf_free(&b);
+}
+
+/* Several MiB of random bytes in many small writes of varying sizes. */
+static void
+test_blob_small_writes(void **state)
+{
+	struct t_case *c = *state;
+	size_t n = 3 * MIB + 12345, off, len;
+	unsigned char *data, r[2];
+	char id[CL_BLOB_ID_MAX];
+	const char *blobs[1] = { id };
+	struct t_keys k;
+	cl_buf b = CL_BUF_INIT;
+	cl_blob *w;
+	bson_t doc;
+
+	data = malloc(n);
+	assert_non_null(data);
+	t_random(data, n);
+	assert_int_equal(cl_store_blob_open(c->st, "many.bin", &w), CL_OK);
+	for (off = 0; off < n; off += len) {
+		t_random(r, sizeof r);
+		len = 1 + ((size_t)r[0] << 8 | r[1]) % 9000;
+		if (len > n - off)
+			len = n - off;
+		assert_int_equal(cl_blob_write(w, data + off, len), CL_OK);
+	}
+	assert_int_equal(cl_blob_write(w, data, 0), CL_OK);
+	assert_int_equal(cl_blob_finish(w, id), CL_OK);
+	t_keys_new(&k);
+	t_doc(&doc, &k, blobs, 1, 0);
+	assert_int_equal(cl_store_put(c->st, &doc, NULL), CL_OK);
+	bson_destroy(&doc);
+	assert_int_equal(t_read(c->st, id, &b), CL_OK);
+	assert_int_equal(b.len, n);
+	assert_true(memcmp(b.data, data, n) == 0);
+	cl_buf_free(&b);
+	free(data);
+}
+
+/* Several MiB in one write, and sizes around common chunk boundaries. */
+static void
+test_blob_large_write(void **state)
+{
+	struct t_case *c = *state;
+	static const size_t sizes[] = {
+		0, 1, 255 * 1024 - 1, 255 * 1024, 255 * 1024 + 1,
+		256 * 1024 - 1, 256 * 1024, 256 * 1024 + 1, 512 * 1024,
+	};
+	size_t n = 5 * MIB + 7, i;
+	unsigned char *data;
+
+	data = malloc(n);
+	assert_non_null(data);
+	t_random(data, n);
+	check_blob(c->st, data, n, 0);
+	for (i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+		check_blob(c->st, data + i, sizes[i], 0);
+		check_blob(c->st, data + i, sizes[i], 4096);
+	}
+	free(data);
+}
+
+/* A sink that fails after the first call. */
+static cl_err
+failing_sink(void *arg, const void *p, size_t n)
+{
+	int *calls = arg;
+
+	(void)p;
+	(void)n;
+	return ++*calls > 1 ? CL_ECLOSED : CL_OK;
+}
+
+/* A sink's error stops the read and comes back as is. */
+static void
+test_blob_read_sink_error(void **state)
+{
+	struct t_case *c = *state;
+	size_t n = 2 * MIB;
+	unsigned char *data;
+	char id[CL_BLOB_ID_MAX];
+	const char *blobs[1] = { id };
+	struct t_keys k;
+	bson_t doc;
+	int calls = 0;
+
+	data = calloc(1, n);
+	assert_non_null(data);
+	t_blob(c->st, data, n, 0, id);
+	t_keys_new(&k);
+	t_doc(&doc, &k, blobs, 1, 0);
+	assert_int_equal(cl_store_put(c->st, &doc, NULL), CL_OK);
+	bson_destroy(&doc);
+	assert_int_equal(cl_store_blob_read(c->st, id, failing_sink, &calls),
+	    CL_ECLOSED);
+	assert_int_equal(calls, 2);
+	/* The store is fine afterwards. */
+	assert_int_equal(cl_store_ping(c->st), CL_OK);
+	assert_int_equal(t_count(c->st), 1);
+	free(data);
+}
+
+/* A finished blob no request references is invisible to readers. */
+static void
+test_blob_unlinked_unreadable(void **state)
+{
+	struct t_case *c = *state;
+	char id[CL_BLOB_ID_MAX], unknown[CL_BLOB_ID_MAX];
+	const char *blobs[1] = { id };
+	struct t_keys k;
+	cl_buf b = CL_BUF_INIT;
+	bson_t doc;
+
+	t_blob(c->st, "hidden", 6, 0, id);
+	assert_int_equal(t_read(c->st, id, &b), CL_ENOTFOUND);
+	assert_int_equal(b.len, 0);
+	memcpy(unknown, id, sizeof unknown);
+	unknown[0] = unknown[0] == 'a' ? 'b' : 'a';
+	assert_int_equal(t_read(c->st, unknown, &b), CL_ENOTFOUND);
+	assert_int_equal(t_read(c->st, "no-such-blob", &b), CL_ENOTFOUND);
+	t_keys_new(&k);
+	t_doc(&doc, &k, blobs, 1, 0);
+	assert_int_equal(cl_store_put(c->st, &doc, NULL), CL_OK);
+	bson_destroy(&doc);
+	assert_int_equal(t_read(c->st, id, &b), CL_OK);
+	assert_int_equal(b.len, 6);
+	assert_memory_equal(b.data, "hidden", 6);
+	cl_buf_free(&b);
+}
+
+/* An aborted blob leaves nothing behind, not even for the sweeper. */
+static void
+test_blob_abort(void **state)
+{
+	struct t_case *c = *state;
+	unsigned char *data;
+	int64_t removed = -1;
+	cl_blob *w;
+
+	data = calloc(1, MIB);
+	assert_non_null(data);
+	assert_int_equal(cl_store_blob_open(c->st, "a.bin", &w), CL_OK);
+	assert_int_equal(cl_blob_write(w, data, MIB), CL_OK);
+	assert_int_equal(cl_blob_write(w, data, 1000), CL_OK);
+	cl_blob_abort(w);
+	assert_int_equal(cl_store_blob_open(c->st, "b.bin", &w), CL_OK);
+	cl_blob_abort(w);
+	cl_blob_abort(NULL);
+	assert_int_equal(cl_store_sweep(c->st, t_now_ms() + 3600 * 1000,
+	    &removed), CL_OK);
+	assert_int_equal(removed, 0);
+	assert_int_equal(t_count(c->st), 0);
+	free(data);
+}
+
+/* Unlinked blobs can be deleted, linked ones cannot. */
+static void
+test_blob_delete(void **state)
+{
+	struct t_case *c = *state;
+	char gone[CL_BLOB_ID_MAX], kept[CL_BLOB_ID_MAX];
+	const char *blobs[1];
+	struct t_keys k;
+	cl_buf b = CL_BUF_INIT;
+	bson_t doc;
+
+	t_blob(c->st, "to delete", 9, 0, gone);
+	t_blob(c->st, "to keep", 7, 0, kept);
+	assert_int_equal(cl_store_blob_delete(c->st, gone), CL_OK);
+	assert_int_equal(cl_store_blob_delete(c->st, gone), CL_ENOTFOUND);
+	assert_int_equal(cl_store_blob_delete(c->st, "no-such-blob"),
+	    CL_ENOTFOUND);
+	assert_int_equal(t_read(c->st, gone, &b), CL_ENOTFOUND);
+
+	/* A deleted blob cannot be linked. */
+	blobs[0] = gone;
+	t_keys_new(&k);
+	t_doc(&doc, &k, blobs, 1, 0);
+	assert_int_equal(cl_store_put(c->st, &doc, NULL), CL_EINVAL);
+	bson_destroy(&doc);
+	assert_int_equal(t_count(c->st), 0);
+
+	blobs[0] = kept;
+	t_doc(&doc, &k, blobs, 1, 0);
+	assert_int_equal(cl_store_put(c->st, &doc, NULL), CL_OK);
+	bson_destroy(&doc);
+	assert_int_equal(cl_store_blob_delete(c->st, kept), CL_EINVAL);
+	assert_int_equal(t_read(c->st, kept, &b), CL_OK);
+	assert_int_equal(b.len, 7);
+	assert_memory_equal(b.data, "to keep", 7);
+	cl_buf_free(&b);
+}
+
+/* Put doc expecting CL_EINVAL, then check nothing of k got stored. */
+static void
+put_invalid(cl_store *st, bson_t *doc, const struct t_keys *k)
+{
+	bson_t got;
+
+	assert_int_equal(cl_store_put(st, doc, NULL), CL_EINVAL);
+	bson_destroy(doc);
+	assert_int_equal(cl_store_get(st, CL_KEY_TOKEN, k->token, &got),
+	    CL_ENOTFOUND);
+	assert_int_equal(cl_store_get(st, CL_KEY_REFERENCE, k->reference,
+	    &got), CL_ENOTFOUND);
+	assert_int_equal(cl_store_get(st, CL_KEY_IDEMPOTENCY, k->idem, &got),
+	    CL_ENOTFOUND);
+	assert_int_equal(t_count(st), 0);
+}
+
+/* Copy of src without the top-level key skip. */
+static void
+doc_without(const bson_t *src, const char *skip, bson_t *dst)
+{
+	bson_init(dst);
+	bson_copy_to_excluding_noinit(src, dst, skip, NULL);
+}
+
+/* Documents missing a required key, or with it of the wrong type. */
+static void
+test_put_invalid(void **state)
+{
+	struct t_case *c = *state;
+	static const char *const required[] = {
+		"token", "reference", "idempotency_key", "received_ms",
+	};
+	char id[CL_BLOB_ID_MAX];
+	const char *blobs[1] = { id };
+	struct t_keys k;
+	bson_t full, doc, el, arr;
+	cl_buf b = CL_BUF_INIT;
+	size_t i;
+
+	t_blob(c->st, "attached", 8, 0, id);
+	t_keys_new(&k);
+	t_doc(&full, &k, blobs, 1, 1);
+
+	bson_init(&doc);
+	put_invalid(c->st, &doc, &k);
+	for (i = 0; i < sizeof required / sizeof required[0]; i++) {
+		doc_without(&full, required[i], &doc);
+		put_invalid(c->st, &doc, &k);
+	}
+	/* Wrong types. */
+	doc_without(&full, "token", &doc);
+	BSON_APPEND_INT32(&doc, "token", 42);
+	put_invalid(c->st, &doc, &k);
+	doc_without(&full, "token", &doc);
+	BSON_APPEND_UTF8(&doc, "token", "");
+	put_invalid(c->st, &doc, &k);
+	doc_without(&full, "received_ms", &doc);
+	BSON_APPEND_UTF8(&doc, "received_ms", "1700000000000");
+	put_invalid(c->st, &doc, &k);
+	doc_without(&full, "attachments", &doc);
+	BSON_APPEND_UTF8(&doc, "attachments", id);
+	put_invalid(c->st, &doc, &k);
+	doc_without(&full, "attachments", &doc);
+	BSON_APPEND_ARRAY_BEGIN(&doc, "attachments", &arr);
+	BSON_APPEND_DOCUMENT_BEGIN(&arr, "0", &el);
+	BSON_APPEND_UTF8(&el, "name", "no id.pdf");
+	bson_append_document_end(&arr, &el);
+	bson_append_array_end(&doc, &arr);
+	put_invalid(c->st, &doc, &k);
+
+	/* The blob was never linked: still unreadable, and linkable now. */
+	assert_int_equal(t_read(c->st, id, &b), CL_ENOTFOUND);
+	assert_int_equal(cl_store_put(c->st, &full, NULL), CL_OK);
+	assert_int_equal(t_count(c->st), 1);
+	assert_int_equal(t_read(c->st, id, &b), CL_OK);
+	assert_int_equal(b.len, 8);
+	bson_destroy(&full);
+	cl_buf_free(&b);
+}
+
+/* A repeated idempotency key gives CL_EDUP and the first token. */
+static void
+test_put_dup_idempotency(void **state)
+{
+	struct t_case *c = *state;
+	char id1[CL_BLOB_ID_MAX], id2[CL_BLOB_ID_MAX];
+	const char *blobs[1];
+	char existing[CL_TOKEN_MAX];
+	struct t_keys k1, k2;
+	cl_buf b = CL_BUF_INIT;
+	bson_t doc, got;
+
+	t_blob(c->st, "one", 3, 0, id1);
+	t_blob(c->st, "two", 3, 0, id2);
+	t_keys_new(&k1);
+	blobs[0] = id1;
+	t_doc(&doc, &k1, blobs, 1, 1);
+	assert_int_equal(cl_store_put(c->st, &doc, NULL), CL_OK);
+	bson_destroy(&doc);
+
+	t_keys_new(&k2);
+	memcpy(k2.idem, k1.idem, sizeof k2.idem);
+	blobs[0] = id2;
+	t_doc(&doc, &k2, blobs, 1, 1);
+	memset(existing, 'x', sizeof existing);
+	assert_int_equal(cl_store_put(c->st, &doc, existing), CL_EDUP);
+	assert_string_equal(existing, k1.token);
+	assert_int_equal(cl_store_put(c->st, &doc, NULL), CL_EDUP);
+	bson_destroy(&doc);
+
+	assert_int_equal(t_count(c->st), 1);
+	assert_int_equal(cl_store_get(c->st, CL_KEY_TOKEN, k2.token, &got),
+	    CL_ENOTFOUND);
+	assert_int_equal(cl_store_get(c->st, CL_KEY_REFERENCE, k2.reference,
+	    &got), CL_ENOTFOUND);
+	assert_int_equal(cl_store_get(c->st, CL_KEY_IDEMPOTENCY, k1.idem,
+	    &got), CL_OK);
+	{
+		bson_iter_t it;
+
+		assert_true(bson_iter_init_find(&it, &got, "token"));
+		assert_string_equal(bson_iter_utf8(&it, NULL), k1.token);
+	}
+	bson_destroy(&got);
+	/* The second request's blob stayed unlinked: unreadable, deletable. */
+	assert_int_equal(t_read(c->st, id2, &b), CL_ENOTFOUND);
+	assert_int_equal(cl_store_blob_delete(c->st, id2), CL_OK);
+	assert_int_equal(t_read(c->st, id1, &b), CL_OK);
+	assert_memory_equal(b.data, "one", 3);
+	cl_buf_free(&b);
+}
+
+/* A reference or token collision gives CL_EDUP with an empty token. */
+static void
+test_put_key_collision(void **state)
+{
+	struct t_case *c = *state;
+	char id[CL_BLOB_ID_MAX];
+	const char *blobs[1] = { id };
+	char existing[CL_TOKEN_MAX];
+	struct t_keys k1, k2;
+	cl_buf b = CL_BUF_INIT;
+	bson_t doc, got;
+
+	t_blob(c->st, "blob", 4, 0, id);
+	assert_int_equal(t_put_simple(c->st, &k1), CL_OK);
+
+	t_keys_new(&k2);
+	memcpy(k2.reference, k1.reference, sizeof k2.reference);
+	t_doc(&doc, &k2, blobs, 1, 1);
+	memcpy(existing, "stale", 6);
+	assert_int_equal(cl_store_put(c->st, &doc, existing), CL_EDUP);
+	assert_string_equal(existing, "");
+	bson_destroy(&doc);
+	assert_int_equal(cl_store_get(c->st, CL_KEY_TOKEN, k2.token, &got),
+	    CL_ENOTFOUND);
+	assert_int_equal(cl_store_get(c->st, CL_KEY_IDEMPOTENCY, k2.idem,
+	    &got), CL_ENOTFOUND);
+
+	t_keys_new(&k2);
+	memcpy(k2.token, k1.token, sizeof k2.token);
+	t_doc(&doc, &k2, blobs, 1, 1);
+	memcpy(existing, "stale", 6);
+	assert_int_equal(cl_store_put(c->st, &doc, existing), CL_EDUP);
+	assert_string_equal(existing, "");
+	bson_destroy(&doc);
+	assert_int_equal(cl_store_get(c->st, CL_KEY_REFERENCE, k2.reference,
+	    &got), CL_ENOTFOUND);
+
+	assert_int_equal(t_count(c->st), 1);
+	assert_int_equal(t_read(c->st, id, &b), CL_ENOTFOUND);
+	/* The caller retries with new keys, and the blob links then. */
+	t_keys_new(&k2);
+	t_doc(&doc, &k2, blobs, 1, 1);
+	assert_int_equal(cl_store_put(c->st, &doc, existing), CL_OK);
+	bson_destroy(&doc);
+	assert_int_equal(t_count(c->st), 2);
+	assert_int_equal(t_read(c->st, id, &b), CL_OK);
+	cl_buf_free(&b);
+}
+
+/* A document naming an unknown blob stores nothing at all. */
+static void
+test_put_unknown_blob(void **state)
+{
+	struct t_case *c = *state;
+	char good[CL_BLOB_ID_MAX], bad[CL_BLOB_ID_MAX];
+	const char *blobs[2] = { good, bad };
+	struct t_keys k;
+	cl_buf b = CL_BUF_INIT;
+	bson_t doc;
+
+	t_blob(c->st, "good", 4, 0, good);
+	memcpy(bad, good, sizeof bad);
+	bad[1] = bad[1] == '0' ? '1' : '0';
+	t_keys_new(&k);
+	t_doc(&doc, &k, blobs + 1, 1, 1);
+	put_invalid(c->st, &doc, &k);
+	/* The good blob first, then the unknown one: all undone. */
+	t_doc(&doc, &k, blobs, 2, 1);
+	put_invalid(c->st, &doc, &k);
+	assert_int_equal(t_read(c->st, good, &b), CL_ENOTFOUND);
+	/* The same keys work afterwards: nothing of them was kept. */
+	t_doc(&doc, &k, blobs, 1, 1);
+	assert_int_equal(cl_store_put(c->st, &doc, NULL), CL_OK);
+	bson_destroy(&doc);
+	assert_int_equal(t_count(c->st), 1);
+	assert_int_equal(t_read(c->st, good, &b), CL_OK);
+	cl_buf_free(&b);
+}
+
+/* A blob belongs to one request: no other, and not twice in one. */
+static void
+test_blob_linked_once(void **state)
+{
+	struct t_case *c = *state;
+	char x[CL_BLOB_ID_MAX], y[CL_BLOB_ID_MAX];
+	const char *blobs[2];
+	struct t_keys k1, k2;
+	cl_buf b = CL_BUF_INIT;
+	bson_t doc, got;
+
+	t_blob(c->st, "xx", 2, 0, x);
+	t_blob(c->st, "yy", 2, 0, y);
+	blobs[0] = x;
+	t_keys_new(&k1);
+	t_doc(&doc, &k1, blobs, 1, 0);
+	assert_int_equal(cl_store_put(c->st, &doc, NULL), CL_OK);
+	bson_destroy(&doc);
+
+	t_keys_new(&k2);
+	blobs[0] = y;
+	blobs[1] = x;
+	t_doc(&doc, &k2, blobs, 2, 0);
+	assert_int_equal(cl_store_put(c->st, &doc, NULL), CL_EINVAL);
+	bson_destroy(&doc);
+	assert_int_equal(cl_store_get(c->st, CL_KEY_TOKEN, k2.token, &got),
+	    CL_ENOTFOUND);
+	blobs[1] = y;
+	t_doc(&doc, &k2, blobs, 2, 0);
+	assert_int_equal(cl_store_put(c->st, &doc, NULL), CL_EINVAL);
+	bson_destroy(&doc);
+	assert_int_equal(t_count(c->st), 1);
+	assert_int_equal(t_read(c->st, y, &b), CL_ENOTFOUND);
+	assert_int_equal(t_read(c->st, x, &b), CL_OK);
+	assert_memory_equal(b.data, "xx", 2);
+	assert_int_equal(cl_store_blob_delete(c->st, x), CL_EINVAL);
+	cl_buf_free(&b);
+}
+
+/* The sweeper removes old unlinked blobs and never a linked one. */
+static void
+test_sweep(void **state)
+{
+	struct t_case *c = *state;
+	char linked[CL_BLOB_ID_MAX], loose[CL_BLOB_ID_MAX];
+	const char *blobs[1] = { linked };
+	unsigned char big[300 * 1024];
+	int64_t removed, before;
+	struct t_keys k;
+	cl_buf b = CL_BUF_INIT;
+	bson_t doc;
+
+	t_random(big, sizeof big);
+	before = t_now_ms() - 1000;
+	t_blob(c->st, big, sizeof big, 0, linked);
+	t_blob(c->st, big, sizeof big, 1000, loose);
+	t_keys_new(&k);
+	t_doc(&doc, &k, blobs, 1, 0);
+	assert_int_equal(cl_store_put(c->st, &doc, NULL), CL_OK);
+	bson_destroy(&doc);
+
+	/* Nothing was started before a second ago. */
+	removed = -1;
+	assert_int_equal(cl_store_sweep(c->st, before, &removed), CL_OK);
+	assert_int_equal(removed, 0);
+	assert_int_equal(cl_store_blob_delete(c->st, "no-such-blob"),
+	    CL_ENOTFOUND);
+	assert_int_equal(cl_store_sweep(c->st, t_now_ms() + 60000, &removed),
+	    CL_OK);
+	assert_int_equal(removed, 1);
+	assert_int_equal(cl_store_blob_delete(c->st, loose), CL_ENOTFOUND);
+	assert_int_equal(cl_store_sweep(c->st, t_now_ms() + 60000, NULL),
+	    CL_OK);
+	assert_int_equal(cl_store_sweep(c->st, t_now_ms() + 60000, &removed),
+	    CL_OK);
+	assert_int_equal(removed, 0);
+	assert_int_equal(t_read(c->st, linked, &b), CL_OK);
+	assert_int_equal(b.len, sizeof big);
+	assert_true(memcmp(b.data, big, sizeof big) == 0);
+	assert_int_equal(t_count(c->st), 1);
+	cl_buf_free(&b);
+}
+
+/* nftw callback: remove one entry. */
+static int
+rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+int
+main(int argc, char **argv)
+{
+	const struct CMUnitTest common[] = {
+		cmocka_unit_test_setup_teardown(test_ping, t_setup,
+		    t_teardown),
+		cmocka_unit_test(test_open_bad_spec),
+		cmocka_unit_test_setup_teardown(test_put_get_roundtrip,
+		    t_setup, t_teardown),
+		cmocka_unit_test_setup_teardown(test_blob_small_writes,
+		    t_setup, t_teardown),
+		cmocka_unit_test_setup_teardown(test_blob_large_write,
+		    t_setup, t_teardown),
+		cmocka_unit_test_setup_teardown(test_blob_read_sink_error,
+		    t_setup, t_teardown),
+		cmocka_unit_test_setup_teardown(test_blob_unlinked_unreadable,
+		    t_setup, t_teardown),
+		cmocka_unit_test_setup_teardown(test_blob_abort, t_setup,
+		    t_teardown),
+		cmocka_unit_test_setup_teardown(test_blob_delete, t_setup,
+		    t_teardown),
+		cmocka_unit_test_setup_teardown(test_put_invalid, t_setup,
+		    t_teardown),
+		cmocka_unit_test_setup_teardown(test_put_dup_idempotency,
+		    t_setup, t_teardown),
+		cmocka_unit_test_setup_teardown(test_put_key_collision,
+		    t_setup, t_teardown),
+		cmocka_unit_test_setup_teardown(test_put_unknown_blob,
+		    t_setup, t_teardown),
+		cmocka_unit_test_setup_teardown(test_blob_linked_once,
+		    t_setup, t_teardown),
+		cmocka_unit_test_setup_teardown(test_sweep, t_setup,
+		    t_teardown),
+	};
+	const char *uri;
+	char group[64];
+	int fails;
+
+	if (argc != 2 || (strcmp(argv[1], "sqlite") != 0 &&
+	    strcmp(argv[1], "mongodb") != 0)) {
+		fprintf(stderr, "usage: store_conformance sqlite|mongodb\n");
+		return 2;
+	}
+	snprintf(t_env.run_id, sizeof t_env.run_id, "callin_conf_%ld_%ld",
+	    (long)getpid(), (long)time(NULL));
+	if (strcmp(argv[1], "mongodb") == 0) {
+		if ((uri = getenv("MONGODB_URI")) == NULL || *uri == '\0') {
+			printf("skipped: MONGODB_URI not set\n");
+			return 77;
+		}
+		t_env.mongo_uri = strdup(uri);
+	} else {
+		const char *tmp = getenv("TMPDIR");
+
+		t_env.sqlite = 1;
+		snprintf(t_env.dir, sizeof t_env.dir, "%s/callin-store-XXXXXX",
+		    tmp != NULL && *tmp != '\0' ? tmp : "/tmp");
+		if (mkdtemp(t_env.dir) == NULL) {
+			perror("mkdtemp");
+			return 1;
+		}
+	}
+	snprintf(group, sizeof group, "store conformance (%s)", argv[1]);
+	fails = cmocka_run_group_tests_name(group, common, NULL, NULL);
+	if (t_env.sqlite) {
+		fails += t_sqlite_group();
+		if (fails == 0)
+			nftw(t_env.dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+		else
+			fprintf(stderr, "store files kept in %s\n", t_env.dir);
+	}
+	free(t_env.mongo_uri);
+	return fails == 0 ? 0 : 1;
+}

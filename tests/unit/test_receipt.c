@@ -1,0 +1,463 @@
+/*
+ * test_receipt.c: receipt v1 signing, parsing and verification: the golden
+ * receipt, round trips, every malformed variant, line endings, unknown and
+ * rotated keys, and a mutation of every byte of a real receipt.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <cmocka.h>
+#include <openssl/bio.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+
+#include "callin/hash.h"
+#include "callin/receipt.h"
+#include "test_receipt_fixtures.h"
+
+#define L0	"callin-receipt-v1\n"
+#define LREF	"reference: CIR-7K3F-9QXD\n"
+#define LREC	"received: 2026-11-23T14:05:09Z\n"
+#define LCOM	"commitment: sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad\n"
+#define LKEY	"key: a52a3cf3f4ea0fa3\n"
+#define SIGV	"nx95H22fYzw/yBA1Ptu/fO+eXQ3rR6WVPmZehYq4TKFpuZlsTvS+QGaGQh4b+ljkGQYBNSd5D12OdVIRjn8tBA=="
+#define LSIG	"signature: " SIGV "\n"
+
+struct fx {
+	char		*dir;
+	cl_signer	*a, *b;
+	cl_keyring	*ring_a, *ring_b, *ring_ab;
+};
+
+static int
+setup(void **state)
+{
+	struct fx *f = cl_calloc(1, sizeof *f);
+	char err[512], *p, *d;
+
+	f->dir = fx_tmpdir();
+	p = fx_write(f->dir, "a.pem", KEY_A_PRIV, 0600);
+	assert_int_equal(cl_signer_load(p, &f->a, err, sizeof err), CL_OK);
+	free(p);
+	p = fx_write(f->dir, "b.pem", KEY_B_PRIV, 0600);
+	assert_int_equal(cl_signer_load(p, &f->b, err, sizeof err), CL_OK);
+	free(p);
+	d = fx_path(f->dir, "ab");
+	assert_int_equal(mkdir(d, 0755), 0);
+	free(fx_write(d, KEY_A_ID ".pem", KEY_A_PUB, 0644));
+	free(fx_write(d, KEY_B_ID ".pem", KEY_B_PUB, 0644));
+	assert_int_equal(cl_keyring_load(d, &f->ring_ab, err, sizeof err),
+	    CL_OK);
+	free(d);
+	f->ring_a = cl_keyring_new();
+	assert_int_equal(cl_keyring_add_pem(f->ring_a, KEY_A_PUB,
+	    strlen(KEY_A_PUB), NULL, err, sizeof err), CL_OK);
+	f->ring_b = cl_keyring_new();
+	assert_int_equal(cl_keyring_add_pem(f->ring_b, KEY_B_PUB,
+	    strlen(KEY_B_PUB), NULL, err, sizeof err), CL_OK);
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fx *f = *state;
+
+	cl_signer_free(f->a);
+	cl_signer_free(f->b);
+	cl_keyring_free(f->ring_a);
+	cl_keyring_free(f->ring_b);
+	cl_keyring_free(f->ring_ab);
+	fx_rmtree(f->dir);
+	free(f->dir);
+	free(f);
+	return 0;
+}
+
+/*
+ * Sign arbitrary text with the PEM private key priv, as a receipt signer
+ * would, and append text plus its signature line to out.
+ */
+static void
+sign_text(const char *priv, const char *text, cl_buf *out)
+{
+	unsigned char sig[64], b64[89];
+	size_t siglen = sizeof sig;
+	BIO *bio = BIO_new_mem_buf(priv, -1);
+	EVP_PKEY *k = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL);
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+
+	assert_non_null(k);
+	assert_int_equal(EVP_DigestSignInit_ex(ctx, NULL, NULL, NULL, NULL, k,
+	    NULL), 1);
+	assert_int_equal(EVP_DigestSign(ctx, sig, &siglen,
+	    (const unsigned char *)text, strlen(text)), 1);
+	EVP_EncodeBlock(b64, sig, 64);
+	cl_buf_printf(out, "%ssignature: %s\n", text, (const char *)b64);
+	EVP_MD_CTX_free(ctx);
+	EVP_PKEY_free(k);
+	BIO_free(bio);
+}
+
+/* Parse then verify text; CL_EPARSE, CL_ENOTFOUND, CL_EVERIFY or CL_OK. */
+static cl_err
+check(const char *text, size_t len, const cl_keyring *ring)
+{
+	static cl_receipt r;
+	cl_err rc;
+
+	if ((rc = cl_receipt_parse(text, len, &r)) != CL_OK)
+		return rc;
+	return cl_receipt_verify(&r, ring);
+}
+
+static void
+sha_abc(unsigned char md[CL_SHA256_LEN])
+{
+	cl_sha256("abc", 3, md);
+}
+
+/* cl_receipt_sign gives byte for byte what the openssl CLI gave. */
+static void
+test_receipt_sign_golden(void **state)
+{
+	struct fx *f = *state;
+	unsigned char md[CL_SHA256_LEN];
+	cl_buf out = CL_BUF_INIT;
+
+	sha_abc(md);
+	assert_string_equal(cl_signer_key_id(f->a), KEY_A_ID);
+	assert_int_equal(cl_receipt_sign(f->a, "CIR-7K3F-9QXD",
+	    "2026-11-23T14:05:09Z", md, &out), CL_OK);
+	assert_string_equal(out.data, GOLDEN_RECEIPT);
+	assert_int_equal(out.len, strlen(GOLDEN_RECEIPT));
+	cl_buf_free(&out);
+}
+
+/* Sign, parse and verify: every field comes back; a second one appends. */
+static void
+test_receipt_round_trip(void **state)
+{
+	struct fx *f = *state;
+	unsigned char md[CL_SHA256_LEN];
+	cl_buf out = CL_BUF_INIT;
+	static cl_receipt r;
+
+	cl_sha256("copy", 4, md);
+	cl_buf_puts(&out, "prefix");
+	assert_int_equal(cl_receipt_sign(f->b, "CIR-ZZ22-9QXD",
+	    "2024-02-29T23:59:59Z", md, &out), CL_OK);
+	assert_memory_equal(out.data, "prefix", 6);
+	assert_int_equal(cl_receipt_parse(out.data + 6, out.len - 6, &r),
+	    CL_OK);
+	assert_string_equal(r.reason, "");
+	assert_string_equal(r.reference, "CIR-ZZ22-9QXD");
+	assert_string_equal(r.received, "2024-02-29T23:59:59Z");
+	assert_memory_equal(r.commitment, md, sizeof md);
+	assert_string_equal(r.key_id, KEY_B_ID);
+	assert_false(r.crlf);
+	assert_false(r.no_final_lf);
+	assert_int_equal(r.signed_len, out.len - 6 - strlen("signature: ") -
+	    88 - 1);
+	assert_int_equal(cl_receipt_verify(&r, f->ring_b), CL_OK);
+	assert_int_equal(cl_receipt_verify(&r, f->ring_ab), CL_OK);
+	cl_buf_free(&out);
+}
+
+/* Values out of format are refused and out is left as it was. */
+static void
+test_receipt_sign_rejects_bad_values(void **state)
+{
+	static const char *const refs[] = { "CIR-7K3F-9QX", "CIR-7K3F-9QXO",
+	    "cir-7K3F-9QXD", "CIR-7K3F_9QXD", "CIR-7K3F-9QXD ", "CIR-1K3F-9QXD",
+	    "CIR-7K3F-9QXL", "CIR-7K3F-9QXI", "CIR-7k3F-9QXD", "" };
+	static const char *const times[] = { "2026-11-23T14:05:09",
+	    "2026-11-23 14:05:09Z", "2026-02-29T14:05:09Z",
+	    "2026-11-23T24:05:09Z", "2026-11-23T14:60:09Z",
+	    "2026-11-23T14:05:60Z", "2026-11-31T14:05:09Z",
+	    "2026-13-23T14:05:09Z", "2026-00-23T14:05:09Z",
+	    "2026-11-00T14:05:09Z", "2026-11-23T14:05:09.5Z",
+	    "2026-11-23T14:05:09+00:00", "1900-02-29T00:00:00Z", "" };
+	struct fx *f = *state;
+	unsigned char md[CL_SHA256_LEN];
+	cl_buf out = CL_BUF_INIT;
+
+	sha_abc(md);
+	cl_buf_puts(&out, "kept");
+	for (size_t i = 0; i < sizeof refs / sizeof refs[0]; i++)
+		assert_int_equal(cl_receipt_sign(f->a, refs[i],
+		    "2026-11-23T14:05:09Z", md, &out), CL_EINVAL);
+	for (size_t i = 0; i < sizeof times / sizeof times[0]; i++)
+		assert_int_equal(cl_receipt_sign(f->a, "CIR-7K3F-9QXD",
+		    times[i], md, &out), CL_EINVAL);
+	assert_string_equal(out.data, "kept");
+	assert_int_equal(out.len, 4);
+	/* leap days of leap years are real dates */
+	assert_int_equal(cl_receipt_sign(f->a, "CIR-7K3F-9QXD",
+	    "2000-02-29T00:00:00Z", md, &out), CL_OK);
+	cl_buf_free(&out);
+}
+
+/* Each malformed variant is refused with a reason naming the problem. */
+static void
+test_receipt_parse_rejects_malformed(void **state)
+{
+	static const struct { const char *text, *reason; } bad[] = {
+		{ "", "empty" },
+		{ "\n", "line 1: not \"callin-receipt-v1\"" },
+		{ "callin-receipt-v2\n" LREF LREC LCOM LKEY LSIG, "line 1" },
+		{ "\xef\xbb\xbf" L0 LREF LREC LCOM LKEY LSIG, "line 1" },
+		{ " " L0 LREF LREC LCOM LKEY LSIG, "line 1" },
+		{ "CALLIN-RECEIPT-V1\n" LREF LREC LCOM LKEY LSIG, "line 1" },
+		{ L0 LREC LCOM LKEY LSIG, "no reference line" },
+		{ L0 LREF LCOM LKEY LSIG, "no received line" },
+		{ L0 LREF LREC LKEY LSIG, "no commitment line" },
+		{ L0 LREF LREC LCOM LSIG, "no key line" },
+		{ L0 LREF LREC LCOM LKEY, "no signature line" },
+		{ L0, "no reference line" },
+		{ L0 LREF LREF LREC LCOM LKEY LSIG, "line 3: a second reference" },
+		{ L0 LREF LREC LREC LCOM LKEY LSIG, "line 4: a second received" },
+		{ L0 LREF LREC LCOM LCOM LKEY LSIG, "a second commitment" },
+		{ L0 LREF LREC LCOM LKEY LKEY LSIG, "a second key" },
+		{ L0 LREF LREC LCOM LKEY LSIG LSIG, "line 6: the signature line is not the last" },
+		{ L0 LREF LREC LCOM LSIG LKEY, "line 5: the signature line is not the last" },
+		{ L0 LREF LREC LCOM LKEY LSIG "\n", "the signature line is not the last" },
+		{ L0 LREF LREC LCOM LKEY LSIG "note: x\n", "not the last" },
+		{ L0 "\n" LREF LREC LCOM LKEY LSIG, "line 2: not a \"name: value\"" },
+		{ L0 LREF LREC LCOM LKEY " " LSIG, "line 6: not a \"name: value\"" },
+		{ L0 "Reference: CIR-7K3F-9QXD\n" LREC LCOM LKEY LSIG, "line 2: not a \"name: value\"" },
+		{ L0 "reference:CIR-7K3F-9QXD\n" LREC LCOM LKEY LSIG, "line 2: not a \"name: value\"" },
+		{ L0 "reference:\tCIR-7K3F-9QXD\n" LREC LCOM LKEY LSIG, "line 2: not a \"name: value\"" },
+		{ L0 "reference : CIR-7K3F-9QXD\n" LREC LCOM LKEY LSIG, "line 2: not a \"name: value\"" },
+		{ L0 "reference: \n" LREC LCOM LKEY LSIG, "line 2: not a \"name: value\"" },
+		{ L0 "reference:  CIR-7K3F-9QXD\n" LREC LCOM LKEY LSIG, "line 2: reference is not" },
+		{ L0 "reference: CIR-7K3F-9QXD \n" LREC LCOM LKEY LSIG, "line 2: reference is not" },
+		{ L0 "reference: CIR-7K3F-9QXO\n" LREC LCOM LKEY LSIG, "line 2: reference is not" },
+		{ L0 "reference: CIR-7k3f-9qxd\n" LREC LCOM LKEY LSIG, "line 2: reference is not" },
+		{ L0 "reference: CIR-7K3F9QXD\n" LREC LCOM LKEY LSIG, "line 2: reference is not" },
+		{ L0 LREF "received: 2026-11-23T14:05:09\n" LCOM LKEY LSIG, "line 3: received is not" },
+		{ L0 LREF "received: 2026-02-30T14:05:09Z\n" LCOM LKEY LSIG, "line 3: received is not" },
+		{ L0 LREF "received: 2026-11-23t14:05:09z\n" LCOM LKEY LSIG, "line 3: received is not" },
+		{ L0 LREF "received: 2026-11-23T14:05:09.000Z\n" LCOM LKEY LSIG, "line 3: received is not" },
+		{ L0 LREF LREC "commitment: ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad\n" LKEY LSIG, "line 4: commitment is not" },
+		{ L0 LREF LREC "commitment: sha256:BA7816BF8F01CFEA414140DE5DAE2223B00361A396177A9CB410FF61F20015AD\n" LKEY LSIG, "line 4: commitment is not" },
+		{ L0 LREF LREC "commitment: sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015a\n" LKEY LSIG, "line 4: commitment is not" },
+		{ L0 LREF LREC "commitment: sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015add\n" LKEY LSIG, "line 4: commitment is not" },
+		{ L0 LREF LREC "commitment: sha512:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad\n" LKEY LSIG, "line 4: commitment is not" },
+		{ L0 LREF LREC LCOM "key: a52a3cf3f4ea0fa\n" LSIG, "line 5: key is not" },
+		{ L0 LREF LREC LCOM "key: a52a3cf3f4ea0fa33\n" LSIG, "line 5: key is not" },
+		{ L0 LREF LREC LCOM "key: A52A3CF3F4EA0FA3\n" LSIG, "line 5: key is not" },
+		{ L0 LREF LREC LCOM "key: a52a3cf3f4ea0fg3\n" LSIG, "line 5: key is not" },
+		/* the signature: padding, length, alphabet, canonical last bits */
+		{ L0 LREF LREC LCOM LKEY "signature: nx95H22fYzw/yBA1Ptu/fO+eXQ3rR6WVPmZehYq4TKFpuZlsTvS+QGaGQh4b+ljkGQYBNSd5D12OdVIRjn8tBA\n", "line 6: signature is not" },
+		{ L0 LREF LREC LCOM LKEY "signature: nx95H22fYzw/yBA1Ptu/fO+eXQ3rR6WVPmZehYq4TKFpuZlsTvS+QGaGQh4b+ljkGQYBNSd5D12OdVIRjn8tBB==\n", "line 6: signature is not" },
+		{ L0 LREF LREC LCOM LKEY "signature: nx95H22fYzw/yBA1Ptu/fO+eXQ3rR6WVPmZehYq4TKFpuZlsTvS+QGaGQh4b+ljkGQYBNSd5D12OdVIRjn8tB===\n", "line 6: signature is not" },
+		{ L0 LREF LREC LCOM LKEY "signature: nx95H22fYzw/yBA1Ptu/fO+eXQ3rR6WVPmZehYq4TKFpuZlsTvS+QGaGQh4b+ljkGQYBNSd5D12OdVIRjn8tBAAA\n", "line 6: signature is not" },
+		{ L0 LREF LREC LCOM LKEY "signature: nx95H22fYzw/yBA1Ptu/fO+eXQ3rR6WVPmZehYq4TKFpuZlsTvS+QGaGQh4b+ljkGQYBNSd5D12OdVIRjn8tBAAAAA==\n", "line 6: signature is not" },
+		{ L0 LREF LREC LCOM LKEY "signature: nx95H22fYzw_yBA1Ptu_fO-eXQ3rR6WVPmZehYq4TKFpuZlsTvS-QGaGQh4b-ljkGQYBNSd5D12OdVIRjn8tBA==\n", "line 6: signature is not" },
+		{ L0 LREF LREC LCOM LKEY "signature: " SIGV " \n", "line 6: signature is not" },
+		{ L0 LREF LREC LCOM LKEY "signature:  " SIGV "\n", "line 6: signature is not" },
+		/* bytes that never belong in a receipt */
+		{ L0 LREF LREC LCOM LKEY LSIG "\r\r", "line 7: carriage return inside a line" },
+		{ L0 LREF "received: 2026-11-23T14:05:09Z\r\r\n" LCOM LKEY LSIG, "line 3: carriage return inside a line" },
+		{ L0 "reference: CIR-7K3F\r-9QXD\n" LREC LCOM LKEY LSIG, "line 2: carriage return inside a line" },
+		{ L0 "note: caf\xc3\xa9\n" LREF LREC LCOM LKEY LSIG, "line 2: a character that is not printable ASCII" },
+		{ L0 "note: a\tb\n" LREF LREC LCOM LKEY LSIG, "line 2: a character that is not printable ASCII" },
+		{ L0 "note: a\x7f\n" LREF LREC LCOM LKEY LSIG, "line 2: a character that is not printable ASCII" },
+	};
+	static cl_receipt r;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		cl_err rc = cl_receipt_parse(bad[i].text, strlen(bad[i].text),
+		    &r);
+
+		if (rc != CL_EPARSE || strstr(r.reason, bad[i].reason) == NULL)
+			fail_msg("case %zu: rc %d, reason \"%s\", wanted \"%s\"",
+			    i, rc, r.reason, bad[i].reason);
+	}
+	/* a NUL byte (strlen would stop there) */
+	assert_int_equal(cl_receipt_parse(L0 "\0" LREF, sizeof(L0 LREF), &r),
+	    CL_EPARSE);
+	assert_string_equal(r.reason, "line 2: NUL byte");
+	/* longer than CL_RECEIPT_MAX */
+	{
+		cl_buf big = CL_BUF_INIT;
+
+		cl_buf_puts(&big, L0 LREF LREC LCOM LKEY);
+		while (big.len <= CL_RECEIPT_MAX)
+			cl_buf_puts(&big, "note: padding padding padding\n");
+		cl_buf_puts(&big, LSIG);
+		assert_int_equal(cl_receipt_parse(big.data, big.len, &r),
+		    CL_EPARSE);
+		assert_non_null(strstr(r.reason, "longer than 4096 bytes"));
+		cl_buf_free(&big);
+	}
+}
+
+/* Unknown name: value lines above the signature are signed and ignored. */
+static void
+test_receipt_unknown_lines(void **state)
+{
+	struct fx *f = *state;
+	cl_buf t = CL_BUF_INIT;
+	static cl_receipt r;
+	char *p;
+
+	sign_text(KEY_A_PRIV, L0 LREF "note: later versions may add lines\n"
+	    LREC LCOM LKEY "x-2_b: 1\n", &t);
+	assert_int_equal(cl_receipt_parse(t.data, t.len, &r), CL_OK);
+	assert_string_equal(r.reference, "CIR-7K3F-9QXD");
+	assert_int_equal(cl_receipt_verify(&r, f->ring_a), CL_OK);
+	/* they are part of the signed bytes */
+	p = strstr(t.data, "later");
+	*p = 'L';
+	assert_int_equal(check(t.data, t.len, f->ring_a), CL_EVERIFY);
+	cl_buf_free(&t);
+	/* a receipt signed by B that names key A does not verify */
+	sign_text(KEY_B_PRIV, L0 LREF LREC LCOM LKEY, &t);
+	assert_int_equal(check(t.data, t.len, f->ring_ab), CL_EVERIFY);
+	cl_buf_free(&t);
+}
+
+/*
+ * Line ends: CR LF is read as LF on every line, a missing final newline is
+ * accepted; both keep the signature valid.  Nothing else is.
+ */
+static void
+test_receipt_line_endings(void **state)
+{
+	static const char crlf[] = "callin-receipt-v1\r\n"
+	    "reference: CIR-7K3F-9QXD\r\n"
+	    "received: 2026-11-23T14:05:09Z\r\n"
+	    "commitment: sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad\r\n"
+	    "key: a52a3cf3f4ea0fa3\r\n"
+	    "signature: " SIGV "\r\n";
+	struct fx *f = *state;
+	static cl_receipt r;
+	size_t n = strlen(crlf);
+	char buf[512];
+
+	assert_int_equal(check(GOLDEN_RECEIPT, strlen(GOLDEN_RECEIPT),
+	    f->ring_a), CL_OK);
+	/* all CR LF */
+	assert_int_equal(cl_receipt_parse(crlf, n, &r), CL_OK);
+	assert_true(r.crlf);
+	assert_false(r.no_final_lf);
+	assert_int_equal(r.signed_len, strlen(GOLDEN_SIGNED));
+	assert_string_equal(r.text, GOLDEN_RECEIPT);
+	assert_int_equal(cl_receipt_verify(&r, f->ring_a), CL_OK);
+	/* CR LF without the final CR LF; not a CR without its LF */
+	assert_int_equal(check(crlf, n - 2, f->ring_a), CL_OK);
+	assert_int_equal(check(crlf, n - 1, f->ring_a), CL_EPARSE);
+	/* LF without the final LF */
+	assert_int_equal(cl_receipt_parse(GOLDEN_RECEIPT,
+	    strlen(GOLDEN_RECEIPT) - 1, &r), CL_OK);
+	assert_true(r.no_final_lf);
+	assert_false(r.crlf);
+	assert_int_equal(cl_receipt_verify(&r, f->ring_a), CL_OK);
+	/* mixed: each line on its own */
+	assert_int_equal(check(L0 LREF "received: 2026-11-23T14:05:09Z\r\n"
+	    LCOM LKEY LSIG, strlen(GOLDEN_RECEIPT) + 1, f->ring_a), CL_OK);
+	/* not: doubled CR, CR alone as a line end, blank lines at the end */
+	assert_int_equal(check(L0 LREF "received: 2026-11-23T14:05:09Z\r\r\n"
+	    LCOM LKEY LSIG, strlen(GOLDEN_RECEIPT) + 2, f->ring_a), CL_EPARSE);
+	assert_int_equal(check(L0 LREF "received: 2026-11-23T14:05:09Z\r"
+	    LCOM LKEY LSIG, strlen(GOLDEN_RECEIPT), f->ring_a), CL_EPARSE);
+	assert_int_equal(check(GOLDEN_RECEIPT "\n", strlen(GOLDEN_RECEIPT) + 1,
+	    f->ring_a), CL_EPARSE);
+	assert_int_equal(check(GOLDEN_RECEIPT "\r\n",
+	    strlen(GOLDEN_RECEIPT) + 2, f->ring_a), CL_EPARSE);
+	assert_int_equal(check("callin-receipt-v1\r", 18, f->ring_a),
+	    CL_EPARSE);
+	memcpy(buf, GOLDEN_RECEIPT, n = strlen(GOLDEN_RECEIPT));
+	buf[n - 1] = '\r';
+	assert_int_equal(check(buf, n, f->ring_a), CL_EPARSE);
+}
+
+/*
+ * The bar: change any one byte of a real receipt to any other value and it
+ * never verifies.  Deleting any byte fails too, except the final newline
+ * (the one allowance besides CR LF).
+ */
+static void
+test_receipt_every_byte_mutation(void **state)
+{
+	struct fx *f = *state;
+	const char *good = GOLDEN_RECEIPT;
+	size_t n = strlen(good), parsed = 0, tried = 0;
+	char buf[512];
+
+	assert_true(n < sizeof buf);
+	for (size_t i = 0; i < n; i++) {
+		for (int v = 0; v < 256; v++) {
+			cl_err rc;
+
+			if ((unsigned char)good[i] == v)
+				continue;
+			memcpy(buf, good, n);
+			buf[i] = (char)v;
+			rc = check(buf, n, f->ring_ab);
+			tried++;
+			if (rc != CL_EPARSE)
+				parsed++;
+			if (rc == CL_OK)
+				fail_msg("byte %zu set to 0x%02x still verifies",
+				    i, v);
+		}
+		/* delete byte i */
+		memcpy(buf, good, i);
+		memcpy(buf + i, good + i + 1, n - i - 1);
+		if (i == n - 1)
+			assert_int_equal(check(buf, n - 1, f->ring_a), CL_OK);
+		else if (check(buf, n - 1, f->ring_ab) == CL_OK)
+			fail_msg("deleting byte %zu still verifies", i);
+	}
+	print_message("mutation: %zu variants, %zu parsed and were refused by "
+	    "the signature check, none verified\n", tried, parsed);
+}
+
+/* A key not in the ring: CL_ENOTFOUND.  Rotation: old keys still verify. */
+static void
+test_receipt_unknown_key_and_rotation(void **state)
+{
+	struct fx *f = *state;
+	unsigned char md[CL_SHA256_LEN];
+	cl_buf ra = CL_BUF_INIT, rb = CL_BUF_INIT;
+
+	sha_abc(md);
+	assert_int_equal(cl_receipt_sign(f->a, "CIR-7K3F-9QXD",
+	    "2026-11-23T14:05:09Z", md, &ra), CL_OK);
+	assert_int_equal(cl_receipt_sign(f->b, "CIR-7K3F-9QXE",
+	    "2027-01-01T00:00:00Z", md, &rb), CL_OK);
+	assert_int_equal(check(ra.data, ra.len, f->ring_b), CL_ENOTFOUND);
+	assert_int_equal(check(rb.data, rb.len, f->ring_a), CL_ENOTFOUND);
+	/* after rotating from A to B the ring holds both */
+	assert_int_equal(check(ra.data, ra.len, f->ring_ab), CL_OK);
+	assert_int_equal(check(rb.data, rb.len, f->ring_ab), CL_OK);
+	cl_buf_free(&ra);
+	cl_buf_free(&rb);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_receipt_sign_golden),
+		cmocka_unit_test(test_receipt_round_trip),
+		cmocka_unit_test(test_receipt_sign_rejects_bad_values),
+		cmocka_unit_test(test_receipt_parse_rejects_malformed),
+		cmocka_unit_test(test_receipt_unknown_lines),
+		cmocka_unit_test(test_receipt_line_endings),
+		cmocka_unit_test(test_receipt_every_byte_mutation),
+		cmocka_unit_test(test_receipt_unknown_key_and_rotation),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
