@@ -143,7 +143,8 @@ find_attachment(const bson_t *copy, const char *path, const char *hex)
 		    !bson_iter_recurse(&list, &doc))
 			continue;
 		v = doc;
-		if (!bson_iter_find(&v, "sha256") || !BSON_ITER_HOLDS_UTF8(&v) ||
+		if (!bson_iter_find(&v, "sha256") ||
+		    !BSON_ITER_HOLDS_UTF8(&v) ||
 		    strcmp(bson_iter_utf8(&v, NULL), hex) != 0)
 			continue;
 		printf("attachment %s: matches sha256 %s (listed as \"", path,
@@ -157,7 +158,8 @@ find_attachment(const bson_t *copy, const char *path, const char *hex)
 		printf("\"");
 		if (bson_iter_find(&v, "size") && (BSON_ITER_HOLDS_INT32(&v) ||
 		    BSON_ITER_HOLDS_INT64(&v)))
-			printf(", %lld bytes", (long long)bson_iter_as_int64(&v));
+			printf(", %lld bytes",
+			    (long long)bson_iter_as_int64(&v));
 		printf(")\n");
 		return true;
 	}
@@ -208,8 +210,8 @@ check_copy(const cl_receipt *r, const char *path, char **files, int nfiles)
 		}
 		cl_hex(md, sizeof md, hex);
 		if (!find_attachment(copy, files[i], hex)) {
-			printf("attachment %s: INVALID: not listed in copy.json "
-			    "(its sha256 is %s)\n", files[i], hex);
+			printf("attachment %s: INVALID: not listed in "
+			    "copy.json (its sha256 is %s)\n", files[i], hex);
 			verdict = INVALID;
 		}
 	}

@@ -25,7 +25,9 @@
  *
  * Keys are Ed25519 (OpenSSL 3).  The private key file must not be readable
  * or writable by group or others.  The public keys directory holds one
- * <key id>.pem per key, current and retired, and is published.
+ * <key id>.pem per key, current and retired, and is published.  A loaded
+ * signer or keyring is read-only: load it once (before fork() is fine) and
+ * share it between threads; each signature uses its own OpenSSL context.
  */
 #ifndef CALLIN_RECEIPT_H
 #define CALLIN_RECEIPT_H
@@ -60,8 +62,8 @@ typedef struct cl_receipt {
 	unsigned char	 signature[CL_SIGNATURE_LEN];
 	bool		 crlf;		/* CR LF line ends were normalised */
 	bool		 no_final_lf;	/* the last line had no newline */
-	size_t		 signed_len;	/* bytes of text[] the signature covers */
-	char		 text[CL_RECEIPT_MAX + 2];	/* LF form, NUL-ended */
+	size_t		 signed_len;	/* bytes of text the signature covers */
+	char		 text[CL_RECEIPT_MAX + 2];	/* LF form, with NUL */
 	char		 reason[160];	/* why it is malformed, "" when not */
 } cl_receipt;
 
@@ -136,7 +138,8 @@ cl_err		 cl_keyring_find(const cl_keyring *ring, const char *id,
  * Whether the signer's public key is in the ring (compares the keys, not
  * only their ids).  Start-up checks this.  Cannot fail.
  */
-bool		 cl_keyring_has(const cl_keyring *ring, const cl_signer *s);
+bool		 cl_keyring_has(const cl_keyring *ring,
+		    const cl_signer *s);
 /*
  * Append {"keys":[{"id":"…","alg":"Ed25519","public_key_pem":"…"},…]} (the
  * /receipt-keys document) to out.  Cannot fail.
@@ -161,7 +164,8 @@ cl_err		 cl_receipt_sign(const cl_signer *s, const char *reference,
  * received is not ...") when it is not exactly one.  Parsing checks the form
  * only: cl_receipt_verify() checks the signature.
  */
-cl_err		 cl_receipt_parse(const char *text, size_t len, cl_receipt *out);
+cl_err		 cl_receipt_parse(const char *text, size_t len,
+		    cl_receipt *out);
 
 /*
  * Check the signature of a parsed receipt with the key its key line names.

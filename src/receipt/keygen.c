@@ -24,8 +24,9 @@ static cl_err
 write_new(const char *path, mode_t mode, const char *p, size_t n,
     char *errbuf, size_t errlen)
 {
-	bool created = false;
+	const char *what = "cannot write";
 	size_t done = 0;
+	ssize_t w;
 	int fd;
 
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
@@ -37,34 +38,30 @@ write_new(const char *path, mode_t mode, const char *p, size_t n,
 		else
 			snprintf(errbuf, errlen, "%s: cannot create: %s",
 			    path, strerror(errno));
-		goto err;
+		return CL_EIO;
 	}
-	created = true;
 	if (fchmod(fd, mode) != 0)
-		goto syserr;
+		goto err;
 	while (done < n) {
-		ssize_t w = write(fd, p + done, n - done);
-
-		if (w < 0 && errno == EINTR)
+		if ((w = write(fd, p + done, n - done)) < 0 && errno == EINTR)
 			continue;
 		if (w < 0)
-			goto syserr;
+			goto err;
 		done += (size_t)w;
 	}
 	if (fsync(fd) != 0)
-		goto syserr;
+		goto err;
+	what = "cannot close";
 	if (close(fd) != 0) {
 		fd = -1;
-		goto syserr;
+		goto err;
 	}
 	return CL_OK;
-syserr:
-	snprintf(errbuf, errlen, "%s: cannot write: %s", path, strerror(errno));
 err:
+	snprintf(errbuf, errlen, "%s: %s: %s", path, what, strerror(errno));
 	if (fd >= 0)
 		close(fd);
-	if (created)
-		unlink(path);
+	unlink(path);
 	return CL_EIO;
 }
 

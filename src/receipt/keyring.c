@@ -107,30 +107,29 @@ cl_keyring_add_pem(cl_keyring *ring, const char *pem, size_t len,
 		int c = strcmp(ring->keys[at].id, k.id);
 
 		if (c == 0 && memcmp(ring->keys[at].raw, k.raw,
-		    CL_ED25519_RAW) == 0)
-			goto dup;
-		if (c == 0) {
+		    CL_ED25519_RAW) != 0) {
 			snprintf(errbuf, errlen, "%s: two different keys have "
 			    "the id %s", name, k.id);
 			goto err;
 		}
-		if (c > 0)
+		if (c >= 0)
 			break;
 	}
-	if (ring->n == ring->cap) {
-		ring->cap = ring->cap ? ring->cap * 2 : 4;
-		ring->keys = cl_realloc(ring->keys,
-		    ring->cap * sizeof *ring->keys);
+	if (at < ring->n && strcmp(ring->keys[at].id, k.id) == 0) {
+		/* the same key under another file name: keep it once */
+		EVP_PKEY_free(k.pkey);
+		free(k.pem);
+	} else {
+		if (ring->n == ring->cap) {
+			ring->cap = ring->cap ? ring->cap * 2 : 4;
+			ring->keys = cl_realloc(ring->keys,
+			    ring->cap * sizeof *ring->keys);
+		}
+		memmove(&ring->keys[at + 1], &ring->keys[at],
+		    (ring->n - at) * sizeof *ring->keys);
+		ring->keys[at] = k;
+		ring->n++;
 	}
-	memmove(&ring->keys[at + 1], &ring->keys[at],
-	    (ring->n - at) * sizeof *ring->keys);
-	ring->keys[at] = k;
-	ring->n++;
-	BIO_free(bio);
-	return CL_OK;
-dup:
-	EVP_PKEY_free(k.pkey);
-	free(k.pem);
 	BIO_free(bio);
 	return CL_OK;
 err:

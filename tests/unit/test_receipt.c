@@ -279,8 +279,8 @@ test_receipt_parse_rejects_malformed(void **state)
 		    &r);
 
 		if (rc != CL_EPARSE || strstr(r.reason, bad[i].reason) == NULL)
-			fail_msg("case %zu: rc %d, reason \"%s\", wanted \"%s\"",
-			    i, rc, r.reason, bad[i].reason);
+			fail_msg("case %zu: rc %d, reason \"%s\", wanted "
+			    "\"%s\"", i, rc, r.reason, bad[i].reason);
 	}
 	/* a NUL byte (strlen would stop there) */
 	assert_int_equal(cl_receipt_parse(L0 "\0" LREF, sizeof(L0 LREF), &r),
@@ -408,8 +408,8 @@ test_receipt_every_byte_mutation(void **state)
 			if (rc != CL_EPARSE)
 				parsed++;
 			if (rc == CL_OK)
-				fail_msg("byte %zu set to 0x%02x still verifies",
-				    i, v);
+				fail_msg("byte %zu set to 0x%02x verifies", i,
+				    v);
 		}
 		/* delete byte i */
 		memcpy(buf, good, i);

@@ -173,8 +173,8 @@ test_receipt_copy_rejects(void **state)
 		else if (miss != 2)
 			BSON_APPEND_INT64(&d, "size", 1);
 		if (miss == 6)
-			BSON_APPEND_UTF8(&d, "sha256", "BA7816BF8F01CFEA414140DE5DAE"
-			    "2223B00361A396177A9CB410FF61F20015AD");
+			BSON_APPEND_UTF8(&d, "sha256", "BA7816BF8F01CF"
+			    "EA414140DE5DAE2223B00361A396177A9CB410FF61F20015AD");
 		else if (miss == 7)
 			BSON_APPEND_UTF8(&d, "sha256", "abc");
 		else if (miss != 3)

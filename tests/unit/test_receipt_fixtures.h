@@ -110,7 +110,8 @@ fx_rmtree(const char *dir)
 	while ((de = readdir(d)) != NULL) {
 		char *p;
 
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+		if (strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0)
 			continue;
 		p = fx_path(dir, de->d_name);
 		if (unlink(p) != 0)
