@@ -365,11 +365,15 @@ const cl_field cl_fields[CL_F__MAX] = {
 	},
 	[CL_F_ATTACHMENTS] = {
 		/* Checked by the upload code with attach.h, whose
-		 * cl_attach_hint() writes the hint with the limits. */
+		 * cl_attach_hint() writes a hint with the configured limits;
+		 * test_attach checks the types here match its list. */
 		.name = "attachments",
 		.kind = CL_KIND_FILE,
 		.section = CL_SEC_EVIDENCE,
 		.label = "Upload evidence (optional)",
+		.hint = "For example, letters, emails, consultation documents, "
+		    "petitions or minutes of meetings. Files must be PDF, "
+		    "DOCX, XLSX, ODT, ODS, PNG, JPEG, TXT or CSV.",
 		.req = CL_REQ_NEVER,
 	},
 	[CL_F_DECLARATION_ACCURATE] = {

@@ -522,15 +522,15 @@ header_byte(cl_mp_parser *p, unsigned char c)
 cl_err
 cl_mp_feed(cl_mp_parser *p, const void *data, size_t n)
 {
-	const unsigned char *s = data, *end = s + n;
-	const unsigned char *run = s;	/* undelivered data starts here */
+	const unsigned char *s = data, *end, *run, *q;
 	const unsigned char *cand = NULL; /* candidate start, when in data */
-	const unsigned char *q;
 	enum mp_step step;
 	cl_err rc = CL_OK;
 
 	if (p->err != CL_OK || n == 0)
 		return p->err;
+	end = s + n;
+	run = s;	/* undelivered data starts here */
 	while (s < end) {
 		if (p->state == ST_EPILOGUE)
 			return CL_OK;

@@ -213,8 +213,8 @@ cl_receipt_parse(const char *text, size_t len, cl_receipt *r)
 {
 	static const size_t magic_len = sizeof CL_RECEIPT_MAGIC - 1;
 	bool seen[F__MAX] = { false };
-	const char *p, *end, *eol, *v;
-	size_t namelen;
+	const char *p, *end, *eol, *v = NULL;
+	size_t namelen = 0;
 	enum field f;
 	int line;
 	cl_err rc;

@@ -71,7 +71,7 @@ mg_remove(struct mg_store *st, const bson_oid_t *ids, size_t n,
 	mg_append_in(&sub, ids, n);
 	bson_append_document_end(&chunks, &sub);
 
-	if (!mongoc_collection_delete_many(st->files, &files, &st->wopts,
+	if (!mongoc_collection_delete_many(st->files, &files, st->wopts,
 	    &reply, &err)) {
 		bson_destroy(&reply);
 		rc = mg_error(&err, "delete files");
@@ -81,7 +81,7 @@ mg_remove(struct mg_store *st, const bson_oid_t *ids, size_t n,
 		*deleted = bson_iter_init_find(&it, &reply, "deletedCount") ?
 		    bson_iter_as_int64(&it) : 0;
 	bson_destroy(&reply);
-	if (!mongoc_collection_delete_many(st->chunks, &chunks, &st->wopts,
+	if (!mongoc_collection_delete_many(st->chunks, &chunks, st->wopts,
 	    NULL, &err)) {
 		rc = mg_error(&err, "delete chunks");
 		goto err;
@@ -465,7 +465,7 @@ mg_sweep_batch(struct mg_store *st, const bson_oid_t *ids, size_t n,
 		BSON_APPEND_UTF8(&sub, "metadata.state", "linked");
 		bson_append_document_end(&update, &sub);
 		if (!mongoc_collection_update_many(st->files, &filter, &update,
-		    &st->wopts, NULL, &err)) {
+		    st->wopts, NULL, &err)) {
 			rc = mg_error(&err, "sweep: mark linked");
 			goto err;
 		}
@@ -582,7 +582,7 @@ mg_orphan_batch(struct mg_store *st, const bson_oid_t *ids, size_t n,
 	BSON_APPEND_DOCUMENT_BEGIN(&filter, "files_id", &sub);
 	mg_append_in(&sub, drop, ndrop);
 	bson_append_document_end(&filter, &sub);
-	if (!mongoc_collection_delete_many(st->chunks, &filter, &st->wopts,
+	if (!mongoc_collection_delete_many(st->chunks, &filter, st->wopts,
 	    NULL, &err)) {
 		rc = mg_error(&err, "sweep: delete orphan chunks");
 		goto err;

@@ -53,7 +53,8 @@ struct mg_store {
 	mongoc_client_pool_t	*pool;
 	char			*dbname;
 	mongoc_write_concern_t	*wc;		/* majority + journal */
-	bson_t			 wopts;		/* { writeConcern: wc } */
+	bson_t			*wopts;		/* { writeConcern: wc } (a bson_t
+					   wants 128-byte alignment: heap) */
 	/* Made on first use by mg_ready(), from one popped client. */
 	mongoc_client_t		*client;
 	mongoc_database_t	*db;

@@ -269,7 +269,7 @@ mg_put(cl_store *base, const bson_t *doc, char *existing)
 			rc = found ? CL_EDUP : CL_EINVAL;
 		goto err;
 	}
-	if (!mongoc_collection_insert_one(st->requests, doc, &st->wopts, NULL,
+	if (!mongoc_collection_insert_one(st->requests, doc, st->wopts, NULL,
 	    &err)) {
 		if ((rc = mg_error(&err, "insert request")) == CL_EDUP &&
 		    (rc = mg_collision(st, doc, existing, &found)) == CL_OK)

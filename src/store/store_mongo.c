@@ -112,7 +112,7 @@ cl_store_mongo_open(const char *spec, cl_store **out)
 	pthread_once(&mg_log_once, mg_log_install);
 	st = cl_calloc(1, sizeof *st);
 	st->base.ops = &mg_ops;
-	bson_init(&st->wopts);
+	bson_init(st->wopts);
 
 	if ((st->uri = mongoc_uri_new_with_error(spec, &err)) == NULL) {
 		cl_log(CL_LOG_ERROR, "store: bad MongoDB URI: %s", err.message);
@@ -144,7 +144,7 @@ cl_store_mongo_open(const char *spec, cl_store **out)
 	if (wtimeout > 0)
 		mongoc_write_concern_set_wtimeout_int64(st->wc, wtimeout);
 	mongoc_write_concern_set_journal(st->wc, true);
-	if (!mongoc_write_concern_append(st->wc, &st->wopts)) {
+	if (!mongoc_write_concern_append(st->wc, st->wopts)) {
 		rc = CL_ECONFIG;
 		goto err;
 	}
@@ -186,7 +186,7 @@ mg_close(cl_store *base)
 		mongoc_client_pool_push(st->pool, st->client);
 	mongoc_client_pool_destroy(st->pool);
 	mongoc_write_concern_destroy(st->wc);
-	bson_destroy(&st->wopts);
+	bson_destroy(st->wopts);
 	mongoc_uri_destroy(st->uri);
 	free(st->dbname);
 	free(st);
@@ -257,7 +257,7 @@ mg_create_indexes(struct mg_store *st, const char *coll, bson_t *indexes)
 
 	BSON_APPEND_UTF8(&cmd, "createIndexes", coll);
 	BSON_APPEND_ARRAY(&cmd, "indexes", indexes);
-	if (!mongoc_database_write_command_with_opts(st->db, &cmd, &st->wopts,
+	if (!mongoc_database_write_command_with_opts(st->db, &cmd, st->wopts,
 	    NULL, &err)) {
 		rc = mg_error(&err, "createIndexes");
 		goto err;

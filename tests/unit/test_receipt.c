@@ -382,45 +382,84 @@ test_receipt_line_endings(void **state)
 }
 
 /*
- * The bar: change any one byte of a real receipt to any other value and it
- * never verifies.  Deleting any byte fails too, except the final newline
- * (the one allowance besides CR LF).
+ * Set each byte of the n bytes of good to each other value, and delete each
+ * byte: nothing may verify, except deleting a byte for which may_delete()
+ * says the rule allows it.  Counts into *tried and *parsed.
+ */
+static void
+mutate_all(const char *good, size_t n, const cl_keyring *ring,
+    bool (*may_delete)(const char *, size_t, size_t), size_t *tried,
+    size_t *parsed)
+{
+	char buf[600];
+	cl_err rc;
+
+	assert_true(n < sizeof buf);
+	for (size_t i = 0; i < n; i++) {
+		for (int v = 0; v < 256; v++) {
+			if ((unsigned char)good[i] == v)
+				continue;
+			memcpy(buf, good, n);
+			buf[i] = (char)v;
+			rc = check(buf, n, ring);
+			(*tried)++;
+			if (rc != CL_EPARSE)
+				(*parsed)++;
+			if (rc == CL_OK)
+				fail_msg("byte %zu set to 0x%02x verifies", i,
+				    v);
+		}
+		memcpy(buf, good, i);
+		memcpy(buf + i, good + i + 1, n - i - 1);
+		rc = check(buf, n - 1, ring);
+		if (may_delete(good, n, i))
+			assert_int_equal(rc, CL_OK);
+		else if (rc == CL_OK)
+			fail_msg("deleting byte %zu verifies", i);
+	}
+}
+
+/* LF form: only the final newline may go. */
+static bool
+lf_may_delete(const char *s, size_t n, size_t i)
+{
+	(void)s;
+	return i == n - 1;
+}
+
+/* CR LF form: any CR may go (that line is then LF, which is fine). */
+static bool
+crlf_may_delete(const char *s, size_t n, size_t i)
+{
+	(void)n;
+	return s[i] == '\r';
+}
+
+/*
+ * The bar: change any one byte of a real receipt, in LF or CR LF form, to
+ * any other value and it never verifies; deleting a byte fails too, but for
+ * the final newline and a CR of a CR LF (the line-ending rule).
  */
 static void
 test_receipt_every_byte_mutation(void **state)
 {
 	struct fx *f = *state;
 	const char *good = GOLDEN_RECEIPT;
-	size_t n = strlen(good), parsed = 0, tried = 0;
-	char buf[512];
+	size_t tried = 0, parsed = 0;
+	cl_buf crlf = CL_BUF_INIT;
 
-	assert_true(n < sizeof buf);
-	for (size_t i = 0; i < n; i++) {
-		for (int v = 0; v < 256; v++) {
-			cl_err rc;
-
-			if ((unsigned char)good[i] == v)
-				continue;
-			memcpy(buf, good, n);
-			buf[i] = (char)v;
-			rc = check(buf, n, f->ring_ab);
-			tried++;
-			if (rc != CL_EPARSE)
-				parsed++;
-			if (rc == CL_OK)
-				fail_msg("byte %zu set to 0x%02x verifies", i,
-				    v);
-		}
-		/* delete byte i */
-		memcpy(buf, good, i);
-		memcpy(buf + i, good + i + 1, n - i - 1);
-		if (i == n - 1)
-			assert_int_equal(check(buf, n - 1, f->ring_a), CL_OK);
-		else if (check(buf, n - 1, f->ring_ab) == CL_OK)
-			fail_msg("deleting byte %zu still verifies", i);
-	}
-	print_message("mutation: %zu variants, %zu parsed and were refused by "
-	    "the signature check, none verified\n", tried, parsed);
+	assert_int_equal(check(good, strlen(good), f->ring_ab), CL_OK);
+	mutate_all(good, strlen(good), f->ring_ab, lf_may_delete, &tried,
+	    &parsed);
+	for (const char *p = good; *p != '\0'; p++)
+		cl_buf_puts(&crlf, *p == '\n' ? "\r\n" : (char[]){ *p, 0 });
+	assert_int_equal(check(crlf.data, crlf.len, f->ring_ab), CL_OK);
+	mutate_all(crlf.data, crlf.len, f->ring_ab, crlf_may_delete, &tried,
+	    &parsed);
+	print_message("mutation: %zu one-byte variants, %zu of them "
+	    "well-formed and refused by the signature check, none valid\n",
+	    tried, parsed);
+	cl_buf_free(&crlf);
 }
 
 /* A key not in the ring: CL_ENOTFOUND.  Rotation: old keys still verify. */
