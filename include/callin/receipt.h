@@ -102,7 +102,7 @@ cl_keyring	*cl_keyring_new(void);
  * Add the Ed25519 public key in the len bytes of PEM text pem; name (a file
  * name, for messages) may be NULL.  A key already in the ring is accepted
  * and kept once.  Fails with CL_ECONFIG and one line in errbuf for text that
- * is not a PEM public key (a private key included) or not Ed25519.
+ * is not a PEM public key, holds a private key anywhere, or is not Ed25519.
  */
 cl_err		 cl_keyring_add_pem(cl_keyring *ring, const char *pem,
 		    size_t len, const char *name, char *errbuf, size_t errlen);

@@ -98,6 +98,12 @@ cl_signer_load(const char *path, cl_signer **out, char *errbuf, size_t errlen)
 		goto err;
 	}
 	s->pkey = k;
+	k = NULL;
+	if (cl_rcpt_signer_prepare(s) != CL_OK) {
+		snprintf(errbuf, errlen, "%s: cannot prepare the key for "
+		    "signing", path);
+		goto err;
+	}
 	BIO_free(bio);
 	OPENSSL_cleanse(text, len);
 	free(text);
@@ -105,7 +111,7 @@ cl_signer_load(const char *path, cl_signer **out, char *errbuf, size_t errlen)
 	return CL_OK;
 err:
 	ERR_clear_error();
-	free(s);
+	cl_signer_free(s);
 	EVP_PKEY_free(k);
 	BIO_free(bio);
 	if (text != NULL) {
@@ -121,6 +127,7 @@ cl_signer_free(cl_signer *s)
 {
 	if (s == NULL)
 		return;
+	cl_rcpt_signer_wipe(s);
 	EVP_PKEY_free(s->pkey);
 	free(s);
 }

@@ -80,16 +80,16 @@ cl_keyring_add_pem(cl_keyring *ring, const char *pem, size_t len,
 
 	if (name == NULL)
 		name = "public key";
+	if (memmem(pem, len, "PRIVATE KEY-----", 16) != NULL) {
+		/* never let a private key sit among published files */
+		snprintf(errbuf, errlen, "%s: holds a private key; only "
+		    "public keys belong here", name);
+		goto err;
+	}
 	if (len > CL_KEYFILE_MAX ||
 	    (bio = BIO_new_mem_buf(pem, (int)len)) == NULL ||
 	    (k.pkey = PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL)) == NULL) {
-		if (len <= CL_KEYFILE_MAX &&
-		    memmem(pem, len, "PRIVATE KEY-----", 16) != NULL)
-			snprintf(errbuf, errlen, "%s: holds a private key; "
-			    "only public keys belong here", name);
-		else
-			snprintf(errbuf, errlen, "%s: not a PEM public key",
-			    name);
+		snprintf(errbuf, errlen, "%s: not a PEM public key", name);
 		goto err;
 	}
 	if (!EVP_PKEY_is_a(k.pkey, "ED25519")) {

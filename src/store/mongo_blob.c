@@ -172,8 +172,8 @@ mg_blob_write(cl_blob *base, const void *p, size_t n)
 			goto err;
 		}
 		if (w != (ssize_t)len) {
-			cl_log(CL_LOG_ERROR, "store: GridFS upload wrote %zd of "
-			    "%zu bytes", w, len);
+			cl_log(CL_LOG_ERROR, "store: GridFS upload wrote %zd "
+			    "of %zu bytes", w, len);
 			rc = CL_EUNAVAIL;
 			goto err;
 		}
@@ -216,8 +216,8 @@ mg_blob_verify(struct mg_blob *b)
 		if (mongoc_cursor_error(cur, &err))
 			rc = mg_error(&err, "check last chunk");
 		else {
-			cl_log(CL_LOG_ERROR, "store: GridFS upload lost its last "
-			    "chunk");
+			cl_log(CL_LOG_ERROR, "store: GridFS upload lost its "
+			    "last chunk");
 			rc = CL_EUNAVAIL;
 		}
 		goto err;
@@ -234,14 +234,13 @@ err:
  * files document), check it, copy the ObjectId's hex into id and free b.
  * On failure remove whatever of the file reached the store (files document
  * and chunks; what cannot be removed now is left to the sweep) and free b.
- * Fails with CL_EUNAVAIL.
+ * Fails with CL_EUNAVAIL (or CL_EIO for a corrupt file).
  */
 cl_err
 mg_blob_finish(cl_blob *base, char *id)
 {
 	struct mg_blob *b = (struct mg_blob *)base;
 	bson_error_t err;
-	bson_oid_t oid;
 	cl_err rc;
 
 	id[0] = '\0';
@@ -269,8 +268,7 @@ mg_blob_finish(cl_blob *base, char *id)
 err:
 	/* Closing again after a failed close inserts nothing. */
 	mongoc_stream_destroy(b->stream);
-	bson_oid_copy(&b->id.value.v_oid, &oid);
-	if (mg_remove(b->st, &oid, 1, NULL) != CL_OK)
+	if (mg_remove(b->st, &b->id.value.v_oid, 1, NULL) != CL_OK)
 		cl_log(CL_LOG_WARN, "store: failed upload left for the sweep");
 	mg_blob_free(b);
 	return rc;
@@ -431,7 +429,8 @@ mg_sweep_batch(struct mg_store *st, const bson_oid_t *ids, size_t n,
 	    NULL);
 	while (mongoc_cursor_next(cur, &doc)) {
 		if (!bson_iter_init_find(&it, doc, "attachments") ||
-		    !BSON_ITER_HOLDS_ARRAY(&it) || !bson_iter_recurse(&it, &att))
+		    !BSON_ITER_HOLDS_ARRAY(&it) ||
+		    !bson_iter_recurse(&it, &att))
 			continue;
 		while (bson_iter_next(&att)) {
 			if (!BSON_ITER_HOLDS_DOCUMENT(&att) ||
@@ -643,7 +642,8 @@ mg_sweep_chunks(struct mg_store *st, int64_t older_than_ms, int64_t *removed)
 			continue;
 		bson_oid_copy(bson_iter_oid(&it), &ids[n++]);
 		if (n == MG_BATCH) {
-			if ((rc = mg_orphan_batch(st, ids, n, removed)) != CL_OK)
+			if ((rc = mg_orphan_batch(st, ids, n, removed)) !=
+			    CL_OK)
 				goto err;
 			n = 0;
 		}

@@ -17,11 +17,17 @@
  *   attachments.files   GridFS bucket "attachments", 1 MiB chunks; each file
  *   attachments.chunks  carries metadata {state, created_ms}: "pending" from
  *                       the upload on, "linked" once a sweep has seen a
- *                       request reference it (so later sweeps skip it).
+ *                       request reference it (so later sweeps skip it; an
+ *                       index on both serves the sweep).
  * A blob id is the GridFS file's ObjectId in hex.  A blob is referenced when
  * some request's attachments.blob_id equals its id.
  *
  * Every write uses w:"majority", j:true (with the URI's wtimeoutMS if set).
+ *
+ * Debian's libmongoc initialises itself in a constructor, before main(), and
+ * then creates /dev/shm/mongoc-<pid> (left behind by a process killed with
+ * SIGKILL) unless MONGOC_DISABLE_SHM is in the environment: set it where a
+ * process is started; setting it from here would be too late.
  */
 #ifndef CALLIN_MONGO_IMPL_H
 #define CALLIN_MONGO_IMPL_H
@@ -53,8 +59,8 @@ struct mg_store {
 	mongoc_client_pool_t	*pool;
 	char			*dbname;
 	mongoc_write_concern_t	*wc;		/* majority + journal */
-	bson_t			*wopts;		/* { writeConcern: wc } (a bson_t
-					   wants 128-byte alignment: heap) */
+	/* { writeConcern: wc }; on the heap: bson_t wants 128-byte alignment */
+	bson_t			*wopts;
 	/* Made on first use by mg_ready(), from one popped client. */
 	mongoc_client_t		*client;
 	mongoc_database_t	*db;
@@ -71,7 +77,7 @@ struct mg_blob {
 	mongoc_stream_t		*stream;	/* GridFS upload stream */
 	bson_value_t		 id;		/* the file's ObjectId */
 	int64_t			 size;		/* bytes written so far */
-	bool			 failed;	/* a write failed: finish fails */
+	bool			 failed;	/* finish must fail */
 };
 
 /* store_mongo.c */

@@ -263,7 +263,7 @@ mg_put(cl_store *base, const bson_t *doc, char *existing)
 	    (rc = mg_ready(st)) != CL_OK)
 		goto err;
 	if (n > 0 && (rc = mg_check_blobs(st, ids, n)) != CL_OK) {
-		/* A duplicate wins over a bad blob, as in the SQLite backend. */
+		/* A duplicate wins over a bad blob, as with SQLite. */
 		if (rc == CL_EINVAL &&
 		    (rc = mg_collision(st, doc, existing, &found)) == CL_OK)
 			rc = found ? CL_EDUP : CL_EINVAL;

@@ -366,8 +366,8 @@ sq_blob_read(cl_store *st, const char *id, cl_store_sink sink, void *arg)
 {
 	struct sq_store *s = (struct sq_store *)st;
 	sqlite3_stmt *stmt = NULL;
-	int64_t size, done, seq;
-	int linked, n, src;
+	int64_t size = 0, done, seq;
+	int linked = 0, n, src;
 	cl_err rc;
 
 	if (id == NULL) {

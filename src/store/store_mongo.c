@@ -82,7 +82,8 @@ mg_uri_default(mongoc_uri_t *uri, const char *key, int32_t ms)
 	if (mongoc_uri_has_option(uri, key))
 		return CL_OK;
 	if (!mongoc_uri_set_option_as_int32(uri, key, ms)) {
-		cl_log(CL_LOG_ERROR, "store: cannot set MongoDB option %s", key);
+		cl_log(CL_LOG_ERROR, "store: cannot set MongoDB option %s",
+		    key);
 		return CL_ECONFIG;
 	}
 	return CL_OK;
@@ -112,7 +113,7 @@ cl_store_mongo_open(const char *spec, cl_store **out)
 	pthread_once(&mg_log_once, mg_log_install);
 	st = cl_calloc(1, sizeof *st);
 	st->base.ops = &mg_ops;
-	bson_init(st->wopts);
+	st->wopts = bson_new();
 
 	if ((st->uri = mongoc_uri_new_with_error(spec, &err)) == NULL) {
 		cl_log(CL_LOG_ERROR, "store: bad MongoDB URI: %s", err.message);
@@ -136,9 +137,10 @@ cl_store_mongo_open(const char *spec, cl_store **out)
 	db = mongoc_uri_get_database(st->uri);
 	st->dbname = cl_strdup(db != NULL && *db != '\0' ? db : MG_DEFAULT_DB);
 
-	/* w:"majority", j:true for every write, keeping the URI's wtimeoutMS. */
+	/* w:"majority", j:true for every write, with the URI's wtimeoutMS. */
 	uwc = mongoc_uri_get_write_concern(st->uri);
-	wtimeout = uwc != NULL ? mongoc_write_concern_get_wtimeout_int64(uwc) : 0;
+	wtimeout = uwc != NULL ?
+	    mongoc_write_concern_get_wtimeout_int64(uwc) : 0;
 	st->wc = mongoc_write_concern_new();
 	mongoc_write_concern_set_wmajority(st->wc, 0);
 	if (wtimeout > 0)
@@ -207,7 +209,8 @@ mg_client(struct mg_store *st)
 	if (st->client != NULL)
 		return CL_OK;
 	if ((st->client = mongoc_client_pool_pop(st->pool)) == NULL) {
-		cl_log(CL_LOG_ERROR, "store: no MongoDB client free in the pool");
+		cl_log(CL_LOG_ERROR, "store: no MongoDB client free in the "
+		    "pool");
 		rc = CL_EUNAVAIL;
 		goto err;
 	}
@@ -287,7 +290,8 @@ mg_ready(struct mg_store *st)
 		return CL_OK;
 	req = BCON_NEW(
 	    "0", "{", "key", "{", "reference", BCON_INT32(1), "}",
-	        "name", BCON_UTF8("reference_1"), "unique", BCON_BOOL(true), "}",
+	        "name", BCON_UTF8("reference_1"),
+	        "unique", BCON_BOOL(true), "}",
 	    "1", "{", "key", "{", "idempotency_key", BCON_INT32(1), "}",
 	        "name", BCON_UTF8("idempotency_key_1"),
 	        "unique", BCON_BOOL(true), "}",
@@ -350,8 +354,8 @@ mg_error(const bson_error_t *e, const char *what)
 		cl_log(CL_LOG_ERROR, "store: MongoDB %s: %s", what, e->message);
 		return CL_EIO;
 	}
-	cl_log(CL_LOG_ERROR, "store: MongoDB %s failed: %s (domain %u, code %u)",
-	    what, e->message, e->domain, e->code);
+	cl_log(CL_LOG_ERROR, "store: MongoDB %s failed: %s (domain %u, "
+	    "code %u)", what, e->message, e->domain, e->code);
 	return CL_EUNAVAIL;
 }
 
@@ -367,7 +371,8 @@ mg_parse_id(const char *s, bson_oid_t *oid)
 	if (s == NULL || strlen(s) != 24)
 		return false;
 	for (i = 0; i < 24; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+		if (!((s[i] >= '0' && s[i] <= '9') ||
+		    (s[i] >= 'a' && s[i] <= 'f')))
 			return false;
 	bson_oid_init_from_string(oid, s);
 	return true;

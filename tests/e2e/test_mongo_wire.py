@@ -16,7 +16,9 @@ import hashlib
 import os
 import socket
 import subprocess
+import threading
 import time
+from collections import OrderedDict
 
 import pytest
 from bson import ObjectId
@@ -594,3 +596,33 @@ def test_sweep_removes_pending_unlinked_blobs_and_orphan_chunks(server):
     rc, out, err = c.finish()
     assert (rc, out) == (0, 'swept 2\n'), err
     expect_nothing_more(server)
+
+
+# ------------------------------------------- an in-memory server for the suite
+
+from mongo_fake import FakeMongo  # noqa: E402
+
+
+def test_conformance_suite_against_in_memory_server():
+    """The common store conformance suite (tests/store, run on SQLite and,
+    where MONGODB_URI is set, on a real server) run here against the fake
+    above.  It checks the backend's logic end to end through the wire, not
+    MongoDB's own semantics."""
+    prog = os.path.join(BUILD_DIR, 'store_conformance')
+    assert os.access(prog, os.X_OK), '%s not built' % prog
+    fake = FakeMongo()
+    fake.server.run()
+    try:
+        env = dict(os.environ, MONGODB_URI=uri_of(fake.server))
+        env.setdefault('ASAN_OPTIONS', 'detect_leaks=1')
+        p = subprocess.run([prog, 'mongodb'], stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, env=env, timeout=600)
+    finally:
+        fake.server.stop()
+    out = p.stdout.decode(errors='replace')
+    err = p.stderr.decode(errors='replace')
+    for mark in SANITIZER_MARKS:
+        assert mark not in err, err
+    assert p.returncode == 0, out + err
+    runs, oks = out.count('[ RUN      ]'), out.count('[       OK ]')
+    assert runs >= 15 and oks == runs, out + err

@@ -82,10 +82,14 @@ def make_request(tmp, priv, ref=REF):
 
 
 def recipe():
-    """The one ```sh block of the recipe's Markdown file."""
-    blocks = re.findall(r"^```sh\n(.*?)^```$", RECIPE_MD.read_text(),
-                        re.S | re.M)
-    assert len(blocks) == 1, f"{RECIPE_MD}: want one ```sh block"
+    """The one ```sh block of the 'Checking a receipt' section of the
+    recipe's Markdown file (README.md once the section is pasted there)."""
+    text = RECIPE_MD.read_text()
+    m = re.search(r"^## Checking a receipt\n(.*?)(?=^## |\Z)", text,
+                  re.S | re.M)
+    assert m, f"{RECIPE_MD}: no '## Checking a receipt' section"
+    blocks = re.findall(r"^```sh\n(.*?)^```$", m.group(1), re.S | re.M)
+    assert len(blocks) == 1, f"{RECIPE_MD}: want one ```sh block there"
     return blocks[0]
 
 

@@ -225,7 +225,8 @@ main(int argc, char **argv)
 	if (strcmp(argv[2], "ping") == 0 && argc == 3)
 		status = report(cl_store_ping(st));
 	else if (strcmp(argv[2], "put") == 0 && (argc == 4 || argc == 5))
-		status = cmd_put(st, argv[3], argc == 5 ? argv[4] : IDEMPOTENCY);
+		status = cmd_put(st, argv[3],
+		    argc == 5 ? argv[4] : IDEMPOTENCY);
 	else if (strcmp(argv[2], "get") == 0 && argc == 5)
 		status = cmd_get(st, argv[3], argv[4]);
 	else if (strcmp(argv[2], "count") == 0 && argc == 3) {

@@ -73,6 +73,11 @@ main(int argc, char *argv[])
 	rmdir(pub);
 	rmdir(dir);
 	cl_sha256("copy", 4, md);
+#ifdef CALLIN_HAVE_SODIUM
+	printf("signing with libsodium crypto_sign_detached\n");
+#else
+	printf("signing with OpenSSL EVP_DigestSign\n");
+#endif
 
 	for (n = 0, w0 = wall(), t0 = now(); (t = now()) - t0 < secs; n++) {
 		md[0] = (unsigned char)n;

@@ -321,6 +321,10 @@ test_receipt_keyring(void **state)
 	    CL_ECONFIG);
 	assert_non_null(strstr(err, "oops.pem: holds a private key"));
 	assert_null(ring);
+	free(fx_write(d, "oops.pem", KEY_A_PUB KEY_B_PRIV, 0644));
+	assert_int_equal(cl_keyring_load(d, &ring, err, sizeof err),
+	    CL_ECONFIG);
+	assert_non_null(strstr(err, "oops.pem: holds a private key"));
 	free(fx_write(d, "oops.pem", "-----BEGIN PUBLIC KEY-----\nxx\n", 0644));
 	assert_int_equal(cl_keyring_load(d, &ring, err, sizeof err),
 	    CL_ECONFIG);
