@@ -137,4 +137,60 @@ cl_err cl_store_count(cl_store *st, int64_t *n);
  */
 cl_err cl_store_sweep(cl_store *st, int64_t older_than_ms, int64_t *removed);
 
+/*
+ * The outbox.  cl_store_put() queues the document's `notifications` (each
+ * { kind: "staff_alert" | "confirmation", to: [addresses] }) in the same
+ * durable write, status "due", due at received_ms.  Mailers on any host
+ * claim due notifications with a lease, send them, and record the result.
+ * A claim is exclusive: until its lease expires no other claim returns it.
+ * A mailer that dies mid-send leaves it to be claimed again after the lease.
+ */
+typedef struct cl_notification {
+	char	 id[CL_BLOB_ID_MAX];	/* the outbox entry's id */
+	char	*kind;			/* "staff_alert" or "confirmation" */
+	char	**to;			/* recipients */
+	size_t	 nto;
+	int	 attempts;		/* failed tries so far */
+	int64_t	 due_ms;		/* when it became due */
+	bson_t	*request;		/* the whole request document */
+} cl_notification;
+
+typedef struct cl_outbox_stats {
+	int64_t	 due;		/* notifications waiting to be sent (due now or later) */
+	int64_t	 oldest_due_ms;	/* due_ms of the oldest one due now, 0 when none */
+	int64_t	 sent;		/* sent, all time */
+	int64_t	 failed;	/* given up, all time */
+} cl_outbox_stats;
+
+/*
+ * Claim up to max notifications that are due at now_ms (status due, due_ms
+ * <= now_ms, no live lease), oldest first, leasing each to owner until
+ * now_ms + lease_ms.  *out receives an array of *n claimed notifications
+ * (free with cl_notifications_free), possibly empty.  CL_EUNAVAIL when the
+ * store cannot answer.
+ */
+cl_err cl_store_outbox_claim(cl_store *st, int64_t now_ms, int64_t lease_ms,
+    const char *owner, size_t max, cl_notification **out, size_t *n);
+
+/*
+ * Record that notification id was sent.  Only the owner of a live lease may
+ * do so: CL_ENOTFOUND when id is unknown or no longer leased by owner.
+ */
+cl_err cl_store_outbox_sent(cl_store *st, const char *id, const char *owner,
+    int64_t now_ms);
+
+/*
+ * Record a failed try of id by owner: when final, status "failed"; else
+ * due again at retry_ms.  attempts grows by one and error is kept.
+ * CL_ENOTFOUND as for cl_store_outbox_sent().
+ */
+cl_err cl_store_outbox_failed(cl_store *st, const char *id, const char *owner,
+    int final, int64_t retry_ms, const char *error);
+
+/* Fill *stats for metrics and health at now_ms.  CL_EUNAVAIL as above. */
+cl_err cl_store_outbox_stats(cl_store *st, int64_t now_ms, cl_outbox_stats *stats);
+
+/* Free n notifications from cl_store_outbox_claim().  Cannot fail. */
+void cl_notifications_free(cl_notification *v, size_t n);
+
 #endif /* CALLIN_STORE_H */

@@ -99,11 +99,6 @@ cl_signer_load(const char *path, cl_signer **out, char *errbuf, size_t errlen)
 	}
 	s->pkey = k;
 	k = NULL;
-	if (cl_rcpt_signer_prepare(s) != CL_OK) {
-		snprintf(errbuf, errlen, "%s: cannot prepare the key for "
-		    "signing", path);
-		goto err;
-	}
 	BIO_free(bio);
 	OPENSSL_cleanse(text, len);
 	free(text);
@@ -127,7 +122,6 @@ cl_signer_free(cl_signer *s)
 {
 	if (s == NULL)
 		return;
-	cl_rcpt_signer_wipe(s);
 	EVP_PKEY_free(s->pkey);
 	free(s);
 }

@@ -14,29 +14,13 @@
 #define CL_ED25519_RAW	32	/* raw public key bytes */
 #define CL_KEYFILE_MAX	65536	/* largest key file read */
 
-/*
- * A signer.  Signing uses OpenSSL's EVP_DigestSign; a build with
- * CALLIN_HAVE_SODIUM defined (and libsodium linked) signs with libsodium's
- * crypto_sign_detached instead, which is about twice as fast on our
- * machines.  Ed25519 signatures are deterministic (RFC 8032), so both give
- * the same bytes; verification always uses OpenSSL.
- */
+/* A signer: OpenSSL's Ed25519 key, its id and raw public key. */
 struct cl_signer {
 	EVP_PKEY	*pkey;
 	char		 id[CL_KEY_ID_LEN + 1];
 	unsigned char	 raw[CL_ED25519_RAW];	/* the public key */
-#ifdef CALLIN_HAVE_SODIUM
-	unsigned char	 sk[64];		/* libsodium: seed || public */
-#endif
 };
 
-/*
- * Prepare the signer's second signing path, if built with one (libsodium):
- * CL_ECRYPTO when it cannot.  Without one it does nothing and cannot fail.
- */
-cl_err		 cl_rcpt_signer_prepare(cl_signer *s);
-/* Wipe what cl_rcpt_signer_prepare() made.  Cannot fail. */
-void		 cl_rcpt_signer_wipe(cl_signer *s);
 /*
  * Sign the n bytes of msg into sig (Ed25519, one shot, a fresh context each
  * time).  CL_ECRYPTO when the library fails.

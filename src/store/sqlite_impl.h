@@ -1,7 +1,8 @@
 /*
  * sqlite_impl.h: the SQLite store backend's private parts, shared by
  * store_sqlite.c (connection, schema, statement cache, errors),
- * sqlite_blob.c (attachments) and sqlite_put.c (request documents).
+ * sqlite_blob.c (attachments), sqlite_put.c (request documents) and
+ * sqlite_outbox.c (claiming and settling notifications).
  *
  * One handle owns one sqlite3 connection, opened in the process that uses
  * it.  Every prepared statement lives in a cache indexed by enum sq_stmt, is
@@ -21,7 +22,7 @@
 #define SQ_CHUNK		(256 * 1024)
 
 /* The schema this code writes and understands (PRAGMA user_version). */
-#define SQ_SCHEMA_VERSION	1
+#define SQ_SCHEMA_VERSION	2
 
 /* Default busy timeout in ms; CALLIN_SQLITE_BUSY_MS overrides it. */
 #define SQ_BUSY_MS		5000
@@ -49,6 +50,11 @@ enum sq_stmt {
 	SQ_REQ_COUNT,
 	SQ_BLOB_LINK,
 	SQ_OUTBOX_INSERT,
+	SQ_OUTBOX_DUE,
+	SQ_OUTBOX_LEASE,
+	SQ_OUTBOX_SENT,
+	SQ_OUTBOX_FAILED,
+	SQ_OUTBOX_STATS,
 	SQ__NSTMT
 };
 
@@ -103,5 +109,13 @@ cl_err	sq_sweep(cl_store *, int64_t, int64_t *);
 cl_err	sq_put(cl_store *, const bson_t *, char *);
 cl_err	sq_get(cl_store *, cl_store_key, const char *, bson_t *);
 cl_err	sq_count(cl_store *, int64_t *);
+
+/* sqlite_outbox.c */
+cl_err	sq_outbox_claim(cl_store *, int64_t, int64_t, const char *, size_t,
+	    cl_notification **, size_t *);
+cl_err	sq_outbox_sent(cl_store *, const char *, const char *, int64_t);
+cl_err	sq_outbox_failed(cl_store *, const char *, const char *, int,
+	    int64_t, const char *);
+cl_err	sq_outbox_stats(cl_store *, int64_t, cl_outbox_stats *);
 
 #endif /* CALLIN_SQLITE_IMPL_H */

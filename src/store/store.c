@@ -1,4 +1,5 @@
 /* store.c: picks the backend named by the store setting and dispatches to it. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "callin/log.h"
@@ -96,4 +97,78 @@ cl_store_sweep(cl_store *st, int64_t older_than_ms, int64_t *removed)
 	int64_t dummy;
 
 	return st->ops->sweep(st, older_than_ms, removed ? removed : &dummy);
+}
+
+/*
+ * Claim up to max due notifications for owner (see store.h).  *out and *n
+ * are reset first.  Fails with CL_EINVAL for a NULL or empty owner or a
+ * negative lease, CL_EUNAVAIL when the store cannot answer.
+ */
+cl_err
+cl_store_outbox_claim(cl_store *st, int64_t now_ms, int64_t lease_ms,
+    const char *owner, size_t max, cl_notification **out, size_t *n)
+{
+	*out = NULL;
+	*n = 0;
+	if (owner == NULL || *owner == '\0' || lease_ms < 0)
+		return CL_EINVAL;
+	if (max == 0)
+		return CL_OK;
+	return st->ops->outbox_claim(st, now_ms, lease_ms, owner, max, out, n);
+}
+
+/*
+ * Record that owner sent notification id (see store.h).  CL_ENOTFOUND for
+ * a NULL id or owner, an unknown id or a lease owner no longer holds.
+ */
+cl_err
+cl_store_outbox_sent(cl_store *st, const char *id, const char *owner,
+    int64_t now_ms)
+{
+	if (id == NULL || owner == NULL || *owner == '\0')
+		return CL_ENOTFOUND;
+	return st->ops->outbox_sent(st, id, owner, now_ms);
+}
+
+/*
+ * Record a failed try of id by owner (see store.h); error may be NULL.
+ * CL_ENOTFOUND as for cl_store_outbox_sent().
+ */
+cl_err
+cl_store_outbox_failed(cl_store *st, const char *id, const char *owner,
+    int final, int64_t retry_ms, const char *error)
+{
+	if (id == NULL || owner == NULL || *owner == '\0')
+		return CL_ENOTFOUND;
+	return st->ops->outbox_failed(st, id, owner, final != 0, retry_ms,
+	    error != NULL ? error : "");
+}
+
+/*
+ * Fill *stats at now_ms (zeroed first).  Fails with CL_EUNAVAIL.
+ */
+cl_err
+cl_store_outbox_stats(cl_store *st, int64_t now_ms, cl_outbox_stats *stats)
+{
+	memset(stats, 0, sizeof *stats);
+	return st->ops->outbox_stats(st, now_ms, stats);
+}
+
+/* Free the n notifications of v and v itself.  NULL is fine.  Cannot fail. */
+void
+cl_notifications_free(cl_notification *v, size_t n)
+{
+	size_t i, j;
+
+	if (v == NULL)
+		return;
+	for (i = 0; i < n; i++) {
+		free(v[i].kind);
+		for (j = 0; j < v[i].nto; j++)
+			free(v[i].to[j]);
+		free(v[i].to);
+		if (v[i].request != NULL)
+			bson_destroy(v[i].request);
+	}
+	free(v);
 }

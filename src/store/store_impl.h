@@ -21,6 +21,14 @@ struct cl_store_ops {
 	cl_err	(*get)(cl_store *, cl_store_key, const char *, bson_t *);
 	cl_err	(*count)(cl_store *, int64_t *);
 	cl_err	(*sweep)(cl_store *, int64_t, int64_t *);
+	/* The outbox; store.c has checked the arguments and reset outputs. */
+	cl_err	(*outbox_claim)(cl_store *, int64_t, int64_t, const char *,
+		    size_t, cl_notification **, size_t *);
+	cl_err	(*outbox_sent)(cl_store *, const char *, const char *,
+		    int64_t);
+	cl_err	(*outbox_failed)(cl_store *, const char *, const char *, int,
+		    int64_t, const char *);
+	cl_err	(*outbox_stats)(cl_store *, int64_t, cl_outbox_stats *);
 };
 
 /* The first member of every backend's store and blob structs. */

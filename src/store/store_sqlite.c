@@ -41,6 +41,10 @@ static const struct cl_store_ops sq_ops = {
 	.get = sq_get,
 	.count = sq_count,
 	.sweep = sq_sweep,
+	.outbox_claim = sq_outbox_claim,
+	.outbox_sent = sq_outbox_sent,
+	.outbox_failed = sq_outbox_failed,
+	.outbox_stats = sq_outbox_stats,
 };
 
 static const char *const sq_sql[SQ__NSTMT] = {
@@ -83,13 +87,34 @@ static const char *const sq_sql[SQ__NSTMT] = {
 	[SQ_OUTBOX_INSERT] =
 	    "INSERT INTO outbox(request_token, kind, recipients, message_id,"
 	    " due_ms) VALUES (?1, ?2, ?3, ?4, ?5)",
+	/* The outbox statements are explained in sqlite_outbox.c. */
+	[SQ_OUTBOX_DUE] =
+	    "SELECT o.id, o.kind, o.recipients, o.attempts, o.due_ms, r.doc"
+	    " FROM outbox o JOIN requests r ON r.token = o.request_token"
+	    " WHERE o.status = 'due' AND o.due_ms <= ?1"
+	    " AND o.lease_until_ms <= ?1 ORDER BY o.due_ms, o.id LIMIT ?2",
+	[SQ_OUTBOX_LEASE] =
+	    "UPDATE outbox SET lease_until_ms = ?2, owner = ?3 WHERE id = ?1",
+	[SQ_OUTBOX_SENT] =
+	    "UPDATE outbox SET status = 'sent', sent_ms = ?3"
+	    " WHERE id = ?1 AND owner = ?2 AND status = 'due'"
+	    " AND lease_until_ms > ?3",
+	[SQ_OUTBOX_FAILED] =
+	    "UPDATE outbox SET attempts = attempts + 1, last_error = ?5,"
+	    " lease_until_ms = 0,"
+	    " status = CASE WHEN ?3 THEN 'failed' ELSE 'due' END,"
+	    " due_ms = CASE WHEN ?3 THEN due_ms ELSE ?4 END,"
+	    " owner = CASE WHEN ?3 THEN owner ELSE '' END"
+	    " WHERE id = ?1 AND owner = ?2 AND status = 'due'",
+	[SQ_OUTBOX_STATS] =
+	    "SELECT status, count(*), min(due_ms) FROM outbox GROUP BY status",
 };
 
 /*
  * Schema version 1.  Created inside BEGIN IMMEDIATE, so that worker
  * processes opening a new file at the same time create it exactly once;
  * IF NOT EXISTS keeps it harmless anyway.  Later versions add migration
- * steps keyed on PRAGMA user_version.
+ * steps keyed on PRAGMA user_version, run in the same transaction.
  */
 static const char sq_schema_v1[] =
     "CREATE TABLE IF NOT EXISTS requests ("
@@ -126,6 +151,15 @@ static const char sq_schema_v1[] =
     "CREATE INDEX IF NOT EXISTS outbox_due ON outbox(status, due_ms);"
     "CREATE INDEX IF NOT EXISTS outbox_request ON outbox(request_token);"
     "PRAGMA user_version = 1;";
+
+/*
+ * Schema version 2: who holds an outbox row's lease (owner, '' when none)
+ * and when it was sent, for cl_store_outbox_claim() and its kin.
+ */
+static const char sq_schema_v2[] =
+    "ALTER TABLE outbox ADD COLUMN owner TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE outbox ADD COLUMN sent_ms INTEGER;"
+    "PRAGMA user_version = 2;";
 
 /* Milliseconds since the epoch.  Cannot fail. */
 int64_t
@@ -468,10 +502,17 @@ sq_schema(struct sq_store *s)
 		rc = CL_EUNAVAIL;
 		goto err;
 	}
-	if (v == 0) {
+	if (v < 1) {
 		src = sqlite3_exec(s->db, sq_schema_v1, NULL, NULL, &msg);
 		if (src != SQLITE_OK) {
 			rc = sq_error(s, src, "create schema");
+			goto err;
+		}
+	}
+	if (v < 2) {
+		src = sqlite3_exec(s->db, sq_schema_v2, NULL, NULL, &msg);
+		if (src != SQLITE_OK) {
+			rc = sq_error(s, src, "upgrade schema to version 2");
 			goto err;
 		}
 	}

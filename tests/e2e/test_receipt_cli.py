@@ -21,9 +21,8 @@ BUILD = Path(os.environ.get("CALLIN_BUILD_DIR", SRC / "build"))
 KEYGEN = BUILD / "callin-keygen"
 VERIFY = BUILD / "callin-verify"
 TOOL = BUILD / "receipt_tool"
-# The Markdown file whose ```sh block is the recipe (README.md once pasted).
-RECIPE_MD = Path(os.environ.get("CALLIN_RECIPE_MD",
-                                SRC / "tests" / "receipt-readme-section.md"))
+# The Markdown file whose ```sh block is the recipe.
+RECIPE_MD = SRC / "README.md"
 
 REF = "CIR-7K3F-9QXD"
 RECEIVED = "2026-11-23T14:05:09Z"
@@ -83,7 +82,7 @@ def make_request(tmp, priv, ref=REF):
 
 def recipe():
     """The one ```sh block of the 'Checking a receipt' section of the
-    recipe's Markdown file (README.md once the section is pasted there)."""
+    README.md."""
     text = RECIPE_MD.read_text()
     m = re.search(r"^## Checking a receipt\n(.*?)(?=^## |\Z)", text,
                   re.S | re.M)
