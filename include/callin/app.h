@@ -43,6 +43,9 @@ cl_err cl_app_check(const cl_config *cfg, char *err, size_t errlen);
 /* Free the application.  NULL is fine.  Cannot fail. */
 void cl_app_free(void *app);
 
+/* Append the request metrics, labelled with route names.  Cannot fail. */
+void cl_app_render_metrics(cl_buf *out);
+
 /* Route one request to its handler; always sends a response.  Cannot fail. */
 void cl_app_handle(void *app, cl_http_req *req);
 

@@ -31,6 +31,17 @@ typedef struct cl_config {
 	int64_t	 max_file_bytes;
 	int64_t	 max_total_bytes;
 	int64_t	 mail_attach_max_bytes;
+	int64_t	 mail_require_tls;	/* 1: STARTTLS required on smtp:// */
+	char	*smtp_ca_file;		/* CA bundle for the relay ("": system) */
+	char	*mail_retry_schedule;	/* "1m,2m,...,1h": delays, last repeats */
+	int64_t	 mail_retry_for;	/* seconds after receipt to give up */
+	int64_t	 mail_lease_seconds;	/* a claimed batch's lease */
+	int64_t	 mail_batch;		/* notifications claimed at once */
+	int64_t	 mail_connect_timeout;	/* seconds to connect to the relay */
+	int64_t	 mail_timeout;		/* seconds for one message in all */
+	int64_t	 mail_poll_ms;		/* idle wait between claims */
+	int64_t	 outbox_max_age;	/* /healthz fails when the oldest due
+					   notification is older (seconds) */
 } cl_config;
 
 /*

@@ -79,7 +79,7 @@ size_t		 cl_answers_count(const cl_answers *a, const char *name);
 /* Return 1 if some answer called name has exactly value, else 0. */
 int		 cl_answers_has(const cl_answers *a, const char *name,
 		    const char *value);
-/* Free everything and leave a empty and reusable.  Cannot fail. */
+/* Free the answers and leave a empty and reusable.  Cannot fail. */
 void		 cl_answers_free(cl_answers *a);
 
 /* ------------------------------------------------------------------ */
@@ -228,9 +228,9 @@ extern const char *const cl_date_parts[CL_DATE__MAX];
 
 /*
  * Write the HTML id of input i of field f into out (scheme above): option i
- * for radios and checkboxes, part i (CL_DATE_*) for a date, and the field
- * name for the rest, whatever i is.  An i beyond the options gives the name
- * with a suffix all the same.  Cannot fail.
+ * for radios and checkboxes, part i (CL_DATE_*) for a date (the day part
+ * for i beyond the year), and the field name for the rest, whatever i is.
+ * Cannot fail.
  */
 void		 cl_field_input_id(cl_field_id f, size_t i,
 		    char out[CL_INPUT_ID_MAX]);

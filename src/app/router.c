@@ -6,9 +6,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "callin/app.h"
 #include "callin/log.h"
+#include "callin/metrics.h"
 #include "callin/page.h"
 
 enum shape {
@@ -44,6 +46,28 @@ static const struct route routes[] = {
 	{ "GET",  STATUS,     "/_error/",       R_ERROR },
 };
 #define NROUTES (sizeof routes / sizeof routes[0])
+
+/* Route names in metrics, by route id; unmatched paths count as "other". */
+static const char *const route_names[] = {
+	"start", "form", "submit", "confirmation", "receipt_file", "verify",
+	"verify_post", "keys", "key_pem", "healthz", "metrics", "error", "other",
+};
+#define R_OTHER	(sizeof route_names / sizeof route_names[0] - 1)
+
+void
+cl_app_render_metrics(cl_buf *out)
+{
+	cl_metrics_render(out, route_names, sizeof route_names / sizeof route_names[0]);
+}
+
+static double
+now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
 
 /* A path segment of safe characters: letters, digits, '-', '_'. */
 static size_t
@@ -105,6 +129,8 @@ cl_app_handle(void *arg, cl_http_req *req)
 	char param[128], allow[64] = "";
 	const char *file;
 	const char *method = req->head_only ? "GET" : req->method;
+	unsigned counted = R_OTHER;
+	double start = now_s();
 
 	for (size_t i = 0; i < NROUTES; i++) {
 		const struct route *r = &routes[i];
@@ -117,6 +143,7 @@ cl_app_handle(void *arg, cl_http_req *req)
 			    r->method, strcmp(r->method, "GET") == 0 ? ", HEAD" : "");
 			continue;
 		}
+		counted = (unsigned)r->id;
 		switch (r->id) {
 		case R_START:	cl_page_start(app, req); break;
 		case R_FORM:	cl_page_form(app, req); break;
@@ -138,5 +165,6 @@ cl_app_handle(void *arg, cl_http_req *req)
 	else
 		cl_page_error(req, 404, NULL);
 done:
+	cl_metrics_request(counted, req->status, now_s() - start);
 	cl_log(CL_LOG_INFO, "%s %s %d", req->method, req->path, req->status);
 }

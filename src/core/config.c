@@ -46,6 +46,16 @@ static const struct key keys[] = {
 	I(max_file_bytes, "10485760", 1, INT64_C(1) << 32),
 	I(max_total_bytes, "26214400", 1, INT64_C(1) << 34),
 	I(mail_attach_max_bytes, "10485760", 0, INT64_C(1) << 32),
+	I(mail_require_tls, "0", 0, 1),		/* STARTTLS even without AUTH */
+	S(smtp_ca_file, "", 0),			/* CA bundle for the relay */
+	S(mail_retry_schedule, "1m,2m,4m,8m,16m,32m,1h", 1),
+	I(mail_retry_for, "172800", 1, 30 * 86400),
+	I(mail_lease_seconds, "600", 10, 86400),
+	I(mail_batch, "20", 1, 1000),
+	I(mail_connect_timeout, "10", 1, 600),
+	I(mail_timeout, "60", 1, 3600),
+	I(mail_poll_ms, "1000", 10, 60000),
+	I(outbox_max_age, "900", 10, 30 * 86400),
 };
 #define NKEYS (sizeof keys / sizeof keys[0])
 

@@ -16,8 +16,12 @@ cl_answers_add(cl_answers *a, const char *name, const char *value, size_t len)
 	}
 	e = &a->v[a->n++];
 	e->name = cl_strdup(name);
-	e->value = cl_strndup(value != NULL ? value : "", value != NULL ? len : 0);
-	e->len = value != NULL ? len : 0;
+	if (value == NULL) {
+		value = "";
+		len = 0;
+	}
+	e->value = cl_strndup(value, len);
+	e->len = len;
 }
 
 const cl_answer *

@@ -151,16 +151,16 @@ rtrim(const char *s, size_t n)
 	return n;
 }
 
-/* Return the length of the first cut bytes of name[0..len) that end on a
- * character boundary, without trailing spaces and dots. */
+/* Return the length of name[0..len) cut to at most at bytes on a character
+ * boundary, without trailing spaces and dots. */
 static size_t
-cut(const char *name, size_t len, size_t cut)
+cut(const char *name, size_t len, size_t at)
 {
-	if (cut >= len)
+	if (at >= len)
 		return rtrim(name, len);
-	while (cut > 0 && ((unsigned char)name[cut] & 0xC0) == 0x80)
-		cut--;
-	return rtrim(name, cut);
+	while (at > 0 && ((unsigned char)name[at] & 0xC0) == 0x80)
+		at--;
+	return rtrim(name, at);
 }
 
 void
@@ -210,9 +210,10 @@ cl_attach_sanitise_name(const char *raw, char *out, size_t outlen)
 		out[off++] = '_';
 		cap--;
 	}
-	if (len <= cap)
-		stem = len, ext = 0;
-	else {
+	if (len <= cap) {
+		stem = len;
+		ext = 0;
+	} else {
 		/* Cut the stem on a character boundary, keep the extension. */
 		ext = extension(name, len);
 		stem = ext < cap ? cut(name, len - ext, cap - ext) : 0;

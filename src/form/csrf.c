@@ -56,9 +56,10 @@ cl_csrf_issue(const void *secret, size_t secret_len, time_t now,
 	if ((rc = cl_random_bytes(raw, NONCE_LEN)) != CL_OK)
 		goto err;
 	for (i = 0; i < TIME_LEN; i++)
-		raw[NONCE_LEN + i] = (unsigned char)(t >> (8 * (TIME_LEN - 1 - i)));
-	if ((rc = mac_of(secret, secret_len, raw, raw + NONCE_LEN + TIME_LEN)) !=
-	    CL_OK)
+		raw[NONCE_LEN + i] =
+		    (unsigned char)(t >> (8 * (TIME_LEN - 1 - i)));
+	rc = mac_of(secret, secret_len, raw, raw + NONCE_LEN + TIME_LEN);
+	if (rc != CL_OK)
 		goto err;
 	cl_b64url_encode(raw, RAW_LEN, out);
 	return CL_OK;
@@ -152,7 +153,7 @@ cl_csrf_load_secret(const char *path, unsigned char *buf, size_t *len,
 	while (got <= cap) {
 		unsigned char extra;
 
-		/* Read one byte past the room to tell a file that is too big. */
+		/* Read a byte past the room to tell a file that is too big. */
 		if (got == cap)
 			n = read(fd, &extra, 1);
 		else
@@ -167,15 +168,15 @@ cl_csrf_load_secret(const char *path, unsigned char *buf, size_t *len,
 		if (n == 0)
 			break;
 		if (got == cap) {
-			snprintf(errbuf, errlen, "%s: more than %zu bytes; is it "
-			    "the right file?", path, cap);
+			snprintf(errbuf, errlen, "%s: more than %zu bytes; "
+			    "is it the right file?", path, cap);
 			goto err;
 		}
 		got += (size_t)n;
 	}
 	if (got < CL_CSRF_SECRET_MIN) {
-		snprintf(errbuf, errlen, "%s: %zu bytes; a form secret needs at "
-		    "least %d random bytes (head -c 32 /dev/urandom > FILE)",
+		snprintf(errbuf, errlen, "%s: %zu bytes; a form secret needs "
+		    "at least %d random bytes (head -c 32 /dev/urandom > FILE)",
 		    path, got, CL_CSRF_SECRET_MIN);
 		goto err;
 	}

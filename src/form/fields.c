@@ -34,7 +34,8 @@ static const cl_option requester_types[] = {
 	    "For example, as a patient, carer or member of the public", NULL },
 	{ "clinician", "As a GP or other clinician", NULL, NULL },
 	{ "elected_representative",
-	    "As an MP, councillor or other elected representative", NULL, NULL },
+	    "As an MP, councillor or other elected representative",
+	    NULL, NULL },
 	{ "local_authority",
 	    "For a local authority or health scrutiny committee", NULL, NULL },
 	{ "campaign_group", "For a campaign or patient group", NULL, NULL },
@@ -112,7 +113,8 @@ const cl_field cl_fields[CL_F__MAX] = {
 		.label = "Who are you making this request as?",
 		.req = CL_REQ_ALWAYS,
 		.options = OPTIONS(requester_types),
-		.msg = { CHOICE_MSGS("Select who you are making this request as") },
+		.msg = { CHOICE_MSGS(
+		    "Select who you are making this request as") },
 	},
 	[CL_F_FULL_NAME] = {
 		.name = "full_name",
@@ -224,9 +226,9 @@ const cl_field cl_fields[CL_F__MAX] = {
 		.kind = CL_KIND_SELECT,
 		.section = CL_SEC_PROPOSAL,
 		.label = "Which NHS body is responsible for the proposal?",
-		.hint = "This is NHS England or the integrated care board (ICB) "
-		    "that plans and pays for the service. If you are not "
-		    "sure, select 'I don't know'.",
+		.hint = "This is NHS England or the integrated care board "
+		    "(ICB) that plans and pays for the service. If you are "
+		    "not sure, select 'I don't know'.",
 		.req = CL_REQ_ALWAYS,
 		.options = cl_commissioner_options,
 		.noptions = CL_NCOMMISSIONERS + 1,
@@ -297,9 +299,10 @@ const cl_field cl_fields[CL_F__MAX] = {
 			    "Date of the decision must include a day and month",
 			[CL_FE_DATE_NO_DAY_YEAR] =
 			    "Date of the decision must include a day and year",
-			[CL_FE_DATE_NO_MONTH_YEAR] =
-			    "Date of the decision must include a month and year",
-			[CL_FE_DATE_YEAR_DIGITS] = "Year must include 4 numbers",
+			[CL_FE_DATE_NO_MONTH_YEAR] = "Date of the decision "
+			    "must include a month and year",
+			[CL_FE_DATE_YEAR_DIGITS] =
+			    "Year must include 4 numbers",
 			[CL_FE_DATE_REAL] =
 			    "Date of the decision must be a real date",
 			[CL_FE_DATE_FUTURE] =
@@ -468,7 +471,8 @@ cl_field_input_id(cl_field_id f, size_t i, char out[CL_INPUT_ID_MAX])
 		if (i == 0)
 			snprintf(out, CL_INPUT_ID_MAX, "%s", fd->name);
 		else
-			snprintf(out, CL_INPUT_ID_MAX, "%s-%zu", fd->name, i + 1);
+			snprintf(out, CL_INPUT_ID_MAX, "%s-%zu", fd->name,
+			    i + 1);
 		break;
 	case CL_KIND_DATE:
 		snprintf(out, CL_INPUT_ID_MAX, "%s-%s", fd->name,

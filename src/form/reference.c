@@ -4,7 +4,7 @@
 #include "callin/rand.h"
 #include "callin/reference.h"
 
-#define NCHARS		8	/* characters after "CIR-", without hyphens */
+#define NCHARS		8	/* characters after "CIR-", no hyphens */
 #define RADIX		31
 #define INV8		4	/* 8 * 4 = 32 = 1 (mod 31) */
 
@@ -76,8 +76,8 @@ cl_reference_valid(const char *s)
 {
 	int v[NCHARS], i, o = 4;
 
-	if (strlen(s) != CL_REFERENCE_LEN || memcmp(s, "CIR-", 4) != 0 ||
-	    s[8] != '-')
+	if (s == NULL || strlen(s) != CL_REFERENCE_LEN ||
+	    memcmp(s, "CIR-", 4) != 0 || s[8] != '-')
 		return 0;
 	for (i = 0; i < NCHARS; i++) {
 		if (i == 4)
@@ -96,6 +96,8 @@ cl_reference_normalise(const char *in, char out[CL_REFERENCE_MAX])
 	size_t k;
 
 	out[0] = '\0';
+	if (in == NULL)
+		return CL_EPARSE;
 	/* Keep letters and digits, upper-cased; drop spaces and hyphens. */
 	for (k = 0; in[k] != '\0'; k++) {
 		c = in[k];

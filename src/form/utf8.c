@@ -1,4 +1,4 @@
-/* utf8.c: strict UTF-8 validation, counting and decoding (RFC 3629 table 3-7). */
+/* utf8.c: strict UTF-8 validation, counting and decoding (RFC 3629). */
 #include "callin/utf8.h"
 
 /*

@@ -22,10 +22,10 @@ typedef struct span {
 
 /* What the rules that depend on other answers need to know. */
 typedef struct facts {
-	int	organisation_needed;	/* requester_type valid, not individual */
-	int	stage_known;		/* proposal_stage is a valid answer */
-	int	decided;		/* ...and a decision has been made */
-	long long today;		/* UK date now, days since 1970-01-01 */
+	int		 organisation_needed; /* requester_type not individual */
+	int		 stage_known;	/* proposal_stage is a valid answer */
+	int		 decided;	/* ...and a decision has been made */
+	long long	 today;		/* UK date now, days since 1970 */
 } facts;
 
 /* ------------------------------------------------------------------ */
@@ -121,7 +121,8 @@ trimmed(cl_field_kind kind, char c)
 {
 	if (c == ' ')
 		return 1;
-	return kind == CL_KIND_TEXTAREA && (c == '\t' || c == '\r' || c == '\n');
+	return kind == CL_KIND_TEXTAREA &&
+	    (c == '\t' || c == '\r' || c == '\n');
 }
 
 /*
@@ -313,7 +314,8 @@ check_text(const cl_answers *a, cl_field_id f, const facts *fx,
 		return;
 	}
 	s = trim(fd->kind, e);
-	if ((bad = check_chars(s, fd->kind == CL_KIND_TEXTAREA)) != CL_FE__MAX) {
+	bad = check_chars(s, fd->kind == CL_KIND_TEXTAREA);
+	if (bad != CL_FE__MAX) {
 		fail(errs, f, bad, 0, 0);
 		return;
 	}

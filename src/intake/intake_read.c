@@ -13,6 +13,7 @@
 #include "callin/intake.h"
 #include "callin/log.h"
 #include "callin/multipart.h"
+#include "callin/utf8.h"
 
 #define TEXT_PART_MAX	(64 * 1024)	/* bytes in one text answer */
 #define TEXT_TOTAL_MAX	(512 * 1024)	/* bytes in all text answers */
@@ -35,6 +36,8 @@ struct intake_state {
 	cl_sha256_ctx	*sha;
 	unsigned char	*head;		/* first bytes, until the type is known */
 	size_t		 headlen;
+	int		 is_text;	/* a text type: every byte must be UTF-8 */
+	cl_utf8_stream	 utf8;
 	int64_t		 total_bytes;	/* of all files */
 };
 
@@ -66,12 +69,20 @@ start_blob(struct intake_state *s)
 {
 	cl_err rc;
 
-	if (cl_sniff(s->app->sniffer, s->head, s->headlen, &s->cur.content_type) != CL_OK) {
-		file_error(s, "\xe2\x80\x9c%s\xe2\x80\x9d must be a PDF, DOCX, XLSX, ODT, ODS, "
+	rc = cl_sniff(s->app->sniffer, s->head, s->headlen, &s->cur.content_type);
+	if (rc != CL_OK) {
+		file_error(s, rc == CL_EPARSE ?
+		    "\xe2\x80\x9c%s\xe2\x80\x9d must be saved as UTF-8 text" :
+		    "\xe2\x80\x9c%s\xe2\x80\x9d must be a PDF, DOCX, XLSX, ODT, ODS, "
 		    "PNG, JPEG, TXT or CSV file", s->cur.name);
 		drop_file(s);
 		return CL_OK;
 	}
+	/* Text beyond what the sniffer saw must be UTF-8 too. */
+	s->is_text = cl_attach_is_text(s->cur.content_type);
+	cl_utf8_stream_init(&s->utf8);
+	if (s->is_text)
+		cl_utf8_stream_feed(&s->utf8, s->head, s->headlen);
 	if ((rc = cl_store_blob_open(s->app->store, s->cur.name, &s->blob)) != CL_OK ||
 	    (rc = cl_blob_write(s->blob, s->head, s->headlen)) != CL_OK)
 		return rc;
@@ -165,7 +176,11 @@ on_data(void *arg, const void *p, size_t n)
 		if ((rc = start_blob(s)) != CL_OK || s->kind != P_FILE)
 			return rc;
 	}
-	return n > 0 ? cl_blob_write(s->blob, p, n) : CL_OK;
+	if (n == 0)
+		return CL_OK;
+	if (s->is_text)
+		cl_utf8_stream_feed(&s->utf8, p, n);
+	return cl_blob_write(s->blob, p, n);
 }
 
 static cl_err
@@ -185,6 +200,11 @@ on_end(void *arg)
 			drop_file(s);
 		} else if (s->blob == NULL && (rc = start_blob(s)) != CL_OK)
 			return rc;
+		if (s->kind == P_FILE && s->is_text && !cl_utf8_stream_done(&s->utf8)) {
+			file_error(s, "\xe2\x80\x9c%s\xe2\x80\x9d must be saved as UTF-8 text",
+			    s->cur.name);
+			drop_file(s);
+		}
 	}
 	if (s->kind == P_FILE) {
 		cl_sha256_final(s->sha, digest);

@@ -38,6 +38,7 @@ cl_page_metrics(cl_app *app, cl_http_req *req)
 	cl_buf_puts(&out, "# HELP callin_requests_stored Requests held in the store.\n"
 	    "# TYPE callin_requests_stored gauge\n");
 	cl_buf_printf(&out, "callin_requests_stored %lld\n", (long long)stored);
+	cl_app_render_metrics(&out);
 	(void)cl_http_send(req, 200, "text/plain; version=0.0.4; charset=utf-8",
 	    "Cache-Control: no-store\r\n", out.data, out.len);
 	cl_buf_free(&out);

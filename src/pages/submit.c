@@ -13,6 +13,7 @@
 #include "callin/csrf.h"
 #include "callin/intake.h"
 #include "callin/log.h"
+#include "callin/metrics.h"
 #include "callin/page.h"
 #include "callin/reference.h"
 
@@ -75,17 +76,25 @@ accept(cl_app *app, cl_http_req *req, cl_intake *in, const char *idem)
 		if (rc == CL_EDUP && existing[0] != '\0') {
 			/* The same form was sent twice: show the first one. */
 			cl_intake_discard(app, in);
+			cl_metrics_reject(CL_R_REPLAY);
 			to_confirmation(req, existing);
 			return;
 		}
 	}
 	if (rc == CL_OK) {
+		int64_t bytes = 0;
+
+		for (size_t i = 0; i < in->nfiles; i++)
+			bytes += in->files[i].size;
+		cl_metrics_add(CL_C_STORED, 1);
+		cl_metrics_add(CL_C_UPLOAD_BYTES, bytes);
 		cl_log(CL_LOG_INFO, "intake: stored %s with %zu files", reference, in->nfiles);
 		to_confirmation(req, token);
 		return;
 	}
 	cl_log(CL_LOG_ERROR, "intake: request not stored: %s", cl_strerror(rc));
 	cl_intake_discard(app, in);
+	cl_metrics_reject(CL_R_UNAVAILABLE);
 	cl_page_error(req, rc == CL_EUNAVAIL ? 503 : 500, NULL);
 }
 
@@ -104,13 +113,16 @@ cl_page_submit(cl_app *app, cl_http_req *req)
 	case CL_OK:
 		break;
 	case CL_ETOOBIG:
+		cl_metrics_reject(CL_R_TOO_LARGE);
 		cl_page_error(req, 413, NULL);
 		goto done;
 	case CL_EUNAVAIL:
+		cl_metrics_reject(CL_R_UNAVAILABLE);
 		cl_page_error(req, 503, NULL);
 		goto done;
 	default:
 		cl_log(CL_LOG_WARN, "intake: unreadable body: %s", cl_strerror(rc));
+		cl_metrics_reject(CL_R_MALFORMED);
 		cl_page_error(req, 400, "The form could not be read. This can happen if the "
 		    "upload was interrupted.");
 		goto done;
@@ -121,6 +133,7 @@ cl_page_submit(cl_app *app, cl_http_req *req)
 
 		cl_log(CL_LOG_WARN, "intake: honeypot filled; nothing stored");
 		cl_intake_discard(app, &in);
+		cl_metrics_reject(CL_R_HONEYPOT);
 		cl_random_token(decoy, 16);
 		to_confirmation(req, decoy);
 		goto done;
@@ -131,6 +144,7 @@ cl_page_submit(cl_app *app, cl_http_req *req)
 	    time(NULL), app->cfg->form_token_max_age) != CL_OK || !key_ok(idem)) {
 		cl_log(CL_LOG_WARN, "intake: anti-forgery check failed; nothing stored");
 		cl_intake_discard(app, &in);
+		cl_metrics_reject(CL_R_FORGERY);
 		cl_page_error(req, 403, NULL);
 		goto done;
 	}
@@ -144,10 +158,12 @@ cl_page_submit(cl_app *app, cl_http_req *req)
 			    bson_iter_utf8(&it, NULL));
 		bson_destroy(&existing);
 		cl_intake_discard(app, &in);
+		cl_metrics_reject(CL_R_REPLAY);
 		to_confirmation(req, existing_doc_token);
 		goto done;
 	} else if (rc != CL_ENOTFOUND) {
 		cl_intake_discard(app, &in);
+		cl_metrics_reject(CL_R_UNAVAILABLE);
 		cl_page_error(req, 503, NULL);
 		goto done;
 	}
@@ -157,6 +173,7 @@ cl_page_submit(cl_app *app, cl_http_req *req)
 		cl_form_errors_add(&errs, CL_F_ATTACHMENTS, CL_FE_ATTACHMENT, in.file_error);
 	if (errs.n > 0) {
 		cl_intake_discard(app, &in);
+		cl_metrics_reject(CL_R_INVALID);
 		reject(app, req, &in, &errs, idem);
 		goto done;
 	}

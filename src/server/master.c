@@ -21,6 +21,7 @@
 
 #include "callin/alloc.h"
 #include "callin/log.h"
+#include "callin/metrics.h"
 #include "server_impl.h"
 
 #define MAX_WORKERS	256
@@ -115,6 +116,7 @@ reap(struct master *m, int draining)
 				break;
 			}
 			m->restarts++;
+			cl_metrics_add(CL_C_WORKER_RESTARTS, 1);
 			if (t - s->started < 5)
 				s->backoff = s->backoff ? s->backoff * 2 : 0.1;
 			else
@@ -240,6 +242,8 @@ cl_server_run(const char *config_path, cl_config *cfg, const cl_server_hooks *ho
 	m.hooks = hooks;
 	if (cfg->workers > MAX_WORKERS)
 		cfg->workers = MAX_WORKERS;
+	if (cl_metrics_init() != CL_OK)
+		cl_log(CL_LOG_WARN, "master: no shared memory for metrics; /metrics will be empty");
 	if (inherited_socket()) {
 		int fl;
 

@@ -94,13 +94,16 @@ class Stack:
         assert self.fcgi.poll() is None, self.log()
         wait_for(lambda: len(self.worker_pids()) >= self.workers, what="workers")
 
-    def start_nginx(self):
+    def start_nginx(self, upstreams=None):
+        """Start nginx in front of this stack's socket, or of the given list of
+        callin-fcgi addresses (several masters behind one upstream)."""
         conf = os.path.join(self.run, "nginx.conf")
         env = self.env()
         env.setdefault("CALLIN_SUBMIT_RATE", "100000r/s")
         env.setdefault("CALLIN_SUBMIT_BURST", "100000")
         rendered = subprocess.run([os.path.join(TOP, "scripts", "nginx-conf"), self.run,
-                                   str(self.port), self.socket], env=env, check=True,
+                                   str(self.port), ",".join(upstreams or [self.socket])],
+                                  env=env, check=True,
                                   capture_output=True, text=True).stdout
         with open(conf, "w") as f:
             f.write(rendered)

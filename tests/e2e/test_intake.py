@@ -183,6 +183,8 @@ def test_invalid_utf8_is_an_error_and_not_stored(shared_stack):
     ("program.pdf", ELF, "application/pdf", "must be a PDF"),
     ("script.pdf", b"#!/bin/sh\nrm -rf /\n" * 10, "application/pdf", "must be a PDF"),
     ("empty.pdf", b"", "application/pdf", "is empty"),
+    ("latin1.txt", b"caf\xe9 au lait\n" * 10, "text/plain", "UTF-8"),
+    ("long.txt", b"evidence line\n" * 6000 + b"\xff\n", "text/plain", "UTF-8"),
 ])
 def test_bad_files_are_refused(shared_stack, name, data, ctype, pattern):
     before, blobs = shared_stack.count_requests(), shared_stack.count_blobs()

@@ -72,5 +72,7 @@ cl_err	t_put_simple(cl_store *, struct t_keys *);
 
 /* The sqlite-only group (sqlite_only.c); returns the number of failures. */
 int	t_sqlite_group(void);
+/* The outbox groups (outbox.c); returns the number of failures. */
+int	t_outbox_group(void);
 
 #endif /* CALLIN_STORE_TEST_H */

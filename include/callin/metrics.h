@@ -1,0 +1,63 @@
+/*
+ * metrics.h: counters shared by the master and every worker, for /metrics.
+ * The master maps one anonymous shared region before it forks, so every
+ * worker adds to the same counters (atomically) and any worker can render
+ * them all in Prometheus text format.  Before cl_metrics_init() (tests,
+ * tools) every call is a harmless no-op.
+ */
+#ifndef CALLIN_METRICS_H
+#define CALLIN_METRICS_H
+
+#include <stdint.h>
+
+#include "callin/buf.h"
+#include "callin/err.h"
+
+/* Plain counters. */
+typedef enum cl_counter {
+	CL_C_STORED,		/* requests stored */
+	CL_C_UPLOAD_BYTES,	/* attachment bytes stored */
+	CL_C_WORKER_RESTARTS,	/* workers replaced after dying */
+	CL_C__MAX
+} cl_counter;
+
+/* Why a POST /request stored nothing (callin_rejections_total{reason}). */
+typedef enum cl_reject {
+	CL_R_INVALID,		/* answers or files failed validation: 422 */
+	CL_R_FORGERY,		/* anti-forgery token missing, forged or expired */
+	CL_R_HONEYPOT,		/* the hidden field was filled: a bot */
+	CL_R_TOO_LARGE,		/* body over the limits */
+	CL_R_MALFORMED,		/* unreadable or truncated body */
+	CL_R_UNAVAILABLE,	/* the store failed: 503 */
+	CL_R_REPLAY,		/* a re-sent form: shown the first request */
+	CL_R__MAX
+} cl_reject;
+
+/* Routes as counted (the router's table order, then "other"). */
+#define CL_METRICS_ROUTES_MAX	16
+
+/*
+ * Map the shared region (in the master, before forking).  CL_ENOMEM when it
+ * cannot be mapped.
+ */
+cl_err cl_metrics_init(void);
+
+/* Add n to counter c.  Cannot fail. */
+void cl_metrics_add(cl_counter c, int64_t n);
+
+/* Count one rejection for reason r.  Cannot fail. */
+void cl_metrics_reject(cl_reject r);
+
+/*
+ * Count one answered request: route index (< CL_METRICS_ROUTES_MAX), its
+ * HTTP status and how long it took.  Cannot fail.
+ */
+void cl_metrics_request(unsigned route, int status, double seconds);
+
+/*
+ * Append every counter in Prometheus text format; route_names names the
+ * nroutes route indexes.  Cannot fail.
+ */
+void cl_metrics_render(cl_buf *out, const char *const *route_names, unsigned nroutes);
+
+#endif /* CALLIN_METRICS_H */

@@ -1,0 +1,142 @@
+/*
+ * metrics.c: counters in one shared anonymous mapping, added to with atomic
+ * operations by every process, rendered in Prometheus text format.
+ */
+#include <sys/mman.h>
+
+#include "callin/metrics.h"
+
+/* Statuses counted one by one; the rest go to the last slot. */
+static const int statuses[] = { 200, 303, 400, 403, 404, 405, 413, 422, 429, 500, 503, 0 };
+#define NSTATUS (sizeof statuses / sizeof statuses[0])
+
+/* Latency buckets (seconds) of the histogram. */
+static const double buckets[] = { 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10 };
+#define NBUCKET (sizeof buckets / sizeof buckets[0])
+
+static const char *const counter_names[CL_C__MAX][2] = {
+	{ "callin_requests_stored_total", "Requests stored." },
+	{ "callin_upload_bytes_total", "Attachment bytes stored." },
+	{ "callin_worker_restarts_total", "Workers replaced after they died." },
+};
+
+static const char *const reject_names[CL_R__MAX] = {
+	"invalid", "forgery", "honeypot", "too_large", "malformed", "unavailable", "replay",
+};
+
+struct shared {
+	int64_t	counters[CL_C__MAX];
+	int64_t	rejects[CL_R__MAX];
+	int64_t	requests[CL_METRICS_ROUTES_MAX][NSTATUS];
+	int64_t	le[CL_METRICS_ROUTES_MAX][NBUCKET];	/* non-cumulative */
+	int64_t	count[CL_METRICS_ROUTES_MAX];
+	int64_t	sum_us[CL_METRICS_ROUTES_MAX];
+};
+
+static struct shared *m;
+
+static void
+add(int64_t *p, int64_t n)
+{
+	__atomic_fetch_add(p, n, __ATOMIC_RELAXED);
+}
+
+static int64_t
+get(const int64_t *p)
+{
+	return __atomic_load_n(p, __ATOMIC_RELAXED);
+}
+
+cl_err
+cl_metrics_init(void)
+{
+	void *p = mmap(NULL, sizeof *m, PROT_READ | PROT_WRITE,
+	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		return CL_ENOMEM;
+	m = p;
+	return CL_OK;
+}
+
+void
+cl_metrics_add(cl_counter c, int64_t n)
+{
+	if (m != NULL && (unsigned)c < CL_C__MAX)
+		add(&m->counters[c], n);
+}
+
+void
+cl_metrics_reject(cl_reject r)
+{
+	if (m != NULL && (unsigned)r < CL_R__MAX)
+		add(&m->rejects[r], 1);
+}
+
+void
+cl_metrics_request(unsigned route, int status, double seconds)
+{
+	size_t s = NSTATUS - 1, b = 0;
+
+	if (m == NULL || route >= CL_METRICS_ROUTES_MAX)
+		return;
+	for (size_t i = 0; i + 1 < NSTATUS; i++)
+		if (statuses[i] == status)
+			s = i;
+	while (b < NBUCKET && seconds > buckets[b])
+		b++;
+	add(&m->requests[route][s], 1);
+	if (b < NBUCKET)
+		add(&m->le[route][b], 1);
+	add(&m->count[route], 1);
+	add(&m->sum_us[route], (int64_t)(seconds * 1e6));
+}
+
+void
+cl_metrics_render(cl_buf *out, const char *const *route_names, unsigned nroutes)
+{
+	if (m == NULL)
+		return;
+	for (int c = 0; c < CL_C__MAX; c++)
+		cl_buf_printf(out, "# HELP %s %s\n# TYPE %s counter\n%s %lld\n",
+		    counter_names[c][0], counter_names[c][1], counter_names[c][0],
+		    counter_names[c][0], (long long)get(&m->counters[c]));
+	cl_buf_puts(out, "# HELP callin_rejections_total Submissions that stored nothing, by reason.\n"
+	    "# TYPE callin_rejections_total counter\n");
+	for (int r = 0; r < CL_R__MAX; r++)
+		cl_buf_printf(out, "callin_rejections_total{reason=\"%s\"} %lld\n",
+		    reject_names[r], (long long)get(&m->rejects[r]));
+	cl_buf_puts(out, "# HELP callin_http_requests_total Requests answered, by route and status.\n"
+	    "# TYPE callin_http_requests_total counter\n");
+	for (unsigned r = 0; r < nroutes && r < CL_METRICS_ROUTES_MAX; r++)
+		for (size_t s = 0; s < NSTATUS; s++) {
+			int64_t v = get(&m->requests[r][s]);
+
+			if (v == 0)
+				continue;
+			if (statuses[s] != 0)
+				cl_buf_printf(out, "callin_http_requests_total{route=\"%s\",status=\"%d\"} %lld\n",
+				    route_names[r], statuses[s], (long long)v);
+			else
+				cl_buf_printf(out, "callin_http_requests_total{route=\"%s\",status=\"other\"} %lld\n",
+				    route_names[r], (long long)v);
+		}
+	cl_buf_puts(out, "# HELP callin_http_request_duration_seconds Time to answer, by route.\n"
+	    "# TYPE callin_http_request_duration_seconds histogram\n");
+	for (unsigned r = 0; r < nroutes && r < CL_METRICS_ROUTES_MAX; r++) {
+		int64_t cum = 0, count = get(&m->count[r]);
+
+		if (count == 0)
+			continue;
+		for (size_t b = 0; b < NBUCKET; b++) {
+			cum += get(&m->le[r][b]);
+			cl_buf_printf(out, "callin_http_request_duration_seconds_bucket{route=\"%s\",le=\"%g\"} %lld\n",
+			    route_names[r], buckets[b], (long long)cum);
+		}
+		cl_buf_printf(out, "callin_http_request_duration_seconds_bucket{route=\"%s\",le=\"+Inf\"} %lld\n"
+		    "callin_http_request_duration_seconds_sum{route=\"%s\"} %.6f\n"
+		    "callin_http_request_duration_seconds_count{route=\"%s\"} %lld\n",
+		    route_names[r], (long long)count, route_names[r],
+		    get(&m->sum_us[r]) / 1e6, route_names[r], (long long)count);
+	}
+}

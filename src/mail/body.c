@@ -1,0 +1,263 @@
+/*
+ * body.c: the plain-text bodies of the two messages.  Text is UTF-8 with
+ * CRLF line ends; every user answer goes through cl_mail_text() and is
+ * indented when it spans lines, so no answer can start a line that looks
+ * like one of ours.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "callin/form.h"
+#include "callin/mail.h"
+#include "mail_int.h"
+
+#define INDENT	"    "
+
+static const char *const month_names[12] = {
+	"January", "February", "March", "April", "May", "June",
+	"July", "August", "September", "October", "November", "December",
+};
+
+/* Append a heading line and its underline. */
+static void
+heading(cl_buf *out, const char *title)
+{
+	size_t n = strlen(title);
+
+	cl_buf_printf(out, "\r\n%s\r\n", title);
+	while (n-- > 0)
+		cl_buf_putc(out, '-');
+	cl_buf_puts(out, "\r\n");
+}
+
+/* The label of option value v of field f, or v itself when unknown. */
+static const char *
+option_label(const cl_field *f, const char *v)
+{
+	size_t i;
+
+	for (i = 0; i < f->noptions; i++)
+		if (strcmp(f->options[i].value, v) == 0)
+			return f->options[i].label;
+	return v;
+}
+
+/* "2026-03-12" -> "12 March 2026"; anything else as it is. */
+static void
+date_text(const char *v, char *out, size_t n)
+{
+	int y, m, d;
+	char tail;
+
+	if (sscanf(v, "%4d-%2d-%2d%c", &y, &m, &d, &tail) == 3 && m >= 1 &&
+	    m <= 12 && d >= 1 && d <= 31)
+		snprintf(out, n, "%d %s %04d", d, month_names[m - 1], y);
+	else
+		snprintf(out, n, "%s", v);
+}
+
+/*
+ * Append "label: value" when the value is one line, else the label on its
+ * own line and each line of the value indented.  A label that ends in '?'
+ * takes no colon.
+ */
+static void
+answer(cl_buf *out, const char *label, const char *v, size_t n)
+{
+	cl_buf text = CL_BUF_INIT;
+	const char *p, *e, *nl;
+	size_t ll = strlen(label);
+	const char *sep = ll > 0 && label[ll - 1] == '?' ? " " : ": ";
+
+	if (n == 0) {
+		cl_buf_printf(out, "%s%s(not given)\r\n", label, sep);
+		return;
+	}
+	cl_mail_text(&text, v, n);
+	if (memmem(text.data, text.len, "\r\n", 2) == NULL) {
+		cl_buf_printf(out, "%s%s", label, sep);
+		cl_buf_add(out, text.data, text.len);
+		cl_buf_puts(out, "\r\n");
+		cl_buf_free(&text);
+		return;
+	}
+	cl_buf_printf(out, "%s\r\n", label);
+	for (p = text.data, e = p + text.len; p < e; p = nl + 2) {
+		if ((nl = memmem(p, (size_t)(e - p), "\r\n", 2)) == NULL)
+			nl = e;
+		if (nl > p) {
+			cl_buf_puts(out, INDENT);
+			cl_buf_add(out, p, (size_t)(nl - p));
+		}
+		cl_buf_puts(out, "\r\n");
+		if (nl == e)
+			break;
+	}
+	cl_buf_free(&text);
+}
+
+/* Append the answer to checkboxes field f: each chosen label on a line. */
+static void
+answer_list(cl_buf *out, const cl_field *f, const bson_t *req)
+{
+	char path[96];
+	bson_iter_t it, arr;
+	const char *v;
+	uint32_t n;
+	int any = 0;
+
+	snprintf(path, sizeof path, "fields.%s", f->name);
+	if (bson_iter_init(&it, req) && bson_iter_find_descendant(&it, path,
+	    &it) && BSON_ITER_HOLDS_ARRAY(&it) && bson_iter_recurse(&it, &arr)) {
+		while (bson_iter_next(&arr)) {
+			if (!BSON_ITER_HOLDS_UTF8(&arr))
+				continue;
+			v = bson_iter_utf8(&arr, &n);
+			if (!any)
+				cl_buf_printf(out, "%s\r\n", f->label);
+			any = 1;
+			cl_buf_puts(out, INDENT "- ");
+			v = option_label(f, v);
+			cl_mail_text(out, v, strlen(v));
+			cl_buf_puts(out, "\r\n");
+		}
+	}
+	if (!any)
+		answer(out, f->label, "", 0);
+}
+
+/* Append the answer to field f as people read it. */
+static void
+field_answer(cl_buf *out, const cl_field *f, const bson_t *req)
+{
+	char path[96], date[64];
+	const char *v;
+	size_t n;
+
+	snprintf(path, sizeof path, "fields.%s", f->name);
+	v = mail_doc_str(req, path, &n);
+	switch (f->kind) {
+	case CL_KIND_CHECKBOXES:
+		answer_list(out, f, req);
+		return;
+	case CL_KIND_RADIO:
+	case CL_KIND_SELECT:
+		if (n > 0)
+			v = option_label(f, v);
+		n = strlen(v);
+		break;
+	case CL_KIND_CHECKBOX:
+		v = strcmp(v, "yes") == 0 ? "Yes" : "No";
+		n = strlen(v);
+		break;
+	case CL_KIND_DATE:
+		if (n > 0) {
+			date_text(v, date, sizeof date);
+			v = date;
+			n = strlen(v);
+		}
+		break;
+	default:
+		break;
+	}
+	answer(out, f->label, v, n);
+}
+
+/* Append "Reference: ..." and "Received: ..." lines. */
+static void
+reference_lines(const bson_t *req, cl_buf *out)
+{
+	char when[64];
+	int64_t ms = mail_doc_int(req, "received_ms", -1);
+
+	cl_buf_printf(out, "Reference: %s\r\n",
+	    mail_doc_str(req, "reference", NULL));
+	if (ms >= 0)
+		cl_mail_human_date(ms, when, sizeof when);
+	else
+		snprintf(when, sizeof when, "%s",
+		    mail_doc_str(req, "received", NULL));
+	cl_buf_printf(out, "Received: %s\r\n", when);
+}
+
+void
+cl_mail_body_staff(const bson_t *req, const char *files, cl_buf *out)
+{
+	cl_section_id sec = CL_SEC__MAX;
+	cl_field_id id;
+
+	cl_buf_puts(out, "A new call-in request has been received.\r\n\r\n");
+	reference_lines(req, out);
+	for (id = 0; id < CL_F__MAX; id++) {
+		const cl_field *f = cl_field_get(id);
+
+		if (f->kind == CL_KIND_FILE)
+			continue;
+		if (f->section != sec) {
+			sec = f->section;
+			heading(out, cl_sections[sec].title);
+		}
+		field_answer(out, f, req);
+	}
+	heading(out, "Files");
+	cl_buf_puts(out, files);
+	cl_buf_printf(out, "\r\n-- \r\nSent by the call-in request service. "
+	    "The receipt of this request was signed with key %s.\r\n",
+	    mail_doc_str(req, "key_id", NULL));
+}
+
+/* Return 1 if token is base64url of a sane length. */
+static int
+token_ok(const char *t)
+{
+	size_t n = strspn(t, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	    "0123456789-_");
+
+	return n >= 16 && n < 128 && t[n] == '\0';
+}
+
+void
+cl_mail_body_confirmation(const bson_t *req, const char *public_base_url,
+    cl_buf *out)
+{
+	const char *token = mail_doc_str(req, "token", NULL);
+	const char *ref = mail_doc_str(req, "reference", NULL);
+	size_t blen = strlen(public_base_url);
+
+	while (blen > 0 && public_base_url[blen - 1] == '/')
+		blen--;
+	cl_buf_puts(out, "We have received your request to call in a proposal "
+	    "to change NHS services.\r\n\r\n");
+	reference_lines(req, out);
+	heading(out, "What happens next");
+	cl_buf_puts(out, "The Department of Health and Social Care will "
+	    "consider your request. It may contact\r\nthe NHS commissioning "
+	    "body and others involved, and may ask the Independent\r\n"
+	    "Reconfiguration Panel for advice. There is no set time for a "
+	    "decision: it can take\r\nseveral months.\r\n\r\n");
+	cl_buf_printf(out, "Quote your reference number %s if you contact us "
+	    "about this request.\r\n", ref);
+	heading(out, "Your signed receipt");
+	cl_buf_puts(out, "Two files are attached. Keep them safe:\r\n\r\n"
+	    "- receipt.txt proves that we received your request at this time "
+	    "and exactly what\r\n  it said. It is signed with a published key, "
+	    "so anyone can check it later without\r\n  having to trust us. It "
+	    "contains no personal details, so you can share it.\r\n"
+	    "- copy.json is a copy of every answer you gave and a fingerprint "
+	    "of each file.\r\n  The receipt fingerprints this copy.\r\n");
+	if (token_ok(token)) {
+		cl_buf_puts(out, "\r\nYou can see your confirmation and download "
+		    "both files again at:\r\n");
+		cl_buf_add(out, public_base_url, blen);
+		cl_buf_printf(out, "/receipt/%s\r\n", token);
+		cl_buf_puts(out, "This link is private to you.\r\n");
+	}
+	cl_buf_puts(out, "\r\nTo check a receipt, go to ");
+	cl_buf_add(out, public_base_url, blen);
+	cl_buf_puts(out, "/verify\r\n");
+	cl_buf_puts(out, "\r\nIf you did not make this request, someone may have "
+	    "typed your email address\r\nby mistake: you do not need to do "
+	    "anything.\r\n\r\n-- \r\nSent automatically by the call-in request "
+	    "service.\r\n");
+}

@@ -1,0 +1,352 @@
+/*
+ * message.c: a notification from the outbox made into a message: envelope,
+ * header lines and MIME parts (DESIGN.md §3 "Email").  Everything that
+ * comes from a user or the store is checked or encoded here, so smtp.c can
+ * hand the result to libcurl as it is.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "callin/alloc.h"
+#include "callin/hash.h"
+#include "callin/mail.h"
+#include "callin/reference.h"
+#include "mail_int.h"
+
+#define INDENT	"    "
+
+/* Append a part to msg and return its index. */
+static size_t
+add_part(cl_mail_msg *msg, const char *type, const char *filename)
+{
+	cl_mail_part *p;
+
+	msg->parts = cl_realloc(msg->parts, (msg->nparts + 1) *
+	    sizeof *msg->parts);
+	p = &msg->parts[msg->nparts];
+	memset(p, 0, sizeof *p);
+	p->type = cl_strdup(type);
+	p->filename = filename != NULL ? cl_strdup(filename) : NULL;
+	return msg->nparts++;
+}
+
+/* Remove the last part of msg. */
+static void
+drop_last_part(cl_mail_msg *msg)
+{
+	cl_mail_part *p = &msg->parts[--msg->nparts];
+
+	free(p->type);
+	free(p->filename);
+	cl_buf_free(&p->data);
+}
+
+/* Append the header line "name: value", encoded and folded. */
+static void
+add_header(cl_mail_msg *msg, const char *name, const char *value)
+{
+	cl_buf line = CL_BUF_INIT;
+
+	cl_mail_header(&line, name, value);
+	msg->headers = cl_realloc(msg->headers, (msg->nheaders + 1) *
+	    sizeof *msg->headers);
+	msg->headers[msg->nheaders++] = line.data;
+}
+
+/* Same, for a header value that is ours and plain (no encoding). */
+static void
+add_raw_header(cl_mail_msg *msg, const char *name, const char *value)
+{
+	cl_buf line = CL_BUF_INIT;
+
+	cl_buf_printf(&line, "%s: %s", name, value);
+	msg->headers = cl_realloc(msg->headers, (msg->nheaders + 1) *
+	    sizeof *msg->headers);
+	msg->headers[msg->nheaders++] = line.data;
+}
+
+/*
+ * Set the envelope recipients from n->to, each checked, duplicates
+ * dropped, and the To header listing them.  CL_EINVAL naming a bad
+ * address, or when there is none.
+ */
+static cl_err
+add_recipients(cl_mail_msg *msg, const cl_notification *n, char *why,
+    size_t whylen)
+{
+	cl_buf to = CL_BUF_INIT;
+	size_t i, j, len;
+	char *r;
+
+	for (i = 0; i < n->nto; i++) {
+		if (!cl_mail_addr_valid(n->to[i])) {
+			/* Say where, not what: the address may hold anything. */
+			snprintf(why, whylen, "recipient %zu is not a plain "
+			    "e-mail address; refusing to send", i + 1);
+			cl_buf_free(&to);
+			return CL_EINVAL;
+		}
+		len = strlen(n->to[i]);
+		for (j = 0; j < msg->nrcpt; j++)
+			if (strlen(msg->rcpt[j]) == len + 2 &&
+			    strncasecmp(msg->rcpt[j] + 1, n->to[i], len) == 0)
+				break;
+		if (j < msg->nrcpt)
+			continue;
+		r = cl_malloc(len + 3);
+		snprintf(r, len + 3, "<%s>", n->to[i]);
+		msg->rcpt = cl_realloc(msg->rcpt, (msg->nrcpt + 1) *
+		    sizeof *msg->rcpt);
+		msg->rcpt[msg->nrcpt++] = r;
+		if (to.len > 0)
+			cl_buf_puts(&to, ", ");
+		cl_buf_puts(&to, n->to[i]);
+	}
+	if (msg->nrcpt == 0) {
+		snprintf(why, whylen, "no recipient");
+		cl_buf_free(&to);
+		return CL_EINVAL;
+	}
+	add_header(msg, "To", cl_buf_str(&to));
+	cl_buf_free(&to);
+	return CL_OK;
+}
+
+/* One attachment as the request document lists it. */
+struct file {
+	const char	*name, *type, *sha256, *blob_id;
+	size_t		 name_len;
+	int64_t		 size;
+};
+
+/* Read the attachment entry at it into f.  0 when it is malformed. */
+static int
+read_file_entry(bson_iter_t *it, struct file *f)
+{
+	bson_t d;
+	const uint8_t *data;
+	uint32_t len;
+
+	if (!BSON_ITER_HOLDS_DOCUMENT(it))
+		return 0;
+	bson_iter_document(it, &len, &data);
+	if (!bson_init_static(&d, data, len))
+		return 0;
+	f->name = mail_doc_str(&d, "name", &f->name_len);
+	f->type = mail_doc_str(&d, "content_type", NULL);
+	f->sha256 = mail_doc_str(&d, "sha256", NULL);
+	f->blob_id = mail_doc_str(&d, "blob_id", NULL);
+	f->size = mail_doc_int(&d, "size", -1);
+	return f->size >= 0;
+}
+
+/* Return 1 if hex is 64 lower-case hex digits. */
+static int
+sha256_hex_ok(const char *hex)
+{
+	return strlen(hex) == 64 && strspn(hex, "0123456789abcdef") == 64;
+}
+
+/*
+ * Load the bytes of f into a new attachment part of msg, checked against
+ * its size and SHA-256.  CL_OK when attached; CL_EUNAVAIL when the store
+ * cannot answer now; another code, with a note for the list in note, when
+ * this file cannot be attached (the part is dropped).
+ */
+static cl_err
+attach_file(const cl_mail_ctx *ctx, const struct file *f, cl_mail_msg *msg,
+    char *note, size_t notelen)
+{
+	unsigned char md[CL_SHA256_LEN];
+	char hex[CL_SHA256_HEX], safe[CL_MAIL_FILENAME_MAX];
+	cl_mail_part *p;
+	size_t i;
+	cl_err rc;
+
+	cl_mail_filename(f->name, safe);
+	i = add_part(msg, cl_mail_content_type_ok(f->type) ? f->type :
+	    "application/octet-stream", safe);
+	p = &msg->parts[i];
+	if ((rc = ctx->load(ctx->load_arg, f->blob_id, &p->data)) != CL_OK) {
+		snprintf(note, notelen, "not attached: it could not be read "
+		    "(%s)", cl_strerror(rc));
+		goto err;
+	}
+	cl_sha256(p->data.data, p->data.len, md);
+	cl_hex(md, sizeof md, hex);
+	if ((int64_t)p->data.len != f->size || strcmp(hex, f->sha256) != 0) {
+		snprintf(note, notelen, "not attached: the stored file does "
+		    "not match its size and SHA-256");
+		rc = CL_EVERIFY;
+		goto err;
+	}
+	snprintf(note, notelen, "attached as %s", safe);
+	return CL_OK;
+err:
+	drop_last_part(msg);
+	return rc;
+}
+
+/*
+ * Attach the request's files to msg while their total is at most
+ * attach_max, and write their list (name, size, SHA-256, whether attached)
+ * to list.  CL_EUNAVAIL when the store could not give a file now.
+ */
+static cl_err
+staff_files(const cl_mail_ctx *ctx, const bson_t *req, cl_mail_msg *msg,
+    cl_buf *list)
+{
+	bson_iter_t it, arr;
+	struct file f;
+	char note[160];
+	int64_t total = 0;
+	size_t count = 0;
+	int attach;
+	cl_err rc;
+
+	if (bson_iter_init_find(&it, req, "attachments") &&
+	    BSON_ITER_HOLDS_ARRAY(&it) && bson_iter_recurse(&it, &arr))
+		while (bson_iter_next(&arr))
+			if (read_file_entry(&arr, &f)) {
+				count++;
+				total += f.size;
+			}
+	if (count == 0) {
+		cl_buf_puts(list, "No files were uploaded.\r\n");
+		return CL_OK;
+	}
+	attach = ctx->load != NULL && total <= ctx->attach_max;
+	if (attach)
+		cl_buf_printf(list, "%zu file%s, %" PRId64 " bytes in all, "
+		    "attached to this email:\r\n", count, count == 1 ? "" : "s",
+		    total);
+	else
+		cl_buf_printf(list, "%zu file%s, %" PRId64 " bytes in all: too "
+		    "large to attach (the limit is %" PRId64 " bytes).\r\nThey "
+		    "are stored with the request:\r\n", count,
+		    count == 1 ? "" : "s", total, ctx->attach_max);
+	bson_iter_recurse(&it, &arr);
+	while (bson_iter_next(&arr)) {
+		if (!read_file_entry(&arr, &f))
+			continue;
+		note[0] = '\0';
+		if (attach && (rc = attach_file(ctx, &f, msg, note,
+		    sizeof note)) == CL_EUNAVAIL)
+			return rc;
+		cl_buf_puts(list, "\r\n" INDENT);
+		cl_mail_text(list, f.name, f.name_len);
+		cl_buf_printf(list, "\r\n" INDENT INDENT "%" PRId64 " bytes, "
+		    "SHA-256 %s\r\n", f.size, sha256_hex_ok(f.sha256) ?
+		    f.sha256 : "(unknown)");
+		if (note[0] != '\0')
+			cl_buf_printf(list, INDENT INDENT "%s\r\n", note);
+	}
+	return CL_OK;
+}
+
+/* Attach the document's string key as filename, if it is there. */
+static void
+attach_string(cl_mail_msg *msg, const bson_t *req, const char *key,
+    const char *type, const char *filename)
+{
+	const char *s;
+	size_t n, i;
+
+	s = mail_doc_str(req, key, &n);
+	if (n == 0)
+		return;
+	i = add_part(msg, type, filename);
+	cl_buf_add(&msg->parts[i].data, s, n);
+}
+
+cl_err
+cl_mail_build(const cl_mail_ctx *ctx, const cl_notification *n, time_t now,
+    cl_mail_msg *msg, char *why, size_t whylen)
+{
+	const bson_t *req = n->request;
+	cl_buf subject = CL_BUF_INIT, files = CL_BUF_INIT;
+	char date[CL_MAIL_DATE_MAX];
+	const char *ref, *title;
+	size_t tlen;
+	int staff;
+	cl_err rc = CL_EINVAL;
+
+	if (n->kind != NULL && strcmp(n->kind, "staff_alert") == 0)
+		staff = 1;
+	else if (n->kind != NULL && strcmp(n->kind, "confirmation") == 0)
+		staff = 0;
+	else {
+		snprintf(why, whylen, "unknown kind of notification");
+		goto err;
+	}
+	ref = mail_doc_str(req, "reference", NULL);
+	if (!cl_reference_valid(ref)) {
+		snprintf(why, whylen, "the request has no valid reference");
+		goto err;
+	}
+	snprintf(msg->message_id, sizeof msg->message_id, "<%s.%s@%s>", ref,
+	    n->kind, ctx->from->domain);
+	snprintf(msg->env_from, sizeof msg->env_from, "<%s>", ctx->from->addr);
+
+	cl_mail_date(now, date);
+	add_raw_header(msg, "Date", date);
+	add_raw_header(msg, "Message-ID", msg->message_id);
+	add_raw_header(msg, "From", ctx->from->header);
+	if ((rc = add_recipients(msg, n, why, whylen)) != CL_OK)
+		goto err;
+	if (staff) {
+		title = mail_doc_str(req, "fields.proposal_title", &tlen);
+		cl_buf_printf(&subject, "New call-in request %s: ", ref);
+		cl_buf_add(&subject, title, strnlen(title, tlen));
+	} else
+		cl_buf_printf(&subject, "Your call-in request %s", ref);
+	add_header(msg, "Subject", cl_buf_str(&subject));
+	add_raw_header(msg, "Auto-Submitted", "auto-generated");
+
+	add_part(msg, "text/plain; charset=UTF-8", NULL);
+	if (staff) {
+		if ((rc = staff_files(ctx, req, msg, &files)) != CL_OK) {
+			snprintf(why, whylen, "an attachment cannot be read "
+			    "now: %s", cl_strerror(rc));
+			goto err;
+		}
+		cl_mail_body_staff(req, cl_buf_str(&files), &msg->parts[0].data);
+	} else {
+		cl_mail_body_confirmation(req, ctx->public_base_url,
+		    &msg->parts[0].data);
+		attach_string(msg, req, "receipt", "text/plain; charset=UTF-8",
+		    "receipt.txt");
+		attach_string(msg, req, "copy_json", "application/json",
+		    "copy.json");
+	}
+	rc = CL_OK;
+err:
+	if (rc != CL_OK)
+		cl_mail_msg_free(msg);
+	cl_buf_free(&subject);
+	cl_buf_free(&files);
+	return rc;
+}
+
+void
+cl_mail_msg_free(cl_mail_msg *msg)
+{
+	size_t i;
+
+	for (i = 0; i < msg->nrcpt; i++)
+		free(msg->rcpt[i]);
+	for (i = 0; i < msg->nheaders; i++)
+		free(msg->headers[i]);
+	for (i = 0; i < msg->nparts; i++) {
+		free(msg->parts[i].type);
+		free(msg->parts[i].filename);
+		cl_buf_free(&msg->parts[i].data);
+	}
+	free(msg->rcpt);
+	free(msg->headers);
+	free(msg->parts);
+	memset(msg, 0, sizeof *msg);
+}

@@ -1,0 +1,161 @@
+"""Operations: metrics, health, reload under load, recycling, crash-loop
+backoff, and two masters behind one nginx upstream."""
+import os
+import re
+import signal
+import subprocess
+import time
+
+import requests
+
+from harness import (BUILD, TOP, Stack, new_form, submit, token_of, wait_for)
+
+
+def metric(text, name, **labels):
+    sel = ",".join(f'{k}="{v}"' for k, v in labels.items())
+    pat = re.escape(name + ("{" + sel + "}" if sel else "")) + r" (\S+)"
+    m = re.search("^" + pat + "$", text, re.M)
+    return float(m.group(1)) if m else None
+
+
+def test_metrics_count_requests_rejections_and_restarts(stack):
+    token_of(submit(stack, files=[("a.txt", b"evidence\n" * 10, "text/plain")]))
+    s, hidden = new_form(stack)
+    hidden["csrf_token"] = "forged"
+    submit(stack, hidden=hidden, session=s)
+    submit(stack, answers={"full_name": "x"})
+    os.kill(stack.worker_pids()[0], signal.SIGKILL)
+    wait_for(lambda: len(stack.worker_pids()) == 2, what="replacement")
+    time.sleep(0.3)
+    text = requests.get(stack.url("/metrics")).text
+    assert metric(text, "callin_requests_stored_total") == 1
+    assert metric(text, "callin_upload_bytes_total") == 90
+    assert metric(text, "callin_rejections_total", reason="forgery") == 1
+    assert metric(text, "callin_rejections_total", reason="invalid") == 1
+    assert metric(text, "callin_worker_restarts_total") == 1
+    assert metric(text, "callin_http_requests_total", route="submit", status="303") == 1
+    assert metric(text, "callin_http_requests_total", route="form", status="200") >= 3
+    assert metric(text, "callin_http_request_duration_seconds_count", route="submit") == 3
+    assert metric(text, "callin_http_request_duration_seconds_bucket", route="submit", le="+Inf") == 3
+    h = requests.get(stack.url("/healthz"))
+    assert h.status_code == 200 and h.json()["status"] == "ok"
+
+
+def wrk(url, seconds, script=None, env=None):
+    cmd = ["wrk", "-t2", "-c16", f"-d{seconds}s", url]
+    if script:
+        cmd[1:1] = ["-s", script]
+    return subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, env=env)
+
+
+def wrk_result(p):
+    out = p.communicate(timeout=120)[0]
+    n = int(re.search(r"(\d+) requests in", out).group(1))
+    return n, out
+
+
+def test_reload_under_load_drops_nothing(stack):
+    page = requests.get(stack.url("/request")).text
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    env = dict(os.environ, CALLIN_CSRF=csrf)
+    before = set(stack.worker_pids())
+    gets = wrk(stack.url("/request"), 8)
+    posts = wrk(stack.url("/"), 8, os.path.join(TOP, "tests", "bench", "post_request.lua"), env)
+    for _ in range(3):
+        time.sleep(2)
+        stack.fcgi.send_signal(signal.SIGHUP)
+    n_get, out_get = wrk_result(gets)
+    n_post, out_post = wrk_result(posts)
+    for out in (out_get, out_post):
+        assert "Non-2xx" not in out and "Socket errors" not in out, out
+    assert n_get > 100 and n_post > 50
+    # every answered POST was stored; wrk stops with up to 16 in flight,
+    # which the workers still finish and store
+    assert n_post <= stack.count_requests() <= n_post + 16
+    # the workers were replaced; the last old ones drain within seconds
+    wait_for(lambda: len(stack.worker_pids()) == 2 and not set(stack.worker_pids()) & before,
+             timeout=10, what="the old workers to drain")
+    assert stack.log().count("master: reloaded") == 3
+
+
+def test_bad_config_on_reload_keeps_running(tmp_path):
+    conf = tmp_path / "callin.conf"
+    conf.write_text("max_files = 10\n")
+    st = Stack(tmp_path, env={"CALLIN_CONFIG": str(conf)}).start()
+    try:
+        before = set(st.worker_pids())
+        conf.write_text("max_files = many\n")
+        st.fcgi.send_signal(signal.SIGHUP)
+        wait_for(lambda: "reload refused" in st.log(), what="the refusal")
+        assert "max_files" in st.log().split("reload refused")[1].split("\n")[0]
+        assert set(st.worker_pids()) == before           # nothing restarted
+        assert requests.get(st.url("/request")).status_code == 200
+        conf.write_text("max_files = 1\n")
+        st.fcgi.send_signal(signal.SIGHUP)
+        wait_for(lambda: "master: reloaded" in st.log(), what="the reload")
+        wait_for(lambda: len(st.worker_pids()) == 2 and not set(st.worker_pids()) & before,
+                 what="new workers")
+        files = [(f"{i}.txt", b"evidence\n", "text/plain") for i in range(2)]
+        r = submit(st, files=files)                       # the new limit applies
+        assert r.status_code == 422 and "up to 1 files" in r.text
+    finally:
+        st.stop()
+
+
+def test_workers_recycle_after_max_requests(tmp_path):
+    st = Stack(tmp_path, workers=1, env={"CALLIN_MAX_REQUESTS_PER_WORKER": "5"}).start()
+    try:
+        first = st.worker_pids()
+        for _ in range(12):
+            assert requests.get(st.url("/request")).status_code == 200
+        wait_for(lambda: st.worker_pids() and st.worker_pids() != first, what="a recycled worker")
+        assert "recycling after 5 requests" in st.log()
+    finally:
+        st.stop()
+
+
+def test_crash_loop_backs_off(tmp_path):
+    st = Stack(tmp_path, workers=1, env={"CALLIN_STORE": "sqlite:/nonexistent/dir/callin.db"})
+    st.fcgi_log = open(os.path.join(st.run, "fcgi.log"), "ab")
+    st.fcgi = subprocess.Popen([os.path.join(BUILD, "callin-fcgi")], env=st.env(),
+                               stdout=st.fcgi_log, stderr=subprocess.STDOUT)
+    try:
+        time.sleep(4)
+        deaths = st.log().count("exited with 1")
+        assert 3 <= deaths <= 8, deaths          # 0.1 + 0.2 + 0.4 + 0.8 + 1.6 s ...
+        with open(f"/proc/{st.fcgi.pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        cpu = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        assert cpu < 1.0, cpu
+    finally:
+        st.stop_fcgi()
+
+
+def test_two_masters_behind_one_upstream(tmp_path):
+    a = Stack(tmp_path / "a")
+    a.start_fcgi()
+    b_sock = os.path.join(a.run, "fcgi-b.sock")
+    b_env = dict(a.env(), CALLIN_LISTEN=b_sock)
+    b_log = open(os.path.join(a.run, "fcgi-b.log"), "ab")
+    b = subprocess.Popen([os.path.join(BUILD, "callin-fcgi")], env=b_env, stdout=b_log,
+                         stderr=subprocess.STDOUT)
+    try:
+        wait_for(lambda: os.path.exists(b_sock), what="the second master")
+        a.start_nginx(upstreams=[a.socket, b_sock])
+        for _ in range(20):
+            assert requests.get(a.url("/request")).status_code == 200
+        with open(os.path.join(a.run, "fcgi-b.log")) as f:
+            b_served = f.read().count("GET /request 200")
+        a_served = a.log().count("GET /request 200")
+        assert a_served > 0 and b_served > 0, (a_served, b_served)
+        tokens = [token_of(submit(a)) for _ in range(4)]
+        a.stop_fcgi()                                   # one master goes away
+        for _ in range(20):
+            assert requests.get(a.url("/request")).status_code == 200
+        tokens += [token_of(submit(a)) for _ in range(6)]
+        assert len(set(tokens)) == 10
+        assert a.count_requests() == 10                 # no POST stored twice
+    finally:
+        b.send_signal(signal.SIGTERM)
+        b.wait(timeout=30)
+        a.stop()

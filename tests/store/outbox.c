@@ -1,0 +1,588 @@
+/*
+ * outbox.c: the outbox part of the store conformance suite: claims with a
+ * lease, sent and failed reports guarded by the lease's owner, retries,
+ * the counts for metrics, and exclusive claims between handles.  The
+ * common tests use only the public store.h API and run on both backends;
+ * the SQLite tests at the end add several processes claiming one file at
+ * once and the upgrade of a schema version 1 file.
+ *
+ * Time is never waited for: every call is given its now_ms, so a lease
+ * "expires" by passing a later now.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "store_test.h"
+
+#define LEASE	60000		/* ms */
+#define NREQ	25		/* requests in the exclusivity tests */
+#define NPROC	4		/* claiming processes */
+
+/*
+ * Put a request received at received_ms (0: now) with the two
+ * notifications of t_doc() (due then and 5 ms later) into *doc and st.
+ */
+static void
+put_two(cl_store *st, struct t_keys *k, int64_t received_ms, bson_t *doc)
+{
+	t_keys_new(k);
+	if (received_ms != 0)
+		k->received_ms = received_ms;
+	t_doc(doc, k, NULL, 0, 1);
+	assert_int_equal(cl_store_put(st, doc, NULL), CL_OK);
+}
+
+/* Claim with the given arguments, expecting success; returns the count. */
+static size_t
+claim(cl_store *st, int64_t now, const char *owner, size_t max,
+    cl_notification **v)
+{
+	size_t n = 99;
+
+	assert_int_equal(cl_store_outbox_claim(st, now, LEASE, owner, max, v,
+	    &n), CL_OK);
+	assert_true(n <= max);
+	if (n == 0)
+		assert_null(*v);
+	return n;
+}
+
+/* How many are claimable at now (claims them for "probe", then frees). */
+static size_t
+claimable(cl_store *st, int64_t now)
+{
+	cl_notification *v;
+	size_t n;
+
+	n = claim(st, now, "probe", 100, &v);
+	cl_notifications_free(v, n);
+	return n;
+}
+
+/* Check that n is t_doc()'s notification i of the request doc. */
+static void
+check_note(const cl_notification *n, const bson_t *doc,
+    const struct t_keys *k, int i)
+{
+	assert_true(n->id[0] != '\0');
+	assert_non_null(n->request);
+	assert_true(bson_equal(n->request, doc));
+	if (i == 0) {
+		assert_string_equal(n->kind, "staff_alert");
+		assert_int_equal(n->nto, 2);
+		assert_string_equal(n->to[0], "staff1@example.org");
+		assert_string_equal(n->to[1], "staff\"2@example.org");
+		assert_int_equal(n->due_ms, k->received_ms);
+	} else {
+		assert_string_equal(n->kind, "requester_confirmation");
+		assert_int_equal(n->nto, 1);
+		assert_string_equal(n->to[0], "requester@example.org");
+		assert_int_equal(n->due_ms, k->received_ms + 5);
+	}
+}
+
+/*
+ * A put with two notifications yields exactly two claims, oldest first,
+ * each with the request document and its recipients; nothing more until
+ * the lease runs out, then both again.
+ */
+static void
+test_ob_claim(void **state)
+{
+	struct t_case *c = *state;
+	cl_notification *v, *w;
+	struct t_keys k;
+	int64_t now;
+	bson_t doc;
+	size_t n;
+
+	assert_int_equal(claimable(c->st, t_now_ms() + 86400000), 0);
+	put_two(c->st, &k, 0, &doc);
+	now = k.received_ms + 10;
+	n = claim(c->st, now, "m1", 10, &v);
+	assert_int_equal(n, 2);
+	check_note(&v[0], &doc, &k, 0);
+	check_note(&v[1], &doc, &k, 1);
+	assert_int_equal(v[0].attempts, 0);
+	assert_int_equal(v[1].attempts, 0);
+	assert_string_not_equal(v[0].id, v[1].id);
+
+	/* Leased: not for anyone, not even the owner, until it runs out. */
+	assert_int_equal(claim(c->st, now, "m2", 10, &w), 0);
+	assert_int_equal(claim(c->st, now, "m1", 10, &w), 0);
+	assert_int_equal(claim(c->st, now + LEASE - 1, "m2", 10, &w), 0);
+	n = claim(c->st, now + LEASE, "m2", 10, &w);
+	assert_int_equal(n, 2);
+	assert_string_equal(w[0].id, v[0].id);
+	assert_string_equal(w[1].id, v[1].id);
+	check_note(&w[0], &doc, &k, 0);
+	check_note(&w[1], &doc, &k, 1);
+	cl_notifications_free(w, n);
+	cl_notifications_free(v, 2);
+	bson_destroy(&doc);
+}
+
+/* Not before due_ms; oldest due first; max caps a claim. */
+static void
+test_ob_claim_due_and_max(void **state)
+{
+	struct t_case *c = *state;
+	cl_notification *v;
+	struct t_keys k, k2;
+	bson_t doc, doc2;
+	int64_t base;
+	size_t n;
+
+	base = t_now_ms();
+	/* The later request is stored first: due_ms decides, not the order. */
+	put_two(c->st, &k2, base + 100, &doc2);
+	put_two(c->st, &k, base, &doc);
+	assert_int_equal(claimable(c->st, base - 1), 0);
+
+	/* Only the first notification of the earlier request is due. */
+	n = claim(c->st, base + 4, "m1", 10, &v);
+	assert_int_equal(n, 1);
+	check_note(&v[0], &doc, &k, 0);
+	cl_notifications_free(v, n);
+
+	/* max = 1 takes one at a time, oldest first. */
+	n = claim(c->st, base + 200, "m1", 1, &v);
+	assert_int_equal(n, 1);
+	check_note(&v[0], &doc, &k, 1);
+	cl_notifications_free(v, n);
+	n = claim(c->st, base + 200, "m1", 1, &v);
+	assert_int_equal(n, 1);
+	check_note(&v[0], &doc2, &k2, 0);
+	cl_notifications_free(v, n);
+	n = claim(c->st, base + 200, "m1", 5, &v);
+	assert_int_equal(n, 1);
+	check_note(&v[0], &doc2, &k2, 1);
+	cl_notifications_free(v, n);
+	assert_int_equal(claimable(c->st, base + 200), 0);
+
+	/* A claim needs an owner. */
+	n = 7;
+	v = (cl_notification *)&n;
+	assert_int_equal(cl_store_outbox_claim(c->st, base + 200, LEASE,
+	    "", 10, &v, &n), CL_EINVAL);
+	assert_null(v);
+	assert_int_equal(n, 0);
+	bson_destroy(&doc);
+	bson_destroy(&doc2);
+}
+
+/*
+ * Sent by the owner of a live lease removes it for good; by anyone else,
+ * after the lease lapsed, after another claimer took it over, or twice:
+ * CL_ENOTFOUND.  Unknown ids too.
+ */
+static void
+test_ob_sent(void **state)
+{
+	struct t_case *c = *state;
+	cl_notification *v, *w;
+	struct t_keys k;
+	int64_t now;
+	bson_t doc;
+	size_t n;
+
+	put_two(c->st, &k, 0, &doc);
+	now = k.received_ms + 10;
+	assert_int_equal(claim(c->st, now, "m1", 10, &v), 2);
+	assert_int_equal(cl_store_outbox_sent(c->st, v[0].id, "m2", now + 1),
+	    CL_ENOTFOUND);
+	assert_int_equal(cl_store_outbox_sent(c->st, v[0].id, "m1", now + 1),
+	    CL_OK);
+	assert_int_equal(cl_store_outbox_sent(c->st, v[0].id, "m1", now + 2),
+	    CL_ENOTFOUND);
+	/* A lease that ran out is no longer the owner's to settle. */
+	assert_int_equal(cl_store_outbox_sent(c->st, v[1].id, "m1",
+	    now + LEASE), CL_ENOTFOUND);
+
+	/* After the lease, only the second one comes back. */
+	n = claim(c->st, now + LEASE, "m2", 10, &w);
+	assert_int_equal(n, 1);
+	assert_string_equal(w[0].id, v[1].id);
+	check_note(&w[0], &doc, &k, 1);
+	/* m1's lease was taken over: its report finds nothing. */
+	assert_int_equal(cl_store_outbox_sent(c->st, v[1].id, "m1",
+	    now + LEASE + 1), CL_ENOTFOUND);
+	assert_int_equal(cl_store_outbox_sent(c->st, w[0].id, "m2",
+	    now + LEASE + 1), CL_OK);
+	assert_int_equal(claimable(c->st, now + 100 * LEASE), 0);
+
+	assert_int_equal(cl_store_outbox_sent(c->st, "424242", "m1", now),
+	    CL_ENOTFOUND);
+	assert_int_equal(cl_store_outbox_sent(c->st, "nonsense:7", "m1", now),
+	    CL_ENOTFOUND);
+	assert_int_equal(cl_store_outbox_sent(c->st, "", "m1", now),
+	    CL_ENOTFOUND);
+	assert_int_equal(cl_store_outbox_sent(c->st, v[0].id, "", now),
+	    CL_ENOTFOUND);
+	cl_notifications_free(w, n);
+	cl_notifications_free(v, 2);
+	bson_destroy(&doc);
+}
+
+/*
+ * A failed try that is not final makes it due again at retry_ms, not
+ * before, with attempts + 1; a final one marks it failed, never claimed
+ * again.  Both only by the lease's owner, once.
+ */
+static void
+test_ob_failed(void **state)
+{
+	struct t_case *c = *state;
+	cl_notification *v, *w;
+	struct t_keys k;
+	int64_t now, retry;
+	bson_t doc;
+	size_t n;
+
+	put_two(c->st, &k, 0, &doc);
+	now = k.received_ms + 10;
+	retry = now + 1000;
+	assert_int_equal(claim(c->st, now, "m1", 10, &v), 2);
+	assert_int_equal(cl_store_outbox_failed(c->st, v[0].id, "m2", 0, retry,
+	    "421 busy"), CL_ENOTFOUND);
+	assert_int_equal(cl_store_outbox_failed(c->st, v[0].id, "m1", 0, retry,
+	    "421 busy"), CL_OK);
+	/* The same try reported twice, or then as sent: nothing. */
+	assert_int_equal(cl_store_outbox_failed(c->st, v[0].id, "m1", 0, retry,
+	    "421 busy"), CL_ENOTFOUND);
+	assert_int_equal(cl_store_outbox_sent(c->st, v[0].id, "m1", now + 1),
+	    CL_ENOTFOUND);
+
+	/* Due again at retry, not before (the other one is still leased). */
+	assert_int_equal(claim(c->st, retry - 1, "m2", 10, &w), 0);
+	n = claim(c->st, retry, "m2", 10, &w);
+	assert_int_equal(n, 1);
+	assert_string_equal(w[0].id, v[0].id);
+	assert_int_equal(w[0].attempts, 1);
+	assert_int_equal(w[0].due_ms, retry);
+	assert_true(bson_equal(w[0].request, &doc));
+	assert_int_equal(cl_store_outbox_failed(c->st, w[0].id, "m2", 0,
+	    retry + 2000, NULL), CL_OK);
+	cl_notifications_free(w, n);
+	n = claim(c->st, retry + 2000, "m3", 10, &w);
+	assert_int_equal(n, 1);
+	assert_int_equal(w[0].attempts, 2);
+
+	/* Final: failed for good, and no longer the owner's to settle. */
+	assert_int_equal(cl_store_outbox_failed(c->st, w[0].id, "m3", 1, 0,
+	    "550 no such user"), CL_OK);
+	assert_int_equal(cl_store_outbox_sent(c->st, w[0].id, "m3",
+	    retry + 2001), CL_ENOTFOUND);
+	assert_int_equal(cl_store_outbox_failed(c->st, w[0].id, "m3", 1, 0,
+	    "again"), CL_ENOTFOUND);
+	cl_notifications_free(w, n);
+
+	/* The second one, final on m1's live lease. */
+	assert_int_equal(cl_store_outbox_failed(c->st, v[1].id, "m1", 1, 0,
+	    "550 mailbox unavailable"), CL_OK);
+	assert_int_equal(claimable(c->st, now + 1000 * LEASE), 0);
+	assert_int_equal(cl_store_outbox_failed(c->st, "31337", "m1", 0, retry,
+	    "x"), CL_ENOTFOUND);
+	cl_notifications_free(v, 2);
+	bson_destroy(&doc);
+}
+
+/* The counts: due (now or later), oldest due now, sent, failed. */
+static void
+test_ob_stats(void **state)
+{
+	struct t_case *c = *state;
+	cl_outbox_stats s;
+	cl_notification *v;
+	struct t_keys k, k2;
+	int64_t now;
+	bson_t doc, doc2;
+
+	memset(&s, 0xff, sizeof s);
+	assert_int_equal(cl_store_outbox_stats(c->st, t_now_ms(), &s), CL_OK);
+	assert_int_equal(s.due, 0);
+	assert_int_equal(s.oldest_due_ms, 0);
+	assert_int_equal(s.sent, 0);
+	assert_int_equal(s.failed, 0);
+
+	now = t_now_ms();
+	put_two(c->st, &k, now, &doc);
+	put_two(c->st, &k2, now + 100, &doc2);
+	assert_int_equal(cl_store_outbox_stats(c->st, k.received_ms - 1, &s),
+	    CL_OK);
+	assert_int_equal(s.due, 4);
+	assert_int_equal(s.oldest_due_ms, 0);
+	now = k2.received_ms + 10;
+	assert_int_equal(cl_store_outbox_stats(c->st, now, &s), CL_OK);
+	assert_int_equal(s.due, 4);
+	assert_int_equal(s.oldest_due_ms, k.received_ms);
+
+	/* Leased ones still count as due, and as the oldest. */
+	assert_int_equal(claim(c->st, now, "m1", 10, &v), 4);
+	assert_int_equal(cl_store_outbox_stats(c->st, now, &s), CL_OK);
+	assert_int_equal(s.due, 4);
+	assert_int_equal(s.oldest_due_ms, k.received_ms);
+
+	/* k's two: one sent, one failed; k2's first retried later. */
+	assert_int_equal(cl_store_outbox_sent(c->st, v[0].id, "m1", now),
+	    CL_OK);
+	assert_int_equal(cl_store_outbox_failed(c->st, v[1].id, "m1", 1, 0,
+	    "550"), CL_OK);
+	assert_int_equal(cl_store_outbox_failed(c->st, v[2].id, "m1", 0,
+	    now + 5000, "421"), CL_OK);
+	assert_int_equal(cl_store_outbox_stats(c->st, now, &s), CL_OK);
+	assert_int_equal(s.due, 2);
+	assert_int_equal(s.oldest_due_ms, v[3].due_ms);
+	assert_int_equal(s.sent, 1);
+	assert_int_equal(s.failed, 1);
+	assert_int_equal(cl_store_outbox_sent(c->st, v[3].id, "m1", now),
+	    CL_OK);
+	/* Only the retry is left, due later: nothing is due now. */
+	assert_int_equal(cl_store_outbox_stats(c->st, now, &s), CL_OK);
+	assert_int_equal(s.due, 1);
+	assert_int_equal(s.oldest_due_ms, 0);
+	assert_int_equal(s.sent, 2);
+	assert_int_equal(cl_store_outbox_stats(c->st, now + 5000, &s), CL_OK);
+	assert_int_equal(s.oldest_due_ms, now + 5000);
+	cl_notifications_free(v, 4);
+	bson_destroy(&doc);
+	bson_destroy(&doc2);
+}
+
+/* Record the n claimed ids in seen (NREQ * 2 slots), failing on a repeat. */
+static void
+note_ids(char seen[][CL_BLOB_ID_MAX], size_t *nseen,
+    const cl_notification *v, size_t n)
+{
+	size_t i, j;
+
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < *nseen; j++)
+			if (strcmp(seen[j], v[i].id) == 0)
+				fail_msg("%s claimed twice", v[i].id);
+		assert_true(*nseen < NREQ * 2);
+		memcpy(seen[(*nseen)++], v[i].id, CL_BLOB_ID_MAX);
+	}
+}
+
+/*
+ * Two claimers on two handles with the same now take turns until nothing
+ * is left: every notification is claimed exactly once.
+ */
+static void
+test_ob_two_handles(void **state)
+{
+	struct t_case *c = *state;
+	char seen[NREQ * 2][CL_BLOB_ID_MAX];
+	cl_notification *v;
+	struct t_keys k;
+	cl_store *other;
+	size_t nseen = 0, n, m;
+	int64_t now;
+	bson_t doc;
+	int i;
+
+	for (i = 0; i < NREQ; i++) {
+		put_two(c->st, &k, 0, &doc);
+		bson_destroy(&doc);
+	}
+	now = t_now_ms() + 10;
+	assert_int_equal(cl_store_open(c->spec, &other), CL_OK);
+	do {
+		n = claim(c->st, now, "a", 3, &v);
+		note_ids(seen, &nseen, v, n);
+		cl_notifications_free(v, n);
+		m = claim(other, now, "b", 4, &v);
+		note_ids(seen, &nseen, v, m);
+		cl_notifications_free(v, m);
+	} while (n > 0 || m > 0);
+	assert_int_equal(nseen, NREQ * 2);
+	cl_store_close(other);
+}
+
+/*
+ * SQLite: NPROC processes claim from one file at the same moment, in a
+ * loop, sending what they claim; each writes its ids to a pipe.  The union
+ * has every notification exactly once.
+ */
+static void
+test_ob_processes(void **state)
+{
+	struct t_case *c = *state;
+	char seen[NREQ * 2][CL_BLOB_ID_MAX], line[CL_BLOB_ID_MAX + 2];
+	cl_notification fake, *v;
+	struct t_keys k;
+	cl_store *st;
+	pid_t pids[NPROC];
+	size_t nseen = 0, n, i;
+	int64_t now;
+	int go[2], ids[2], j, status, fails;
+	FILE *in;
+	bson_t doc;
+	char x, owner[16];
+
+	for (j = 0; j < NREQ; j++) {
+		put_two(c->st, &k, 0, &doc);
+		bson_destroy(&doc);
+	}
+	now = t_now_ms() + 10;
+	assert_int_equal(pipe(go), 0);
+	assert_int_equal(pipe(ids), 0);
+	for (j = 0; j < NPROC; j++) {
+		pids[j] = fork();
+		assert_true(pids[j] != -1);
+		if (pids[j] != 0)
+			continue;
+		close(go[1]);
+		close(ids[0]);
+		snprintf(owner, sizeof owner, "proc%d", j);
+		if (read(go[0], &x, 1) != 0)
+			_exit(2);
+		if (cl_store_open(c->spec, &st) != CL_OK)
+			_exit(3);
+		fails = 0;
+		do {
+			if (cl_store_outbox_claim(st, now, LEASE, owner, 2, &v,
+			    &n) != CL_OK)
+				_exit(4);
+			for (i = 0; i < n; i++) {
+				snprintf(line, sizeof line, "%s\n", v[i].id);
+				if (write(ids[1], line, strlen(line)) < 0)
+					_exit(5);
+				if (cl_store_outbox_sent(st, v[i].id, owner,
+				    now + 1) != CL_OK)
+					fails++;
+			}
+			cl_notifications_free(v, n);
+		} while (n > 0);
+		cl_store_close(st);
+		_exit(fails == 0 ? 0 : 6);
+	}
+	close(go[0]);
+	close(ids[1]);
+	close(go[1]);		/* go */
+	in = fdopen(ids[0], "r");
+	assert_non_null(in);
+	while (fgets(line, sizeof line, in) != NULL) {
+		line[strcspn(line, "\n")] = '\0';
+		memset(&fake, 0, sizeof fake);
+		snprintf(fake.id, sizeof fake.id, "%s", line);
+		note_ids(seen, &nseen, &fake, 1);
+	}
+	fclose(in);
+	for (j = 0; j < NPROC; j++) {
+		assert_int_equal(waitpid(pids[j], &status, 0), pids[j]);
+		assert_true(WIFEXITED(status));
+		assert_int_equal(WEXITSTATUS(status), 0);
+	}
+	assert_int_equal(nseen, NREQ * 2);
+	assert_int_equal(claimable(c->st, now + 10 * LEASE), 0);
+}
+
+/* Run sql on the file path with a side connection. */
+static void
+side_exec(const char *path, const char *sql)
+{
+	sqlite3 *db = NULL;
+	char *msg = NULL;
+
+	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE,
+	    NULL), SQLITE_OK);
+	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK)
+		fail_msg("%s: %s", sql, msg);
+	sqlite3_close(db);
+}
+
+/*
+ * SQLite: a file of schema version 1 (no owner, no sent_ms) with a queued
+ * request is upgraded by the first of several processes opening it at
+ * once, and its notifications can then be claimed and sent.
+ */
+static void
+test_ob_upgrade_v1(void **state)
+{
+	struct t_case *c = *state;
+	cl_notification *v;
+	struct t_keys k;
+	cl_store *st;
+	pid_t pids[NPROC];
+	int go[2], j, status;
+	bson_t doc;
+	size_t n;
+	char x;
+
+	put_two(c->st, &k, 0, &doc);
+	cl_store_close(c->st);
+	c->st = NULL;
+	side_exec(c->path, "ALTER TABLE outbox DROP COLUMN owner;"
+	    "ALTER TABLE outbox DROP COLUMN sent_ms;"
+	    "PRAGMA user_version = 1;");
+	assert_int_equal(pipe(go), 0);
+	for (j = 0; j < NPROC; j++) {
+		pids[j] = fork();
+		assert_true(pids[j] != -1);
+		if (pids[j] != 0)
+			continue;
+		close(go[1]);
+		if (read(go[0], &x, 1) != 0)
+			_exit(2);
+		if (cl_store_open(c->spec, &st) != CL_OK)
+			_exit(3);
+		cl_store_close(st);
+		_exit(0);
+	}
+	close(go[0]);
+	close(go[1]);
+	for (j = 0; j < NPROC; j++) {
+		assert_int_equal(waitpid(pids[j], &status, 0), pids[j]);
+		assert_true(WIFEXITED(status));
+		assert_int_equal(WEXITSTATUS(status), 0);
+	}
+	assert_int_equal(cl_store_open(c->spec, &c->st), CL_OK);
+	n = claim(c->st, k.received_ms + 10, "m1", 10, &v);
+	assert_int_equal(n, 2);
+	check_note(&v[0], &doc, &k, 0);
+	assert_int_equal(cl_store_outbox_sent(c->st, v[0].id, "m1",
+	    k.received_ms + 11), CL_OK);
+	cl_notifications_free(v, n);
+	bson_destroy(&doc);
+}
+
+int
+t_outbox_group(void)
+{
+	const struct CMUnitTest common[] = {
+		cmocka_unit_test_setup_teardown(test_ob_claim, t_setup,
+		    t_teardown),
+		cmocka_unit_test_setup_teardown(test_ob_claim_due_and_max,
+		    t_setup, t_teardown),
+		cmocka_unit_test_setup_teardown(test_ob_sent, t_setup,
+		    t_teardown),
+		cmocka_unit_test_setup_teardown(test_ob_failed, t_setup,
+		    t_teardown),
+		cmocka_unit_test_setup_teardown(test_ob_stats, t_setup,
+		    t_teardown),
+		cmocka_unit_test_setup_teardown(test_ob_two_handles, t_setup,
+		    t_teardown),
+	};
+	const struct CMUnitTest sqlite[] = {
+		cmocka_unit_test_setup_teardown(test_ob_processes, t_setup,
+		    t_teardown),
+		cmocka_unit_test_setup_teardown(test_ob_upgrade_v1, t_setup,
+		    t_teardown),
+	};
+	int fails;
+
+	fails = cmocka_run_group_tests_name("store outbox", common, NULL,
+	    NULL);
+	if (t_env.sqlite)
+		fails += cmocka_run_group_tests_name("store outbox sqlite",
+		    sqlite, NULL, NULL);
+	return fails;
+}
