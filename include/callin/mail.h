@@ -40,9 +40,10 @@
 /*
  * Return 1 if addr is an addr-spec we put in an SMTP envelope: printable
  * ASCII, local part of 1..64 atext characters and dots (no dot first, last
- * or twice), one '@', a domain of two or more letter-digit-hyphen labels of
- * 1..63 (no hyphen first or last), 254 characters in all; else 0.  No
- * quoting, comments, literals, spaces, '<', '>' or controls.  Cannot fail.
+ * or twice), one '@', a domain of letter-digit-hyphen labels of 1..63 (no
+ * hyphen first or last; one label, such as "localhost", will do), 254
+ * characters in all; else 0.  No quoting, comments, literals, spaces, '<',
+ * '>' or controls.  Cannot fail.
  */
 int	cl_mail_addr_valid(const char *addr);
 

@@ -57,6 +57,12 @@ cl_err	cl_smtp_open(const cl_config *cfg, cl_smtp **out, char *err,
  */
 cl_err	cl_smtp_send(cl_smtp *s, const cl_mail_msg *msg, cl_smtp_result *res);
 
+/*
+ * Close the connection (QUIT) while idle, so the relay need not keep it;
+ * the next send opens a new one.  Cannot fail.
+ */
+void	cl_smtp_hangup(cl_smtp *s);
+
 /* Close the connection (QUIT) and free s.  NULL is fine.  Cannot fail. */
 void	cl_smtp_close(cl_smtp *s);
 

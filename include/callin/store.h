@@ -155,9 +155,19 @@ typedef struct cl_notification {
 	bson_t	*request;		/* the whole request document */
 } cl_notification;
 
+/*
+ * The outbox's counts.  A notification is pending while its status is due:
+ * due now, leased, or waiting for a retry.  Each keeps the time it first
+ * became due (its due_ms at the put), which retries never move, so that
+ * oldest_due_ms keeps growing older while mail is not going out, however
+ * often it is retried: a health check on now - oldest_due_ms cannot miss
+ * a stuck outbox.
+ */
 typedef struct cl_outbox_stats {
-	int64_t	 due;		/* notifications waiting to be sent (due now or later) */
-	int64_t	 oldest_due_ms;	/* due_ms of the oldest one due now, 0 when none */
+	int64_t	 due;		/* pending, whether due now or later */
+	int64_t	 oldest_due_ms;	/* smallest first due time of the pending
+				   ones when it is <= now_ms, else 0 (none
+				   pending, or none due yet) */
 	int64_t	 sent;		/* sent, all time */
 	int64_t	 failed;	/* given up, all time */
 } cl_outbox_stats;
@@ -187,7 +197,10 @@ cl_err cl_store_outbox_sent(cl_store *st, const char *id, const char *owner,
 cl_err cl_store_outbox_failed(cl_store *st, const char *id, const char *owner,
     int final, int64_t retry_ms, const char *error);
 
-/* Fill *stats for metrics and health at now_ms.  CL_EUNAVAIL as above. */
+/*
+ * Fill *stats (see cl_outbox_stats) for metrics and health at now_ms.
+ * CL_EUNAVAIL as above.
+ */
 cl_err cl_store_outbox_stats(cl_store *st, int64_t now_ms, cl_outbox_stats *stats);
 
 /* Free n notifications from cl_store_outbox_claim().  Cannot fail. */

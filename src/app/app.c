@@ -61,6 +61,24 @@ err:
 	return rc;
 }
 
+/*
+ * Run the sniffer once over a text buffer of the largest size it is given,
+ * so the pages of libmagic's database that text detection reads are mapped
+ * at start-up, not during the first upload.  Cannot fail.
+ */
+static void
+warm_sniffer(cl_sniffer *s)
+{
+	static const char line[] = "Warming the content sniffer at start-up.\n";
+	char *text = cl_malloc(CL_SNIFF_BYTES);
+	const char *mime;
+
+	for (size_t i = 0; i < CL_SNIFF_BYTES; i++)
+		text[i] = line[i % (sizeof line - 1)];
+	(void)cl_sniff(s, text, CL_SNIFF_BYTES, &mime);
+	free(text);
+}
+
 cl_err
 cl_app_check(const cl_config *cfg, char *err, size_t errlen)
 {
@@ -84,6 +102,7 @@ cl_app_init(const cl_config *cfg, void **out)
 		cl_log(CL_LOG_ERROR, "worker: cannot load libmagic's database");
 		goto err;
 	}
+	warm_sniffer(app->sniffer);
 	if ((rc = cl_store_open(cfg->store, &app->store)) != CL_OK) {
 		cl_log(CL_LOG_ERROR, "config: store: cannot open %s: %s", cfg->store,
 		    cl_strerror(rc));

@@ -20,6 +20,7 @@ is_atext(int c)
 	    strchr("!#$%&'*+-/=?^_`{|}~", c) != NULL);
 }
 
+/* Letters, digits and hyphen: what a domain label is made of. */
 static int
 is_ldh(int c)
 {
@@ -27,7 +28,7 @@ is_ldh(int c)
 	    (c >= '0' && c <= '9') || c == '-';
 }
 
-/* Return 1 if the n bytes at d are a domain of two or more LDH labels. */
+/* Return 1 if the n bytes at d are a domain of one or more LDH labels. */
 static int
 domain_valid(const char *d, size_t n)
 {
@@ -45,7 +46,7 @@ domain_valid(const char *d, size_t n)
 		labels++;
 		start = i + 1;
 	}
-	return labels >= 2;
+	return labels >= 1;
 }
 
 int

@@ -232,20 +232,20 @@ cl_mail_body_confirmation(const bson_t *req, const char *public_base_url,
 	reference_lines(req, out);
 	heading(out, "What happens next");
 	cl_buf_puts(out, "The Department of Health and Social Care will "
-	    "consider your request. It may contact\r\nthe NHS commissioning "
-	    "body and others involved, and may ask the Independent\r\n"
-	    "Reconfiguration Panel for advice. There is no set time for a "
-	    "decision: it can take\r\nseveral months.\r\n\r\n");
+	    "consider your request. It may contact the NHS commissioning body "
+	    "and others involved, and may ask the Independent Reconfiguration "
+	    "Panel for advice. There is no set time for a decision: it can "
+	    "take several months.\r\n\r\n");
 	cl_buf_printf(out, "Quote your reference number %s if you contact us "
 	    "about this request.\r\n", ref);
 	heading(out, "Your signed receipt");
-	cl_buf_puts(out, "Two files are attached. Keep them safe:\r\n\r\n"
+	cl_buf_puts(out, "Two files are attached. Keep them safe.\r\n\r\n"
 	    "- receipt.txt proves that we received your request at this time "
-	    "and exactly what\r\n  it said. It is signed with a published key, "
-	    "so anyone can check it later without\r\n  having to trust us. It "
-	    "contains no personal details, so you can share it.\r\n"
+	    "and exactly what it said. It is signed with a published key, so "
+	    "anyone can check it later without having to trust us. It contains "
+	    "no personal details, so you can share it.\r\n"
 	    "- copy.json is a copy of every answer you gave and a fingerprint "
-	    "of each file.\r\n  The receipt fingerprints this copy.\r\n");
+	    "of each file. The receipt fingerprints this copy.\r\n");
 	if (token_ok(token)) {
 		cl_buf_puts(out, "\r\nYou can see your confirmation and download "
 		    "both files again at:\r\n");
@@ -257,7 +257,7 @@ cl_mail_body_confirmation(const bson_t *req, const char *public_base_url,
 	cl_buf_add(out, public_base_url, blen);
 	cl_buf_puts(out, "/verify\r\n");
 	cl_buf_puts(out, "\r\nIf you did not make this request, someone may have "
-	    "typed your email address\r\nby mistake: you do not need to do "
+	    "typed your email address by mistake: you do not need to do "
 	    "anything.\r\n\r\n-- \r\nSent automatically by the call-in request "
 	    "service.\r\n");
 }

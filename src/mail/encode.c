@@ -125,16 +125,21 @@ put_encoded(cl_buf *out, size_t *col, int first, const char *s, size_t n)
 {
 	unsigned char b64[4 * ((EW_MAX_BYTES + 2) / 3) + 1];
 	char word[96];
-	size_t i = 0, take, len;
+	size_t i = 0, take, len, room, max;
 	uint32_t cp;
 	int wlen;
 
 	while (i < n) {
-		/* Take whole characters up to EW_MAX_BYTES. */
+		/* Fill what is left of the line, or a whole new line. */
+		room = *col + 1 < LINE_MAX_COLS ? LINE_MAX_COLS - *col - 1 : 0;
+		max = room > 12 ? (room - 12) / 4 * 3 : 0;
+		if (max > EW_MAX_BYTES || max < 4)
+			max = EW_MAX_BYTES;
+		/* Take whole characters up to max bytes. */
 		take = 0;
 		while (i + take < n) {
 			len = next_char(s + i + take, n - i - take, &cp);
-			if (take + len > EW_MAX_BYTES)
+			if (take + len > max)
 				break;
 			take += len;
 		}
@@ -207,6 +212,7 @@ cl_mail_text(cl_buf *out, const char *s, size_t n)
 	}
 }
 
+/* Characters kept in an attachment's file name. */
 static int
 filename_char(int c)
 {

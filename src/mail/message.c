@@ -143,6 +143,22 @@ read_file_entry(bson_iter_t *it, struct file *f)
 	return f->size >= 0;
 }
 
+/* Append the n bytes of s as text on one line: line breaks become spaces. */
+static void
+one_line(cl_buf *out, const char *s, size_t n)
+{
+	cl_buf t = CL_BUF_INIT;
+	size_t i;
+
+	cl_mail_text(&t, s, n);
+	for (i = 0; i < t.len; i++) {
+		if (t.data[i] == '\r' && t.data[i + 1] == '\n')
+			i++;
+		cl_buf_putc(out, t.data[i] == '\n' ? ' ' : t.data[i]);
+	}
+	cl_buf_free(&t);
+}
+
 /* Return 1 if hex is 64 lower-case hex digits. */
 static int
 sha256_hex_ok(const char *hex)
@@ -237,7 +253,7 @@ staff_files(const cl_mail_ctx *ctx, const bson_t *req, cl_mail_msg *msg,
 		    sizeof note)) == CL_EUNAVAIL)
 			return rc;
 		cl_buf_puts(list, "\r\n" INDENT);
-		cl_mail_text(list, f.name, f.name_len);
+		one_line(list, f.name, f.name_len);
 		cl_buf_printf(list, "\r\n" INDENT INDENT "%" PRId64 " bytes, "
 		    "SHA-256 %s\r\n", f.size, sha256_hex_ok(f.sha256) ?
 		    f.sha256 : "(unknown)");
@@ -274,6 +290,10 @@ cl_mail_build(const cl_mail_ctx *ctx, const cl_notification *n, time_t now,
 	int staff;
 	cl_err rc = CL_EINVAL;
 
+	if (req == NULL) {
+		snprintf(why, whylen, "no request document");
+		goto err;
+	}
 	if (n->kind != NULL && strcmp(n->kind, "staff_alert") == 0)
 		staff = 1;
 	else if (n->kind != NULL && strcmp(n->kind, "confirmation") == 0)

@@ -355,15 +355,48 @@ cl_form_page_render(const cl_app *app, const cl_answers *answers,
 	cl_buf_free(&content);
 }
 
+/*
+ * The fresh form is the same for every visitor but for its two hidden
+ * tokens: render it once per worker with markers where the tokens go, then
+ * answer each GET by splicing fresh tokens between the cached pieces.
+ */
+#define CSRF_MARK	"\x01csrf\x01"
+#define IDEM_MARK	"\x01idem\x01"
+
+static cl_buf	form_cache;
+static size_t	csrf_at, idem_at;	/* marker offsets in form_cache */
+
+/* Render the cached fresh form.  Cannot fail. */
+static void
+cache_form(const cl_app *app)
+{
+	cl_form_page_render(app, NULL, NULL, 0, CSRF_MARK, IDEM_MARK, &form_cache);
+	csrf_at = (size_t)(strstr(form_cache.data, CSRF_MARK) - form_cache.data);
+	idem_at = (size_t)(strstr(form_cache.data, IDEM_MARK) - form_cache.data);
+}
+
 void
 cl_page_form(cl_app *app, cl_http_req *req)
 {
 	char csrf[CL_CSRF_TOKEN_MAX], idem[CL_RANDOM_TOKEN_MAX];
 	cl_buf page = CL_BUF_INIT;
+	const char *c = form_cache.data;
 
-	cl_csrf_issue(app->form_secret, app->form_secret_len, time(NULL), csrf);
-	cl_random_token(idem, 16);
-	cl_form_page_render(app, NULL, NULL, 0, csrf, idem, &page);
+	if (cl_csrf_issue(app->form_secret, app->form_secret_len, time(NULL), csrf) != CL_OK ||
+	    cl_random_token(idem, 16) != CL_OK) {
+		cl_log(CL_LOG_ERROR, "form: the random generator failed");
+		cl_page_error(req, 500, NULL);
+		return;
+	}
+	if (form_cache.data == NULL) {
+		cache_form(app);
+		c = form_cache.data;
+	}
+	cl_buf_add(&page, c, csrf_at);
+	cl_buf_puts(&page, csrf);
+	cl_buf_add(&page, c + csrf_at + strlen(CSRF_MARK), idem_at - csrf_at - strlen(CSRF_MARK));
+	cl_buf_puts(&page, idem);
+	cl_buf_puts(&page, c + idem_at + strlen(IDEM_MARK));
 	cl_page_send(req, 200, &page);
 	cl_buf_free(&page);
 }

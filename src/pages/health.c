@@ -3,24 +3,44 @@
  * loaded, else 503 naming the failing check) and GET /metrics (Prometheus
  * text format; nginx serves it to loopback only).
  */
+#include <time.h>
+
 #include "callin/log.h"
 #include "callin/page.h"
+
+static int64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 void
 cl_page_healthz(cl_app *app, cl_http_req *req)
 {
 	cl_buf out = CL_BUF_INIT;
-	cl_err store = cl_store_ping(app->store);
+	cl_outbox_stats ob;
+	int64_t now = now_ms(), age = 0;
+	int store = cl_store_ping(app->store) == CL_OK;
 	int key = app->signer != NULL;
+	int outbox = 0;
+	const char *failing;
 
-	if (store == CL_OK && key)
-		cl_buf_puts(&out, "{\"status\":\"ok\",\"checks\":{\"store\":\"ok\",\"signing_key\":\"ok\"}}\n");
-	else
-		cl_buf_printf(&out, "{\"status\":\"fail\",\"failing\":\"%s\","
-		    "\"checks\":{\"store\":\"%s\",\"signing_key\":\"%s\"}}\n",
-		    store != CL_OK ? "store" : "signing_key",
-		    store == CL_OK ? "ok" : "fail", key ? "ok" : "fail");
-	(void)cl_http_send(req, store == CL_OK && key ? 200 : 503, "application/json",
+	if (store && cl_store_outbox_stats(app->store, now, &ob) == CL_OK) {
+		age = ob.oldest_due_ms > 0 ? (now - ob.oldest_due_ms) / 1000 : 0;
+		outbox = age <= app->cfg->outbox_max_age;
+	}
+	failing = !store ? "store" : !key ? "signing_key" : !outbox ? "outbox" : NULL;
+	cl_buf_printf(&out, "{\"status\":\"%s\",", failing ? "fail" : "ok");
+	if (failing)
+		cl_buf_printf(&out, "\"failing\":\"%s\",", failing);
+	cl_buf_printf(&out, "\"checks\":{\"store\":\"%s\",\"signing_key\":\"%s\","
+	    "\"outbox\":\"%s\"},\"oldest_due_seconds\":%lld,\"outbox_max_age\":%lld}\n",
+	    store ? "ok" : "fail", key ? "ok" : "fail", outbox ? "ok" : "fail",
+	    (long long)age, (long long)app->cfg->outbox_max_age);
+	(void)cl_http_send(req, failing ? 503 : 200, "application/json",
 	    "Cache-Control: no-store\r\n", out.data, out.len);
 	cl_buf_free(&out);
 }
@@ -29,6 +49,7 @@ void
 cl_page_metrics(cl_app *app, cl_http_req *req)
 {
 	cl_buf out = CL_BUF_INIT;
+	cl_outbox_stats ob;
 	int64_t stored = 0;
 	int up = cl_store_count(app->store, &stored) == CL_OK;
 
@@ -38,6 +59,19 @@ cl_page_metrics(cl_app *app, cl_http_req *req)
 	cl_buf_puts(&out, "# HELP callin_requests_stored Requests held in the store.\n"
 	    "# TYPE callin_requests_stored gauge\n");
 	cl_buf_printf(&out, "callin_requests_stored %lld\n", (long long)stored);
+	if (up && cl_store_outbox_stats(app->store, now_ms(), &ob) == CL_OK) {
+		int64_t age = ob.oldest_due_ms > 0 ? (now_ms() - ob.oldest_due_ms) / 1000 : 0;
+
+		cl_buf_printf(&out, "# HELP callin_outbox_due Notifications waiting to be sent.\n"
+		    "# TYPE callin_outbox_due gauge\ncallin_outbox_due %lld\n"
+		    "# HELP callin_outbox_oldest_due_seconds Age of the oldest notification not yet sent.\n"
+		    "# TYPE callin_outbox_oldest_due_seconds gauge\ncallin_outbox_oldest_due_seconds %lld\n"
+		    "# HELP callin_outbox_sent Notifications sent.\n"
+		    "# TYPE callin_outbox_sent gauge\ncallin_outbox_sent %lld\n"
+		    "# HELP callin_outbox_failed Notifications given up on.\n"
+		    "# TYPE callin_outbox_failed gauge\ncallin_outbox_failed %lld\n",
+		    (long long)ob.due, (long long)age, (long long)ob.sent, (long long)ob.failed);
+	}
 	cl_app_render_metrics(&out);
 	(void)cl_http_send(req, 200, "text/plain; version=0.0.4; charset=utf-8",
 	    "Cache-Control: no-store\r\n", out.data, out.len);

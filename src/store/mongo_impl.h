@@ -1,7 +1,8 @@
 /*
  * mongo_impl.h: the MongoDB store backend's private parts, shared by
  * store_mongo.c (handle, connection, errors, indexes), mongo_blob.c
- * (attachments in GridFS, sweep) and mongo_put.c (request documents).
+ * (attachments in GridFS, sweep), mongo_put.c (request documents) and
+ * mongo_outbox.c (the notifications' state, claims and reports).
  *
  * One handle owns one mongoc_client_pool_t and, from its first operation on,
  * one client popped from it together with the database, collection and
@@ -14,6 +15,9 @@
  *                       plus the _id the driver adds; unique indexes on
  *                       reference, idempotency_key and token, and a plain one
  *                       on attachments.blob_id (what "referenced" looks up);
+ *                       a request with notifications also carries the
+ *                       outbox array (their state, see mongo_outbox.c),
+ *                       indexed on {outbox.status, outbox.due_ms};
  *   attachments.files   GridFS bucket "attachments", 1 MiB chunks; each file
  *   attachments.chunks  carries metadata {state, created_ms}: "pending" from
  *                       the upload on, "linked" once a sweep has seen a
@@ -101,5 +105,14 @@ cl_err	mg_sweep(cl_store *, int64_t, int64_t *);
 cl_err	mg_put(cl_store *, const bson_t *, char *);
 cl_err	mg_get(cl_store *, cl_store_key, const char *, bson_t *);
 cl_err	mg_count(cl_store *, int64_t *);
+
+/* mongo_outbox.c */
+cl_err	mg_outbox_doc(const bson_t *, bson_t **);
+cl_err	mg_outbox_claim(cl_store *, int64_t, int64_t, const char *, size_t,
+	    cl_notification **, size_t *);
+cl_err	mg_outbox_sent(cl_store *, const char *, const char *, int64_t);
+cl_err	mg_outbox_failed(cl_store *, const char *, const char *, int,
+	    int64_t, const char *);
+cl_err	mg_outbox_stats(cl_store *, int64_t, cl_outbox_stats *);
 
 #endif /* CALLIN_MONGO_IMPL_H */

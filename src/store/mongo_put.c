@@ -240,11 +240,13 @@ err:
 /*
  * Store the request document doc with one insert (w:"majority", j:true),
  * after checking that each blob it names exists and no request references
- * it.  The driver adds an ObjectId _id; the rest is kept as given.  Fails
+ * it.  The driver adds an ObjectId _id, and mg_outbox_doc() the outbox
+ * state of the notifications; the rest is kept as given.  Fails
  * with CL_EDUP when a stored request shares the idempotency key (existing
  * gets its token), the reference or the token (existing ""), checked before
- * the blobs as in the SQLite backend; CL_EINVAL for a missing key, an
- * unknown or linked blob, or a document the driver refuses; CL_EUNAVAIL
+ * the blobs as in the SQLite backend; CL_EINVAL for a missing key, a
+ * malformed notification, an unknown or linked blob, or a document the
+ * driver refuses; CL_EUNAVAIL
  * when the store cannot be reached or refuses the write (then nothing is
  * stored, except after a write concern timeout: a retry with the same
  * idempotency key then gives CL_EDUP and the token).
@@ -254,12 +256,14 @@ mg_put(cl_store *base, const bson_t *doc, char *existing)
 {
 	struct mg_store *st = (struct mg_store *)base;
 	const char **ids = NULL;
+	bson_t *stored = NULL;
 	bson_error_t err;
 	bool found;
 	size_t n;
 	cl_err rc;
 
 	if ((rc = mg_check_doc(doc, &ids, &n)) != CL_OK ||
+	    (rc = mg_outbox_doc(doc, &stored)) != CL_OK ||
 	    (rc = mg_ready(st)) != CL_OK)
 		goto err;
 	if (n > 0 && (rc = mg_check_blobs(st, ids, n)) != CL_OK) {
@@ -269,23 +273,24 @@ mg_put(cl_store *base, const bson_t *doc, char *existing)
 			rc = found ? CL_EDUP : CL_EINVAL;
 		goto err;
 	}
-	if (!mongoc_collection_insert_one(st->requests, doc, st->wopts, NULL,
-	    &err)) {
+	if (!mongoc_collection_insert_one(st->requests, stored != NULL ?
+	    stored : doc, st->wopts, NULL, &err)) {
 		if ((rc = mg_error(&err, "insert request")) == CL_EDUP &&
 		    (rc = mg_collision(st, doc, existing, &found)) == CL_OK)
 			rc = CL_EDUP;
 		goto err;
 	}
 err:
+	bson_destroy(stored);
 	free(ids);
 	return rc;
 }
 
 /*
- * Find the request whose key equals value and copy it, without the _id the
- * store added, into out.  Fails with CL_EINVAL for an unknown key kind,
- * CL_ENOTFOUND (also for a NULL value), CL_EUNAVAIL; out is then an empty
- * document with nothing to free.
+ * Find the request whose key equals value and copy it, without the _id and
+ * outbox the store added, into out.  Fails with CL_EINVAL for an unknown
+ * key kind, CL_ENOTFOUND (also for a NULL value), CL_EUNAVAIL; out is then
+ * an empty document with nothing to free.
  */
 cl_err
 mg_get(cl_store *base, cl_store_key key, const char *value, bson_t *out)
@@ -332,7 +337,7 @@ mg_get(cl_store *base, cl_store_key key, const char *value, bson_t *out)
 	cur = mongoc_collection_find_with_opts(st->requests, &filter, &opts,
 	    NULL);
 	if (mongoc_cursor_next(cur, &doc))
-		bson_copy_to(doc, out);
+		bson_copy_to_excluding_noinit(doc, out, "outbox", NULL);
 	else if (mongoc_cursor_error(cur, &err))
 		rc = mg_error(&err, "find request");
 	else

@@ -22,7 +22,7 @@
 #define SQ_CHUNK		(256 * 1024)
 
 /* The schema this code writes and understands (PRAGMA user_version). */
-#define SQ_SCHEMA_VERSION	2
+#define SQ_SCHEMA_VERSION	3
 
 /* Default busy timeout in ms; CALLIN_SQLITE_BUSY_MS overrides it. */
 #define SQ_BUSY_MS		5000

@@ -6,7 +6,9 @@
  * The rows are written by cl_store_put() (sqlite_put.c), one per element of
  * the request's notifications, in the transaction that stores the request.
  * A row is due while status is 'due'; it may be claimed once due_ms has
- * come and any lease has run out (lease_until_ms <= now).  A claim sets
+ * come and any lease has run out (lease_until_ms <= now).  A retry moves
+ * due_ms on; first_due_ms keeps the row's due_ms from the put, for the
+ * age of the oldest pending notification in the stats.  A claim sets
  * lease_until_ms and owner in one BEGIN IMMEDIATE transaction, so two
  * claimers, in this process or another, never lease the same row at once.
  * Only the lease's owner settles a row, and only while status is 'due':
@@ -303,11 +305,11 @@ sq_outbox_failed(cl_store *st, const char *id, const char *owner, int final,
 }
 
 /*
- * Fill *stats from one GROUP BY status over the outbox (its status, due_ms
- * index covers it): due, sent and failed counts, and oldest_due_ms, the
- * smallest due_ms of the due rows when it is <= now_ms (the smallest of
- * them all is then also the smallest of those due now), else 0.  Fails
- * with CL_EUNAVAIL.
+ * Fill *stats from one GROUP BY status over the outbox (its status,
+ * first_due_ms index covers it): due, sent and failed counts, and
+ * oldest_due_ms, the smallest first_due_ms of the rows still due (due now,
+ * leased or waiting for a retry) when it is <= now_ms, else 0.  Fails with
+ * CL_EUNAVAIL.
  */
 cl_err
 sq_outbox_stats(cl_store *st, int64_t now_ms, cl_outbox_stats *stats)

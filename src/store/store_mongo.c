@@ -28,6 +28,10 @@ static const struct cl_store_ops mg_ops = {
 	.get = mg_get,
 	.count = mg_count,
 	.sweep = mg_sweep,
+	.outbox_claim = mg_outbox_claim,
+	.outbox_sent = mg_outbox_sent,
+	.outbox_failed = mg_outbox_failed,
+	.outbox_stats = mg_outbox_stats,
 };
 
 static pthread_once_t mg_log_once = PTHREAD_ONCE_INIT;
@@ -298,7 +302,10 @@ mg_ready(struct mg_store *st)
 	    "2", "{", "key", "{", "token", BCON_INT32(1), "}",
 	        "name", BCON_UTF8("token_1"), "unique", BCON_BOOL(true), "}",
 	    "3", "{", "key", "{", "attachments.blob_id", BCON_INT32(1), "}",
-	        "name", BCON_UTF8("attachments.blob_id_1"), "}");
+	        "name", BCON_UTF8("attachments.blob_id_1"), "}",
+	    "4", "{", "key", "{", "outbox.status", BCON_INT32(1),
+	        "outbox.due_ms", BCON_INT32(1), "}",
+	        "name", BCON_UTF8("outbox.status_1_outbox.due_ms_1"), "}");
 	files = BCON_NEW(
 	    "0", "{", "key", "{", "filename", BCON_INT32(1),
 	        "uploadDate", BCON_INT32(1), "}",

@@ -86,7 +86,7 @@ static const char *const sq_sql[SQ__NSTMT] = {
 	    " WHERE id = ?1 AND request_token IS NULL AND size IS NOT NULL",
 	[SQ_OUTBOX_INSERT] =
 	    "INSERT INTO outbox(request_token, kind, recipients, message_id,"
-	    " due_ms) VALUES (?1, ?2, ?3, ?4, ?5)",
+	    " due_ms, first_due_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
 	/* The outbox statements are explained in sqlite_outbox.c. */
 	[SQ_OUTBOX_DUE] =
 	    "SELECT o.id, o.kind, o.recipients, o.attempts, o.due_ms, r.doc"
@@ -107,7 +107,8 @@ static const char *const sq_sql[SQ__NSTMT] = {
 	    " owner = CASE WHEN ?3 THEN owner ELSE '' END"
 	    " WHERE id = ?1 AND owner = ?2 AND status = 'due'",
 	[SQ_OUTBOX_STATS] =
-	    "SELECT status, count(*), min(due_ms) FROM outbox GROUP BY status",
+	    "SELECT status, count(*), min(first_due_ms) FROM outbox"
+	    " GROUP BY status",
 };
 
 /*
@@ -160,6 +161,20 @@ static const char sq_schema_v2[] =
     "ALTER TABLE outbox ADD COLUMN owner TEXT NOT NULL DEFAULT '';"
     "ALTER TABLE outbox ADD COLUMN sent_ms INTEGER;"
     "PRAGMA user_version = 2;";
+
+/*
+ * Schema version 3: when an outbox row first became due (first_due_ms, its
+ * due_ms at the put, which retries never move), for the age of the oldest
+ * pending notification in cl_store_outbox_stats(), with the index that
+ * covers that query.  Rows from before know no better than their current
+ * due_ms.
+ */
+static const char sq_schema_v3[] =
+    "ALTER TABLE outbox ADD COLUMN first_due_ms INTEGER NOT NULL DEFAULT 0;"
+    "UPDATE outbox SET first_due_ms = due_ms;"
+    "CREATE INDEX IF NOT EXISTS outbox_first_due"
+    " ON outbox(status, first_due_ms);"
+    "PRAGMA user_version = 3;";
 
 /* Milliseconds since the epoch.  Cannot fail. */
 int64_t
@@ -513,6 +528,13 @@ sq_schema(struct sq_store *s)
 		src = sqlite3_exec(s->db, sq_schema_v2, NULL, NULL, &msg);
 		if (src != SQLITE_OK) {
 			rc = sq_error(s, src, "upgrade schema to version 2");
+			goto err;
+		}
+	}
+	if (v < 3) {
+		src = sqlite3_exec(s->db, sq_schema_v3, NULL, NULL, &msg);
+		if (src != SQLITE_OK) {
+			rc = sq_error(s, src, "upgrade schema to version 3");
 			goto err;
 		}
 	}

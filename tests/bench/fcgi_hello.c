@@ -5,6 +5,7 @@
  * from argv[1].
  */
 #include <fcgiapp.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/socket.h>
@@ -35,6 +36,7 @@ main(int argc, char **argv)
 		if (fork() == 0)
 			break;
 	FCGX_Init();
+	signal(SIGTERM, SIG_DFL);	/* libfcgi's handler would not stop accept() */
 	FCGX_InitRequest(&req, fd, 0);
 	while (FCGX_Accept_r(&req) >= 0)
 		FCGX_PutS("Status: 200 OK\r\nContent-Type: text/plain\r\n\r\nhello\n", req.out);

@@ -120,7 +120,10 @@ class Stack:
         wait_for(up, what="nginx")
 
     def log(self):
-        with open(os.path.join(self.run, "fcgi.log"), "rb") as f:
+        path = os.path.join(self.run, "fcgi.log")
+        if not os.path.exists(path):
+            return ""
+        with open(path, "rb") as f:
             return f.read().decode("utf-8", "replace")
 
     def worker_pids(self):

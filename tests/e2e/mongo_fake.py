@@ -1,6 +1,7 @@
 """An in-memory MongoDB stand-in on MockupDB, shared by the wire tests and
 the full-stack MongoDB tests.  It checks our backend's logic end to end
 through the wire protocol, not MongoDB's own semantics."""
+import copy
 import threading
 from collections import OrderedDict
 
@@ -20,10 +21,15 @@ class FakeMongo:
     """Just enough of a MongoDB server, on MockupDB, for the store
     conformance suite to run against the MongoDB backend here: databases of
     collections of documents in memory; find (filter with equality on
-    dotted paths through arrays, $in, $lt, $or; projection; sort; limit),
-    insert with unique indexes (error 11000), update with $set, delete,
-    createIndexes/listIndexes, and the aggregate countDocuments sends.
-    Every reply carries the whole result in its first batch."""
+    dotted paths through arrays and array indexes, $in, $lt, $lte, $gt,
+    $gte, $elemMatch, $or; projection; sort; limit), insert with unique
+    indexes (error 11000), update with $set and $inc (array indexes, the
+    positional $), findAndModify (with a hint, documents come in the order
+    a scan of that index would give them), delete,
+    createIndexes/listIndexes, and aggregate ($match, $project, $unwind,
+    $group with $sum and $min, $skip, $limit: what countDocuments and the
+    outbox stats send).  Every reply carries the whole result in its first
+    batch."""
 
     def __init__(self):
         self.lock = threading.Lock()
@@ -44,6 +50,10 @@ class FakeMongo:
             nxt = []
             for v in vals:
                 if isinstance(v, list):
+                    if part.isdigit():
+                        if int(part) < len(v):
+                            nxt.append(v[int(part)])
+                        continue
                     v = [e for e in v if isinstance(e, dict)]
                     nxt.extend(e[part] for e in v if part in e)
                 elif isinstance(v, dict) and part in v:
@@ -78,6 +88,21 @@ class FakeMongo:
                 elif op == '$lt':
                     if not any(self.less(v, arg) for v in vals):
                         return False
+                elif op == '$lte':
+                    if not any(self.less(v, arg) or self.same(v, arg)
+                               for v in vals):
+                        return False
+                elif op == '$gt':
+                    if not any(self.less(arg, v) for v in vals):
+                        return False
+                elif op == '$gte':
+                    if not any(self.less(arg, v) or self.same(v, arg)
+                               for v in vals):
+                        return False
+                elif op == '$elemMatch':
+                    if not any(isinstance(v, dict) and self.matches(v, arg)
+                               for v in vals):
+                        return False
                 else:
                     raise ValueError('unsupported operator %s' % op)
             return True
@@ -103,18 +128,137 @@ class FakeMongo:
         out = OrderedDict()
         if proj.get('_id', 1) and '_id' in doc:
             out['_id'] = doc['_id']
+        heads = OrderedDict()
         for path in inc:
             head, _, rest = path.partition('.')
-            if head not in doc:
-                continue
-            if not rest:
-                out[head] = doc[head]
-            elif isinstance(doc[head], list):
-                out[head] = [OrderedDict([(rest, e[rest])]) for e in doc[head]
-                             if isinstance(e, dict) and rest in e]
-            elif isinstance(doc[head], dict) and rest in doc[head]:
-                out[head] = OrderedDict([(rest, doc[head][rest])])
+            if head in doc:
+                heads.setdefault(head, []).append(rest)
+        for head, rests in heads.items():
+            val = doc[head]
+            if '' in rests:
+                out[head] = val
+            elif isinstance(val, list):
+                out[head] = [OrderedDict((r, e[r]) for r in rests if r in e)
+                             for e in val if isinstance(e, dict) and
+                             any(r in e for r in rests)]
+            elif isinstance(val, dict) and any(r in val for r in rests):
+                out[head] = OrderedDict((r, val[r]) for r in rests
+                                        if r in val)
         return out
+
+    # Updates -----------------------------------------------------------
+
+    def positional(self, doc, flt):
+        """The index the positional $ stands for: the first element of the
+        array that an $elemMatch in the filter matched."""
+        for path, spec in flt.items():
+            if isinstance(spec, dict) and '$elemMatch' in spec:
+                arr = doc.get(path)
+                for i, e in enumerate(arr if isinstance(arr, list) else []):
+                    if isinstance(e, dict) and \
+                            self.matches(e, spec['$elemMatch']):
+                        return i
+        return None
+
+    def apply(self, doc, update, pos):
+        for op, fields in update.items():
+            assert op in ('$set', '$inc'), update
+            for path, val in fields.items():
+                target = doc
+                *parents, last = path.split('.')
+                parts = parents + [last]
+                for i, p in enumerate(parts):
+                    if p == '$':
+                        assert pos is not None, (update, 'no $elemMatch')
+                        p = str(pos)
+                    key = int(p) if isinstance(target, list) else p
+                    if i == len(parts) - 1:
+                        if op == '$inc':
+                            target[key] = target[key] + val \
+                                if (isinstance(target, list) or
+                                    key in target) else val
+                        else:
+                            target[key] = val
+                    elif isinstance(target, list):
+                        target = target[key]
+                    else:
+                        target = target.setdefault(key, OrderedDict())
+
+    def index_order(self, key, docs, flt, hint):
+        """Order docs as a scan of the hinted index would meet them: by the
+        smallest key among the array elements inside the $elemMatch
+        bounds, for an index on fields of one array."""
+        spec = self.indexes.get(key, {}).get(hint) if isinstance(hint, str) \
+            else next((s for s in self.indexes.get(key, {}).values()
+                       if dict(s['key']) == dict(hint)), None)
+        if spec is None:
+            return None
+        fields = list(spec['key'])
+        head = fields[0].partition('.')[0]
+        sub = flt.get(head, {}).get('$elemMatch') \
+            if isinstance(flt.get(head), dict) else None
+        if sub is None or not all(f.startswith(head + '.') for f in fields):
+            return docs
+        names = [f.partition('.')[2] for f in fields]
+        bounds = {k: v for k, v in sub.items() if k in names}
+
+        def first_key(doc):
+            keys = [tuple(e.get(n) for n in names) for e in doc.get(head, [])
+                    if isinstance(e, dict) and self.matches(e, bounds)]
+            return min(keys) if keys else ()
+        return sorted(docs, key=first_key)
+
+    # Aggregation -------------------------------------------------------
+
+    @staticmethod
+    def expr(doc, e):
+        if isinstance(e, str) and e.startswith('$'):
+            v = doc
+            for part in e[1:].split('.'):
+                v = v.get(part) if isinstance(v, dict) else None
+            return v
+        return e
+
+    def pipeline(self, docs, stages):
+        for stage in stages:
+            (op, arg), = stage.items()
+            if op == '$match':
+                docs = [x for x in docs if self.matches(x, arg)]
+            elif op == '$project':
+                docs = [self.project(x, arg) for x in docs]
+            elif op == '$unwind':
+                field = arg[1:]
+                docs = [OrderedDict(list(x.items()) + [(field, e)])
+                        for x in docs if isinstance(x.get(field), list)
+                        for e in x[field]]
+            elif op == '$skip':
+                docs = docs[arg:]
+            elif op == '$limit':
+                docs = docs[:arg]
+            elif op == '$group':
+                groups = OrderedDict()
+                for x in docs:
+                    gid = self.expr(x, arg['_id'])
+                    g = groups.setdefault(repr(gid), OrderedDict(_id=gid))
+                    for name, acc in arg.items():
+                        if name == '_id':
+                            continue
+                        (aop, a), = acc.items()
+                        v = self.expr(x, a)
+                        if aop == '$sum':
+                            g[name] = g.get(name, 0) + \
+                                (v if isinstance(v, int) else 0)
+                        elif aop == '$min':
+                            if v is not None and (name not in g or
+                                                  self.less(v, g[name])):
+                                g[name] = v
+                        else:
+                            raise ValueError('unsupported accumulator %s'
+                                             % aop)
+                docs = list(groups.values())
+            else:
+                raise ValueError('unsupported stage %s' % op)
+        return docs
 
     # Commands ----------------------------------------------------------
 
@@ -198,26 +342,38 @@ class FakeMongo:
             key = self.coll(r, name)
             n = 0
             for spec in d['updates']:
-                (op, sets), = spec['u'].items()
-                assert op == '$set'
                 hits = [x for x in self.data.get(key, [])
                         if self.matches(x, spec['q'])]
                 if not spec.get('multi'):
                     hits = hits[:1]
                 for x in hits:
-                    for path, val in sets.items():
-                        target = x
-                        *parents, last = path.split('.')
-                        for p in parents:
-                            target = target.setdefault(p, OrderedDict())
-                        target[last] = val
+                    self.apply(x, spec['u'], self.positional(x, spec['q']))
                 n += len(hits)
             return {'n': n, 'nModified': n}
+        if name == 'findAndModify':
+            key = self.coll(r, name)
+            flt = d.get('query', {})
+            docs = [x for x in self.data.get(key, []) if self.matches(x, flt)]
+            if 'hint' in d:
+                docs = self.index_order(key, docs, flt, d['hint'])
+                if docs is None:
+                    return {'ok': 0, 'code': 2, 'errmsg': 'hint provided '
+                            'does not correspond to an existing index'}
+            for field, way in reversed(list(d.get('sort', {}).items())):
+                docs.sort(key=lambda x: x.get(field), reverse=way < 0)
+            assert 'update' in d and not d.get('remove'), d
+            if not docs:
+                return {'lastErrorObject': {'n': 0, 'updatedExisting': False},
+                        'value': None}
+            x = docs[0]
+            before = copy.deepcopy(x)
+            self.apply(x, d['update'], self.positional(x, flt))
+            value = x if d.get('new') else before
+            return {'lastErrorObject': {'n': 1, 'updatedExisting': True},
+                    'value': self.project(copy.deepcopy(value),
+                                          d.get('fields'))}
         if name == 'aggregate':
             key = self.coll(r, name)
-            match, group = d['pipeline'][0]['$match'], d['pipeline'][-1]
-            assert '$group' in group, d
-            n = sum(1 for x in self.data.get(key, [])
-                    if self.matches(x, match))
-            return cursor(key[1], [{'_id': 1, 'n': n}] if n else [])
+            docs = self.pipeline(list(self.data.get(key, [])), d['pipeline'])
+            return cursor(key[1], docs)
         return {'ok': 0, 'code': 59, 'errmsg': 'no such command %s' % name}

@@ -159,3 +159,47 @@ def test_two_masters_behind_one_upstream(tmp_path):
         b.send_signal(signal.SIGTERM)
         b.wait(timeout=30)
         a.stop()
+
+
+def test_outbox_backlog_fails_health_until_mail_is_sent(tmp_path):
+    sink_port = __import__("harness").free_port()
+    st = Stack(tmp_path, env={"CALLIN_OUTBOX_MAX_AGE": "10",
+                              "CALLIN_SMTP_URL": f"smtp://127.0.0.1:{sink_port}"}).start()
+    sink = subprocess.Popen(["/usr/bin/python3", os.path.join(TOP, "tests", "tools", "smtp_sink.py"),
+                             "--listen", f"127.0.0.1:{sink_port}", "--dir", str(tmp_path / "mail")])
+    try:
+        token_of(submit(st))
+        text = requests.get(st.url("/metrics")).text
+        assert metric(text, "callin_outbox_due") == 2
+        assert requests.get(st.url("/healthz")).status_code == 200
+        time.sleep(11)                               # no mailer: the backlog ages
+        h = requests.get(st.url("/healthz"))
+        assert h.status_code == 503 and h.json()["failing"] == "outbox"
+        assert metric(requests.get(st.url("/metrics")).text, "callin_outbox_oldest_due_seconds") >= 10
+        r = subprocess.run([os.path.join(BUILD, "callin-mailer"), "--once"], env=st.env(),
+                           capture_output=True, text=True, timeout=60)
+        assert r.returncode == 0, r.stderr
+        h = requests.get(st.url("/healthz"))
+        assert h.status_code == 200, h.text
+        text = requests.get(st.url("/metrics")).text
+        assert metric(text, "callin_outbox_due") == 0 and metric(text, "callin_outbox_sent") == 2
+    finally:
+        sink.terminate()
+        sink.wait(timeout=10)
+        st.stop()
+
+
+def test_socket_inherited_on_fd0_from_spawn_fcgi(tmp_path):
+    st = Stack(tmp_path)
+    st.fcgi_log = open(os.path.join(st.run, "fcgi.log"), "ab")
+    st.fcgi = subprocess.Popen(["spawn-fcgi", "-s", st.socket, "-M", "0660", "-n", "--",
+                                os.path.join(BUILD, "callin-fcgi")],
+                               env=st.env(), stdout=st.fcgi_log, stderr=subprocess.STDOUT)
+    try:
+        wait_for(lambda: len(st.worker_pids()) == 2, what="workers under spawn-fcgi")
+        st.start_nginx()
+        assert requests.get(st.url("/request")).status_code == 200
+        token_of(submit(st))
+        assert "using the listening socket on fd 0" in st.log()
+    finally:
+        st.stop()

@@ -4,7 +4,7 @@
  * the counts for metrics, and exclusive claims between handles.  The
  * common tests use only the public store.h API and run on both backends;
  * the SQLite tests at the end add several processes claiming one file at
- * once and the upgrade of a schema version 1 file.
+ * once and the upgrade of files of schema versions 1 and 2.
  *
  * Time is never waited for: every call is given its now_ms, so a lease
  * "expires" by passing a later now.
@@ -133,7 +133,7 @@ static void
 test_ob_claim_due_and_max(void **state)
 {
 	struct t_case *c = *state;
-	cl_notification *v;
+	cl_notification *v, junk;
 	struct t_keys k, k2;
 	bson_t doc, doc2;
 	int64_t base;
@@ -166,9 +166,9 @@ test_ob_claim_due_and_max(void **state)
 	cl_notifications_free(v, n);
 	assert_int_equal(claimable(c->st, base + 200), 0);
 
-	/* A claim needs an owner. */
+	/* A claim needs an owner; the outputs are reset all the same. */
 	n = 7;
-	v = (cl_notification *)&n;
+	v = &junk;
 	assert_int_equal(cl_store_outbox_claim(c->st, base + 200, LEASE,
 	    "", 10, &v, &n), CL_EINVAL);
 	assert_null(v);
@@ -293,16 +293,22 @@ test_ob_failed(void **state)
 	bson_destroy(&doc);
 }
 
-/* The counts: due (now or later), oldest due now, sent, failed. */
+/*
+ * The counts: due (now or later), sent, failed, and the first due time of
+ * the oldest pending one: leased or waiting for a retry it keeps counting
+ * with the time it first became due, however often it is retried; once
+ * sent or failed for good it no longer counts.
+ */
 static void
 test_ob_stats(void **state)
 {
 	struct t_case *c = *state;
 	cl_outbox_stats s;
-	cl_notification *v;
+	cl_notification *v, *w;
 	struct t_keys k, k2;
-	int64_t now;
+	int64_t now, retry;
 	bson_t doc, doc2;
+	size_t n;
 
 	memset(&s, 0xff, sizeof s);
 	assert_int_equal(cl_store_outbox_stats(c->st, t_now_ms(), &s), CL_OK);
@@ -314,6 +320,7 @@ test_ob_stats(void **state)
 	now = t_now_ms();
 	put_two(c->st, &k, now, &doc);
 	put_two(c->st, &k2, now + 100, &doc2);
+	/* Nothing has become due yet. */
 	assert_int_equal(cl_store_outbox_stats(c->st, k.received_ms - 1, &s),
 	    CL_OK);
 	assert_int_equal(s.due, 4);
@@ -329,27 +336,60 @@ test_ob_stats(void **state)
 	assert_int_equal(s.due, 4);
 	assert_int_equal(s.oldest_due_ms, k.received_ms);
 
-	/* k's two: one sent, one failed; k2's first retried later. */
+	/*
+	 * k's two: one sent, one failed for good, neither counts any more;
+	 * k2's first to be retried later still counts as due since it
+	 * first was, before k2's second.
+	 */
+	retry = now + 5000;
 	assert_int_equal(cl_store_outbox_sent(c->st, v[0].id, "m1", now),
 	    CL_OK);
 	assert_int_equal(cl_store_outbox_failed(c->st, v[1].id, "m1", 1, 0,
 	    "550"), CL_OK);
 	assert_int_equal(cl_store_outbox_failed(c->st, v[2].id, "m1", 0,
-	    now + 5000, "421"), CL_OK);
+	    retry, "421"), CL_OK);
 	assert_int_equal(cl_store_outbox_stats(c->st, now, &s), CL_OK);
 	assert_int_equal(s.due, 2);
-	assert_int_equal(s.oldest_due_ms, v[3].due_ms);
+	assert_int_equal(s.oldest_due_ms, k2.received_ms);
 	assert_int_equal(s.sent, 1);
 	assert_int_equal(s.failed, 1);
 	assert_int_equal(cl_store_outbox_sent(c->st, v[3].id, "m1", now),
 	    CL_OK);
-	/* Only the retry is left, due later: nothing is due now. */
+
+	/* Only the retry is left, due later: still as old as it was. */
 	assert_int_equal(cl_store_outbox_stats(c->st, now, &s), CL_OK);
 	assert_int_equal(s.due, 1);
+	assert_int_equal(s.oldest_due_ms, k2.received_ms);
+	assert_int_equal(s.sent, 2);
+	assert_int_equal(s.failed, 1);
+
+	/* Retried again and again, it does not grow younger. */
+	n = claim(c->st, retry, "m2", 10, &w);
+	assert_int_equal(n, 1);
+	assert_string_equal(w[0].id, v[2].id);
+	assert_int_equal(w[0].due_ms, retry);
+	assert_int_equal(cl_store_outbox_stats(c->st, retry, &s), CL_OK);
+	assert_int_equal(s.due, 1);
+	assert_int_equal(s.oldest_due_ms, k2.received_ms);
+	assert_int_equal(cl_store_outbox_failed(c->st, w[0].id, "m2", 0,
+	    retry + 3600000, "421"), CL_OK);
+	cl_notifications_free(w, n);
+	assert_int_equal(cl_store_outbox_stats(c->st, retry + 1, &s), CL_OK);
+	assert_int_equal(s.due, 1);
+	assert_int_equal(s.oldest_due_ms, k2.received_ms);
+
+	/* Failed for good: nothing pending, nothing old. */
+	n = claim(c->st, retry + 3600000, "m3", 10, &w);
+	assert_int_equal(n, 1);
+	assert_int_equal(cl_store_outbox_failed(c->st, w[0].id, "m3", 1, 0,
+	    "550"), CL_OK);
+	cl_notifications_free(w, n);
+	assert_int_equal(cl_store_outbox_stats(c->st, retry + 3600000, &s),
+	    CL_OK);
+	assert_int_equal(s.due, 0);
 	assert_int_equal(s.oldest_due_ms, 0);
 	assert_int_equal(s.sent, 2);
-	assert_int_equal(cl_store_outbox_stats(c->st, now + 5000, &s), CL_OK);
-	assert_int_equal(s.oldest_due_ms, now + 5000);
+	assert_int_equal(s.failed, 2);
 	cl_notifications_free(v, 4);
 	bson_destroy(&doc);
 	bson_destroy(&doc2);
@@ -499,30 +539,42 @@ side_exec(const char *path, const char *sql)
 	sqlite3_close(db);
 }
 
+/* The single integer the query sql answers on the file path. */
+static int64_t
+side_int(const char *path, const char *sql)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *stmt = NULL;
+	int64_t v;
+
+	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY,
+	    NULL), SQLITE_OK);
+	if (sqlite3_prepare_v2(db, sql, -1, &stmt, NULL) != SQLITE_OK)
+		fail_msg("%s: %s", sql, sqlite3_errmsg(db));
+	assert_int_equal(sqlite3_step(stmt), SQLITE_ROW);
+	v = sqlite3_column_int64(stmt, 0);
+	sqlite3_finalize(stmt);
+	sqlite3_close(db);
+	return v;
+}
+
 /*
- * SQLite: a file of schema version 1 (no owner, no sent_ms) with a queued
- * request is upgraded by the first of several processes opening it at
- * once, and its notifications can then be claimed and sent.
+ * Close c's handle, turn its file back into an older schema with sql, and
+ * have NPROC processes open it at once (the first upgrades it, the others
+ * wait or find it done); then reopen c's handle.  The file is at schema
+ * version 3 after.
  */
 static void
-test_ob_upgrade_v1(void **state)
+downgrade_and_race(struct t_case *c, const char *sql)
 {
-	struct t_case *c = *state;
-	cl_notification *v;
-	struct t_keys k;
 	cl_store *st;
 	pid_t pids[NPROC];
 	int go[2], j, status;
-	bson_t doc;
-	size_t n;
 	char x;
 
-	put_two(c->st, &k, 0, &doc);
 	cl_store_close(c->st);
 	c->st = NULL;
-	side_exec(c->path, "ALTER TABLE outbox DROP COLUMN owner;"
-	    "ALTER TABLE outbox DROP COLUMN sent_ms;"
-	    "PRAGMA user_version = 1;");
+	side_exec(c->path, sql);
 	assert_int_equal(pipe(go), 0);
 	for (j = 0; j < NPROC; j++) {
 		pids[j] = fork();
@@ -544,13 +596,98 @@ test_ob_upgrade_v1(void **state)
 		assert_true(WIFEXITED(status));
 		assert_int_equal(WEXITSTATUS(status), 0);
 	}
+	assert_int_equal(side_int(c->path, "PRAGMA user_version"), 3);
+	assert_int_equal(side_int(c->path, "SELECT count(*) FROM sqlite_schema"
+	    " WHERE type = 'index' AND name = 'outbox_first_due'"), 1);
 	assert_int_equal(cl_store_open(c->spec, &c->st), CL_OK);
+}
+
+/*
+ * SQLite: a file of schema version 1 (no owner, sent_ms or first_due_ms)
+ * with a queued request is upgraded by the first of several processes
+ * opening it at once, and its notifications can then be claimed and sent.
+ */
+static void
+test_ob_upgrade_v1(void **state)
+{
+	struct t_case *c = *state;
+	cl_notification *v;
+	cl_outbox_stats s;
+	struct t_keys k;
+	bson_t doc;
+	size_t n;
+
+	put_two(c->st, &k, 0, &doc);
+	downgrade_and_race(c, "DROP INDEX outbox_first_due;"
+	    "ALTER TABLE outbox DROP COLUMN first_due_ms;"
+	    "ALTER TABLE outbox DROP COLUMN owner;"
+	    "ALTER TABLE outbox DROP COLUMN sent_ms;"
+	    "PRAGMA user_version = 1;");
+	assert_int_equal(cl_store_outbox_stats(c->st, k.received_ms + 10, &s),
+	    CL_OK);
+	assert_int_equal(s.due, 2);
+	assert_int_equal(s.oldest_due_ms, k.received_ms);
 	n = claim(c->st, k.received_ms + 10, "m1", 10, &v);
 	assert_int_equal(n, 2);
 	check_note(&v[0], &doc, &k, 0);
 	assert_int_equal(cl_store_outbox_sent(c->st, v[0].id, "m1",
 	    k.received_ms + 11), CL_OK);
 	cl_notifications_free(v, n);
+	bson_destroy(&doc);
+}
+
+/*
+ * SQLite: a file of schema version 2 (no first_due_ms) with one
+ * notification waiting for a retry and one leased is upgraded by the
+ * first of several processes opening it at once: first_due_ms is filled
+ * in from due_ms, the best the file knows, and from then on retries no
+ * longer move it.
+ */
+static void
+test_ob_upgrade_v2(void **state)
+{
+	struct t_case *c = *state;
+	cl_notification *v, *w;
+	cl_outbox_stats s;
+	struct t_keys k;
+	int64_t now, retry;
+	bson_t doc;
+	size_t n;
+
+	put_two(c->st, &k, 0, &doc);
+	now = k.received_ms + 10;
+	retry = now + 1000;
+	assert_int_equal(claim(c->st, now, "m1", 10, &v), 2);
+	assert_int_equal(cl_store_outbox_failed(c->st, v[0].id, "m1", 0, retry,
+	    "421"), CL_OK);
+	downgrade_and_race(c, "DROP INDEX outbox_first_due;"
+	    "ALTER TABLE outbox DROP COLUMN first_due_ms;"
+	    "PRAGMA user_version = 2;");
+	assert_int_equal(side_int(c->path, "SELECT count(*) FROM outbox"
+	    " WHERE first_due_ms = due_ms"), 2);
+
+	/* The leased one is the oldest; the retry counts from its due_ms. */
+	assert_int_equal(cl_store_outbox_stats(c->st, now, &s), CL_OK);
+	assert_int_equal(s.due, 2);
+	assert_int_equal(s.oldest_due_ms, k.received_ms + 5);
+	assert_int_equal(cl_store_outbox_sent(c->st, v[1].id, "m1", now + 1),
+	    CL_OK);
+	assert_int_equal(cl_store_outbox_stats(c->st, retry, &s), CL_OK);
+	assert_int_equal(s.due, 1);
+	assert_int_equal(s.oldest_due_ms, retry);
+
+	/* Retried after the upgrade, it keeps that first due time. */
+	n = claim(c->st, retry, "m2", 10, &w);
+	assert_int_equal(n, 1);
+	assert_string_equal(w[0].id, v[0].id);
+	assert_int_equal(w[0].attempts, 1);
+	assert_int_equal(cl_store_outbox_failed(c->st, w[0].id, "m2", 0,
+	    retry + 5000, "421"), CL_OK);
+	assert_int_equal(cl_store_outbox_stats(c->st, retry + 1, &s), CL_OK);
+	assert_int_equal(s.due, 1);
+	assert_int_equal(s.oldest_due_ms, retry);
+	cl_notifications_free(w, n);
+	cl_notifications_free(v, 2);
 	bson_destroy(&doc);
 }
 
@@ -575,6 +712,8 @@ t_outbox_group(void)
 		cmocka_unit_test_setup_teardown(test_ob_processes, t_setup,
 		    t_teardown),
 		cmocka_unit_test_setup_teardown(test_ob_upgrade_v1, t_setup,
+		    t_teardown),
+		cmocka_unit_test_setup_teardown(test_ob_upgrade_v2, t_setup,
 		    t_teardown),
 	};
 	int fails;

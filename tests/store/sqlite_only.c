@@ -92,7 +92,7 @@ group_teardown(void **state)
 	return unsetenv("CALLIN_SQLITE_BUSY_MS");
 }
 
-/* The file is in WAL mode with schema version 2 and the four tables. */
+/* The file is in WAL mode with schema version 3 and the four tables. */
 static void
 test_sq_file(void **state)
 {
@@ -110,10 +110,13 @@ test_sq_file(void **state)
 	assert_string_equal((const char *)sqlite3_column_text(st, 0), "wal");
 	sqlite3_finalize(st);
 	sqlite3_close(db);
-	assert_int_equal(q_int(c->path, "PRAGMA user_version"), 2);
+	assert_int_equal(q_int(c->path, "PRAGMA user_version"), 3);
 	assert_int_equal(q_int(c->path, "SELECT count(*) FROM sqlite_schema"
 	    " WHERE type = 'table' AND name IN ('requests', 'blobs',"
 	    " 'blob_chunks', 'outbox')"), 4);
+	/* The index that covers the outbox stats (version 3). */
+	assert_int_equal(q_int(c->path, "SELECT count(*) FROM sqlite_schema"
+	    " WHERE type = 'index' AND name = 'outbox_first_due'"), 1);
 
 	/* A second handle on the same file sees the first one's writes. */
 	assert_int_equal(cl_store_open(c->spec, &again), CL_OK);
@@ -124,7 +127,7 @@ test_sq_file(void **state)
 	assert_int_equal(t_put_simple(again, &k), CL_OK);
 	assert_int_equal(t_count(c->st), 2);
 	cl_store_close(again);
-	assert_int_equal(q_int(c->path, "PRAGMA user_version"), 2);
+	assert_int_equal(q_int(c->path, "PRAGMA user_version"), 3);
 }
 
 /* Count the outbox rows of the request token (NULL: all). */
@@ -160,8 +163,8 @@ test_sq_outbox(void **state)
 	db = side_open(c->path);
 	assert_int_equal(sqlite3_prepare_v2(db, "SELECT request_token, kind,"
 	    " recipients, message_id, status, attempts, due_ms,"
-	    " lease_until_ms, last_error FROM outbox ORDER BY id", -1, &st,
-	    NULL), SQLITE_OK);
+	    " lease_until_ms, last_error, first_due_ms FROM outbox ORDER BY id",
+	    -1, &st, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
 	assert_string_equal((const char *)sqlite3_column_text(st, 0), k.token);
 	assert_string_equal((const char *)sqlite3_column_text(st, 1),
@@ -174,6 +177,7 @@ test_sq_outbox(void **state)
 	assert_int_equal(sqlite3_column_int64(st, 6), k.received_ms);
 	assert_int_equal(sqlite3_column_int64(st, 7), 0);
 	assert_int_equal(sqlite3_column_type(st, 8), SQLITE_NULL);
+	assert_int_equal(sqlite3_column_int64(st, 9), k.received_ms);
 	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
 	assert_string_equal((const char *)sqlite3_column_text(st, 1),
 	    "requester_confirmation");
@@ -182,6 +186,7 @@ test_sq_outbox(void **state)
 	assert_string_equal((const char *)sqlite3_column_text(st, 3),
 	    "<confirm.x@callin>");
 	assert_int_equal(sqlite3_column_int64(st, 6), k.received_ms + 5);
+	assert_int_equal(sqlite3_column_int64(st, 9), k.received_ms + 5);
 	assert_int_equal(sqlite3_step(st), SQLITE_DONE);
 	sqlite3_finalize(st);
 	sqlite3_close(db);
@@ -535,7 +540,7 @@ test_sq_concurrent_open(void **state)
 	assert_int_equal(cl_store_open(c.spec, &st), CL_OK);
 	assert_int_equal(t_count(st), NCHILD);
 	cl_store_close(st);
-	assert_int_equal(q_int(c.path, "PRAGMA user_version"), 2);
+	assert_int_equal(q_int(c.path, "PRAGMA user_version"), 3);
 }
 
 int

@@ -1,0 +1,177 @@
+/*
+ * callin-mailer: deliver the outbox's notifications to the SMTP relay.
+ *
+ *   callin-mailer [-c FILE] [--once]
+ *
+ * Reads the same configuration as callin-fcgi (FILE, else $CALLIN_CONFIG,
+ * else none: defaults and CALLIN_* variables).  Claims due notifications in
+ * batches, sends them, records the results, and waits mail_poll_ms when
+ * nothing is due.  SIGTERM or SIGINT: finish the message being sent, hand
+ * the rest of the batch back, exit 0.  --once: deliver what is due now,
+ * then exit (0, or 1 when the store could not be used); the last log line
+ * gives the counts and messages per second.  Any number of mailers may run,
+ * on any hosts that share the store: each claims under its own owner id
+ * (hostname:pid:random).
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "callin/config.h"
+#include "callin/hash.h"
+#include "callin/log.h"
+#include "callin/mailer.h"
+#include "callin/rand.h"
+#include "callin/store.h"
+
+#define STORE_BACKOFF_MAX_MS	30000
+
+static volatile sig_atomic_t stop;
+
+/* SIGTERM, SIGINT: stop after the message being sent. */
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+/* Print the usage line and exit 2. */
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: callin-mailer [-c FILE] [--once]\n");
+	exit(2);
+}
+
+/* Sleep ms milliseconds, or less when a signal comes. */
+static void
+nap(int64_t ms)
+{
+	struct timespec ts = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000 };
+
+	if (!stop)
+		nanosleep(&ts, NULL);
+}
+
+/* Seconds on the monotonic clock.  Cannot fail. */
+static double
+seconds_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Write "hostname:pid:random" into out (n bytes).  Cannot fail. */
+static void
+owner_id(char *out, size_t n)
+{
+	unsigned char rnd[6] = { 0 };
+	char host[256], hex[2 * sizeof rnd + 1];
+
+	if (gethostname(host, sizeof host) != 0)
+		snprintf(host, sizeof host, "unknown");
+	host[sizeof host - 1] = '\0';
+	(void)cl_random_bytes(rnd, sizeof rnd);
+	cl_hex(rnd, sizeof rnd, hex);
+	snprintf(out, n, "%s:%ld:%s", host, (long)getpid(), hex);
+}
+
+/*
+ * Deliver until stopped (or, once, until nothing is due).  Returns the
+ * exit status.
+ */
+static int
+run(cl_mailer *m, const cl_config *cfg, int once)
+{
+	int64_t backoff = 0;
+	size_t n;
+
+	while (!stop) {
+		if (cl_mailer_batch(m, &stop, &n) != CL_OK) {
+			if (once)
+				return 1;
+			backoff = backoff == 0 ? 1000 : backoff * 2;
+			if (backoff > STORE_BACKOFF_MAX_MS)
+				backoff = STORE_BACKOFF_MAX_MS;
+			nap(backoff);
+			continue;
+		}
+		backoff = 0;
+		if (n == 0) {
+			if (once)
+				break;
+			nap(cfg->mail_poll_ms);
+		}
+	}
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	const char *path = getenv("CALLIN_CONFIG");
+	const cl_mailer_counts *c;
+	struct sigaction sa;
+	cl_store *st = NULL;
+	cl_mailer *m = NULL;
+	cl_config cfg;
+	char err[512], owner[320];
+	double t0, dt;
+	int once = 0, status = 1;
+	cl_err rc;
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "-c") == 0 && i + 1 < argc)
+			path = argv[++i];
+		else if (strcmp(argv[i], "--once") == 0)
+			once = 1;
+		else
+			usage();
+	}
+	if (cl_config_load(path, &cfg, err, sizeof err) != CL_OK) {
+		fprintf(stderr, "callin-mailer: %s\n", err);
+		return 1;
+	}
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;	/* no SA_RESTART: wake from sleeps */
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	owner_id(owner, sizeof owner);
+	if ((rc = cl_store_open(cfg.store, &st)) != CL_OK) {
+		fprintf(stderr, "callin-mailer: cannot open the store: %s\n",
+		    cl_strerror(rc));
+		goto out;
+	}
+	if (cl_mailer_new(&cfg, st, owner, &m, err, sizeof err) != CL_OK) {
+		fprintf(stderr, "callin-mailer: %s\n", err);
+		goto out;
+	}
+	cl_log(CL_LOG_INFO, "mailer: started as %s, batch %lld%s",
+	    owner, (long long)cfg.mail_batch,
+	    once ? ", once" : "");
+	t0 = seconds_now();
+	status = run(m, &cfg, once);
+	dt = seconds_now() - t0;
+	c = cl_mailer_counts_get(m);
+	cl_log(CL_LOG_INFO, "mailer: stopped: claimed %llu, sent %llu, "
+	    "retried %llu, failed %llu, released %llu in %.3f s "
+	    "(%.1f messages/s)", (unsigned long long)c->claimed,
+	    (unsigned long long)c->sent, (unsigned long long)c->retried,
+	    (unsigned long long)c->failed, (unsigned long long)c->released,
+	    dt, dt > 0 ? (double)c->sent / dt : 0.0);
+out:
+	cl_mailer_free(m);
+	cl_store_close(st);
+	cl_config_free(&cfg);
+	return status;
+}

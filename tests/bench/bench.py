@@ -1,0 +1,128 @@
+"""scripts/bench: one run of the service's figures on this machine, printed
+as numbers and ratios (never pass/fail; the machine is noisy).  Starts its
+own stacks from the optimised build (build/)."""
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "e2e"))
+from harness import TOP, Stack, wait_for  # noqa: E402
+
+import requests  # noqa: E402
+
+BUILD = os.environ["CALLIN_BUILD_DIR"]
+SECONDS = os.environ.get("CALLIN_BENCH_SECONDS", "10")
+CONNS = os.environ.get("CALLIN_BENCH_CONNECTIONS", "64")
+WORKERS = int(os.environ.get("CALLIN_BENCH_WORKERS", "4"))
+MIB = 1024 * 1024
+
+
+def wrk(url, script=None, env=None, conns=CONNS, seconds=SECONDS):
+    cmd = ["wrk", "-t2", f"-c{conns}", f"-d{seconds}s", "--latency", url]
+    if script:
+        cmd[1:1] = ["-s", os.path.join(TOP, "tests", "bench", script)]
+    out = subprocess.run(cmd, capture_output=True, text=True, env=env).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+
+    def pct(p):
+        m = re.search(rf"\s{p}%\s+([\d.]+)(us|ms|s)\b", out)
+        if not m:
+            return float("nan")
+        v, unit = float(m.group(1)), m.group(2)
+        return v / 1000 if unit == "us" else v * 1000 if unit == "s" else v
+    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    errs = re.search(r"Socket errors: (.*)", out)
+    return {"rps": rps, "p50": pct(50), "p99": pct(99), "non2xx": int(bad.group(1)) if bad else 0,
+            "errors": errs.group(1) if errs else "none"}
+
+
+def show(name, r, extra=""):
+    print(f"{name:<34} {r['rps']:>9.0f} req/s   p50 {r['p50']:>7.2f} ms   p99 {r['p99']:>7.2f} ms"
+          f"   non-2xx/3xx {r['non2xx']}   socket errors {r['errors']}{extra}")
+
+
+def hwm_kib(pid):
+    with open(f"/proc/{pid}/status") as f:
+        return int(re.search(r"VmHWM:\s+(\d+)", f.read()).group(1))
+
+
+def csrf_of(stack):
+    page = requests.get(stack.url("/request")).text
+    return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+
+
+def main():
+    sys.stdout.reconfigure(line_buffering=True)
+    print(f"callin bench: {os.cpu_count()} cores, {WORKERS} workers, wrk {CONNS} connections, {SECONDS} s each\n")
+    tmp = tempfile.mkdtemp(prefix="callin-bench-")
+
+    # Ceiling: a bare libfcgi responder behind the same nginx configuration.
+    hello_sock = os.path.join(tmp, "hello.sock")
+    hello = subprocess.Popen([os.path.join(BUILD, "fcgi-hello"), hello_sock, str(WORKERS)])
+    ceiling_stack = Stack(os.path.join(tmp, "ceiling"), workers=WORKERS)
+    try:
+        wait_for(lambda: os.path.exists(hello_sock), what="fcgi-hello")
+        ceiling_stack.start_nginx(upstreams=[hello_sock])
+        ceiling = wrk(ceiling_stack.url("/hello"))
+        show("ceiling: libfcgi hello", ceiling)
+    finally:
+        ceiling_stack.stop()
+        subprocess.run(["pkill", "-f", hello_sock])
+        hello.wait(timeout=10)
+
+    st = Stack(os.path.join(tmp, "service"), workers=WORKERS).start()
+    try:
+        env = dict(os.environ, CALLIN_CSRF=csrf_of(st))
+        get = wrk(st.url("/request"))
+        show("GET /request", get, f"   {100 * get['rps'] / ceiling['rps']:.0f}% of ceiling")
+        before = st.count_requests()
+        post = wrk(st.url("/"), "post_request.lua", env)
+        stored = st.count_requests() - before
+        show("POST /request (valid, no files)", post, f"   stored {stored}")
+
+        pids = st.worker_pids()
+        hwm0 = {p: hwm_kib(p) for p in pids}
+        up_env = dict(env, CALLIN_UPLOAD_BYTES=str(10 * MIB))
+        up = wrk(st.url("/"), "upload.lua", up_env, conns="4")
+        show("POST /request, one 10 MiB file", up,
+             f"   {up['rps'] * 10:.0f} MiB/s")
+        hwm1 = {p: hwm_kib(p) for p in pids if os.path.exists(f"/proc/{p}")}
+        # One 25 MiB submission (three files) into each worker in turn.
+        files = [("a.txt", b"evidence line\n" * (10 * MIB // 14), "text/plain"),
+                 ("b.txt", b"evidence line\n" * (10 * MIB // 14), "text/plain"),
+                 ("c.txt", b"evidence line\n" * (4 * MIB // 14), "text/plain")]
+        from harness import submit
+        for _ in range(len(pids)):
+            r = submit(st, files=files)
+            assert r.status_code == 303, r.status_code
+        hwm2 = {p: hwm_kib(p) for p in pids if os.path.exists(f"/proc/{p}")}
+        print("\nworker peak RSS (VmHWM, MiB): at start -> after 10 MiB uploads -> after 24 MiB submissions")
+        for p in pids:
+            if p in hwm2:
+                print(f"  worker {p}: {hwm0[p] / 1024:.1f} -> {hwm1[p] / 1024:.1f} -> {hwm2[p] / 1024:.1f}"
+                      f"   (growth {(hwm2[p] - hwm0[p]) / 1024:.1f} MiB)")
+    finally:
+        st.stop()
+
+    print()
+    out = subprocess.run([os.path.join(BUILD, "receipt_bench")], capture_output=True, text=True)
+    for line in out.stdout.splitlines():
+        if line.startswith(("sign:", "verify:")):
+            print("receipts " + line)
+    sp = subprocess.run(["openssl", "speed", "-seconds", "2", "ed25519"], capture_output=True, text=True)
+    m = re.search(r"253 bits EdDSA \(Ed25519\)\s+\S+s\s+\S+s\s+([\d.]+)\s+([\d.]+)", sp.stdout)
+    if m:
+        print(f"openssl speed ed25519 (same core, for comparison): {float(m.group(1)):.0f} sign/s, "
+              f"{float(m.group(2)):.0f} verify/s")
+    mailer = os.path.join(BUILD, "mail_bench")
+    if os.path.exists(mailer):
+        out = subprocess.run([mailer], capture_output=True, text=True)
+        print(out.stdout.strip())
+
+
+if __name__ == "__main__":
+    main()
