@@ -29,6 +29,7 @@
 #include "callin/store.h"
 
 #define STORE_BACKOFF_MAX_MS	30000
+#define SWEEP_EVERY_MS		(10 * 60 * 1000)	/* sweep orphans this often */
 
 static volatile sig_atomic_t stop;
 
@@ -84,16 +85,45 @@ owner_id(char *out, size_t n)
 }
 
 /*
- * Deliver until stopped (or, once, until nothing is due).  Returns the
- * exit status.
+ * Remove attachments that no request references and that are older than
+ * orphan_max_age seconds: files of submissions that failed or whose worker
+ * died.  Failures are logged and retried at the next sweep.  Cannot fail.
+ */
+static void
+sweep(cl_store *st, const cl_config *cfg)
+{
+	struct timespec ts;
+	int64_t now, removed = 0;
+	cl_err rc;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	if ((rc = cl_store_sweep(st, now - cfg->orphan_max_age * 1000, &removed)) != CL_OK)
+		cl_log(CL_LOG_WARN, "sweep: %s; will retry", cl_strerror(rc));
+	else if (removed > 0)
+		cl_log(CL_LOG_INFO, "sweep: removed %lld orphaned attachments", (long long)removed);
+}
+
+/*
+ * Deliver until stopped (or, once, until nothing is due), sweeping orphaned
+ * attachments at start and every SWEEP_EVERY_MS.  Returns the exit status.
  */
 static int
-run(cl_mailer *m, const cl_config *cfg, int once)
+run(cl_mailer *m, cl_store *st, const cl_config *cfg, int once)
 {
-	int64_t backoff = 0;
+	int64_t backoff = 0, last_sweep = 0;
 	size_t n;
 
 	while (!stop) {
+		struct timespec ts;
+		int64_t now;
+
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+		if (last_sweep == 0 || now - last_sweep >= SWEEP_EVERY_MS) {
+			sweep(st, cfg);
+			last_sweep = now;
+		}
 		if (cl_mailer_batch(m, &stop, &n) != CL_OK) {
 			if (once)
 				return 1;
@@ -160,7 +190,7 @@ main(int argc, char **argv)
 	    owner, (long long)cfg.mail_batch,
 	    once ? ", once" : "");
 	t0 = seconds_now();
-	status = run(m, &cfg, once);
+	status = run(m, st, &cfg, once);
 	dt = seconds_now() - t0;
 	c = cl_mailer_counts_get(m);
 	cl_log(CL_LOG_INFO, "mailer: stopped: claimed %llu, sent %llu, "

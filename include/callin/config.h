@@ -42,6 +42,7 @@ typedef struct cl_config {
 	int64_t	 mail_poll_ms;		/* idle wait between claims */
 	int64_t	 outbox_max_age;	/* /healthz fails when the oldest due
 					   notification is older (seconds) */
+	int64_t	 orphan_max_age;	/* callin-mailer sweeps unreferenced attachments this old (s) */
 } cl_config;
 
 /*

@@ -103,3 +103,32 @@ def test_bad_setting_stops_startup_with_one_line(tmp_path):
     r = subprocess.run([os.path.join(BUILD, "callin-fcgi"), "--check-config"], env=env,
                        capture_output=True, text=True, timeout=10)
     assert r.returncode == 1 and "signing_key_file" in r.stderr
+
+
+def test_orphaned_upload_is_swept_by_the_mailer(tmp_path):
+    import subprocess
+    from harness import BUILD
+    st = Stack(tmp_path, workers=1, env={"CALLIN_ORPHAN_MAX_AGE": "1"}).start()
+    try:
+        s, hidden = new_form(st)
+        big = b"evidence line\n" * 200000            # 2.8 MB: several chunks
+        prepared = requests.Request("POST", st.url("/request"), files=multipart_fields(
+            valid_answers(), hidden) + [("attachments", ("e.txt", big, "text/plain"))]).prepare()
+        body = prepared.body
+        req = Request(st.socket, params("POST", "/request", prepared.headers["Content-Type"], len(body)))
+        worker = st.worker_pids()[0]
+        req.send(body[:len(body) - 100000])          # most of the file is in the store
+        wait_for(lambda: st.count_blobs() == 1, what="the partial blob")
+        os.kill(worker, signal.SIGKILL)              # the worker dies mid-upload
+        wait_for(lambda: st.worker_pids() and st.worker_pids()[0] != worker, what="replacement")
+        assert st.count_requests() == 0 and st.count_blobs() == 1
+        token = token_of(submit(st, files=[("kept.txt", b"kept evidence\n", "text/plain")]))
+        time.sleep(1.2)
+        r = subprocess.run([os.path.join(BUILD, "callin-mailer"), "--once"], env=dict(
+            st.env(), CALLIN_SMTP_URL="smtp://127.0.0.1:9"), capture_output=True, text=True,
+            timeout=60)
+        assert "removed 1 orphaned attachments" in r.stderr, r.stderr
+        assert st.count_blobs() == 1                 # only the stored request's file
+        assert requests.get(st.url("/receipt/" + token)).status_code == 200
+    finally:
+        st.stop()
