@@ -21,13 +21,29 @@ void cl_page_render(cl_buf *out, const char *title, int has_error,
 /*
  * Send the styled page for an error status (400, 403, 404, 405, 413, 422 is
  * not one: the form shows those, 429, 500, 503).  detail (plain text, may be
- * NULL) adds a sentence.  A POST /request answered 400, 403, 413, 500 or 503
- * says the request was not submitted.  Cannot fail.
+ * NULL) adds a sentence.  A POST /request answered with any of them, here
+ * or by nginx through /_error/, says the request was not submitted.
+ * Cannot fail.
  */
 void cl_page_error(cl_http_req *req, int status, const char *detail);
 
+/*
+ * Send the 429 page for a POST /request refused because its email address
+ * has sent max requests in the last window seconds (both > 0): not
+ * submitted, the limit, when to try again, and to make contact another way
+ * meanwhile.  Cannot fail.
+ */
+void cl_page_email_limit(cl_http_req *req, int64_t max, int64_t window);
+
 /* Send the 405 page with an Allow header listing allow.  Cannot fail. */
 void cl_page_method_not_allowed(cl_http_req *req, const char *allow);
+
+/*
+ * Write the RFC 3339 UTC time iso ("2026-11-23T14:05:09Z") in words ("23
+ * November 2026 at 14:05:09 UTC") into out (n bytes); an unexpected form
+ * is copied as it is.  Cannot fail.
+ */
+void cl_page_time(const char *iso, char *out, size_t n);
 
 /* Send an HTML page with status.  Cannot fail (a gone client is ignored). */
 void cl_page_send(cl_http_req *req, int status, const cl_buf *html);

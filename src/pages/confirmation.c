@@ -39,22 +39,6 @@ static const char confirmation_html[] =
 	"</details>\n"
 	"<p class=\"govuk-body\">This page's address is private to you: keep it if you want to download the files again.</p>\n";
 
-/* "2026-11-23T14:05:09Z" -> "23 November 2026 at 14:05:09 UTC". */
-static void
-human_time(const char *iso, char *out, size_t n)
-{
-	static const char *const months[] = { "January", "February", "March",
-	    "April", "May", "June", "July", "August", "September", "October",
-	    "November", "December" };
-	int y, mo, d, h, mi, s;
-
-	if (sscanf(iso, "%4d-%2d-%2dT%2d:%2d:%2dZ", &y, &mo, &d, &h, &mi, &s) == 6 &&
-	    mo >= 1 && mo <= 12)
-		snprintf(out, n, "%d %s %d at %02d:%02d:%02d UTC", d, months[mo - 1], y, h, mi, s);
-	else
-		snprintf(out, n, "%s", iso);
-}
-
 /* The UTF-8 string at key in doc, or "" when absent. */
 static const char *
 doc_str(const bson_t *doc, const char *key)
@@ -93,7 +77,7 @@ cl_page_confirmation(cl_app *app, cl_http_req *req, const char *token)
 
 	if (cl_page_lookup(app, req, token, &doc) != CL_OK)
 		return;
-	human_time(doc_str(&doc, "received"), when, sizeof when);
+	cl_page_time(doc_str(&doc, "received"), when, sizeof when);
 	cl_tmpl_var vars[] = {
 		{ "reference", doc_str(&doc, "reference") },
 		{ "received", doc_str(&doc, "received") },

@@ -148,13 +148,24 @@ render_choices(struct render *r, cl_field_id id, const cl_field *f)
 	int radio = f->kind == CL_KIND_RADIO;
 	const char *cls = radio ? "radios" : "checkboxes";
 	char iid[CL_INPUT_ID_MAX];
+	/*
+	 * A single declaration box (CL_KIND_CHECKBOX) is its own question: its
+	 * label is the field's label, so a fieldset legend showed the sentence
+	 * twice and screen readers announced it twice (group name, then label).
+	 * As GOV.UK Frontend's checkboxes without a fieldset do, it has no
+	 * fieldset and the input itself carries the hint and error ids.
+	 * (Declarations have no per-option hint.)
+	 */
+	int single = f->kind == CL_KIND_CHECKBOX;
 
 	group_open(r, e, NULL, NULL);
-	cl_buf_puts(r->out, "<fieldset class=\"govuk-fieldset\"");
-	described_by(r, f, e, NULL);
-	cl_buf_puts(r->out, ">\n<legend class=\"govuk-fieldset__legend govuk-fieldset__legend--s\">");
-	cl_buf_html(r->out, f->label);
-	cl_buf_puts(r->out, "</legend>\n");
+	if (!single) {
+		cl_buf_puts(r->out, "<fieldset class=\"govuk-fieldset\"");
+		described_by(r, f, e, NULL);
+		cl_buf_puts(r->out, ">\n<legend class=\"govuk-fieldset__legend govuk-fieldset__legend--s\">");
+		cl_buf_html(r->out, f->label);
+		cl_buf_puts(r->out, "</legend>\n");
+	}
 	hint(r, f->name, f->hint);
 	error_message(r, f->name, e);
 	cl_buf_printf(r->out, "<div class=\"govuk-%s\" data-module=\"govuk-%s\">\n", cls, cls);
@@ -168,7 +179,9 @@ render_choices(struct render *r, cl_field_id id, const cl_field *f)
 		    cls, cls, iid, f->name, radio ? "radio" : "checkbox");
 		cl_buf_html(r->out, o->value);
 		cl_buf_printf(r->out, "\"%s", on ? " checked" : "");
-		if (o->hint)
+		if (single)
+			described_by(r, f, e, NULL);
+		else if (o->hint)
 			cl_buf_printf(r->out, " aria-describedby=\"%s-item-hint\"", iid);
 		cl_buf_printf(r->out, ">\n<label class=\"govuk-label govuk-%s__label\" for=\"%s\">", cls, iid);
 		cl_buf_html(r->out, o->label);
@@ -180,7 +193,7 @@ render_choices(struct render *r, cl_field_id id, const cl_field *f)
 		}
 		cl_buf_puts(r->out, "</div>\n");
 	}
-	cl_buf_puts(r->out, "</div>\n</fieldset>\n</div>\n");
+	cl_buf_puts(r->out, single ? "</div>\n</div>\n" : "</div>\n</fieldset>\n</div>\n");
 }
 
 static void

@@ -98,8 +98,9 @@ out:
 static void
 check_line(cl_buf *out, const char *id, int ok, const char *text, const char *detail)
 {
-	cl_buf_printf(out, "<li id=\"check-%s\" data-ok=\"%s\"><strong>%s</strong> ",
-	    id, ok ? "yes" : "no", ok ? "&#10003;" : "&#10007;");
+	cl_buf_printf(out, "<li id=\"check-%s\" data-ok=\"%s\"><strong aria-hidden=\"true\">%s</strong> "
+	    "<span class=\"govuk-visually-hidden\">%s</span>",
+	    id, ok ? "yes" : "no", ok ? "&#10003;" : "&#10007;", ok ? "Passed:" : "Failed:");
 	cl_buf_html(out, text);
 	if (detail) {
 		cl_buf_puts(out, " ");
@@ -142,12 +143,13 @@ judge(cl_app *app, const cl_answer *receipt, const cl_answer *copy, cl_buf *out)
 	unsigned char h[CL_SHA256_LEN];
 	cl_buf list = CL_BUF_INIT;
 	const char *verdict = "valid";
-	char line[256];
+	char line[256], when[64];
 	int unavailable;
 	cl_err rc;
 
 	if (receipt == NULL || cl_receipt_parse(receipt->value, receipt->len, &r) != CL_OK) {
-		cl_buf_puts(out, "<div class=\"govuk-notification-banner\" role=\"region\" "
+		cl_buf_puts(out, "<div class=\"govuk-notification-banner\" role=\"alert\" tabindex=\"-1\" "
+		    "data-module=\"govuk-notification-banner\" "
 		    "aria-labelledby=\"verdict-title\" data-verdict=\"unreadable\" id=\"verdict\">\n"
 		    "<div class=\"govuk-notification-banner__header\"><h2 class=\"govuk-notification-banner__title\" "
 		    "id=\"verdict-title\">Result</h2></div>\n<div class=\"govuk-notification-banner__content\">\n"
@@ -191,17 +193,19 @@ judge(cl_app *app, const cl_answer *receipt, const cl_answer *copy, cl_buf *out)
 		if (!same)
 			verdict = "invalid";
 	}
-	cl_buf_printf(out, "<div class=\"govuk-notification-banner%s\" role=\"region\" "
+	cl_buf_printf(out, "<div class=\"govuk-notification-banner%s\" role=\"alert\" tabindex=\"-1\" "
+	    "data-module=\"govuk-notification-banner\" "
 	    "aria-labelledby=\"verdict-title\" data-verdict=\"%s\" id=\"verdict\">\n"
 	    "<div class=\"govuk-notification-banner__header\"><h2 class=\"govuk-notification-banner__title\" "
 	    "id=\"verdict-title\">Result</h2></div>\n<div class=\"govuk-notification-banner__content\">\n"
 	    "<p class=\"govuk-notification-banner__heading\">%s</p>\n",
 	    strcmp(verdict, "valid") == 0 ? " govuk-notification-banner--success" : "", verdict,
 	    strcmp(verdict, "valid") == 0 ? "This receipt is valid" : "This receipt is not valid");
+	cl_page_time(r.received, when, sizeof when);
 	cl_buf_puts(out, "<p class=\"govuk-body\">Reference ");
 	cl_buf_html(out, r.reference);
 	cl_buf_puts(out, ", received ");
-	cl_buf_html(out, r.received);
+	cl_buf_html(out, when);
 	cl_buf_puts(out, ".</p>\n<ul class=\"govuk-list\">\n");
 	cl_buf_puts(out, cl_buf_str(&list));
 	cl_buf_puts(out, "</ul>\n</div>\n</div>\n");

@@ -60,25 +60,33 @@ def main():
     print(f"callin bench: {os.cpu_count()} cores, {WORKERS} workers, wrk {CONNS} connections, {SECONDS} s each\n")
     tmp = tempfile.mkdtemp(prefix="callin-bench-")
 
-    # Ceiling: a bare libfcgi responder behind the same nginx configuration.
-    hello_sock = os.path.join(tmp, "hello.sock")
-    hello = subprocess.Popen([os.path.join(BUILD, "fcgi-hello"), hello_sock, str(WORKERS)])
-    ceiling_stack = Stack(os.path.join(tmp, "ceiling"), workers=WORKERS)
-    try:
-        wait_for(lambda: os.path.exists(hello_sock), what="fcgi-hello")
-        ceiling_stack.start_nginx(upstreams=[hello_sock])
-        ceiling = wrk(ceiling_stack.url("/hello"))
-        show("ceiling: libfcgi hello", ceiling)
-    finally:
-        ceiling_stack.stop()
-        subprocess.run(["pkill", "-f", hello_sock])
-        hello.wait(timeout=10)
+    # Ceiling: a bare libfcgi responder behind the same nginx configuration,
+    # answering "hello", then a page as large as the form (to tell moving
+    # bytes from making them).
+    form_bytes = 30000
+    results = {}
+    for label, size in (("hello", 6), ("form-sized", form_bytes)):
+        hello_sock = os.path.join(tmp, f"hello-{size}.sock")
+        hello = subprocess.Popen([os.path.join(BUILD, "fcgi-hello"), hello_sock, str(WORKERS), str(size)])
+        ceiling_stack = Stack(os.path.join(tmp, f"ceiling-{size}"), workers=WORKERS)
+        try:
+            wait_for(lambda: os.path.exists(hello_sock), what="fcgi-hello")
+            ceiling_stack.start_nginx(upstreams=[hello_sock])
+            results[label] = wrk(ceiling_stack.url("/hello"))
+            show(f"ceiling: libfcgi {label} ({size} B)", results[label])
+        finally:
+            ceiling_stack.stop()
+            subprocess.run(["pkill", "-f", hello_sock])
+            hello.wait(timeout=10)
+    ceiling = results["hello"]
 
     st = Stack(os.path.join(tmp, "service"), workers=WORKERS).start()
     try:
         env = dict(os.environ, CALLIN_CSRF=csrf_of(st))
         get = wrk(st.url("/request"))
-        show("GET /request", get, f"   {100 * get['rps'] / ceiling['rps']:.0f}% of ceiling")
+        size = len(requests.get(st.url("/request")).content)
+        show(f"GET /request ({size} B)", get, f"   {100 * get['rps'] / ceiling['rps']:.0f}% of hello, "
+             f"{100 * get['rps'] / results['form-sized']['rps']:.0f}% of a form-sized hello")
         before = st.count_requests()
         post = wrk(st.url("/"), "post_request.lua", env)
         stored = st.count_requests() - before

@@ -2,7 +2,9 @@
  * fcgi_hello.c: the bare libfcgi responder that scripts/bench puts behind the
  * same nginx as callin-fcgi, as the ceiling for GET /request.  It serves a
  * fixed page from N forked processes on the socket passed as fd 0 or bound
- * from argv[1].
+ * from argv[1]:  fcgi-hello [SOCKET [WORKERS [BODY_BYTES]]]
+ * BODY_BYTES (default 6, "hello\n") pads the page, to tell the cost of
+ * moving a page of our size from the cost of making it.
  */
 #include <fcgiapp.h>
 #include <signal.h>
@@ -19,6 +21,8 @@ main(int argc, char **argv)
 {
 	FCGX_Request req;
 	int fd = 0, workers = argc > 2 ? atoi(argv[2]) : 1;
+	int bytes = argc > 3 ? atoi(argv[3]) : 6;
+	char *body;
 
 	if (argc > 1) {
 		struct sockaddr_un sa = { .sun_family = AF_UNIX };
@@ -35,10 +39,20 @@ main(int argc, char **argv)
 	for (int i = 1; i < workers; i++)
 		if (fork() == 0)
 			break;
+	if (bytes < 6)
+		bytes = 6;
+	if ((body = malloc((size_t)bytes)) == NULL)
+		return 1;
+	memset(body, 'x', (size_t)bytes);
+	memcpy(body, "hello\n", 6);
+	body[bytes - 1] = '\n';
 	FCGX_Init();
 	signal(SIGTERM, SIG_DFL);	/* libfcgi's handler would not stop accept() */
 	FCGX_InitRequest(&req, fd, 0);
-	while (FCGX_Accept_r(&req) >= 0)
-		FCGX_PutS("Status: 200 OK\r\nContent-Type: text/plain\r\n\r\nhello\n", req.out);
+	while (FCGX_Accept_r(&req) >= 0) {
+		FCGX_FPrintF(req.out, "Status: 200 OK\r\nContent-Type: text/plain\r\n"
+		    "Content-Length: %d\r\n\r\n", bytes);
+		FCGX_PutStr(body, bytes, req.out);
+	}
 	return 0;
 }
