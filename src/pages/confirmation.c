@@ -15,7 +15,7 @@ static const char confirmation_html[] =
 	"<div class=\"govuk-panel__body\">Your reference number<br><strong id=\"reference\">{{reference}}</strong></div>\n"
 	"</div>\n"
 	"<p class=\"govuk-body\">We received your request on <time id=\"received\" datetime=\"{{received}}\">{{received_text}}</time>.</p>\n"
-	"<p class=\"govuk-body\">We have sent a confirmation to the email address you gave, with your receipt attached.</p>\n"
+	"<p class=\"govuk-body\">We are sending a confirmation to the email address you gave, with your receipt attached. It should arrive within a few minutes.</p>\n"
 	"<h2 class=\"govuk-heading-m\">What happens next</h2>\n"
 	"<p class=\"govuk-body\">The Department of Health and Social Care will consider your request. "
 	"It may contact the NHS commissioning body and others involved, and may ask the Independent "
