@@ -31,6 +31,8 @@ typedef struct cl_config {
 	int64_t	 max_file_bytes;
 	int64_t	 max_total_bytes;
 	int64_t	 mail_attach_max_bytes;
+	int64_t	 max_requests_per_email; /* per address per window (0: none) */
+	int64_t	 email_limit_window;	/* that window, seconds (0: no limit) */
 	int64_t	 mail_require_tls;	/* 1: STARTTLS required on smtp:// */
 	char	*smtp_ca_file;		/* CA bundle for the relay ("": system) */
 	char	*mail_retry_schedule;	/* "1m,2m,...,1h": delays, last repeats */

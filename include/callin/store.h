@@ -26,7 +26,13 @@
  *   attachments      array of { blob_id, name, content_type, size (int64),
  *                    sha256 (64 lower-case hex) }, possibly empty
  * and may carry more (copy_json, receipt, notifications, ...): backends store
- * the whole document and give it back unchanged from cl_store_get().
+ * the whole document and give it back unchanged from cl_store_get().  When
+ * fields.email is a string, the store keeps a normalised copy of it (ASCII
+ * letters in lower case, every other byte as it is) for
+ * cl_store_count_by_email().  The top-level keys "outbox" and "email_lc"
+ * are the MongoDB backend's own (it keeps the outbox state and that
+ * normalised copy in the request document, and hides both from readers):
+ * a document carrying either is refused there.
  *
  * Errors: CL_EUNAVAIL when the store cannot be reached or written (disk full,
  * read-only, locked past the busy timeout, server selection timed out);
@@ -130,6 +136,16 @@ cl_err cl_store_get(cl_store *st, cl_store_key key, const char *value,
 
 /* Count stored requests into *n.  CL_EUNAVAIL when the store cannot answer. */
 cl_err cl_store_count(cl_store *st, int64_t *n);
+
+/*
+ * Count into *n the stored requests whose fields.email equals email, ignoring
+ * the case of ASCII letters, and whose received_ms is at or after since_ms
+ * (an index on the normalised address and received_ms serves it).  *n is 0
+ * on failure: CL_EINVAL for a NULL or empty email, CL_EUNAVAIL when the
+ * store cannot answer.
+ */
+cl_err cl_store_count_by_email(cl_store *st, const char *email,
+    int64_t since_ms, int64_t *n);
 
 /*
  * Remove blobs that no request references and that were started before

@@ -46,6 +46,8 @@ static const struct key keys[] = {
 	I(max_file_bytes, "10485760", 1, INT64_C(1) << 32),
 	I(max_total_bytes, "26214400", 1, INT64_C(1) << 34),
 	I(mail_attach_max_bytes, "10485760", 0, INT64_C(1) << 32),
+	I(max_requests_per_email, "10", 0, 1000000),	/* 0: no limit */
+	I(email_limit_window, "86400", 0, 366 * 86400),	/* 0: no limit */
 	I(mail_require_tls, "0", 0, 1),		/* STARTTLS even without AUTH */
 	S(smtp_ca_file, "", 0),			/* CA bundle for the relay */
 	S(mail_retry_schedule, "1m,2m,4m,8m,16m,32m,1h", 1),

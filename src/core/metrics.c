@@ -22,6 +22,7 @@ static const char *const counter_names[CL_C__MAX][2] = {
 
 static const char *const reject_names[CL_R__MAX] = {
 	"invalid", "forgery", "honeypot", "too_large", "malformed", "unavailable", "replay",
+	"email_limit",
 };
 
 struct shared {

@@ -1,4 +1,8 @@
-/* errors.c: the styled error pages, one table entry per status. */
+/*
+ * errors.c: the styled error pages, one table entry per status, and the
+ * 429 page of the per-email limit.
+ */
+#include <stdint.h>
 #include <string.h>
 
 #include "callin/log.h"
@@ -30,6 +34,21 @@ static const struct error_page pages[] = {
 	  "<p class=\"govuk-body\">We cannot save requests at the moment. Try again in a few minutes.</p>" },
 };
 
+/*
+ * The per-email limit's 429 (the table's 429 is nginx's per-address rate
+ * limit).  The page says the request was not submitted, as for any failed
+ * POST /request, then the limit and when to try again (added by
+ * cl_page_email_limit), then this.
+ */
+static const struct error_page email_limit = {
+	429, "You cannot send more requests from this email address for now",
+	"<p class=\"govuk-body\">Requests you sent before are not affected: we have them, "
+	"and you do not need to send them again.</p>"
+	"<p class=\"govuk-body\">If you cannot wait, contact the Department of Health and "
+	"Social Care another way, for example by post, and give the reference numbers "
+	"of the requests you have already sent.</p>"
+};
+
 /* Send html with status and extra header lines (may be NULL). */
 static void
 send_page(cl_http_req *req, int status, const cl_buf *html, const char *extra)
@@ -53,11 +72,25 @@ cl_page_send(cl_http_req *req, int status, const cl_buf *html)
 	send_page(req, status, html, NULL);
 }
 
-/* The error page for status, with extra header lines (may be NULL). */
-static void
-error_page(cl_http_req *req, int status, const char *detail, const char *extra)
+/* The table's entry for status; that of 500 when it has none.  Cannot fail. */
+static const struct error_page *
+page_for(int status)
 {
-	const struct error_page *e = &pages[6];	/* 500 */
+	for (size_t i = 0; i < sizeof pages / sizeof pages[0]; i++)
+		if (pages[i].status == status)
+			return &pages[i];
+	return &pages[6];	/* 500 */
+}
+
+/*
+ * Send the error page e, with detail (plain text, may be NULL) and then
+ * html (may be NULL) above its body, and extra header lines (may be NULL).
+ * Cannot fail.
+ */
+static void
+error_page(cl_http_req *req, const struct error_page *e, const char *detail,
+    const char *html, const char *extra)
+{
 	cl_buf body = CL_BUF_INIT, page = CL_BUF_INIT;
 	const char *orig = cl_http_param(req, "ORIGINAL_URI");
 	/* A failed POST /request, answered here or by nginx via /_error/. */
@@ -66,9 +99,6 @@ error_page(cl_http_req *req, int status, const char *detail, const char *extra)
 	    (strncmp(req->path, "/_error/", 8) == 0 &&
 	    strncmp(orig, "/request", 8) == 0 && (orig[8] == '\0' || orig[8] == '?'));
 
-	for (size_t i = 0; i < sizeof pages / sizeof pages[0]; i++)
-		if (pages[i].status == status)
-			e = &pages[i];
 	cl_buf_puts(&body, "<h1 class=\"govuk-heading-l\">");
 	cl_buf_html(&body, e->title);
 	cl_buf_puts(&body, "</h1>\n");
@@ -83,8 +113,11 @@ error_page(cl_http_req *req, int status, const char *detail, const char *extra)
 		cl_buf_html(&body, detail);
 		cl_buf_puts(&body, "</p>\n");
 	}
+	if (html != NULL)
+		cl_buf_puts(&body, html);
 	cl_buf_puts(&body, e->body);
-	if (submit)
+	/* Sending the form again cannot help with the per-email limit. */
+	if (submit && e != &email_limit)
 		cl_buf_puts(&body, "\n<p class=\"govuk-body\"><a class=\"govuk-link\" href=\"/request\">"
 		    "Go back to the form and send your request again</a>.</p>");
 	else
@@ -99,7 +132,50 @@ error_page(cl_http_req *req, int status, const char *detail, const char *extra)
 void
 cl_page_error(cl_http_req *req, int status, const char *detail)
 {
-	error_page(req, status, detail, NULL);
+	error_page(req, page_for(status), detail, NULL, NULL);
+}
+
+/*
+ * Append the duration of s seconds (> 0) in words: whole days when more
+ * than one, else hours, minutes or seconds ("24 hours", "7 days", "90
+ * minutes").  Cannot fail.
+ */
+static void
+duration(cl_buf *out, int64_t s)
+{
+	static const struct { int64_t unit; const char *name; } units[] = {
+		{ 86400, "day" }, { 3600, "hour" }, { 60, "minute" }, { 1, "second" },
+	};
+	size_t i = 0;
+
+	if (s <= 86400)
+		i = 1;
+	while (s % units[i].unit != 0)
+		i++;
+	cl_buf_printf(out, "%lld %s%s", (long long)(s / units[i].unit), units[i].name,
+	    s == units[i].unit ? "" : "s");
+}
+
+void
+cl_page_email_limit(cl_http_req *req, int64_t max, int64_t window)
+{
+	cl_buf before = CL_BUF_INIT;
+
+	cl_buf_printf(&before, "<p class=\"govuk-body\">This email address has already sent "
+	    "the maximum number of requests we accept from one address for now: %lld in ",
+	    (long long)max);
+	duration(&before, window);
+	cl_buf_puts(&before, ".</p>\n<p class=\"govuk-body\">");
+	if (window == 86400)
+		cl_buf_puts(&before, "Try again tomorrow.");
+	else {
+		cl_buf_puts(&before, "Try again in ");
+		duration(&before, window);
+		cl_buf_puts(&before, ".");
+	}
+	cl_buf_puts(&before, "</p>\n");
+	error_page(req, &email_limit, NULL, cl_buf_str(&before), NULL);
+	cl_buf_free(&before);
 }
 
 void
@@ -108,6 +184,6 @@ cl_page_method_not_allowed(cl_http_req *req, const char *allow)
 	cl_buf h = CL_BUF_INIT;
 
 	cl_buf_printf(&h, "Allow: %s\r\n", allow);
-	error_page(req, 405, NULL, h.data);
+	error_page(req, page_for(405), NULL, NULL, h.data);
 	cl_buf_free(&h);
 }

@@ -1,10 +1,10 @@
 /*
  * submit.c: POST /request.  Reads the body (files go to the store as they
  * arrive), checks the anti-forgery token, the honeypot and the idempotency
- * key, validates the answers, then makes the request real with one durable
- * write and redirects to its confirmation.  Whatever goes wrong before that
- * write removes the files already stored, and the page says the request was
- * not submitted.
+ * key, validates the answers, checks the per-email limit, then makes the
+ * request real with one durable write and redirects to its confirmation.
+ * Whatever goes wrong before that write removes the files already stored,
+ * and the page says the request was not submitted.
  */
 #include <stdio.h>
 #include <string.h>
@@ -52,6 +52,50 @@ reject(cl_app *app, cl_http_req *req, const cl_intake *in,
 	cl_form_page_render(app, &in->answers, errs, in->nchosen > 0, csrf, idem, &page);
 	cl_page_send(req, 422, &page);
 	cl_buf_free(&page);
+}
+
+/*
+ * Check the per-email limit for the valid answers of in: at most
+ * max_requests_per_email requests from one address (compared as the store
+ * normalises it) received in the last email_limit_window seconds; either
+ * setting 0 turns it off.  Returns 0 when the request may be stored.  Else
+ * the files already stored are removed, the 429 page (limit reached) or
+ * the 503 page (the store cannot count) is sent, and 1 is returned.  Two
+ * requests from one address racing through different workers may both
+ * pass: the limit is a brake on abuse, not an exact quota.
+ */
+static int
+email_limited(cl_app *app, cl_http_req *req, cl_intake *in)
+{
+	const cl_config *cfg = app->cfg;
+	struct timespec now;
+	const char *email;
+	int64_t n, since;
+	cl_err rc;
+
+	email = cl_answers_get(&in->answers, "email");
+	if (cfg->max_requests_per_email == 0 || cfg->email_limit_window == 0 ||
+	    email == NULL || *email == '\0')
+		return 0;
+	clock_gettime(CLOCK_REALTIME, &now);
+	since = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000 -
+	    cfg->email_limit_window * 1000;
+	rc = cl_store_count_by_email(app->store, email, since, &n);
+	if (rc == CL_OK && n < cfg->max_requests_per_email)
+		return 0;
+	cl_intake_discard(app, in);
+	if (rc != CL_OK) {
+		cl_log(CL_LOG_ERROR, "intake: cannot count requests by email: %s",
+		    cl_strerror(rc));
+		cl_metrics_reject(CL_R_UNAVAILABLE);
+		cl_page_error(req, rc == CL_EUNAVAIL ? 503 : 500, NULL);
+		return 1;
+	}
+	cl_log(CL_LOG_WARN, "intake: email address at its limit (%lld in %lld s); nothing stored",
+	    (long long)n, (long long)cfg->email_limit_window);
+	cl_metrics_reject(CL_R_EMAIL_LIMIT);
+	cl_page_email_limit(req, cfg->max_requests_per_email, cfg->email_limit_window);
+	return 1;
 }
 
 /*
@@ -177,6 +221,8 @@ cl_page_submit(cl_app *app, cl_http_req *req)
 		reject(app, req, &in, &errs, idem);
 		goto done;
 	}
+	if (email_limited(app, req, &in))
+		goto done;
 	accept(app, req, &in, idem);
 done:
 	cl_form_errors_free(&errs);

@@ -17,7 +17,12 @@
  *                       on attachments.blob_id (what "referenced" looks up);
  *                       a request with notifications also carries the
  *                       outbox array (their state, see mongo_outbox.c),
- *                       indexed on {outbox.status, outbox.due_ms};
+ *                       indexed on {outbox.status, outbox.due_ms}; a
+ *                       request whose fields.email is a string also
+ *                       carries email_lc, that address normalised
+ *                       (cl_store_email_norm), indexed on {email_lc,
+ *                       received_ms} for cl_store_count_by_email();
+ *                       readers never see outbox or email_lc;
  *   attachments.files   GridFS bucket "attachments", 1 MiB chunks; each file
  *   attachments.chunks  carries metadata {state, created_ms}: "pending" from
  *                       the upload on, "linked" once a sweep has seen a
@@ -105,6 +110,7 @@ cl_err	mg_sweep(cl_store *, int64_t, int64_t *);
 cl_err	mg_put(cl_store *, const bson_t *, char *);
 cl_err	mg_get(cl_store *, cl_store_key, const char *, bson_t *);
 cl_err	mg_count(cl_store *, int64_t *);
+cl_err	mg_count_by_email(cl_store *, const char *, int64_t, int64_t *);
 
 /* mongo_outbox.c */
 cl_err	mg_outbox_doc(const bson_t *, bson_t **);

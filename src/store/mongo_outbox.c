@@ -238,8 +238,8 @@ mo_claimable(const bson_iter_t *elem, int64_t now, int64_t *due,
  * the notification is the first element of outbox that was claimable (the
  * one the positional update leased); kind and recipients come from the
  * notifications element of the same index, and the request is doc without
- * _id and outbox.  Fails with CL_EUNAVAIL, logged, for a document not in
- * the shape cl_store_put() writes; n then holds what was filled.
+ * _id, outbox and email_lc.  Fails with CL_EUNAVAIL, logged, for a document
+ * not in the shape cl_store_put() writes; n then holds what was filled.
  */
 static cl_err
 mo_fill(const bson_t *doc, int64_t now, cl_notification *n)
@@ -285,7 +285,7 @@ mo_fill(const bson_t *doc, int64_t now, cl_notification *n)
 	snprintf(n->id, sizeof n->id, "%s:%" PRIu32, token, i);
 	n->request = bson_new();
 	bson_copy_to_excluding_noinit(doc, n->request, "_id", "outbox",
-	    NULL);
+	    "email_lc", NULL);
 	return CL_OK;
 corrupt:
 	cl_log(CL_LOG_ERROR, "store: MongoDB request %s has no claimable "

@@ -1,7 +1,13 @@
 /*
  * mongo_put.c: request documents in the MongoDB store: the checked,
  * durable insert that links a request's blobs, look-up by a unique key, and
- * the count.
+ * the counts (all requests, and those from one address since a time).
+ *
+ * Addresses compare without regard to the case of ASCII letters: put adds
+ * a top-level email_lc, the normalised fields.email (cl_store_email_norm),
+ * which the count matches on and readers never see.  The store does it
+ * rather than its callers, so that the count cannot miss a request whose
+ * caller forgot to normalise, and the stored fields stay exactly as sent.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -238,10 +244,38 @@ err:
 }
 
 /*
+ * For cl_store_put(): add email_lc, doc's normalised fields.email, to the
+ * document to insert: *stored (a copy of doc is made when it is NULL).
+ * Nothing is added when doc has no address.  Fails with CL_EINVAL, logged,
+ * for a document that already has an email_lc key (reserved); *stored is
+ * then left as it was.
+ */
+static cl_err
+mg_email_doc(const bson_t *doc, bson_t **stored)
+{
+	bson_iter_t it;
+	char *email;
+
+	if (bson_iter_init_find(&it, doc, "email_lc")) {
+		cl_log(CL_LOG_WARN, "store: request document has an email_lc "
+		    "key (reserved)");
+		return CL_EINVAL;
+	}
+	if ((email = cl_store_doc_email(doc)) == NULL)
+		return CL_OK;
+	if (*stored == NULL)
+		*stored = bson_copy(doc);
+	BSON_APPEND_UTF8(*stored, "email_lc", email);
+	free(email);
+	return CL_OK;
+}
+
+/*
  * Store the request document doc with one insert (w:"majority", j:true),
  * after checking that each blob it names exists and no request references
- * it.  The driver adds an ObjectId _id, and mg_outbox_doc() the outbox
- * state of the notifications; the rest is kept as given.  Fails
+ * it.  The driver adds an ObjectId _id, mg_outbox_doc() the outbox
+ * state of the notifications and mg_email_doc() the normalised address;
+ * the rest is kept as given.  Fails
  * with CL_EDUP when a stored request shares the idempotency key (existing
  * gets its token), the reference or the token (existing ""), checked before
  * the blobs as in the SQLite backend; CL_EINVAL for a missing key, a
@@ -264,6 +298,7 @@ mg_put(cl_store *base, const bson_t *doc, char *existing)
 
 	if ((rc = mg_check_doc(doc, &ids, &n)) != CL_OK ||
 	    (rc = mg_outbox_doc(doc, &stored)) != CL_OK ||
+	    (rc = mg_email_doc(doc, &stored)) != CL_OK ||
 	    (rc = mg_ready(st)) != CL_OK)
 		goto err;
 	if (n > 0 && (rc = mg_check_blobs(st, ids, n)) != CL_OK) {
@@ -287,10 +322,10 @@ err:
 }
 
 /*
- * Find the request whose key equals value and copy it, without the _id and
- * outbox the store added, into out.  Fails with CL_EINVAL for an unknown
- * key kind, CL_ENOTFOUND (also for a NULL value), CL_EUNAVAIL; out is then
- * an empty document with nothing to free.
+ * Find the request whose key equals value and copy it, without the _id,
+ * outbox and email_lc the store added, into out.  Fails with CL_EINVAL for
+ * an unknown key kind, CL_ENOTFOUND (also for a NULL value), CL_EUNAVAIL;
+ * out is then an empty document with nothing to free.
  */
 cl_err
 mg_get(cl_store *base, cl_store_key key, const char *value, bson_t *out)
@@ -337,7 +372,8 @@ mg_get(cl_store *base, cl_store_key key, const char *value, bson_t *out)
 	cur = mongoc_collection_find_with_opts(st->requests, &filter, &opts,
 	    NULL);
 	if (mongoc_cursor_next(cur, &doc))
-		bson_copy_to_excluding_noinit(doc, out, "outbox", NULL);
+		bson_copy_to_excluding_noinit(doc, out, "outbox", "email_lc",
+		    NULL);
 	else if (mongoc_cursor_error(cur, &err))
 		rc = mg_error(&err, "find request");
 	else
@@ -373,5 +409,37 @@ mg_count(cl_store *base, int64_t *n)
 	*n = c;
 err:
 	bson_destroy(&filter);
+	return rc;
+}
+
+/*
+ * Count into *n the requests whose email_lc equals email (already
+ * normalised) and whose received_ms is at or after since_ms: an exact
+ * count (countDocuments, the server's default read concern) on the
+ * {email_lc, received_ms} index.  Fails with CL_EUNAVAIL.
+ */
+cl_err
+mg_count_by_email(cl_store *base, const char *email, int64_t since_ms,
+    int64_t *n)
+{
+	struct mg_store *st = (struct mg_store *)base;
+	bson_t *filter;
+	bson_error_t err;
+	int64_t c;
+	cl_err rc;
+
+	*n = 0;
+	filter = BCON_NEW("email_lc", BCON_UTF8(email),
+	    "received_ms", "{", "$gte", BCON_INT64(since_ms), "}");
+	if ((rc = mg_ready(st)) != CL_OK)
+		goto err;
+	if ((c = mongoc_collection_count_documents(st->requests, filter, NULL,
+	    NULL, NULL, &err)) < 0) {
+		rc = mg_error(&err, "count requests by email");
+		goto err;
+	}
+	*n = c;
+err:
+	bson_destroy(filter);
 	return rc;
 }

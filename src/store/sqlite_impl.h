@@ -22,7 +22,7 @@
 #define SQ_CHUNK		(256 * 1024)
 
 /* The schema this code writes and understands (PRAGMA user_version). */
-#define SQ_SCHEMA_VERSION	3
+#define SQ_SCHEMA_VERSION	4
 
 /* Default busy timeout in ms; CALLIN_SQLITE_BUSY_MS overrides it. */
 #define SQ_BUSY_MS		5000
@@ -48,6 +48,7 @@ enum sq_stmt {
 	SQ_REQ_BY_IDEMPOTENCY,
 	SQ_REQ_TOKEN_BY_IDEMPOTENCY,
 	SQ_REQ_COUNT,
+	SQ_REQ_COUNT_EMAIL,
 	SQ_BLOB_LINK,
 	SQ_OUTBOX_INSERT,
 	SQ_OUTBOX_DUE,
@@ -109,6 +110,7 @@ cl_err	sq_sweep(cl_store *, int64_t, int64_t *);
 cl_err	sq_put(cl_store *, const bson_t *, char *);
 cl_err	sq_get(cl_store *, cl_store_key, const char *, bson_t *);
 cl_err	sq_count(cl_store *, int64_t *);
+cl_err	sq_count_by_email(cl_store *, const char *, int64_t, int64_t *);
 
 /* sqlite_outbox.c */
 cl_err	sq_outbox_claim(cl_store *, int64_t, int64_t, const char *, size_t,

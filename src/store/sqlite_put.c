@@ -5,6 +5,7 @@
  * synchronous=FULL), and the reads by unique key.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "callin/alloc.h"
@@ -328,9 +329,10 @@ err:
 
 /*
  * Store the request document doc with its blob links and outbox rows in
- * one transaction committed at synchronous=FULL.  Fails with CL_EINVAL (bad
- * document, unknown or linked blob), CL_EDUP (see put_dup), CL_EUNAVAIL;
- * then nothing is stored.
+ * one transaction committed at synchronous=FULL; the email column gets its
+ * normalised fields.email (NULL when it has none).  Fails with CL_EINVAL
+ * (bad document, unknown or linked blob), CL_EDUP (see put_dup),
+ * CL_EUNAVAIL; then nothing is stored.
  */
 cl_err
 sq_put(cl_store *st, const bson_t *doc, char *existing_token)
@@ -338,11 +340,13 @@ sq_put(cl_store *st, const bson_t *doc, char *existing_token)
 	struct sq_store *s = (struct sq_store *)st;
 	sqlite3_stmt *stmt = NULL;
 	struct put_keys k;
+	char *email = NULL;
 	cl_err rc;
 	int src;
 
 	if ((rc = put_parse(doc, &k)) != CL_OK)
 		goto err;
+	email = cl_store_doc_email(doc);
 	if ((rc = sq_ready(s)) != CL_OK)
 		goto err;
 	if ((rc = sq_sync(s, SQ_SYNC_LEVEL_FULL)) != CL_OK)
@@ -357,6 +361,10 @@ sq_put(cl_store *st, const bson_t *doc, char *existing_token)
 	sqlite3_bind_int64(stmt, 4, k.received_ms);
 	sqlite3_bind_blob(stmt, 5, bson_get_data(doc), (int)doc->len,
 	    SQLITE_STATIC);
+	if (email != NULL)
+		sqlite3_bind_text(stmt, 6, email, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(stmt, 6);
 	src = sqlite3_step(stmt);
 	sqlite3_reset(stmt);
 	sqlite3_clear_bindings(stmt);
@@ -375,11 +383,13 @@ sq_put(cl_store *st, const bson_t *doc, char *existing_token)
 		goto err;
 	if ((rc = sq_exec(s, SQ_COMMIT, "commit put")) != CL_OK)
 		goto err;
+	free(email);
 	return CL_OK;
 err:
 	if (stmt != NULL)
 		sqlite3_reset(stmt);
 	sq_rollback(s);
+	free(email);
 	return rc;
 }
 
@@ -472,5 +482,41 @@ sq_count(cl_store *st, int64_t *n)
 err:
 	if (stmt != NULL)
 		sqlite3_reset(stmt);
+	return rc;
+}
+
+/*
+ * Count into *n the requests whose email column equals email (already
+ * normalised) with received_ms at or after since_ms, on the requests_email
+ * index.  Fails with CL_EUNAVAIL.
+ */
+cl_err
+sq_count_by_email(cl_store *st, const char *email, int64_t since_ms,
+    int64_t *n)
+{
+	struct sq_store *s = (struct sq_store *)st;
+	sqlite3_stmt *stmt = NULL;
+	cl_err rc;
+	int src;
+
+	if ((rc = sq_ready(s)) != CL_OK)
+		goto err;
+	if ((rc = sq_stmt(s, SQ_REQ_COUNT_EMAIL, &stmt)) != CL_OK)
+		goto err;
+	sqlite3_bind_text(stmt, 1, email, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(stmt, 2, since_ms);
+	if ((src = sqlite3_step(stmt)) != SQLITE_ROW) {
+		rc = sq_error(s, src, "count requests by email");
+		goto err;
+	}
+	*n = sqlite3_column_int64(stmt, 0);
+	sqlite3_reset(stmt);
+	sqlite3_clear_bindings(stmt);
+	return CL_OK;
+err:
+	if (stmt != NULL) {
+		sqlite3_reset(stmt);
+		sqlite3_clear_bindings(stmt);
+	}
 	return rc;
 }

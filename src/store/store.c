@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "callin/alloc.h"
 #include "callin/log.h"
 #include "store_impl.h"
 
@@ -89,6 +90,67 @@ cl_err
 cl_store_count(cl_store *st, int64_t *n)
 {
 	return st->ops->count(st, n);
+}
+
+/*
+ * Count the requests from email received at or after since_ms (see
+ * store.h): the backend gets the address normalised.  *n is 0 on failure:
+ * CL_EINVAL for a NULL or empty address, CL_EUNAVAIL.
+ */
+cl_err
+cl_store_count_by_email(cl_store *st, const char *email, int64_t since_ms,
+    int64_t *n)
+{
+	char *norm = NULL;
+	cl_err rc;
+
+	*n = 0;
+	if (email == NULL ||
+	    (norm = cl_store_email_norm(email, strlen(email))) == NULL) {
+		rc = CL_EINVAL;
+		goto err;
+	}
+	if ((rc = st->ops->count_by_email(st, norm, since_ms, n)) != CL_OK)
+		goto err;
+	free(norm);
+	return CL_OK;
+err:
+	*n = 0;
+	free(norm);
+	return rc;
+}
+
+/* See store_impl.h. */
+char *
+cl_store_email_norm(const char *s, size_t n)
+{
+	char *out;
+	size_t i;
+
+	if (n == 0 || memchr(s, '\0', n) != NULL)
+		return NULL;
+	out = cl_malloc(n + 1);
+	for (i = 0; i < n; i++)
+		out[i] = s[i] >= 'A' && s[i] <= 'Z' ? (char)(s[i] - 'A' + 'a') :
+		    s[i];
+	out[n] = '\0';
+	return out;
+}
+
+/* See store_impl.h. */
+char *
+cl_store_doc_email(const bson_t *doc)
+{
+	bson_iter_t it, sub;
+	const char *s;
+	uint32_t n;
+
+	if (!bson_iter_init_find(&it, doc, "fields") ||
+	    !BSON_ITER_HOLDS_DOCUMENT(&it) || !bson_iter_recurse(&it, &sub) ||
+	    !bson_iter_find(&sub, "email") || !BSON_ITER_HOLDS_UTF8(&sub))
+		return NULL;
+	s = bson_iter_utf8(&sub, &n);
+	return cl_store_email_norm(s, n);
 }
 
 cl_err

@@ -20,6 +20,9 @@ struct cl_store_ops {
 	cl_err	(*put)(cl_store *, const bson_t *, char *);
 	cl_err	(*get)(cl_store *, cl_store_key, const char *, bson_t *);
 	cl_err	(*count)(cl_store *, int64_t *);
+	/* email is already normalised (cl_store_email_norm), never empty. */
+	cl_err	(*count_by_email)(cl_store *, const char *, int64_t,
+		    int64_t *);
 	cl_err	(*sweep)(cl_store *, int64_t, int64_t *);
 	/* The outbox; store.c has checked the arguments and reset outputs. */
 	cl_err	(*outbox_claim)(cl_store *, int64_t, int64_t, const char *,
@@ -34,6 +37,21 @@ struct cl_store_ops {
 /* The first member of every backend's store and blob structs. */
 struct cl_store { const struct cl_store_ops *ops; };
 struct cl_blob { const struct cl_store_ops *ops; };
+
+/*
+ * The normalised form of the n bytes of the address s, in which the store
+ * keeps and compares fields.email: ASCII letters in lower case, every other
+ * byte as it is (the form accepts ASCII addresses only).  Returns a string
+ * to free(), or NULL when s is empty or holds a NUL byte (no address).
+ */
+char	*cl_store_email_norm(const char *s, size_t n);
+
+/*
+ * The normalised fields.email of the request document doc (a string to
+ * free()), or NULL when it has none: no fields document, no email key, not
+ * a string, or an address cl_store_email_norm() refuses.  Cannot fail.
+ */
+char	*cl_store_doc_email(const bson_t *doc);
 
 /*
  * Backend constructors, called by cl_store_open() with the part of the spec

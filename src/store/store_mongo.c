@@ -27,6 +27,7 @@ static const struct cl_store_ops mg_ops = {
 	.put = mg_put,
 	.get = mg_get,
 	.count = mg_count,
+	.count_by_email = mg_count_by_email,
 	.sweep = mg_sweep,
 	.outbox_claim = mg_outbox_claim,
 	.outbox_sent = mg_outbox_sent,
@@ -305,7 +306,10 @@ mg_ready(struct mg_store *st)
 	        "name", BCON_UTF8("attachments.blob_id_1"), "}",
 	    "4", "{", "key", "{", "outbox.status", BCON_INT32(1),
 	        "outbox.due_ms", BCON_INT32(1), "}",
-	        "name", BCON_UTF8("outbox.status_1_outbox.due_ms_1"), "}");
+	        "name", BCON_UTF8("outbox.status_1_outbox.due_ms_1"), "}",
+	    "5", "{", "key", "{", "email_lc", BCON_INT32(1),
+	        "received_ms", BCON_INT32(1), "}",
+	        "name", BCON_UTF8("email_lc_1_received_ms_1"), "}");
 	files = BCON_NEW(
 	    "0", "{", "key", "{", "filename", BCON_INT32(1),
 	        "uploadDate", BCON_INT32(1), "}",

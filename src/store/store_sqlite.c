@@ -40,6 +40,7 @@ static const struct cl_store_ops sq_ops = {
 	.put = sq_put,
 	.get = sq_get,
 	.count = sq_count,
+	.count_by_email = sq_count_by_email,
 	.sweep = sq_sweep,
 	.outbox_claim = sq_outbox_claim,
 	.outbox_sent = sq_outbox_sent,
@@ -72,7 +73,7 @@ static const char *const sq_sql[SQ__NSTMT] = {
 	    " WHERE request_token IS NULL AND created_ms < ?1 LIMIT 32)",
 	[SQ_REQ_INSERT] =
 	    "INSERT INTO requests(token, reference, idempotency_key,"
-	    " received_ms, doc) VALUES (?1, ?2, ?3, ?4, ?5)",
+	    " received_ms, doc, email) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
 	[SQ_REQ_BY_TOKEN] = "SELECT doc FROM requests WHERE token = ?1",
 	[SQ_REQ_BY_REFERENCE] =
 	    "SELECT doc FROM requests WHERE reference = ?1",
@@ -81,6 +82,9 @@ static const char *const sq_sql[SQ__NSTMT] = {
 	[SQ_REQ_TOKEN_BY_IDEMPOTENCY] =
 	    "SELECT token FROM requests WHERE idempotency_key = ?1",
 	[SQ_REQ_COUNT] = "SELECT count(*) FROM requests",
+	[SQ_REQ_COUNT_EMAIL] =
+	    "SELECT count(*) FROM requests"
+	    " WHERE email = ?1 AND received_ms >= ?2",
 	[SQ_BLOB_LINK] =
 	    "UPDATE blobs SET request_token = ?2"
 	    " WHERE id = ?1 AND request_token IS NULL AND size IS NOT NULL",
@@ -175,6 +179,20 @@ static const char sq_schema_v3[] =
     "CREATE INDEX IF NOT EXISTS outbox_first_due"
     " ON outbox(status, first_due_ms);"
     "PRAGMA user_version = 3;";
+
+/*
+ * Schema version 4: the requester's address, normalised as
+ * cl_store_email_norm() does (NULL when the document has none), with the
+ * index that serves cl_store_count_by_email().  Rows from before are
+ * filled in from their stored documents by callin_doc_email() (see
+ * sq_doc_email), which only the connection that migrates defines.
+ */
+static const char sq_schema_v4[] =
+    "ALTER TABLE requests ADD COLUMN email TEXT;"
+    "UPDATE requests SET email = callin_doc_email(doc);"
+    "CREATE INDEX IF NOT EXISTS requests_email"
+    " ON requests(email, received_ms);"
+    "PRAGMA user_version = 4;";
 
 /* Milliseconds since the epoch.  Cannot fail. */
 int64_t
@@ -492,6 +510,31 @@ err:
 }
 
 /*
+ * The SQL function callin_doc_email(doc) of the version 4 migration: the
+ * normalised fields.email of the BSON document doc (cl_store_doc_email),
+ * or NULL when it has none or doc is not a document.  Cannot fail.
+ */
+static void
+sq_doc_email(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	const void *data;
+	char *email;
+	bson_t doc;
+	int n;
+
+	(void)argc;
+	if (sqlite3_value_type(argv[0]) != SQLITE_BLOB ||
+	    (data = sqlite3_value_blob(argv[0])) == NULL ||
+	    (n = sqlite3_value_bytes(argv[0])) <= 0 ||
+	    !bson_init_static(&doc, data, (size_t)n) ||
+	    (email = cl_store_doc_email(&doc)) == NULL) {
+		sqlite3_result_null(ctx);
+		return;
+	}
+	sqlite3_result_text(ctx, email, -1, free);
+}
+
+/*
  * Create or upgrade the schema to SQ_SCHEMA_VERSION, race-free between
  * processes.  Fails with CL_EUNAVAIL, also for a file written by a newer
  * version of this code.
@@ -535,6 +578,18 @@ sq_schema(struct sq_store *s)
 		src = sqlite3_exec(s->db, sq_schema_v3, NULL, NULL, &msg);
 		if (src != SQLITE_OK) {
 			rc = sq_error(s, src, "upgrade schema to version 3");
+			goto err;
+		}
+	}
+	if (v < 4) {
+		src = sqlite3_create_function_v2(s->db, "callin_doc_email", 1,
+		    SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_DIRECTONLY,
+		    NULL, sq_doc_email, NULL, NULL, NULL);
+		if (src == SQLITE_OK)
+			src = sqlite3_exec(s->db, sq_schema_v4, NULL, NULL,
+			    &msg);
+		if (src != SQLITE_OK) {
+			rc = sq_error(s, src, "upgrade schema to version 4");
 			goto err;
 		}
 	}

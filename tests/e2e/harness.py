@@ -75,6 +75,10 @@ class Stack:
             "ASAN_OPTIONS": "abort_on_error=0:detect_leaks=1",
             "UBSAN_OPTIONS": "print_stacktrace=1",
             "MONGOC_DISABLE_SHM": "1",
+            # Tests send many requests from one address: the per-email
+            # limit is off unless a test turns it on (tests/e2e/test_abuse.py),
+            # as nginx's per-address limit is (start_nginx).
+            "CALLIN_MAX_REQUESTS_PER_EMAIL": "0",
         })
         e.update(self.extra_env)
         return e

@@ -130,7 +130,13 @@ def drive_indexes(server):
     assert specs['token_1'] == ([('token', 1)], True)
     assert specs['attachments.blob_id_1'] == ([('attachments.blob_id', 1)],
                                               False)
-    r.replies(numIndexesBefore=1, numIndexesAfter=5)
+    assert specs['email_lc_1_received_ms_1'] == (
+        [('email_lc', 1), ('received_ms', 1)], False)
+    assert set(specs) == {'reference_1', 'idempotency_key_1', 'token_1',
+                          'attachments.blob_id_1',
+                          'outbox.status_1_outbox.due_ms_1',
+                          'email_lc_1_received_ms_1'}
+    r.replies(numIndexesBefore=1, numIndexesAfter=7)
 
     r = expect_write(server, 'createIndexes', 'attachments.files')
     files_ix = index_specs(r)
@@ -214,25 +220,32 @@ def drive_put_checks(server, oid):
     r.replies(cursor('requests'))
 
 
-def expect_request_insert(server, oid, data, idem=IDEM):
+def expect_request_insert(server, oid, data, idem=IDEM, email=None):
+    """The request insert; with an email, fields carries it as sent and
+    the document ends with email_lc, its lower-case copy."""
     r = expect_write(server, 'insert', 'requests')
     (doc,) = r.doc['documents']
     assert isinstance(doc['_id'], ObjectId)
     body = [(k, v) for k, v in doc.items() if k != '_id']
+    fields = {'full_name': 'Ada Lovelace',
+              'needs': ['wheelchair', 'interpreter']}
+    if email is not None:
+        fields['email'] = email
     expected = [
         ('token', TOKEN),
         ('reference', REFERENCE),
         ('idempotency_key', idem),
         ('received', '2026-11-23T14:05:09Z'),
         ('received_ms', 1795443909000),
-        ('fields', {'full_name': 'Ada Lovelace',
-                    'needs': ['wheelchair', 'interpreter']}),
+        ('fields', fields),
         ('attachments', [{'blob_id': str(oid), 'name': 'scan.pdf',
                           'content_type': 'application/pdf',
                           'size': len(data),
                           'sha256': hashlib.sha256(data).hexdigest()}]),
         ('copy_json', '{"v":1}'),
     ]
+    if email is not None:
+        expected.append(('email_lc', email.lower()))
     assert [k for k, _ in body] == [k for k, _ in expected]
     assert body == expected
     assert isinstance(doc['received_ms'], Int64)
@@ -472,7 +485,73 @@ def test_count(server):
     assert (rc, out) == (0, 'count 42\n'), err
 
 
-@pytest.mark.parametrize('args', [['ping'], ['put', None], ['count']])
+def test_put_with_email_stores_its_lower_case_copy(server, upload_file):
+    path, data = upload_file
+    c = Client(uri_of(server), 'put', path, IDEM, 'Ada.Lovelace@Example.ORG')
+    oid = drive_upload(server, data)
+    drive_put_checks(server, oid)
+    expect_request_insert(server, oid, data,
+                          email='Ada.Lovelace@Example.ORG').replies(n=1)
+    rc, out, err = c.finish()
+    assert (rc, out) == (0, 'stored %s\n' % TOKEN), err
+    expect_nothing_more(server)
+
+
+def test_get_hides_email_lc_and_outbox(server):
+    c = Client(uri_of(server), 'get', 'token', TOKEN)
+    drive_indexes(server)
+    r = expect(server, 'find', 'requests')
+    assert r.doc['filter'] == {'token': TOKEN}
+    r.replies(cursor('requests', [OrderedDict([
+        ('token', TOKEN), ('fields', {'email': 'Ada@Example.ORG'}),
+        ('outbox', [{'status': 'due'}]), ('email_lc', 'ada@example.org')])]))
+    rc, out, err = c.finish()
+    assert rc == 0, err
+    assert out == ('{ "token" : "%s", "fields" : { "email" : '
+                   '"Ada@Example.ORG" } }\n' % TOKEN)
+
+
+def test_count_by_email_is_count_documents_on_email_lc(server):
+    since = 1795443909000
+    c = Client(uri_of(server), 'count-email', 'Alex@Example.ORG', since)
+    drive_indexes(server)
+    r = expect(server, 'aggregate', 'requests')
+    assert r.doc['pipeline'] == [
+        {'$match': {'email_lc': 'alex@example.org',
+                    'received_ms': {'$gte': since}}},
+        {'$group': {'_id': 1, 'n': {'$sum': 1}}}]
+    assert isinstance(r.doc['pipeline'][0]['$match']['received_ms']['$gte'],
+                      Int64)
+    assert 'readConcern' not in r.doc         # the server's default
+    r.replies(cursor('requests', [{'_id': 1, 'n': 3}]))
+    rc, out, err = c.finish()
+    assert (rc, out) == (0, 'count 3\n'), err
+    expect_nothing_more(server)
+
+
+def test_count_by_email_none_and_failure(server):
+    c = Client(uri_of(server), 'count-email', 'nobody@example.org', 0)
+    drive_indexes(server)
+    expect(server, 'aggregate', 'requests').replies(cursor('requests'))
+    rc, out, err = c.finish()
+    assert (rc, out) == (0, 'count 0\n'), err
+
+    c = Client(uri_of(server), 'count-email', 'alex@example.org', 0)
+    drive_indexes(server)
+    expect(server, 'aggregate', 'requests').command_err(
+        code=8, errmsg='simulated server failure')
+    rc, out, err = c.finish()
+    assert (rc, out) == (1, 'unavailable\n'), err
+    assert 'count requests by email failed' in err
+
+    c = Client(uri_of(server), 'count-email', '', 0)     # no address
+    rc, out, err = c.finish()
+    assert (rc, out) == (1, 'invalid\n'), err
+    expect_nothing_more(server)
+
+
+@pytest.mark.parametrize('args', [['ping'], ['put', None], ['count'],
+                                  ['count-email', 'alex@example.org', 0]])
 def test_no_server_is_unavailable_within_seconds(upload_file, args):
     path, _ = upload_file
     args = [str(path) if a is None else a for a in args]

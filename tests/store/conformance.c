@@ -619,6 +619,93 @@ test_sweep(void **state)
 	cl_buf_free(&b);
 }
 
+/*
+ * Requests counted by email address: the address compares without regard
+ * to the case of ASCII letters (other bytes exactly), only requests
+ * received at or after the bound count, other addresses and requests
+ * without one never do, and the stored documents still come back exactly
+ * as they were put, from a get and from an outbox claim.
+ */
+static void
+test_count_by_email(void **state)
+{
+	struct t_case *c = *state;
+	static const char *const alex[] = {
+		"Alex@Example.org", "alex@example.org", "ALEX@EXAMPLE.ORG",
+	};
+	struct t_keys k, first;
+	cl_notification *v;
+	bson_t doc, got;
+	int64_t t0, n;
+	size_t i, nv;
+
+	t0 = t_now_ms();
+	assert_int_equal(t_put_email(c->st, &first, alex[0], t0 - 2000),
+	    CL_OK);
+	assert_int_equal(t_put_email(c->st, &k, alex[1], t0 - 1000), CL_OK);
+	assert_int_equal(t_put_email(c->st, &k, alex[2], t0), CL_OK);
+	assert_int_equal(t_put_email(c->st, &k, "alex@example.org", 1),
+	    CL_OK);
+	assert_int_equal(t_put_email(c->st, &k, "sam@example.org", t0),
+	    CL_OK);
+	assert_int_equal(t_put_email(c->st, &k, "alex@example.org.uk", t0),
+	    CL_OK);
+	assert_int_equal(t_put_email(c->st, &k, "xalex@example.org", t0),
+	    CL_OK);
+	assert_int_equal(t_put_email(c->st, &k, "Zo\xc3\xab@example.org", t0),
+	    CL_OK);
+	assert_int_equal(t_put_simple(c->st, &k), CL_OK);
+	assert_int_equal(t_count(c->st), 9);
+
+	for (i = 0; i < 3; i++) {
+		assert_int_equal(t_count_email(c->st, alex[i], 0), 4);
+		assert_int_equal(t_count_email(c->st, alex[i], t0 - 5000), 3);
+		assert_int_equal(t_count_email(c->st, alex[i], t0 - 1000), 2);
+		assert_int_equal(t_count_email(c->st, alex[i], t0 - 999), 1);
+		assert_int_equal(t_count_email(c->st, alex[i], t0), 1);
+		assert_int_equal(t_count_email(c->st, alex[i], t0 + 1), 0);
+	}
+	assert_int_equal(t_count_email(c->st, "SAM@example.org", t0), 1);
+	assert_int_equal(t_count_email(c->st, "nobody@example.org", 0), 0);
+	assert_int_equal(t_count_email(c->st, "example.org", 0), 0);
+	/* Only ASCII letters fold: the e with diaeresis is the same bytes. */
+	assert_int_equal(t_count_email(c->st, "ZO\xc3\xab@EXAMPLE.ORG", 0), 1);
+	assert_int_equal(t_count_email(c->st, "ZO\xc3\x8b@EXAMPLE.ORG", 0), 0);
+
+	n = 7;
+	assert_int_equal(cl_store_count_by_email(c->st, NULL, 0, &n),
+	    CL_EINVAL);
+	assert_int_equal(n, 0);
+	n = 7;
+	assert_int_equal(cl_store_count_by_email(c->st, "", 0, &n),
+	    CL_EINVAL);
+	assert_int_equal(n, 0);
+
+	/* A get gives the document back exactly, address as it was sent. */
+	t_doc_email(&doc, &first, alex[0]);
+	assert_int_equal(cl_store_get(c->st, CL_KEY_TOKEN, first.token, &got),
+	    CL_OK);
+	assert_true(bson_equal(&doc, &got));
+	bson_destroy(&got);
+	bson_destroy(&doc);
+
+	/* So do the request documents of claimed notifications. */
+	assert_int_equal(cl_store_outbox_claim(c->st, t0 + 60000, 60000, "m1",
+	    100, &v, &nv), CL_OK);
+	assert_int_equal(nv, 16);
+	for (i = 0; i < nv; i++) {
+		bson_iter_t it;
+
+		assert_non_null(v[i].request);
+		assert_true(bson_iter_init_find(&it, v[i].request, "token"));
+		assert_int_equal(cl_store_get(c->st, CL_KEY_TOKEN,
+		    bson_iter_utf8(&it, NULL), &got), CL_OK);
+		assert_true(bson_equal(v[i].request, &got));
+		bson_destroy(&got);
+	}
+	cl_notifications_free(v, nv);
+}
+
 /* nftw callback: remove one entry. */
 static int
 rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
@@ -661,6 +748,8 @@ main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_blob_linked_once,
 		    t_setup, t_teardown),
 		cmocka_unit_test_setup_teardown(test_sweep, t_setup,
+		    t_teardown),
+		cmocka_unit_test_setup_teardown(test_count_by_email, t_setup,
 		    t_teardown),
 	};
 	const char *uri;

@@ -113,9 +113,10 @@ t_keys_new(struct t_keys *k)
 	k->received_ms = t_now_ms();
 }
 
-void
-t_doc(bson_t *doc, const struct t_keys *k, const char *const *blobs,
-    size_t n, int notes)
+/* t_doc(), with fields.email set to email unless it is NULL. */
+static void
+t_doc_build(bson_t *doc, const struct t_keys *k, const char *const *blobs,
+    size_t n, int notes, const char *email)
 {
 	bson_t sub, arr, el, to;
 	char key[16], name[48];
@@ -131,6 +132,8 @@ t_doc(bson_t *doc, const struct t_keys *k, const char *const *blobs,
 	BSON_APPEND_INT64(doc, "received_ms", k->received_ms);
 	BSON_APPEND_DOCUMENT_BEGIN(doc, "fields", &sub);
 	BSON_APPEND_UTF8(&sub, "full_name", "Zoë Ærøskøbing-Ng \xe2\x80\x94");
+	if (email != NULL)
+		BSON_APPEND_UTF8(&sub, "email", email);
 	BSON_APPEND_UTF8(&sub, "proposal_title", "Close the <b>unit</b>");
 	BSON_APPEND_ARRAY_BEGIN(&sub, "grounds", &arr);
 	BSON_APPEND_UTF8(&arr, "0", "process");
@@ -174,6 +177,44 @@ t_doc(bson_t *doc, const struct t_keys *k, const char *const *blobs,
 	BSON_APPEND_BINARY(doc, "salt", BSON_SUBTYPE_BINARY, bin, sizeof bin);
 	BSON_APPEND_DOUBLE(doc, "version", 1.5);
 	BSON_APPEND_BOOL(doc, "flag", true);
+}
+
+void
+t_doc(bson_t *doc, const struct t_keys *k, const char *const *blobs,
+    size_t n, int notes)
+{
+	t_doc_build(doc, k, blobs, n, notes, NULL);
+}
+
+void
+t_doc_email(bson_t *doc, const struct t_keys *k, const char *email)
+{
+	t_doc_build(doc, k, NULL, 0, 1, email);
+}
+
+cl_err
+t_put_email(cl_store *st, struct t_keys *k, const char *email,
+    int64_t received_ms)
+{
+	bson_t doc;
+	cl_err rc;
+
+	t_keys_new(k);
+	k->received_ms = received_ms;
+	t_doc_email(&doc, k, email);
+	rc = cl_store_put(st, &doc, NULL);
+	bson_destroy(&doc);
+	return rc;
+}
+
+int64_t
+t_count_email(cl_store *st, const char *email, int64_t since_ms)
+{
+	int64_t n = -1;
+
+	assert_int_equal(cl_store_count_by_email(st, email, since_ms, &n),
+	    CL_OK);
+	return n;
 }
 
 void

@@ -24,6 +24,10 @@
 #define NREQ	25		/* requests in the exclusivity tests */
 #define NPROC	4		/* claiming processes */
 
+/* SQL that turns a file of schema version 4 back into version 3. */
+#define UNDO_V4	"DROP INDEX requests_email;" \
+		"ALTER TABLE requests DROP COLUMN email;"
+
 /*
  * Put a request received at received_ms (0: now) with the two
  * notifications of t_doc() (due then and 5 ms later) into *doc and st.
@@ -562,7 +566,7 @@ side_int(const char *path, const char *sql)
  * Close c's handle, turn its file back into an older schema with sql, and
  * have NPROC processes open it at once (the first upgrades it, the others
  * wait or find it done); then reopen c's handle.  The file is at schema
- * version 3 after.
+ * version 4 after, with the indexes of versions 3 and 4.
  */
 static void
 downgrade_and_race(struct t_case *c, const char *sql)
@@ -596,9 +600,11 @@ downgrade_and_race(struct t_case *c, const char *sql)
 		assert_true(WIFEXITED(status));
 		assert_int_equal(WEXITSTATUS(status), 0);
 	}
-	assert_int_equal(side_int(c->path, "PRAGMA user_version"), 3);
+	assert_int_equal(side_int(c->path, "PRAGMA user_version"), 4);
 	assert_int_equal(side_int(c->path, "SELECT count(*) FROM sqlite_schema"
 	    " WHERE type = 'index' AND name = 'outbox_first_due'"), 1);
+	assert_int_equal(side_int(c->path, "SELECT count(*) FROM sqlite_schema"
+	    " WHERE type = 'index' AND name = 'requests_email'"), 1);
 	assert_int_equal(cl_store_open(c->spec, &c->st), CL_OK);
 }
 
@@ -618,7 +624,7 @@ test_ob_upgrade_v1(void **state)
 	size_t n;
 
 	put_two(c->st, &k, 0, &doc);
-	downgrade_and_race(c, "DROP INDEX outbox_first_due;"
+	downgrade_and_race(c, UNDO_V4 "DROP INDEX outbox_first_due;"
 	    "ALTER TABLE outbox DROP COLUMN first_due_ms;"
 	    "ALTER TABLE outbox DROP COLUMN owner;"
 	    "ALTER TABLE outbox DROP COLUMN sent_ms;"
@@ -660,7 +666,7 @@ test_ob_upgrade_v2(void **state)
 	assert_int_equal(claim(c->st, now, "m1", 10, &v), 2);
 	assert_int_equal(cl_store_outbox_failed(c->st, v[0].id, "m1", 0, retry,
 	    "421"), CL_OK);
-	downgrade_and_race(c, "DROP INDEX outbox_first_due;"
+	downgrade_and_race(c, UNDO_V4 "DROP INDEX outbox_first_due;"
 	    "ALTER TABLE outbox DROP COLUMN first_due_ms;"
 	    "PRAGMA user_version = 2;");
 	assert_int_equal(side_int(c->path, "SELECT count(*) FROM outbox"
@@ -691,6 +697,44 @@ test_ob_upgrade_v2(void **state)
 	bson_destroy(&doc);
 }
 
+/*
+ * SQLite: a file of schema version 3 (no email column) holding requests
+ * from one address in several cases, from another, and with none, is
+ * upgraded by the first of several processes opening it at once: the
+ * column is filled in from the stored documents, normalised, and the
+ * count by email sees the old requests and new ones alike.
+ */
+static void
+test_upgrade_v3_email(void **state)
+{
+	struct t_case *c = *state;
+	struct t_keys k;
+	int64_t now;
+
+	now = t_now_ms();
+	assert_int_equal(t_put_email(c->st, &k, "Alex@Example.ORG", now - 10),
+	    CL_OK);
+	assert_int_equal(t_put_email(c->st, &k, "alex@example.org", now - 5),
+	    CL_OK);
+	assert_int_equal(t_put_email(c->st, &k, "sam@example.org", now),
+	    CL_OK);
+	assert_int_equal(t_put_simple(c->st, &k), CL_OK);
+	downgrade_and_race(c, UNDO_V4 "PRAGMA user_version = 3;");
+	assert_int_equal(side_int(c->path, "SELECT count(*) FROM requests"
+	    " WHERE email = 'alex@example.org'"), 2);
+	assert_int_equal(side_int(c->path, "SELECT count(*) FROM requests"
+	    " WHERE email = 'sam@example.org'"), 1);
+	assert_int_equal(side_int(c->path, "SELECT count(*) FROM requests"
+	    " WHERE email IS NULL"), 1);
+	assert_int_equal(t_count_email(c->st, "ALEX@example.org", now - 10),
+	    2);
+	assert_int_equal(t_count_email(c->st, "alex@example.org", now - 9),
+	    1);
+	assert_int_equal(t_put_email(c->st, &k, "ALEX@EXAMPLE.ORG", now + 1),
+	    CL_OK);
+	assert_int_equal(t_count_email(c->st, "alex@example.org", 0), 3);
+}
+
 int
 t_outbox_group(void)
 {
@@ -714,6 +758,8 @@ t_outbox_group(void)
 		cmocka_unit_test_setup_teardown(test_ob_upgrade_v1, t_setup,
 		    t_teardown),
 		cmocka_unit_test_setup_teardown(test_ob_upgrade_v2, t_setup,
+		    t_teardown),
+		cmocka_unit_test_setup_teardown(test_upgrade_v3_email, t_setup,
 		    t_teardown),
 	};
 	int fails;

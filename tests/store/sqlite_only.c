@@ -92,7 +92,7 @@ group_teardown(void **state)
 	return unsetenv("CALLIN_SQLITE_BUSY_MS");
 }
 
-/* The file is in WAL mode with schema version 3 and the four tables. */
+/* The file is in WAL mode with schema version 4 and the four tables. */
 static void
 test_sq_file(void **state)
 {
@@ -110,13 +110,16 @@ test_sq_file(void **state)
 	assert_string_equal((const char *)sqlite3_column_text(st, 0), "wal");
 	sqlite3_finalize(st);
 	sqlite3_close(db);
-	assert_int_equal(q_int(c->path, "PRAGMA user_version"), 3);
+	assert_int_equal(q_int(c->path, "PRAGMA user_version"), 4);
 	assert_int_equal(q_int(c->path, "SELECT count(*) FROM sqlite_schema"
 	    " WHERE type = 'table' AND name IN ('requests', 'blobs',"
 	    " 'blob_chunks', 'outbox')"), 4);
 	/* The index that covers the outbox stats (version 3). */
 	assert_int_equal(q_int(c->path, "SELECT count(*) FROM sqlite_schema"
 	    " WHERE type = 'index' AND name = 'outbox_first_due'"), 1);
+	/* The index that serves the count by email (version 4). */
+	assert_int_equal(q_int(c->path, "SELECT count(*) FROM sqlite_schema"
+	    " WHERE type = 'index' AND name = 'requests_email'"), 1);
 
 	/* A second handle on the same file sees the first one's writes. */
 	assert_int_equal(cl_store_open(c->spec, &again), CL_OK);
@@ -127,7 +130,7 @@ test_sq_file(void **state)
 	assert_int_equal(t_put_simple(again, &k), CL_OK);
 	assert_int_equal(t_count(c->st), 2);
 	cl_store_close(again);
-	assert_int_equal(q_int(c->path, "PRAGMA user_version"), 3);
+	assert_int_equal(q_int(c->path, "PRAGMA user_version"), 4);
 }
 
 /* Count the outbox rows of the request token (NULL: all). */
@@ -540,7 +543,7 @@ test_sq_concurrent_open(void **state)
 	assert_int_equal(cl_store_open(c.spec, &st), CL_OK);
 	assert_int_equal(t_count(st), NCHILD);
 	cl_store_close(st);
-	assert_int_equal(q_int(c.path, "PRAGMA user_version"), 3);
+	assert_int_equal(q_int(c.path, "PRAGMA user_version"), 4);
 }
 
 int

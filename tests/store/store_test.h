@@ -60,6 +60,18 @@ void	t_keys_new(struct t_keys *);
  */
 void	t_doc(bson_t *, const struct t_keys *, const char *const *, size_t,
 	    int);
+/*
+ * t_doc() with fields.email set to email (any string), no attachments and
+ * two notifications.
+ */
+void	t_doc_email(bson_t *, const struct t_keys *, const char *);
+/*
+ * Store a request from email received at received_ms (fresh keys into
+ * *k); returns cl_store_put()'s rc.
+ */
+cl_err	t_put_email(cl_store *, struct t_keys *, const char *, int64_t);
+/* cl_store_count_by_email(), which must succeed. */
+int64_t	t_count_email(cl_store *, const char *, int64_t);
 /* Store data as one blob written in pieces of step bytes (0: at once). */
 void	t_blob(cl_store *, const void *, size_t, size_t,
 	    char [CL_BLOB_ID_MAX]);

@@ -5,13 +5,15 @@
  * misuse.
  *
  *   mongo_store_client SPEC ping
- *   mongo_store_client SPEC put FILE [IDEMPOTENCY_KEY]
+ *   mongo_store_client SPEC put FILE [IDEMPOTENCY_KEY [EMAIL]]
  *	stream FILE as one blob, then put a fixed request document linking
- *	it; on failure delete the blob, as the service does.  Prints
- *	"stored TOKEN", "duplicate TOKEN", "collision", "unavailable", ...
+ *	it (with fields.email EMAIL when given); on failure delete the blob,
+ *	as the service does.  Prints "stored TOKEN", "duplicate TOKEN",
+ *	"collision", "unavailable", ...
  *   mongo_store_client SPEC get token|reference|idempotency VALUE
  *	prints the document as relaxed extended JSON
  *   mongo_store_client SPEC count
+ *   mongo_store_client SPEC count-email EMAIL SINCE_MS
  *   mongo_store_client SPEC read BLOB_ID	(the bytes go to stdout)
  *   mongo_store_client SPEC delete BLOB_ID
  *   mongo_store_client SPEC sweep OLDER_THAN_MS
@@ -130,10 +132,11 @@ err:
 
 /*
  * put: upload path, then store the fixed request document linking it under
- * the idempotency key idem.  Returns the exit status.
+ * the idempotency key idem, with fields.email email unless it is NULL.
+ * Returns the exit status.
  */
 static int
-cmd_put(cl_store *st, const char *path, const char *idem)
+cmd_put(cl_store *st, const char *path, const char *idem, const char *email)
 {
 	char id[CL_BLOB_ID_MAX], existing[CL_TOKEN_MAX], hex[65] = "";
 	bson_t doc = BSON_INITIALIZER, sub, arr, att;
@@ -154,6 +157,8 @@ cmd_put(cl_store *st, const char *path, const char *idem)
 	BSON_APPEND_UTF8(&arr, "0", "wheelchair");
 	BSON_APPEND_UTF8(&arr, "1", "interpreter");
 	bson_append_array_end(&sub, &arr);
+	if (email != NULL)
+		BSON_APPEND_UTF8(&sub, "email", email);
 	bson_append_document_end(&doc, &sub);
 	BSON_APPEND_ARRAY_BEGIN(&doc, "attachments", &arr);
 	BSON_APPEND_DOCUMENT_BEGIN(&arr, "0", &att);
@@ -224,13 +229,21 @@ main(int argc, char **argv)
 		return report(rc);
 	if (strcmp(argv[2], "ping") == 0 && argc == 3)
 		status = report(cl_store_ping(st));
-	else if (strcmp(argv[2], "put") == 0 && (argc == 4 || argc == 5))
+	else if (strcmp(argv[2], "put") == 0 && argc >= 4 && argc <= 6)
 		status = cmd_put(st, argv[3],
-		    argc == 5 ? argv[4] : IDEMPOTENCY);
+		    argc >= 5 ? argv[4] : IDEMPOTENCY,
+		    argc == 6 ? argv[5] : NULL);
 	else if (strcmp(argv[2], "get") == 0 && argc == 5)
 		status = cmd_get(st, argv[3], argv[4]);
 	else if (strcmp(argv[2], "count") == 0 && argc == 3) {
 		if ((rc = cl_store_count(st, &n)) == CL_OK) {
+			printf("count %" PRId64 "\n", n);
+			status = 0;
+		} else
+			status = report(rc);
+	} else if (strcmp(argv[2], "count-email") == 0 && argc == 5) {
+		if ((rc = cl_store_count_by_email(st, argv[3],
+		    strtoll(argv[4], NULL, 10), &n)) == CL_OK) {
 			printf("count %" PRId64 "\n", n);
 			status = 0;
 		} else
@@ -255,7 +268,7 @@ main(int argc, char **argv)
 		return status;
 usage:
 	fprintf(stderr, "usage: mongo_store_client SPEC "
-	    "ping|put FILE [KEY]|get KIND VALUE|count|read ID|delete ID|"
-	    "sweep MS\n");
+	    "ping|put FILE [KEY [EMAIL]]|get KIND VALUE|count|"
+	    "count-email EMAIL MS|read ID|delete ID|sweep MS\n");
 	return 2;
 }

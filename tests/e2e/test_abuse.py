@@ -1,0 +1,183 @@
+"""Abuse limits end to end: the service's per-email limit (SQLite and the
+MongoDB stand-in) and nginx's per-address rate limit on POST /request, both
+answered with the styled 429 page, nothing stored by what they refuse."""
+import re
+import time
+
+import requests
+
+from harness import Stack, multipart_fields, new_form, submit, token_of, valid_answers
+from mongo_fake import FakeMongo
+
+PDF = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
+
+
+def metric(text, name, **labels):
+    sel = ",".join(f'{k}="{v}"' for k, v in labels.items())
+    pat = re.escape(name + ("{" + sel + "}" if sel else "")) + r" (\S+)"
+    m = re.search("^" + pat + "$", text, re.M)
+    return float(m.group(1)) if m else None
+
+
+def assert_security_headers(r):
+    assert "default-src 'none'" in r.headers["Content-Security-Policy"], r.headers
+    assert r.headers["X-Content-Type-Options"] == "nosniff"
+    assert r.headers["X-Frame-Options"] == "DENY"
+    assert r.headers["Referrer-Policy"] == "no-referrer"
+
+
+def assert_styled_not_submitted(r):
+    assert r.headers["Content-Type"].startswith("text/html")
+    assert "govuk-template" in r.text and "govuk-frontend.min.css" in r.text
+    assert 'data-outcome="not-submitted"' in r.text
+    assert "Your request has not been submitted" in r.text
+    assert_security_headers(r)
+
+
+def post_form(stack, answers, files=()):
+    """A fresh form, posted; returns (response, the multipart parts sent)."""
+    s, hidden = new_form(stack)
+    parts = multipart_fields(answers, hidden)
+    for name, data, ctype in files:
+        parts.append(("attachments", (name, data, ctype)))
+    return s.post(stack.url("/request"), files=parts, allow_redirects=False), (s, parts)
+
+
+def emails(stack):
+    with stack.db() as c:
+        return sorted(r[0] for r in c.execute("select email from requests"))
+
+
+def test_email_limit_refuses_with_styled_429_and_stores_nothing(tmp_path):
+    st = Stack(tmp_path, env={"CALLIN_MAX_REQUESTS_PER_EMAIL": "2"}).start()
+    try:
+        first, (s1, parts1) = post_form(st, valid_answers())
+        token1 = token_of(first)
+        token_of(submit(st, files=[("a.pdf", PDF, "application/pdf")]))
+        assert st.count_requests() == 2 and st.count_blobs() == 1
+
+        # Invalid answers still get the form back first.
+        r = submit(st, answers=valid_answers(full_name=""))
+        assert r.status_code == 422
+
+        # The third, in another case and with a file: refused, nothing kept.
+        r, _ = post_form(st, valid_answers(email="ALEX@Example.org"),
+                         files=[("b.pdf", PDF + b"more", "application/pdf")])
+        assert r.status_code == 429, r.text[:1000]
+        assert_styled_not_submitted(r)
+        assert "maximum number of requests" in r.text
+        assert "This email address has already sent" in r.text
+        assert "2 in 24 hours" in r.text and "Try again tomorrow" in r.text
+        assert "contact the Department of Health and Social Care another way" in r.text
+        assert "no-store" in r.headers["Cache-Control"]
+        assert st.count_requests() == 2
+        assert st.count_blobs() == 1                 # its file was removed
+
+        # Another address is not affected.
+        token_of(submit(st, answers=valid_answers(email="sam@example.org")))
+        assert st.count_requests() == 3
+        assert emails(st) == ["alex@example.org", "alex@example.org", "sam@example.org"]
+
+        # The first form sent again still lands on its confirmation.
+        again = s1.post(st.url("/request"), files=parts1, allow_redirects=False)
+        assert token_of(again) == token1
+        assert requests.get(st.url("/receipt/" + token1)).status_code == 200
+        assert st.count_requests() == 3
+
+        text = requests.get(st.url("/metrics")).text
+        assert metric(text, "callin_rejections_total", reason="email_limit") == 1
+        assert metric(text, "callin_rejections_total", reason="replay") == 1
+        assert metric(text, "callin_requests_stored_total") == 3
+        assert metric(text, "callin_http_requests_total", route="submit", status="429") == 1
+    finally:
+        st.stop()
+
+
+def test_email_limit_window_passes(tmp_path):
+    st = Stack(tmp_path, env={"CALLIN_MAX_REQUESTS_PER_EMAIL": "1",
+                              "CALLIN_EMAIL_LIMIT_WINDOW": "2"}).start()
+    try:
+        token_of(submit(st))
+        r = submit(st)
+        assert r.status_code == 429
+        assert "1 in 2 seconds" in r.text and "Try again in 2 seconds" in r.text
+        time.sleep(2.2)
+        token_of(submit(st))
+        assert st.count_requests() == 2
+    finally:
+        st.stop()
+
+
+def test_email_limit_on_mongodb_and_503_when_it_cannot_count(tmp_path):
+    fake = FakeMongo()
+    fake.server.run()
+    st = Stack(tmp_path, env={
+        "CALLIN_STORE": "mongodb://%s/callin?serverSelectionTimeoutMS=1000"
+                        % fake.server.address_string,
+        "CALLIN_MAX_REQUESTS_PER_EMAIL": "2"}).start()
+    try:
+        token = token_of(submit(st, answers=valid_answers(email="Alex@Example.org")))
+        token_of(submit(st))
+        reqs = fake.data[("callin", "requests")]
+        assert [d["email_lc"] for d in reqs] == ["alex@example.org"] * 2
+        assert reqs[0]["fields"]["email"] == "Alex@Example.org"
+        copy = requests.get(st.url(f"/receipt/{token}/copy.json")).json()
+        assert "email_lc" not in copy and copy["fields"]["email"] == "Alex@Example.org"
+
+        r = submit(st, answers=valid_answers(email="ALEX@EXAMPLE.ORG"),
+                   files=[("a.pdf", PDF, "application/pdf")])
+        assert r.status_code == 429
+        assert_styled_not_submitted(r)
+        assert len(fake.data[("callin", "requests")]) == 2
+        assert not fake.data.get(("callin", "attachments.files"))
+
+        fake.fail.add(("aggregate", "requests"))
+        r = submit(st, answers=valid_answers(email="sam@example.org"),
+                   files=[("a.pdf", PDF, "application/pdf")])
+        assert r.status_code == 503
+        assert_styled_not_submitted(r)
+        assert len(fake.data[("callin", "requests")]) == 2
+        assert not fake.data.get(("callin", "attachments.files"))
+
+        fake.fail.clear()
+        token_of(submit(st, answers=valid_answers(email="sam@example.org")))
+        text = requests.get(st.url("/metrics")).text
+        assert metric(text, "callin_rejections_total", reason="email_limit") == 1
+        assert metric(text, "callin_rejections_total", reason="unavailable") == 1
+    finally:
+        st.stop()
+        fake.server.stop()
+
+
+def test_nginx_rate_limits_posts_per_address_with_styled_429(tmp_path):
+    st = Stack(tmp_path, env={"CALLIN_SUBMIT_RATE": "1r/m",
+                              "CALLIN_SUBMIT_BURST": "1"}).start()
+    try:
+        results = []
+        for i in range(5):
+            r, _ = post_form(st, valid_answers(email=f"person{i}@example.org"),
+                             files=[("a.pdf", PDF, "application/pdf")])
+            results.append(r)
+        codes = [r.status_code for r in results]
+        assert set(codes) <= {303, 429}, codes
+        assert codes[0] == 303 and codes.count(303) <= 2 and codes[-1] == 429, codes
+        for r in results:
+            if r.status_code == 429:
+                assert_styled_not_submitted(r)
+                assert "Too many requests" in r.text
+        stored = codes.count(303)
+        assert st.count_requests() == stored
+        assert st.count_blobs() == stored            # refused bodies never reached a worker
+
+        # Forms are never limited, before or after the refusals.
+        for _ in range(10):
+            assert requests.get(st.url("/request")).status_code == 200
+        assert requests.get(st.url("/")).status_code == 200
+        r, _ = post_form(st, valid_answers())
+        assert r.status_code == 429
+        assert st.count_requests() == stored
+
+        text = requests.get(st.url("/metrics")).text
+        assert metric(text, "callin_rejections_total", reason="email_limit") == 0
+    finally:
+        st.stop()
