@@ -160,14 +160,28 @@ record_failure(cl_mailer *m, const cl_notification *n, int final,
 		    n->kind, ref_of(n), n->id, cl_strerror(rc));
 }
 
-/* Record that n was sent.  Logs. */
+/*
+ * Record that n was sent.  A store that is briefly unavailable (locked,
+ * failing over) is retried with backoff while the lease still has half its
+ * time to run, since a notification whose sending is not recorded is sent
+ * again after the lease.  Logs.
+ */
 static void
 record_sent(cl_mailer *m, const cl_notification *n, const cl_mail_msg *msg)
 {
+	int64_t deadline = now_ms() + m->lease_ms / 2, pause = 50;
 	cl_err rc;
 
 	m->counts.sent++;
-	rc = cl_store_outbox_sent(m->st, n->id, m->owner, now_ms());
+	while ((rc = cl_store_outbox_sent(m->st, n->id, m->owner, now_ms())) == CL_EUNAVAIL &&
+	    now_ms() + pause < deadline) {
+		struct timespec ts = { (time_t)(pause / 1000), (long)(pause % 1000) * 1000000 };
+
+		cl_log(CL_LOG_WARN, "mail: sent %s %s (outbox %s) but the store is unavailable; "
+		    "recording again in %lld ms", n->kind, ref_of(n), n->id, (long long)pause);
+		nanosleep(&ts, NULL);
+		pause = pause * 2 > 5000 ? 5000 : pause * 2;
+	}
 	if (rc == CL_OK)
 		cl_log(CL_LOG_INFO, "mail: sent %s %s (outbox %s) %s to %zu "
 		    "recipient%s", n->kind, ref_of(n), n->id, msg->message_id,

@@ -46,6 +46,8 @@ cl_worker_main(int lfd, const cl_config *cfg, const cl_server_hooks *hooks)
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGHUP, &sa, NULL);
 	sigaction(SIGPIPE, &sa, NULL);
+	/* A file size limit must fail the write (EFBIG: a 503), not kill us. */
+	sigaction(SIGXFSZ, &sa, NULL);
 	sa.sa_handler = SIG_DFL;
 	sigaction(SIGCHLD, &sa, NULL);
 	sigemptyset(&block);
