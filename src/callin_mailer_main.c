@@ -176,7 +176,6 @@ main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGXFSZ, SIG_IGN);	/* a file size limit fails the write instead */
-	signal(SIGPIPE, SIG_IGN);
 
 	owner_id(owner, sizeof owner);
 	if ((rc = cl_store_open(cfg.store, &st)) != CL_OK) {
