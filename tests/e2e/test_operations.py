@@ -108,7 +108,8 @@ def test_workers_recycle_after_max_requests(tmp_path):
         first = st.worker_pids()
         for _ in range(12):
             assert requests.get(st.url("/request")).status_code == 200
-        wait_for(lambda: st.worker_pids() and st.worker_pids() != first, what="a recycled worker")
+        wait_for(lambda: (lambda pids: bool(pids) and pids != first)(st.worker_pids()),
+                 what="a recycled worker")
         assert "recycling after 5 requests" in st.log()
     finally:
         st.stop()

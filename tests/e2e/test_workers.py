@@ -120,7 +120,8 @@ def test_orphaned_upload_is_swept_by_the_mailer(tmp_path):
         req.send(body[:len(body) - 100000])          # most of the file is in the store
         wait_for(lambda: st.count_blobs() == 1, what="the partial blob")
         os.kill(worker, signal.SIGKILL)              # the worker dies mid-upload
-        wait_for(lambda: st.worker_pids() and st.worker_pids()[0] != worker, what="replacement")
+        wait_for(lambda: (lambda pids: bool(pids) and worker not in pids)(st.worker_pids()),
+                 what="replacement")
         assert st.count_requests() == 0 and st.count_blobs() == 1
         token = token_of(submit(st, files=[("kept.txt", b"kept evidence\n", "text/plain")]))
         time.sleep(1.2)
