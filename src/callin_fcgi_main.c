@@ -46,9 +46,13 @@ main(int argc, char **argv)
 		else
 			usage();
 	}
-	if (cl_config_load(path, &cfg, err, sizeof err) != CL_OK ||
-	    cl_app_check(&cfg, err, sizeof err) != CL_OK) {
+	if (cl_config_load(path, &cfg, err, sizeof err) != CL_OK) {
 		fprintf(stderr, "callin-fcgi: %s\n", err);
+		return 1;
+	}
+	if (cl_app_check(&cfg, err, sizeof err) != CL_OK) {
+		fprintf(stderr, "callin-fcgi: %s\n", err);
+		cl_config_free(&cfg);
 		return 1;
 	}
 	if (check_only) {

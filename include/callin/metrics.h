@@ -56,6 +56,19 @@ void cl_metrics_reject(cl_reject r);
 void cl_metrics_request(unsigned route, int status, double seconds);
 
 /*
+ * Record the outcome of a durable write of a submission at now_ms (1: it
+ * was stored, 0: the store refused it).  Cannot fail.
+ */
+void cl_metrics_store_write(int ok, int64_t now_ms);
+
+/*
+ * Return 1 when the last durable write failed less than window_ms before
+ * now_ms and none has succeeded since: the store answers reads but cannot
+ * take requests (disk full, read-only).  Cannot fail.
+ */
+int cl_metrics_store_writes_failing(int64_t now_ms, int64_t window_ms);
+
+/*
  * Append every counter in Prometheus text format; route_names names the
  * nroutes route indexes.  Cannot fail.
  */

@@ -32,6 +32,8 @@ struct shared {
 	int64_t	le[CL_METRICS_ROUTES_MAX][NBUCKET];	/* non-cumulative */
 	int64_t	count[CL_METRICS_ROUTES_MAX];
 	int64_t	sum_us[CL_METRICS_ROUTES_MAX];
+	int64_t	write_ok_ms;		/* last durable write that worked */
+	int64_t	write_failed_ms;	/* last one the store refused */
 };
 
 static struct shared *m;
@@ -91,6 +93,26 @@ cl_metrics_request(unsigned route, int status, double seconds)
 		add(&m->le[route][b], 1);
 	add(&m->count[route], 1);
 	add(&m->sum_us[route], (int64_t)(seconds * 1e6));
+}
+
+void
+cl_metrics_store_write(int ok, int64_t now_ms)
+{
+	if (m != NULL)
+		__atomic_store_n(ok ? &m->write_ok_ms : &m->write_failed_ms, now_ms,
+		    __ATOMIC_RELAXED);
+}
+
+int
+cl_metrics_store_writes_failing(int64_t now_ms, int64_t window_ms)
+{
+	int64_t failed, ok;
+
+	if (m == NULL)
+		return 0;
+	failed = get(&m->write_failed_ms);
+	ok = get(&m->write_ok_ms);
+	return failed > ok && now_ms - failed < window_ms;
 }
 
 void

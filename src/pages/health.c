@@ -6,7 +6,11 @@
 #include <time.h>
 
 #include "callin/log.h"
+#include "callin/metrics.h"
 #include "callin/page.h"
+
+/* /healthz reports the store failing this long after a refused write. */
+#define WRITE_FAILURE_WINDOW_MS	30000
 
 static int64_t
 now_ms(void)
@@ -23,7 +27,9 @@ cl_page_healthz(cl_app *app, cl_http_req *req)
 	cl_buf out = CL_BUF_INIT;
 	cl_outbox_stats ob;
 	int64_t now = now_ms(), age = 0;
-	int store = cl_store_ping(app->store) == CL_OK;
+	/* Reads answering is not enough: submissions must be storable too. */
+	int store = cl_store_ping(app->store) == CL_OK &&
+	    !cl_metrics_store_writes_failing(now, WRITE_FAILURE_WINDOW_MS);
 	int key = app->signer != NULL;
 	int outbox = 0;
 	const char *failing;

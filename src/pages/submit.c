@@ -19,6 +19,16 @@
 
 #define PUT_TRIES	5	/* fresh reference and token after a collision */
 
+/* Milliseconds since the epoch.  Cannot fail. */
+static int64_t
+wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 /* Redirect to the confirmation of token. */
 static void
 to_confirmation(cl_http_req *req, const char *token)
@@ -132,6 +142,7 @@ accept(cl_app *app, cl_http_req *req, cl_intake *in, const char *idem)
 			bytes += in->files[i].size;
 		cl_metrics_add(CL_C_STORED, 1);
 		cl_metrics_add(CL_C_UPLOAD_BYTES, bytes);
+		cl_metrics_store_write(1, wall_ms());
 		cl_log(CL_LOG_INFO, "intake: stored %s with %zu files", reference, in->nfiles);
 		to_confirmation(req, token);
 		return;
@@ -139,6 +150,7 @@ accept(cl_app *app, cl_http_req *req, cl_intake *in, const char *idem)
 	cl_log(CL_LOG_ERROR, "intake: request not stored: %s", cl_strerror(rc));
 	cl_intake_discard(app, in);
 	cl_metrics_reject(CL_R_UNAVAILABLE);
+	cl_metrics_store_write(0, wall_ms());
 	cl_page_error(req, rc == CL_EUNAVAIL ? 503 : 500, NULL);
 }
 
@@ -162,6 +174,7 @@ cl_page_submit(cl_app *app, cl_http_req *req)
 		goto done;
 	case CL_EUNAVAIL:
 		cl_metrics_reject(CL_R_UNAVAILABLE);
+		cl_metrics_store_write(0, wall_ms());
 		cl_page_error(req, 503, NULL);
 		goto done;
 	default:

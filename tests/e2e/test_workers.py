@@ -60,12 +60,15 @@ def test_store_locked_gives_503_then_recovers(tmp_path):
             assert r.status_code == 503, r.status_code
             assert "not been submitted" in r.text
             assert "Retry-After" in r.headers
+            h = requests.get(st.url("/healthz"))   # reads work; writes do not
+            assert h.status_code == 503 and h.json()["failing"] == "store"
         finally:
             lock.execute("ROLLBACK")
             lock.close()
         assert st.count_requests() == 1
         token_of(submit(st))              # no restart needed
         assert st.count_requests() == 2
+        assert requests.get(st.url("/healthz")).status_code == 200
         assert st.count_blobs() == 0
     finally:
         st.stop()
