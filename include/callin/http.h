@@ -50,7 +50,11 @@ cl_err cl_http_read(cl_http_req *req, void *p, size_t n, size_t *got);
 cl_err cl_http_send(cl_http_req *req, int status, const char *content_type,
     const char *extra_headers, const void *body, size_t len);
 
-/* Send a 303 See Other to location (a path).  CL_ECLOSED as above. */
+/*
+ * Send a 303 See Other to location (a path).  CL_EINVAL, with nothing sent,
+ * when location holds anything but printable ASCII (no CR, LF or spaces
+ * ever reach a header); CL_ECLOSED as above.
+ */
 cl_err cl_http_redirect(cl_http_req *req, const char *location);
 
 /* Return the reason phrase for an HTTP status code.  Cannot fail. */

@@ -58,7 +58,7 @@ static const struct key keys[] = {
 	I(mail_timeout, "60", 1, 3600),
 	I(mail_poll_ms, "1000", 10, 60000),
 	I(outbox_max_age, "900", 10, 30 * 86400),
-	I(orphan_max_age, "3600", 1, 30 * 86400),
+	I(orphan_max_age, "3600", 600, 30 * 86400),	/* far above any upload in flight */
 };
 #define NKEYS (sizeof keys / sizeof keys[0])
 

@@ -106,6 +106,10 @@ cl_http_redirect(cl_http_req *req, const char *location)
 	cl_buf h = CL_BUF_INIT;
 	cl_err rc;
 
+	/* Nothing but printable ASCII reaches a header. */
+	for (const char *p = location; *p; p++)
+		if (*p < 0x21 || *p > 0x7e)
+			return CL_EINVAL;
 	cl_buf_printf(&h, "Location: %s\r\nCache-Control: no-store\r\n", location);
 	rc = cl_http_send(req, 303, "text/plain; charset=utf-8", h.data, "", 0);
 	cl_buf_free(&h);

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "callin/clock.h"
 #include "callin/alloc.h"
 #include "callin/log.h"
 #include "callin/mailer.h"
@@ -32,16 +33,6 @@ struct cl_mailer {
 	size_t			 batch;
 	cl_mailer_counts	 counts;
 };
-
-/* Milliseconds since the epoch.  Cannot fail. */
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* cl_store_sink: append the bytes to the cl_buf arg.  Cannot fail. */
 static cl_err
@@ -128,7 +119,7 @@ record_failure(cl_mailer *m, const cl_notification *n, int final,
     const char *why)
 {
 	char text[768], when[64];
-	int64_t now = now_ms(), retry = 0, first;
+	int64_t now = cl_now_ms(), retry = 0, first;
 	uint32_t rnd = 0;
 	cl_err rc;
 
@@ -169,12 +160,12 @@ record_failure(cl_mailer *m, const cl_notification *n, int final,
 static void
 record_sent(cl_mailer *m, const cl_notification *n, const cl_mail_msg *msg)
 {
-	int64_t deadline = now_ms() + m->lease_ms / 2, pause = 50;
+	int64_t deadline = cl_now_ms() + m->lease_ms / 2, pause = 50;
 	cl_err rc;
 
 	m->counts.sent++;
-	while ((rc = cl_store_outbox_sent(m->st, n->id, m->owner, now_ms())) == CL_EUNAVAIL &&
-	    now_ms() + pause < deadline) {
+	while ((rc = cl_store_outbox_sent(m->st, n->id, m->owner, cl_now_ms())) == CL_EUNAVAIL &&
+	    cl_now_ms() + pause < deadline) {
 		struct timespec ts = { (time_t)(pause / 1000), (long)(pause % 1000) * 1000000 };
 
 		cl_log(CL_LOG_WARN, "mail: sent %s %s (outbox %s) but the store is unavailable; "
@@ -229,7 +220,7 @@ release(cl_mailer *m, const cl_notification *n, const char *why)
 	cl_err rc;
 
 	m->counts.released++;
-	rc = cl_store_outbox_failed(m->st, n->id, m->owner, 0, now_ms(), why);
+	rc = cl_store_outbox_failed(m->st, n->id, m->owner, 0, cl_now_ms(), why);
 	if (rc != CL_OK)
 		cl_log(CL_LOG_WARN, "mail: %s %s (outbox %s) left to its lease: "
 		    "%s", n->kind, ref_of(n), n->id, cl_strerror(rc));
@@ -240,7 +231,7 @@ cl_mailer_batch(cl_mailer *m, volatile sig_atomic_t *stop, size_t *claimed)
 {
 	cl_notification *v = NULL;
 	char down[512] = "", why[600];
-	int64_t start = now_ms();
+	int64_t start = cl_now_ms();
 	size_t n = 0, i;
 	cl_err rc;
 
@@ -259,7 +250,7 @@ cl_mailer_batch(cl_mailer *m, volatile sig_atomic_t *stop, size_t *claimed)
 			release(m, &v[i], "not tried: the mailer was stopping");
 			continue;
 		}
-		if (now_ms() + m->send_ms + LEASE_MARGIN_MS > start + m->lease_ms) {
+		if (cl_now_ms() + m->send_ms + LEASE_MARGIN_MS > start + m->lease_ms) {
 			release(m, &v[i], "not tried: the batch's lease was "
 			    "running out");
 			continue;

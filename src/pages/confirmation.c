@@ -7,6 +7,7 @@
 
 #include "callin/log.h"
 #include "callin/page.h"
+#include "callin/reference.h"
 #include "callin/tmpl.h"
 
 static const char confirmation_html[] =
@@ -106,6 +107,8 @@ cl_page_receipt_file(cl_app *app, cl_http_req *req, const char *token, const cha
 		return;
 	body = doc_str(&doc, is_receipt ? "receipt" : "copy_json");
 	ref = doc_str(&doc, "reference");
+	if (!cl_reference_valid(ref))	/* only a well-formed reference in a header */
+		ref = "callin";
 	cl_buf_printf(&h, "Content-Disposition: attachment; filename=\"%s-%s\"\r\n"
 	    "Cache-Control: private, no-store\r\n", ref, file);
 	(void)cl_http_send(req, 200, is_receipt ? "text/plain; charset=utf-8" :

@@ -79,7 +79,7 @@ page_for(int status)
 	for (size_t i = 0; i < sizeof pages / sizeof pages[0]; i++)
 		if (pages[i].status == status)
 			return &pages[i];
-	return &pages[6];	/* 500 */
+	return status == 500 ? &pages[0] : page_for(500);
 }
 
 /*

@@ -5,6 +5,7 @@
  */
 #include <time.h>
 
+#include "callin/clock.h"
 #include "callin/log.h"
 #include "callin/metrics.h"
 #include "callin/page.h"
@@ -12,21 +13,12 @@
 /* /healthz reports the store failing this long after a refused write. */
 #define WRITE_FAILURE_WINDOW_MS	30000
 
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 void
 cl_page_healthz(cl_app *app, cl_http_req *req)
 {
 	cl_buf out = CL_BUF_INIT;
 	cl_outbox_stats ob;
-	int64_t now = now_ms(), age = 0;
+	int64_t now = cl_now_ms(), age = 0;
 	/* Reads answering is not enough: submissions must be storable too. */
 	int store = cl_store_ping(app->store) == CL_OK &&
 	    !cl_metrics_store_writes_failing(now, WRITE_FAILURE_WINDOW_MS);
@@ -65,8 +57,8 @@ cl_page_metrics(cl_app *app, cl_http_req *req)
 	cl_buf_puts(&out, "# HELP callin_requests_stored Requests held in the store.\n"
 	    "# TYPE callin_requests_stored gauge\n");
 	cl_buf_printf(&out, "callin_requests_stored %lld\n", (long long)stored);
-	if (up && cl_store_outbox_stats(app->store, now_ms(), &ob) == CL_OK) {
-		int64_t age = ob.oldest_due_ms > 0 ? (now_ms() - ob.oldest_due_ms) / 1000 : 0;
+	if (up && cl_store_outbox_stats(app->store, cl_now_ms(), &ob) == CL_OK) {
+		int64_t age = ob.oldest_due_ms > 0 ? (cl_now_ms() - ob.oldest_due_ms) / 1000 : 0;
 
 		cl_buf_printf(&out, "# HELP callin_outbox_due Notifications waiting to be sent.\n"
 		    "# TYPE callin_outbox_due gauge\ncallin_outbox_due %lld\n"

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "callin/clock.h"
 #include "callin/csrf.h"
 #include "callin/intake.h"
 #include "callin/log.h"
@@ -19,24 +20,18 @@
 
 #define PUT_TRIES	5	/* fresh reference and token after a collision */
 
-/* Milliseconds since the epoch.  Cannot fail. */
-static int64_t
-wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* Redirect to the confirmation of token. */
+/*
+ * Redirect to the confirmation of token; a token unfit for a header (never
+ * one we made) gets the 500 page instead.  Cannot fail.
+ */
 static void
 to_confirmation(cl_http_req *req, const char *token)
 {
 	char loc[CL_TOKEN_MAX + 16];
 
 	snprintf(loc, sizeof loc, "/receipt/%s", token);
-	(void)cl_http_redirect(req, loc);
+	if (cl_http_redirect(req, loc) == CL_EINVAL)
+		cl_page_error(req, 500, NULL);
 }
 
 /* Is s a well-formed idempotency key (base64url, 16 to 64 characters)? */
@@ -58,7 +53,11 @@ reject(cl_app *app, cl_http_req *req, const cl_intake *in,
 	char csrf[CL_CSRF_TOKEN_MAX];
 	cl_buf page = CL_BUF_INIT;
 
-	cl_csrf_issue(app->form_secret, app->form_secret_len, time(NULL), csrf);
+	if (cl_csrf_issue(app->form_secret, app->form_secret_len, time(NULL), csrf) != CL_OK) {
+		cl_log(CL_LOG_ERROR, "intake: the random generator failed");
+		cl_page_error(req, 500, NULL);
+		return;
+	}
 	cl_form_page_render(app, &in->answers, errs, in->nchosen > 0, csrf, idem, &page);
 	cl_page_send(req, 422, &page);
 	cl_buf_free(&page);
@@ -78,7 +77,6 @@ static int
 email_limited(cl_app *app, cl_http_req *req, cl_intake *in)
 {
 	const cl_config *cfg = app->cfg;
-	struct timespec now;
 	const char *email;
 	int64_t n, since;
 	cl_err rc;
@@ -87,9 +85,7 @@ email_limited(cl_app *app, cl_http_req *req, cl_intake *in)
 	if (cfg->max_requests_per_email == 0 || cfg->email_limit_window == 0 ||
 	    email == NULL || *email == '\0')
 		return 0;
-	clock_gettime(CLOCK_REALTIME, &now);
-	since = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000 -
-	    cfg->email_limit_window * 1000;
+	since = cl_now_ms() - cfg->email_limit_window * 1000;
 	rc = cl_store_count_by_email(app->store, email, since, &n);
 	if (rc == CL_OK && n < cfg->max_requests_per_email)
 		return 0;
@@ -110,7 +106,9 @@ email_limited(cl_app *app, cl_http_req *req, cl_intake *in)
 
 /*
  * Store the accepted request (fresh token and reference on a collision) and
- * redirect to its confirmation.  Sends the 503 page when the store fails.
+ * redirect to its confirmation.  Sends the 503 page when the store fails,
+ * the 500 page when the token, reference or receipt cannot be made (the
+ * random generator or the signing key failed: not the store's fault).
  */
 static void
 accept(cl_app *app, cl_http_req *req, cl_intake *in, const char *idem)
@@ -121,10 +119,15 @@ accept(cl_app *app, cl_http_req *req, cl_intake *in, const char *idem)
 	bson_t doc;
 
 	for (int i = 0; i < PUT_TRIES && rc == CL_EDUP; i++) {
-		cl_random_token(token, 16);
-		cl_reference_new(reference);
-		if ((rc = cl_intake_build(app, in, token, reference, idem, &doc)) != CL_OK)
-			break;
+		if ((rc = cl_random_token(token, 16)) != CL_OK ||
+		    (rc = cl_reference_new(reference)) != CL_OK ||
+		    (rc = cl_intake_build(app, in, token, reference, idem, &doc)) != CL_OK) {
+			cl_log(CL_LOG_ERROR, "intake: cannot make the token, reference or receipt: %s; "
+			    "nothing stored", cl_strerror(rc));
+			cl_intake_discard(app, in);
+			cl_page_error(req, 500, NULL);
+			return;
+		}
 		rc = cl_store_put(app->store, &doc, existing);
 		bson_destroy(&doc);
 		if (rc == CL_EDUP && existing[0] != '\0') {
@@ -142,7 +145,7 @@ accept(cl_app *app, cl_http_req *req, cl_intake *in, const char *idem)
 			bytes += in->files[i].size;
 		cl_metrics_add(CL_C_STORED, 1);
 		cl_metrics_add(CL_C_UPLOAD_BYTES, bytes);
-		cl_metrics_store_write(1, wall_ms());
+		cl_metrics_store_write(1, cl_now_ms());
 		cl_log(CL_LOG_INFO, "intake: stored %s with %zu files", reference, in->nfiles);
 		to_confirmation(req, token);
 		return;
@@ -150,7 +153,8 @@ accept(cl_app *app, cl_http_req *req, cl_intake *in, const char *idem)
 	cl_log(CL_LOG_ERROR, "intake: request not stored: %s", cl_strerror(rc));
 	cl_intake_discard(app, in);
 	cl_metrics_reject(CL_R_UNAVAILABLE);
-	cl_metrics_store_write(0, wall_ms());
+	if (rc == CL_EUNAVAIL)
+		cl_metrics_store_write(0, cl_now_ms());
 	cl_page_error(req, rc == CL_EUNAVAIL ? 503 : 500, NULL);
 }
 
@@ -174,7 +178,7 @@ cl_page_submit(cl_app *app, cl_http_req *req)
 		goto done;
 	case CL_EUNAVAIL:
 		cl_metrics_reject(CL_R_UNAVAILABLE);
-		cl_metrics_store_write(0, wall_ms());
+		cl_metrics_store_write(0, cl_now_ms());
 		cl_page_error(req, 503, NULL);
 		goto done;
 	default:
@@ -191,8 +195,10 @@ cl_page_submit(cl_app *app, cl_http_req *req)
 		cl_log(CL_LOG_WARN, "intake: honeypot filled; nothing stored");
 		cl_intake_discard(app, &in);
 		cl_metrics_reject(CL_R_HONEYPOT);
-		cl_random_token(decoy, 16);
-		to_confirmation(req, decoy);
+		if (cl_random_token(decoy, 16) != CL_OK)
+			cl_page_error(req, 500, NULL);
+		else
+			to_confirmation(req, decoy);
 		goto done;
 	}
 	csrf = cl_answers_get(&in.answers, "csrf_token");

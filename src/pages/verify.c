@@ -135,7 +135,13 @@ stored_copy_hash(cl_app *app, const char *reference, unsigned char out[CL_SHA256
 	return 0;
 }
 
-/* Check the receipt text and write the result panel.  Returns the verdict. */
+/*
+ * Check the receipt text (and the copy, when given) and write the result
+ * panel into out.  Returns the verdict ("valid": a good signature by a
+ * published key, the request on file with its stored copy unaltered, and
+ * the given copy the one committed to; "invalid"; "unreadable"), or NULL,
+ * with nothing written, when the store could not be asked.
+ */
 static const char *
 judge(cl_app *app, const cl_answer *receipt, const cl_answer *copy, cl_buf *out)
 {
@@ -177,10 +183,15 @@ judge(cl_app *app, const cl_answer *receipt, const cl_answer *copy, cl_buf *out)
 			    "The request is on file, but its stored copy no longer matches the receipt.", NULL);
 			if (!same)
 				verdict = "invalid";
-		} else
-			check_line(&list, "on-file", 0, unavailable ?
-			    "We could not look the request up just now. Try again later." :
+		} else if (unavailable) {
+			/* Nothing is judged without the stored copy. */
+			cl_buf_free(&list);
+			return NULL;
+		} else {
+			check_line(&list, "on-file", 0,
 			    "No request with this reference is on file.", NULL);
+			verdict = "invalid";
+		}
 	}
 	if (copy != NULL) {
 		int same;
@@ -250,7 +261,11 @@ cl_page_verify(cl_app *app, cl_http_req *req)
 		receipt = cl_answers_find(&v.fields, "receipt_file");
 		if (receipt == NULL)
 			receipt = cl_answers_find(&v.fields, "receipt");
-		(void)judge(app, receipt, cl_answers_find(&v.fields, "copy_file"), &content);
+		if (judge(app, receipt, cl_answers_find(&v.fields, "copy_file"), &content) == NULL) {
+			cl_page_error(req, 503, "We could not look up the request to check it "
+			    "against the receipt. Try again in a few minutes.");
+			goto done;
+		}
 	}
 	cl_buf_puts(&content, verify_form);
 	cl_page_render(&page, "Check a receipt", 0, NULL, cl_buf_str(&content));

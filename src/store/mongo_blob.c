@@ -124,7 +124,7 @@ mg_blob_open(cl_store *base, const char *name, cl_blob **out)
 		goto err;
 	BSON_APPEND_DOCUMENT_BEGIN(&opts, "metadata", &meta);
 	BSON_APPEND_UTF8(&meta, "state", "pending");
-	BSON_APPEND_INT64(&meta, "created_ms", mg_now_ms());
+	BSON_APPEND_INT64(&meta, "created_ms", cl_now_ms());
 	bson_append_document_end(&opts, &meta);
 
 	b = cl_calloc(1, sizeof *b);

@@ -46,6 +46,7 @@
 
 #include <mongoc/mongoc.h>
 
+#include "callin/clock.h"
 #include "store_impl.h"
 
 #define MG_DEFAULT_DB		"callin"
@@ -95,7 +96,6 @@ cl_err	mg_ready(struct mg_store *);
 cl_err	mg_error(const bson_error_t *, const char *);
 bool	mg_parse_id(const char *, bson_oid_t *);
 cl_err	mg_referenced(struct mg_store *, const char *const *, size_t, bool *);
-int64_t	mg_now_ms(void);
 
 /* mongo_blob.c */
 cl_err	mg_blob_open(cl_store *, const char *, cl_blob **);

@@ -76,7 +76,7 @@ sq_blob_open(cl_store *st, const char *name, cl_blob **out)
 	sqlite3_bind_text(stmt, 1, b->id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(stmt, 2, name != NULL ? name : "", -1,
 	    SQLITE_STATIC);
-	sqlite3_bind_int64(stmt, 3, sq_now_ms());
+	sqlite3_bind_int64(stmt, 3, cl_now_ms());
 	if ((src = sqlite3_step(stmt)) != SQLITE_DONE) {
 		rc = sq_error(s, src, "insert blob");
 		goto err;

@@ -16,6 +16,7 @@
 
 #include <sqlite3.h>
 
+#include "callin/clock.h"
 #include "store_impl.h"
 
 /* Bytes per row of blob_chunks; a writer buffers at most one chunk. */
@@ -95,7 +96,6 @@ cl_err	sq_exec(struct sq_store *, enum sq_stmt, const char *);
 cl_err	sq_sync(struct sq_store *, enum sq_sync);
 cl_err	sq_error(struct sq_store *, int, const char *);
 void	sq_rollback(struct sq_store *);
-int64_t	sq_now_ms(void);
 
 /* sqlite_blob.c */
 cl_err	sq_blob_open(cl_store *, const char *, cl_blob **);

@@ -67,16 +67,6 @@ mg_log_install(void)
 	mongoc_log_set_handler(mg_log, NULL);
 }
 
-/* Return the wall-clock time in epoch milliseconds.  Cannot fail. */
-int64_t
-mg_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /*
  * Set the int32 URI option key to ms unless the URI already sets it.
  * Fails with CL_ECONFIG when the driver refuses the option.

@@ -194,16 +194,6 @@ static const char sq_schema_v4[] =
     " ON requests(email, received_ms);"
     "PRAGMA user_version = 4;";
 
-/* Milliseconds since the epoch.  Cannot fail. */
-int64_t
-sq_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /*
  * Log the SQLite error rc met while doing what and map it to a cl_err.
  * Every SQLite failure means the store could not do the work: CL_EUNAVAIL.

@@ -204,3 +204,21 @@ def test_socket_inherited_on_fd0_from_spawn_fcgi(tmp_path):
         assert "using the listening socket on fd 0" in st.log()
     finally:
         st.stop()
+
+
+def test_example_configuration_is_valid(tmp_path):
+    st = Stack(tmp_path)
+    keys = os.path.join(st.data, "keys")
+    env = dict(st.env(), CALLIN_STORE="sqlite:" + st.db_path,
+               CALLIN_SIGNING_KEY_FILE=os.path.join(keys, "signing.pem"),
+               CALLIN_PUBLIC_KEYS_DIR=os.path.join(keys, "public"),
+               CALLIN_FORM_SECRET_FILE=os.path.join(st.data, "form.secret"))
+    r = subprocess.run([os.path.join(BUILD, "callin-fcgi"), "-c",
+                        os.path.join(TOP, "conf", "callin.conf.example"), "--check-config"],
+                       env=env, capture_output=True, text=True, timeout=30)
+    assert r.returncode == 0 and "configuration OK" in r.stdout, r.stderr
+    bad = tmp_path / "bad.conf"
+    bad.write_text(open(os.path.join(TOP, "conf", "callin.conf.example")).read() + "colour = blue\n")
+    r = subprocess.run([os.path.join(BUILD, "callin-fcgi"), "-c", str(bad), "--check-config"],
+                       env=env, capture_output=True, text=True, timeout=30)
+    assert r.returncode == 1 and "colour: unknown setting" in r.stderr

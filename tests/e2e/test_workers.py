@@ -111,7 +111,7 @@ def test_bad_setting_stops_startup_with_one_line(tmp_path):
 def test_orphaned_upload_is_swept_by_the_mailer(tmp_path):
     import subprocess
     from harness import BUILD
-    st = Stack(tmp_path, workers=1, env={"CALLIN_ORPHAN_MAX_AGE": "1"}).start()
+    st = Stack(tmp_path, workers=1, env={"CALLIN_ORPHAN_MAX_AGE": "600"}).start()
     try:
         s, hidden = new_form(st)
         big = b"evidence line\n" * 200000            # 2.8 MB: several chunks
@@ -126,8 +126,9 @@ def test_orphaned_upload_is_swept_by_the_mailer(tmp_path):
         wait_for(lambda: (lambda pids: bool(pids) and worker not in pids)(st.worker_pids()),
                  what="replacement")
         assert st.count_requests() == 0 and st.count_blobs() == 1
+        with st.db() as c:                           # the partial blob is 11 minutes old
+            c.execute("update blobs set created_ms = created_ms - 660000")
         token = token_of(submit(st, files=[("kept.txt", b"kept evidence\n", "text/plain")]))
-        time.sleep(1.2)
         r = subprocess.run([os.path.join(BUILD, "callin-mailer"), "--once"], env=dict(
             st.env(), CALLIN_SMTP_URL="smtp://127.0.0.1:9"), capture_output=True, text=True,
             timeout=60)

@@ -1,0 +1,13 @@
+/* clock.c: the wall clock in milliseconds. */
+#include <time.h>
+
+#include "callin/clock.h"
+
+int64_t
+cl_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
