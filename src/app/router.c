@@ -60,6 +60,7 @@ cl_app_render_metrics(cl_buf *out)
 	cl_metrics_render(out, route_names, sizeof route_names / sizeof route_names[0]);
 }
 
+/* Monotonic seconds, for request durations.  Cannot fail. */
 static double
 now_s(void)
 {
@@ -122,6 +123,11 @@ match(const struct route *r, const char *path, char *arg, size_t arglen,
 	}
 }
 
+/*
+ * Find the route for req's method and path and call its handler; a known
+ * path with another method gets 405 with Allow, an unknown one 404.  Counts
+ * and logs every request.  Cannot fail.
+ */
 void
 cl_app_handle(void *arg, cl_http_req *req)
 {

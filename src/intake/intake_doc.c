@@ -60,6 +60,7 @@ append_fields(const cl_answers *a, bson_t *fields)
 	}
 }
 
+/* Append one document per stored file (blob id, name, type, size, hash). */
 static void
 append_attachments(const cl_intake *in, bson_t *arr)
 {

@@ -89,6 +89,12 @@ start_blob(struct intake_state *s)
 	return CL_OK;
 }
 
+/*
+ * Multipart callback: a part starts.  A text part is collected; a file part
+ * of the attachments input is checked and stored (unless too many files or
+ * an earlier refusal); anything else is skipped.  CL_ETOOBIG past PARTS_MAX
+ * parts, which makes the whole read fail.
+ */
 static cl_err
 on_begin(void *arg, const char *name, const char *filename, const char *ctype)
 {
@@ -124,6 +130,12 @@ on_begin(void *arg, const char *name, const char *filename, const char *ctype)
 	return CL_OK;
 }
 
+/*
+ * Multipart callback: body bytes of the current part.  Text is capped
+ * (CL_ETOOBIG fails the read); a file is size-checked, hashed, sniffed from
+ * its first bytes and written to its blob (a store error fails the read); a
+ * refused file is dropped and recorded in file_error, and the read goes on.
+ */
 static cl_err
 on_data(void *arg, const void *p, size_t n)
 {
@@ -183,6 +195,11 @@ on_data(void *arg, const void *p, size_t n)
 	return cl_blob_write(s->blob, p, n);
 }
 
+/*
+ * Multipart callback: the current part ended.  A text part becomes an
+ * answer; a file is checked (empty, UTF-8) and its blob finished and kept.
+ * A store error finishing the blob fails the read.
+ */
 static cl_err
 on_end(void *arg)
 {

@@ -22,6 +22,7 @@ struct render {
 	const cl_app		*app;
 };
 
+/* The first answer called name, or "" (a fresh form has none). */
 static const char *
 answer(const struct render *r, const char *name)
 {
@@ -30,13 +31,14 @@ answer(const struct render *r, const char *name)
 	return v ? v : "";
 }
 
+/* The error on the field called name, or NULL. */
 static const cl_form_error *
 error_of(const struct render *r, const char *name)
 {
 	return r->errs ? cl_form_error_find(r->errs, name) : NULL;
 }
 
-/* The class attribute's extra words for a form group in error. */
+/* Open a form group: its error class when e, extra classes and attributes. */
 static void
 group_open(struct render *r, const cl_form_error *e, const char *extra_class,
     const char *extra_attrs)
@@ -46,6 +48,7 @@ group_open(struct render *r, const cl_form_error *e, const char *extra_class,
 	    extra_attrs ? extra_attrs : "");
 }
 
+/* The hint under a label, when the field has one. */
 static void
 hint(struct render *r, const char *name, const char *text)
 {
@@ -56,6 +59,7 @@ hint(struct render *r, const char *name, const char *text)
 	cl_buf_puts(r->out, "</div>\n");
 }
 
+/* The inline error message of a field in error. */
 static void
 error_message(struct render *r, const char *name, const cl_form_error *e)
 {
@@ -86,6 +90,7 @@ described_by(struct render *r, const cl_field *f, const cl_form_error *e,
 	cl_buf_putc(r->out, '"');
 }
 
+/* The label of a one-input field. */
 static void
 label(struct render *r, const cl_field *f)
 {
@@ -94,6 +99,7 @@ label(struct render *r, const cl_field *f)
 	cl_buf_puts(r->out, "</label>\n");
 }
 
+/* A one-line text, email or telephone input. */
 static void
 render_text(struct render *r, const cl_field *f)
 {
@@ -119,6 +125,7 @@ render_text(struct render *r, const cl_field *f)
 	cl_buf_puts(r->out, ">\n</div>\n");
 }
 
+/* A textarea with GOV.UK's character count. */
 static void
 render_textarea(struct render *r, const cl_field *f)
 {
@@ -196,6 +203,7 @@ render_choices(struct render *r, cl_field_id id, const cl_field *f)
 	cl_buf_puts(r->out, single ? "</div>\n</div>\n" : "</div>\n</fieldset>\n</div>\n");
 }
 
+/* A select, with option groups as the table gives them. */
 static void
 render_select(struct render *r, const cl_field *f)
 {
@@ -235,6 +243,7 @@ render_select(struct render *r, const cl_field *f)
 	cl_buf_puts(r->out, "</select>\n</div>\n");
 }
 
+/* A GOV.UK date input: day, month, year. */
 static void
 render_date(struct render *r, cl_field_id id, const cl_field *f)
 {
@@ -266,6 +275,7 @@ render_date(struct render *r, cl_field_id id, const cl_field *f)
 	cl_buf_puts(r->out, "</div>\n</fieldset>\n</div>\n");
 }
 
+/* The file input, and the note asking for files again after a 422. */
 static void
 render_file(struct render *r, const cl_field *f)
 {
@@ -286,6 +296,7 @@ render_file(struct render *r, const cl_field *f)
 	cl_buf_puts(r->out, ">\n</div>\n");
 }
 
+/* One field, by its kind. */
 static void
 render_field(struct render *r, cl_field_id id)
 {
@@ -306,6 +317,7 @@ render_field(struct render *r, cl_field_id id)
 	}
 }
 
+/* The GOV.UK error summary linking to each field in error. */
 static void
 error_summary(struct render *r)
 {

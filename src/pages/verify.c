@@ -25,6 +25,7 @@ struct vform {
 	int		 keep;
 };
 
+/* Multipart callback: keep only the receipt and copy parts.  Cannot fail. */
 static cl_err
 v_begin(void *arg, const char *name, const char *filename, const char *ctype)
 {
@@ -39,6 +40,7 @@ v_begin(void *arg, const char *name, const char *filename, const char *ctype)
 	return CL_OK;
 }
 
+/* Multipart callback: collect a kept part; CL_ETOOBIG past VERIFY_PART_MAX. */
 static cl_err
 v_data(void *arg, const void *p, size_t n)
 {
@@ -52,6 +54,7 @@ v_data(void *arg, const void *p, size_t n)
 	return CL_OK;
 }
 
+/* Multipart callback: store a kept, non-empty part.  Cannot fail. */
 static cl_err
 v_end(void *arg)
 {
