@@ -1,9 +1,12 @@
 """scripts/bench: one run of the service's figures on this machine, printed
 as numbers and ratios (never pass/fail; the machine is noisy).  Starts its
-own stacks from the optimised build (build/)."""
+own stacks from the optimised build (build/): GET and POST /request against
+a bare libfcgi ceiling, a 10 MiB upload, workers' peak RSS, receipt signing
+and verifying, and callin-mailer's messages/s into a local SMTP sink."""
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -126,11 +129,40 @@ def main():
     if m:
         print(f"openssl speed ed25519 (same core, for comparison): {float(m.group(1)):.0f} sign/s, "
               f"{float(m.group(2)):.0f} verify/s")
-    mailer = os.path.join(BUILD, "mail_bench")
-    if os.path.exists(mailer):
-        out = subprocess.run([mailer], capture_output=True, text=True)
-        print(out.stdout.strip())
+    mailer_rate(tmp)
 
+
+def mailer_rate(tmp):
+    """callin-mailer from a SQLite outbox of 1,000 messages into the local
+    SMTP sink, as its own log reports it."""
+    from harness import free_port
+    data = os.path.join(tmp, "mailer")
+    os.makedirs(data, exist_ok=True)
+    spec = "sqlite:" + os.path.join(data, "callin.db")
+    port = free_port()
+    subprocess.run([os.path.join(BUILD, "outbox_tool"), spec, "put", "500"], check=True,
+                   capture_output=True)
+    sink = subprocess.Popen(["/usr/bin/python3", os.path.join(TOP, "tests", "tools", "smtp_sink.py"),
+                             "--listen", f"127.0.0.1:{port}", "--dir", os.path.join(data, "mail")],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        def listening():
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                return True
+            except OSError:
+                return False
+        wait_for(listening, what="the sink")
+        env = dict(os.environ, CALLIN_STORE=spec, CALLIN_DATA_DIR=data,
+                   CALLIN_SMTP_URL=f"smtp://127.0.0.1:{port}", CALLIN_MAIL_BATCH="100")
+        r = subprocess.run([os.path.join(BUILD, "callin-mailer"), "--once"], env=env,
+                           capture_output=True, text=True, timeout=300)
+        m = re.search(r"\(([0-9.]+) messages/s\)", r.stderr)
+        print(f"callin-mailer: {float(m.group(1)):.0f} messages/s from the outbox into a local SMTP server"
+              if m else "callin-mailer: no figure (" + r.stderr.strip()[-200:] + ")")
+    finally:
+        sink.terminate()
+        sink.wait(timeout=10)
 
 if __name__ == "__main__":
     main()
