@@ -9,6 +9,7 @@
 
 #include "callin/alloc.h"
 #include "callin/form.h"
+#include "callin/mail.h"
 #include "callin/utf8.h"
 
 /* The earliest decision date accepted: 1 January 1948. */
@@ -203,64 +204,27 @@ count_chars(span s)
 	return n;
 }
 
-/* Return 1 if c may appear in the local part of an address (atext). */
-static int
-atext(unsigned char c)
-{
-	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	    (c >= '0' && c <= '9'))
-		return 1;
-	return c != '\0' && strchr("!#$%&'*+-/=?^_`{|}~", c) != NULL;
-}
-
-/* Return 1 if c may appear in a domain label. */
-static int
-ldh(unsigned char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	    (c >= '0' && c <= '9') || c == '-';
-}
-
-/* Return 1 if s is an address we accept (rules in form.h), else 0. */
+/*
+ * Return 1 if s is an address we accept (rules in form.h), else 0: one the
+ * mailer can put in an envelope (cl_mail_addr_valid, the one definition of
+ * that), whose domain also has two labels or more, the last not all digits.
+ */
 static int
 email_ok(span s)
 {
-	size_t at, i, label, labels, digits;
+	char addr[CL_MAIL_ADDR_MAX];
+	const char *dot;
 
-	if (s.n > 254)
+	if (s.n >= sizeof addr || memchr(s.p, '\0', s.n) != NULL)
 		return 0;
-	for (at = 0; at < s.n && s.p[at] != '@'; at++)
-		;
-	if (at == 0 || at > 64 || at + 1 >= s.n)
+	memcpy(addr, s.p, s.n);
+	addr[s.n] = '\0';
+	if (!cl_mail_addr_valid(addr))
 		return 0;
-	/* Local part: atext and single inner dots. */
-	for (i = 0; i < at; i++) {
-		if (s.p[i] == '.') {
-			if (i == 0 || i + 1 == at || s.p[i + 1] == '.')
-				return 0;
-		} else if (!atext((unsigned char)s.p[i]))
-			return 0;
-	}
-	/* Domain: two or more LDH labels; the last not all digits. */
-	label = labels = digits = 0;
-	for (i = at + 1; i <= s.n; i++) {
-		if (i == s.n || s.p[i] == '.') {
-			if (label == 0 || label > 63 || s.p[i - 1] == '-' ||
-			    s.p[i - label] == '-')
-				return 0;
-			labels++;
-			if (i == s.n && digits == label)
-				return 0;
-			label = digits = 0;
-			continue;
-		}
-		if (!ldh((unsigned char)s.p[i]))
-			return 0;
-		if (s.p[i] >= '0' && s.p[i] <= '9')
-			digits++;
-		label++;
-	}
-	return labels >= 2;
+	dot = strrchr(addr, '.');
+	if (dot == NULL || dot < strchr(addr, '@'))
+		return 0;
+	return strspn(dot + 1, "0123456789") != strlen(dot + 1);
 }
 
 /* Return 1 if s is a phone number we accept: digits, spaces, + ( ) -. */
