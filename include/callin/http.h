@@ -9,6 +9,7 @@
 #include <fcgiapp.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/uio.h>
 
 #include "callin/buf.h"
 #include "callin/err.h"
@@ -49,6 +50,13 @@ cl_err cl_http_read(cl_http_req *req, void *p, size_t n, size_t *got);
  */
 cl_err cl_http_send(cl_http_req *req, int status, const char *content_type,
     const char *extra_headers, const void *body, size_t len);
+
+/*
+ * Send a complete response whose body is the nbody pieces of body, in
+ * order (no copy into one buffer).  As cl_http_send() otherwise.
+ */
+cl_err cl_http_sendv(cl_http_req *req, int status, const char *content_type,
+    const char *extra_headers, const struct iovec *body, int nbody);
 
 /*
  * Send a 303 See Other to location (a path).  CL_EINVAL, with nothing sent,

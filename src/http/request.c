@@ -1,6 +1,7 @@
 /* request.c: an HTTP request and its response over libfcgi. */
 #include <errno.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "callin/http.h"
@@ -77,13 +78,16 @@ cl_http_reason(int status)
 }
 
 cl_err
-cl_http_send(cl_http_req *req, int status, const char *content_type,
-    const char *extra_headers, const void *body, size_t len)
+cl_http_sendv(cl_http_req *req, int status, const char *content_type,
+    const char *extra_headers, const struct iovec *body, int nbody)
 {
 	FCGX_Stream *out = req->fcgi->out;
 	cl_buf head = CL_BUF_INIT;
 	cl_err rc = CL_ECLOSED;
+	size_t len = 0;
 
+	for (int i = 0; i < nbody; i++)
+		len += body[i].iov_len;
 	/* libfcgi's own printf knows no %zu: format the head ourselves. */
 	req->status = status;
 	cl_buf_printf(&head, "Status: %d %s\r\nContent-Type: %s\r\n"
@@ -91,13 +95,23 @@ cl_http_send(cl_http_req *req, int status, const char *content_type,
 	    content_type, len, extra_headers ? extra_headers : "");
 	if (FCGX_PutStr(head.data, (int)head.len, out) != (int)head.len)
 		goto out;
-	if (!req->head_only && len > 0 &&
-	    FCGX_PutStr(body, (int)len, out) != (int)len)
-		goto out;
+	for (int i = 0; !req->head_only && i < nbody; i++)
+		if (body[i].iov_len > 0 && FCGX_PutStr(body[i].iov_base,
+		    (int)body[i].iov_len, out) != (int)body[i].iov_len)
+			goto out;
 	rc = CL_OK;
 out:
 	cl_buf_free(&head);
 	return rc;
+}
+
+cl_err
+cl_http_send(cl_http_req *req, int status, const char *content_type,
+    const char *extra_headers, const void *body, size_t len)
+{
+	struct iovec one = { (void *)(uintptr_t)body, len };
+
+	return cl_http_sendv(req, status, content_type, extra_headers, &one, 1);
 }
 
 cl_err

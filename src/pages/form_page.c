@@ -4,6 +4,7 @@
  * markup; answers are written back escaped; each error appears in the error
  * summary (linking to its input) and inline above its input.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -404,8 +405,8 @@ void
 cl_page_form(cl_app *app, cl_http_req *req)
 {
 	char csrf[CL_CSRF_TOKEN_MAX], idem[CL_RANDOM_TOKEN_MAX];
-	cl_buf page = CL_BUF_INIT;
-	const char *c = form_cache.data;
+	const char *c;
+	size_t after_csrf, after_idem;
 
 	if (cl_csrf_issue(app->form_secret, app->form_secret_len, time(NULL), csrf) != CL_OK ||
 	    cl_random_token(idem, 16) != CL_OK) {
@@ -413,15 +414,19 @@ cl_page_form(cl_app *app, cl_http_req *req)
 		cl_page_error(req, 500, NULL);
 		return;
 	}
-	if (form_cache.data == NULL) {
+	if (form_cache.data == NULL)
 		cache_form(app);
-		c = form_cache.data;
-	}
-	cl_buf_add(&page, c, csrf_at);
-	cl_buf_puts(&page, csrf);
-	cl_buf_add(&page, c + csrf_at + strlen(CSRF_MARK), idem_at - csrf_at - strlen(CSRF_MARK));
-	cl_buf_puts(&page, idem);
-	cl_buf_puts(&page, c + idem_at + strlen(IDEM_MARK));
-	cl_page_send(req, 200, &page);
-	cl_buf_free(&page);
+	c = form_cache.data;
+	after_csrf = csrf_at + strlen(CSRF_MARK);
+	after_idem = idem_at + strlen(IDEM_MARK);
+	struct iovec parts[] = {
+		{ (void *)(uintptr_t)c, csrf_at },
+		{ csrf, strlen(csrf) },
+		{ (void *)(uintptr_t)(c + after_csrf), idem_at - after_csrf },
+		{ idem, strlen(idem) },
+		{ (void *)(uintptr_t)(c + after_idem), form_cache.len - after_idem },
+	};
+	if (cl_http_sendv(req, 200, "text/html; charset=utf-8", "Cache-Control: no-store\r\n",
+	    parts, 5) != CL_OK)
+		cl_log(CL_LOG_INFO, "client went away before the response was sent");
 }
