@@ -13,6 +13,7 @@
 
 #include "callin/buf.h"
 #include "callin/err.h"
+#include "callin/multipart.h"
 
 typedef struct cl_http_req {
 	FCGX_Request	*fcgi;
@@ -42,6 +43,15 @@ const char *cl_http_param(const cl_http_req *req, const char *name);
  * the body).  CL_EIO when the stream failed or the client went away.
  */
 cl_err cl_http_read(cl_http_req *req, void *p, size_t n, size_t *got);
+
+/*
+ * Read req's multipart/form-data body to its end through the parser, with
+ * callbacks cb (arg passed on).  Fails with CL_EPARSE (not multipart,
+ * malformed or truncated), CL_ETOOBIG (CONTENT_LENGTH or the bytes read
+ * over cap), CL_EIO (the client went away) or a callback's own error.
+ */
+cl_err cl_http_read_form(cl_http_req *req, const cl_mp_callbacks *cb, void *arg,
+    int64_t cap);
 
 /*
  * Send a complete response: status, content type, optional extra header

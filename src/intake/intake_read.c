@@ -18,7 +18,6 @@
 #define TEXT_PART_MAX	(64 * 1024)	/* bytes in one text answer */
 #define TEXT_TOTAL_MAX	(512 * 1024)	/* bytes in all text answers */
 #define PARTS_MAX	300		/* parts in one body */
-#define READ_CHUNK	(64 * 1024)
 
 enum part_kind { P_NONE, P_TEXT, P_FILE, P_SKIP };
 
@@ -243,40 +242,16 @@ static const cl_mp_callbacks callbacks = { on_begin, on_data, on_end };
 cl_err
 cl_intake_read(cl_app *app, cl_http_req *req, cl_intake *in)
 {
-	char boundary[CL_MP_BOUNDARY_MAX + 1];
-	static char chunk[READ_CHUNK];
 	struct intake_state s;
-	cl_mp_parser *mp = NULL;
 	int64_t cap = app->cfg->max_total_bytes + TEXT_TOTAL_MAX + 65536;
-	size_t got;
 	cl_err rc;
 
 	memset(&s, 0, sizeof s);
 	s.app = app;
 	s.in = in;
 	s.head = cl_malloc(CL_SNIFF_BYTES);
-	if ((rc = cl_mp_boundary(req->content_type, boundary, sizeof boundary)) != CL_OK)
+	if ((rc = cl_http_read_form(req, &callbacks, &s, cap)) != CL_OK)
 		goto err;
-	if (req->content_length > cap) {
-		rc = CL_ETOOBIG;
-		goto err;
-	}
-	mp = cl_mp_new(boundary, &callbacks, &s);
-	for (;;) {
-		if ((rc = cl_http_read(req, chunk, sizeof chunk, &got)) != CL_OK)
-			goto err;
-		if (got == 0)
-			break;
-		if (req->body_read > cap) {
-			rc = CL_ETOOBIG;
-			goto err;
-		}
-		if ((rc = cl_mp_feed(mp, chunk, got)) != CL_OK)
-			goto err;
-	}
-	if ((rc = cl_mp_finish(mp)) != CL_OK)
-		goto err;
-	rc = CL_OK;
 	goto done;
 err:
 	cl_blob_abort(s.blob);
@@ -284,7 +259,6 @@ err:
 	cl_intake_discard(app, in);
 done:
 	cl_sha256_free(s.sha);
-	cl_mp_free(mp);
 	cl_buf_free(&s.text);
 	free(s.head);
 	return rc;

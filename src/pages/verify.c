@@ -67,36 +67,6 @@ v_end(void *arg)
 
 static const cl_mp_callbacks vcallbacks = { v_begin, v_data, v_end };
 
-/* Read the POSTed verify form.  CL_EPARSE, CL_ETOOBIG or CL_EIO on failure. */
-static cl_err
-read_form(cl_http_req *req, struct vform *v)
-{
-	char boundary[CL_MP_BOUNDARY_MAX + 1], chunk[16384];
-	cl_mp_parser *mp = NULL;
-	size_t got;
-	cl_err rc;
-
-	if ((rc = cl_mp_boundary(req->content_type, boundary, sizeof boundary)) != CL_OK)
-		return rc;
-	mp = cl_mp_new(boundary, &vcallbacks, v);
-	for (;;) {
-		if ((rc = cl_http_read(req, chunk, sizeof chunk, &got)) != CL_OK)
-			goto out;
-		if (got == 0)
-			break;
-		if (req->body_read > VERIFY_BODY_MAX) {
-			rc = CL_ETOOBIG;
-			goto out;
-		}
-		if ((rc = cl_mp_feed(mp, chunk, got)) != CL_OK)
-			goto out;
-	}
-	rc = cl_mp_finish(mp);
-out:
-	cl_mp_free(mp);
-	return rc;
-}
-
 /* One line of the result list. */
 static void
 check_line(cl_buf *out, const char *id, int ok, const char *text, const char *detail)
@@ -255,7 +225,7 @@ cl_page_verify(cl_app *app, cl_http_req *req)
 
 	if (strcmp(req->method, "POST") == 0) {
 		const cl_answer *receipt;
-		cl_err rc = read_form(req, &v);
+		cl_err rc = cl_http_read_form(req, &vcallbacks, &v, VERIFY_BODY_MAX);
 
 		if (rc != CL_OK) {
 			cl_page_error(req, rc == CL_ETOOBIG ? 413 : 400, NULL);
