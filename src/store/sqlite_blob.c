@@ -198,8 +198,7 @@ blob_remove(struct sq_store *s, const char *id, int *gone)
 		goto err;
 	}
 	*gone = sqlite3_changes(s->db);
-	sqlite3_reset(stmt);
-	return CL_OK;
+	rc = CL_OK;
 err:
 	if (stmt != NULL)
 		sqlite3_reset(stmt);
@@ -346,8 +345,7 @@ blob_state(struct sq_store *s, const char *id, int64_t *size, int *linked)
 	}
 	*size = sqlite3_column_int64(stmt, 0);
 	*linked = sqlite3_column_type(stmt, 1) != SQLITE_NULL;
-	sqlite3_reset(stmt);
-	return CL_OK;
+	rc = CL_OK;
 err:
 	if (stmt != NULL)
 		sqlite3_reset(stmt);

@@ -342,8 +342,7 @@ sq_outbox_stats(cl_store *st, int64_t now_ms, cl_outbox_stats *stats)
 		rc = sq_error(s, src, "outbox stats");
 		goto err;
 	}
-	sqlite3_reset(stmt);
-	return CL_OK;
+	rc = CL_OK;
 err:
 	if (stmt != NULL)
 		sqlite3_reset(stmt);

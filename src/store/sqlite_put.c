@@ -451,8 +451,7 @@ sq_get(cl_store *st, cl_store_key key, const char *value, bson_t *out)
 		goto err;
 	}
 	bson_copy_to(&tmp, out);
-	sqlite3_reset(stmt);
-	return CL_OK;
+	rc = CL_OK;
 err:
 	if (stmt != NULL)
 		sqlite3_reset(stmt);
@@ -477,8 +476,7 @@ sq_count(cl_store *st, int64_t *n)
 		goto err;
 	}
 	*n = sqlite3_column_int64(stmt, 0);
-	sqlite3_reset(stmt);
-	return CL_OK;
+	rc = CL_OK;
 err:
 	if (stmt != NULL)
 		sqlite3_reset(stmt);

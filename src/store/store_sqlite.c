@@ -259,8 +259,7 @@ sq_exec(struct sq_store *s, enum sq_stmt id, const char *what)
 		rc = sq_error(s, src, what);
 		goto err;
 	}
-	sqlite3_reset(stmt);
-	return CL_OK;
+	rc = CL_OK;
 err:
 	if (stmt != NULL)
 		sqlite3_reset(stmt);
