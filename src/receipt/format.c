@@ -1,19 +1,14 @@
 /* format.c: the shapes of a receipt's reference and received values. */
 #include <string.h>
 
+#include "callin/reference.h"
 #include "receipt_int.h"
 
-/*
- * Reference characters (DESIGN.md §3): upper-case letters and digits without
- * the look-alikes 0, O, 1, I and L.
- */
-static const char ref_alphabet[] = "23456789ABCDEFGHJKMNPQRSTUVWXYZ";
-
-/* Whether c is a reference character.  Cannot fail. */
+/* Whether c is a reference character (reference.h's alphabet).  Cannot fail. */
 static bool
 ref_char(char c)
 {
-	return c != '\0' && strchr(ref_alphabet, c) != NULL;
+	return c != '\0' && strchr(cl_reference_alphabet, c) != NULL;
 }
 
 /*
