@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "callin/clock.h"
 #include "callin/intake.h"
 #include "callin/log.h"
 #include "callin/receipt.h"
@@ -126,13 +127,13 @@ cl_intake_build(cl_app *app, const cl_intake *in, const char *token,
 	unsigned char salt[CL_SALT_LEN], commitment[CL_SHA256_LEN];
 	cl_buf copy = CL_BUF_INIT, receipt = CL_BUF_INIT;
 	bson_t fields = BSON_INITIALIZER, atts = BSON_INITIALIZER, arr;
-	struct timespec now;
+	int64_t now_ms = cl_now_ms();
+	time_t now = (time_t)(now_ms / 1000);
 	struct tm tm;
 	char received[32];
 	cl_err rc;
 
-	clock_gettime(CLOCK_REALTIME, &now);
-	gmtime_r(&now.tv_sec, &tm);
+	gmtime_r(&now, &tm);
 	strftime(received, sizeof received, "%Y-%m-%dT%H:%M:%SZ", &tm);
 	append_fields(&in->answers, &fields);
 	bson_append_array_begin(&atts, "a", -1, &arr);
@@ -150,7 +151,7 @@ cl_intake_build(cl_app *app, const cl_intake *in, const char *token,
 	BSON_APPEND_UTF8(doc, "reference", reference);
 	BSON_APPEND_UTF8(doc, "idempotency_key", idempotency_key);
 	BSON_APPEND_UTF8(doc, "received", received);
-	BSON_APPEND_INT64(doc, "received_ms", (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000);
+	BSON_APPEND_INT64(doc, "received_ms", now_ms);
 	BSON_APPEND_DOCUMENT(doc, "fields", &fields);
 	BSON_APPEND_ARRAY(doc, "attachments", &arr);
 	BSON_APPEND_UTF8(doc, "copy_json", cl_buf_str(&copy));

@@ -13,6 +13,20 @@
 /* /healthz reports the store failing this long after a refused write. */
 #define WRITE_FAILURE_WINDOW_MS	30000
 
+/*
+ * Fill *ob with the outbox's figures at now (epoch ms) and *age with how
+ * long, in seconds, the oldest unsent notification has waited (0: none).
+ * CL_EUNAVAIL when the store cannot answer.
+ */
+static cl_err
+outbox_age(cl_app *app, int64_t now, cl_outbox_stats *ob, int64_t *age)
+{
+	cl_err rc = cl_store_outbox_stats(app->store, now, ob);
+
+	*age = rc == CL_OK && ob->oldest_due_ms > 0 ? (now - ob->oldest_due_ms) / 1000 : 0;
+	return rc;
+}
+
 void
 cl_page_healthz(cl_app *app, cl_http_req *req)
 {
@@ -26,10 +40,8 @@ cl_page_healthz(cl_app *app, cl_http_req *req)
 	int outbox = 0;
 	const char *failing;
 
-	if (store && cl_store_outbox_stats(app->store, now, &ob) == CL_OK) {
-		age = ob.oldest_due_ms > 0 ? (now - ob.oldest_due_ms) / 1000 : 0;
+	if (store && outbox_age(app, now, &ob, &age) == CL_OK)
 		outbox = age <= app->cfg->outbox_max_age;
-	}
 	failing = !store ? "store" : !key ? "signing_key" : !outbox ? "outbox" : NULL;
 	cl_buf_printf(&out, "{\"status\":\"%s\",", failing ? "fail" : "ok");
 	if (failing)
@@ -48,7 +60,7 @@ cl_page_metrics(cl_app *app, cl_http_req *req)
 {
 	cl_buf out = CL_BUF_INIT;
 	cl_outbox_stats ob;
-	int64_t stored = 0;
+	int64_t stored = 0, age;
 	int up = cl_store_count(app->store, &stored) == CL_OK;
 
 	cl_buf_puts(&out, "# HELP callin_store_up Whether the store answered.\n"
@@ -57,9 +69,7 @@ cl_page_metrics(cl_app *app, cl_http_req *req)
 	cl_buf_puts(&out, "# HELP callin_requests_stored Requests held in the store.\n"
 	    "# TYPE callin_requests_stored gauge\n");
 	cl_buf_printf(&out, "callin_requests_stored %lld\n", (long long)stored);
-	if (up && cl_store_outbox_stats(app->store, cl_now_ms(), &ob) == CL_OK) {
-		int64_t age = ob.oldest_due_ms > 0 ? (cl_now_ms() - ob.oldest_due_ms) / 1000 : 0;
-
+	if (up && outbox_age(app, cl_now_ms(), &ob, &age) == CL_OK)
 		cl_buf_printf(&out, "# HELP callin_outbox_due Notifications waiting to be sent.\n"
 		    "# TYPE callin_outbox_due gauge\ncallin_outbox_due %lld\n"
 		    "# HELP callin_outbox_oldest_due_seconds Age of the oldest notification not yet sent.\n"
@@ -69,7 +79,6 @@ cl_page_metrics(cl_app *app, cl_http_req *req)
 		    "# HELP callin_outbox_failed Notifications given up on.\n"
 		    "# TYPE callin_outbox_failed gauge\ncallin_outbox_failed %lld\n",
 		    (long long)ob.due, (long long)age, (long long)ob.sent, (long long)ob.failed);
-	}
 	cl_app_render_metrics(&out);
 	(void)cl_http_send(req, 200, "text/plain; version=0.0.4; charset=utf-8",
 	    "Cache-Control: no-store\r\n", out.data, out.len);
