@@ -24,6 +24,7 @@ typedef enum cl_err {
 	CL_ECONFIG,	/* bad or missing configuration */
 	CL_EVERIFY,	/* a signature or hash did not verify */
 	CL_ECLOSED,	/* the peer went away */
+	CL_ELIMIT,	/* a per-sender quota is used up */
 	CL_ERR__MAX
 } cl_err;
 

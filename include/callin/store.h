@@ -127,6 +127,35 @@ cl_err cl_store_blob_read(cl_store *st, const char *id, cl_store_sink sink,
 cl_err cl_store_put(cl_store *st, const bson_t *doc, char *existing_token);
 
 /*
+ * One document of a batch for cl_store_put_batch(): doc, and the per-email
+ * limit applied inside the write (email_max requests at most, 0 for none,
+ * with the same normalised fields.email and received_ms at or after
+ * email_since_ms, counting those stored earlier in the same batch).  The
+ * outcome comes back in rc and existing_token.
+ */
+typedef struct cl_store_put_item {
+	const bson_t	*doc;
+	int64_t		 email_max;
+	int64_t		 email_since_ms;
+	cl_err		 rc;		/* out: as cl_store_put(), or CL_ELIMIT */
+	char		 existing_token[CL_TOKEN_MAX];	/* out: on CL_EDUP */
+} cl_store_put_item;
+
+/*
+ * Store the n documents of v, each as cl_store_put() would, in one durable
+ * write where the backend can (SQLite: one transaction, one fsync; each
+ * document under its own savepoint, so one that is refused never fails the
+ * others).  Each item gets its own outcome: CL_OK, CL_EDUP (existing_token
+ * as for cl_store_put), CL_ELIMIT (the address is at its limit; nothing of
+ * it stored), CL_EINVAL, CL_EUNAVAIL.  Returns CL_OK when the write was
+ * made, CL_EUNAVAIL when it was not: then no item is stored and every item
+ * that would have been has rc CL_EUNAVAIL.  A backend that cannot batch
+ * (MongoDB) writes the items one by one, each durable by itself, and
+ * returns CL_EUNAVAIL when any of them got it.
+ */
+cl_err cl_store_put_batch(cl_store *st, cl_store_put_item *v, size_t n);
+
+/*
  * Look up one request by a unique key and copy its document into out
  * (initialised here; the caller calls bson_destroy() on success only).
  * CL_ENOTFOUND when none, CL_EUNAVAIL when the store cannot answer.

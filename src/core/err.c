@@ -16,6 +16,7 @@ static const char *const descriptions[CL_ERR__MAX] = {
 	"configuration error",		/* CL_ECONFIG */
 	"verification failed",		/* CL_EVERIFY */
 	"peer closed the connection",	/* CL_ECLOSED */
+	"quota used up",		/* CL_ELIMIT */
 };
 
 const char *

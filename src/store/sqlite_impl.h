@@ -33,8 +33,12 @@ enum sq_stmt {
 	SQ_BEGIN_IMMEDIATE,
 	SQ_COMMIT,
 	SQ_ROLLBACK,
+	SQ_SAVEPOINT,
+	SQ_RELEASE,
+	SQ_ROLLBACK_TO,
 	SQ_SYNC_FULL,
 	SQ_SYNC_NORMAL,
+	SQ_SYNC_OFF,
 	SQ_PING,
 	SQ_BLOB_INSERT,
 	SQ_CHUNK_INSERT,
@@ -65,6 +69,7 @@ enum sq_sync {
 	SQ_SYNC_UNKNOWN,
 	SQ_SYNC_LEVEL_NORMAL,
 	SQ_SYNC_LEVEL_FULL,
+	SQ_SYNC_LEVEL_OFF,	/* benchmarks only: CALLIN_BENCH_SQLITE_SYNC_OFF */
 };
 
 struct sq_store {
@@ -75,6 +80,7 @@ struct sq_store {
 	int		 busy_ms;	/* busy timeout */
 	int64_t		 busy_since;	/* when the current wait began */
 	enum sq_sync	 sync;		/* current PRAGMA synchronous */
+	enum sq_sync	 commit_sync;	/* level of the commits that make requests real */
 	sqlite3_stmt	*stmt[SQ__NSTMT];
 };
 
@@ -108,6 +114,7 @@ cl_err	sq_sweep(cl_store *, int64_t, int64_t *);
 
 /* sqlite_put.c */
 cl_err	sq_put(cl_store *, const bson_t *, char *);
+cl_err	sq_put_batch(cl_store *, cl_store_put_item *, size_t);
 cl_err	sq_get(cl_store *, cl_store_key, const char *, bson_t *);
 cl_err	sq_count(cl_store *, int64_t *);
 cl_err	sq_count_by_email(cl_store *, const char *, int64_t, int64_t *);

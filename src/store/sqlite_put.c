@@ -328,38 +328,77 @@ err:
 }
 
 /*
- * Store the request document doc with its blob links and outbox rows in
- * one transaction committed at synchronous=FULL; the email column gets its
- * normalised fields.email (NULL when it has none).  Fails with CL_EINVAL
- * (bad document, unknown or linked blob), CL_EDUP (see put_dup),
- * CL_EUNAVAIL; then nothing is stored.
+ * Count into *n the requests whose email column is email (normalised) with
+ * received_ms at or after since_ms, on the connection as it is (inside a
+ * transaction it counts what that transaction wrote).  Fails with
+ * CL_EUNAVAIL.
  */
-cl_err
-sq_put(cl_store *st, const bson_t *doc, char *existing_token)
+static cl_err
+count_email(struct sq_store *s, const char *email, int64_t since_ms,
+    int64_t *n)
 {
-	struct sq_store *s = (struct sq_store *)st;
 	sqlite3_stmt *stmt = NULL;
-	struct put_keys k;
-	char *email = NULL;
 	cl_err rc;
 	int src;
 
-	if ((rc = put_parse(doc, &k)) != CL_OK)
+	if ((rc = sq_stmt(s, SQ_REQ_COUNT_EMAIL, &stmt)) != CL_OK)
 		goto err;
-	email = cl_store_doc_email(doc);
-	if ((rc = sq_ready(s)) != CL_OK)
+	sqlite3_bind_text(stmt, 1, email, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(stmt, 2, since_ms);
+	if ((src = sqlite3_step(stmt)) != SQLITE_ROW) {
+		rc = sq_error(s, src, "count requests by email");
 		goto err;
-	if ((rc = sq_sync(s, SQ_SYNC_LEVEL_FULL)) != CL_OK)
+	}
+	*n = sqlite3_column_int64(stmt, 0);
+	rc = CL_OK;
+err:
+	if (stmt != NULL) {
+		sqlite3_reset(stmt);
+		sqlite3_clear_bindings(stmt);
+	}
+	return rc;
+}
+
+/*
+ * Write the document of it (request row, blob links, outbox rows) inside
+ * the open transaction, under a savepoint released on success and rolled
+ * back to on failure, so that nothing of a refused document stays.  The
+ * email column gets its normalised fields.email (NULL when none); with
+ * it->email_max set, an address already at its limit is refused first.
+ * Returns the outcome: CL_OK, CL_EINVAL (bad document, unknown or linked
+ * blob), CL_EDUP (see put_dup), CL_ELIMIT, CL_EUNAVAIL.
+ */
+static cl_err
+put_one(struct sq_store *s, cl_store_put_item *it)
+{
+	sqlite3_stmt *stmt = NULL;
+	struct put_keys k;
+	char *email = NULL;
+	int64_t n = 0;
+	int saved = 0, src;
+	cl_err rc;
+
+	if ((rc = put_parse(it->doc, &k)) != CL_OK)
 		goto err;
-	if ((rc = sq_exec(s, SQ_BEGIN_IMMEDIATE, "begin put")) != CL_OK)
+	email = cl_store_doc_email(it->doc);
+	if (it->email_max > 0 && email != NULL) {
+		if ((rc = count_email(s, email, it->email_since_ms, &n)) != CL_OK)
+			goto err;
+		if (n >= it->email_max) {
+			rc = CL_ELIMIT;
+			goto err;
+		}
+	}
+	if ((rc = sq_exec(s, SQ_SAVEPOINT, "savepoint")) != CL_OK)
 		goto err;
+	saved = 1;
 	if ((rc = sq_stmt(s, SQ_REQ_INSERT, &stmt)) != CL_OK)
 		goto err;
 	sqlite3_bind_text(stmt, 1, k.token, -1, SQLITE_STATIC);
 	sqlite3_bind_text(stmt, 2, k.reference, -1, SQLITE_STATIC);
 	sqlite3_bind_text(stmt, 3, k.idempotency_key, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(stmt, 4, k.received_ms);
-	sqlite3_bind_blob(stmt, 5, bson_get_data(doc), (int)doc->len,
+	sqlite3_bind_blob(stmt, 5, bson_get_data(it->doc), (int)it->doc->len,
 	    SQLITE_STATIC);
 	if (email != NULL)
 		sqlite3_bind_text(stmt, 6, email, -1, SQLITE_STATIC);
@@ -370,7 +409,7 @@ sq_put(cl_store *st, const bson_t *doc, char *existing_token)
 	sqlite3_clear_bindings(stmt);
 	stmt = NULL;
 	if ((src & 0xff) == SQLITE_CONSTRAINT) {
-		rc = put_dup(s, &k, existing_token);
+		rc = put_dup(s, &k, it->existing_token);
 		goto err;
 	}
 	if (src != SQLITE_DONE) {
@@ -381,16 +420,72 @@ sq_put(cl_store *st, const bson_t *doc, char *existing_token)
 		goto err;
 	if ((rc = put_outbox(s, &k)) != CL_OK)
 		goto err;
-	if ((rc = sq_exec(s, SQ_COMMIT, "commit put")) != CL_OK)
+	if ((rc = sq_exec(s, SQ_RELEASE, "release savepoint")) != CL_OK)
 		goto err;
 	free(email);
 	return CL_OK;
 err:
-	if (stmt != NULL)
-		sqlite3_reset(stmt);
-	sq_rollback(s);
+	/* SQLite may have rolled the whole transaction back by itself. */
+	if (saved && !sqlite3_get_autocommit(s->db) &&
+	    (sq_exec(s, SQ_ROLLBACK_TO, "roll back to savepoint") != CL_OK ||
+	    sq_exec(s, SQ_RELEASE, "release savepoint") != CL_OK))
+		rc = CL_EUNAVAIL;
 	free(email);
 	return rc;
+}
+
+/*
+ * Store the n documents of v in one transaction committed at the commit
+ * level (synchronous=FULL, one fsync for them all), each under its own
+ * savepoint (put_one).  Outcomes in v[i].rc; see cl_store_put_batch().
+ * Fails with CL_EUNAVAIL when the transaction cannot be made: nothing of
+ * the batch is stored, and every item not already refused for its own
+ * reason gets CL_EUNAVAIL.
+ */
+cl_err
+sq_put_batch(cl_store *st, cl_store_put_item *v, size_t n)
+{
+	struct sq_store *s = (struct sq_store *)st;
+	cl_err rc;
+
+	if ((rc = sq_ready(s)) != CL_OK)
+		goto err;
+	if ((rc = sq_sync(s, s->commit_sync)) != CL_OK)
+		goto err;
+	if ((rc = sq_exec(s, SQ_BEGIN_IMMEDIATE, "begin put")) != CL_OK)
+		goto err;
+	for (size_t i = 0; i < n; i++) {
+		v[i].rc = put_one(s, &v[i]);
+		if (v[i].rc == CL_EUNAVAIL || sqlite3_get_autocommit(s->db)) {
+			rc = CL_EUNAVAIL;
+			goto err;
+		}
+	}
+	if ((rc = sq_exec(s, SQ_COMMIT, "commit put")) != CL_OK)
+		goto err;
+	return CL_OK;
+err:
+	sq_rollback(s);
+	for (size_t i = 0; i < n; i++)
+		if (v[i].rc == CL_OK)
+			v[i].rc = CL_EUNAVAIL;
+	return rc;
+}
+
+/*
+ * Store one request document: a batch of one without a limit.  Fails as
+ * put_one does; then nothing is stored.
+ */
+cl_err
+sq_put(cl_store *st, const bson_t *doc, char *existing_token)
+{
+	cl_store_put_item it = { .doc = doc, .rc = CL_EUNAVAIL };
+
+	it.existing_token[0] = '\0';
+	(void)sq_put_batch(st, &it, 1);
+	if (existing_token != NULL)
+		memcpy(existing_token, it.existing_token, CL_TOKEN_MAX);
+	return it.rc;
 }
 
 /*
@@ -493,28 +588,9 @@ sq_count_by_email(cl_store *st, const char *email, int64_t since_ms,
     int64_t *n)
 {
 	struct sq_store *s = (struct sq_store *)st;
-	sqlite3_stmt *stmt = NULL;
 	cl_err rc;
-	int src;
 
 	if ((rc = sq_ready(s)) != CL_OK)
-		goto err;
-	if ((rc = sq_stmt(s, SQ_REQ_COUNT_EMAIL, &stmt)) != CL_OK)
-		goto err;
-	sqlite3_bind_text(stmt, 1, email, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(stmt, 2, since_ms);
-	if ((src = sqlite3_step(stmt)) != SQLITE_ROW) {
-		rc = sq_error(s, src, "count requests by email");
-		goto err;
-	}
-	*n = sqlite3_column_int64(stmt, 0);
-	sqlite3_reset(stmt);
-	sqlite3_clear_bindings(stmt);
-	return CL_OK;
-err:
-	if (stmt != NULL) {
-		sqlite3_reset(stmt);
-		sqlite3_clear_bindings(stmt);
-	}
-	return rc;
+		return rc;
+	return count_email(s, email, since_ms, n);
 }

@@ -1,4 +1,5 @@
 /* store.c: picks the backend named by the store setting and dispatches to it. */
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -78,6 +79,47 @@ cl_store_put(cl_store *st, const bson_t *doc, char *existing_token)
 	if (existing_token != NULL)
 		existing_token[0] = '\0';
 	return st->ops->put(st, doc, existing_token);
+}
+
+/*
+ * Put one item the way a backend without put_batch does: count its address
+ * first (not atomic with the insert: two writers racing may both pass),
+ * then put it.  Sets it->rc and returns it.
+ */
+static cl_err
+put_counted(cl_store *st, cl_store_put_item *it)
+{
+	char *email;
+	int64_t n = 0;
+
+	if (it->email_max > 0 && (email = cl_store_doc_email(it->doc)) != NULL) {
+		it->rc = st->ops->count_by_email(st, email, it->email_since_ms, &n);
+		free(email);
+		if (it->rc == CL_OK && n >= it->email_max)
+			it->rc = CL_ELIMIT;
+		if (it->rc != CL_OK)
+			return it->rc;
+	}
+	return it->rc = st->ops->put(st, it->doc, it->existing_token);
+}
+
+/* See store.h: the backend's batch, or one put after another. */
+cl_err
+cl_store_put_batch(cl_store *st, cl_store_put_item *v, size_t n)
+{
+	cl_err rc = CL_OK;
+
+	for (size_t i = 0; i < n; i++) {
+		assert(v[i].doc != NULL);
+		v[i].rc = CL_EUNAVAIL;
+		v[i].existing_token[0] = '\0';
+	}
+	if (st->ops->put_batch != NULL)
+		return st->ops->put_batch(st, v, n);
+	for (size_t i = 0; i < n; i++)
+		if (put_counted(st, &v[i]) == CL_EUNAVAIL)
+			rc = CL_EUNAVAIL;
+	return rc;
 }
 
 cl_err

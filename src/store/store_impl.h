@@ -18,6 +18,8 @@ struct cl_store_ops {
 	cl_err	(*blob_delete)(cl_store *, const char *);
 	cl_err	(*blob_read)(cl_store *, const char *, cl_store_sink, void *);
 	cl_err	(*put)(cl_store *, const bson_t *, char *);
+	/* NULL: store.c puts one by one, counting each address first. */
+	cl_err	(*put_batch)(cl_store *, cl_store_put_item *, size_t);
 	cl_err	(*get)(cl_store *, cl_store_key, const char *, bson_t *);
 	cl_err	(*count)(cl_store *, int64_t *);
 	/* email is already normalised (cl_store_email_norm), never empty. */

@@ -706,6 +706,89 @@ test_count_by_email(void **state)
 	cl_notifications_free(v, nv);
 }
 
+/*
+ * A batch: each document gets its own outcome and one refused document
+ * (duplicate key, bad document, unknown blob, address at its limit) never
+ * fails the others; the limit counts what the batch itself stored first.
+ */
+static void
+test_put_batch(void **state)
+{
+	struct t_case *c = *state;
+	struct t_keys stored, k[7];
+	cl_store_put_item v[7];
+	const char *ghost[1] = { "no-such-blob" };
+	char id[CL_BLOB_ID_MAX];
+	const char *blobs[1] = { id };
+	bson_t doc[7], got;
+	cl_notification *nv;
+	size_t nn;
+	int64_t t0 = t_now_ms();
+
+	assert_int_equal(t_put_email(c->st, &stored, "alex@example.org", t0),
+	    CL_OK);
+	t_blob(c->st, "evidence", 8, 0, id);
+	for (int i = 0; i < 7; i++)
+		t_keys_new(&k[i]);
+	k[1] = stored;				/* same idempotency key as stored */
+	snprintf(k[1].token, sizeof k[1].token, "%s", k[2].token);
+	snprintf(k[1].reference, sizeof k[1].reference, "CIR-DUP1-%04d", (int)(t0 % 10000));
+	snprintf(k[6].idem, sizeof k[6].idem, "%s", k[0].idem);	/* as item 0 */
+	t_doc_email(&doc[0], &k[0], "Alex@Example.org");
+	t_doc_email(&doc[1], &k[1], "sam@example.org");
+	bson_init(&doc[2]);			/* no token: a bad document */
+	BSON_APPEND_UTF8(&doc[2], "reference", k[2].reference);
+	t_doc_email(&doc[3], &k[3], "ALEX@example.org");
+	t_doc(&doc[4], &k[4], ghost, 1, 1);	/* an unknown blob */
+	t_doc(&doc[5], &k[5], blobs, 1, 1);
+	t_doc_email(&doc[6], &k[6], "kim@example.org");
+	for (int i = 0; i < 7; i++) {
+		memset(&v[i], 0, sizeof v[i]);
+		v[i].doc = &doc[i];
+		v[i].email_max = 2;
+		v[i].email_since_ms = t0 - 60000;
+	}
+	assert_int_equal(cl_store_put_batch(c->st, v, 7), CL_OK);
+	assert_int_equal(v[0].rc, CL_OK);
+	assert_int_equal(v[1].rc, CL_EDUP);
+	assert_string_equal(v[1].existing_token, stored.token);
+	assert_int_equal(v[2].rc, CL_EINVAL);
+	assert_int_equal(v[3].rc, CL_ELIMIT);	/* the batch's item 0 counted */
+	assert_int_equal(v[4].rc, CL_EINVAL);
+	assert_int_equal(v[5].rc, CL_OK);
+	assert_int_equal(v[6].rc, CL_EDUP);
+	assert_string_equal(v[6].existing_token, k[0].token);
+
+	/* Stored: the first request, items 0 and 5; nothing of the others. */
+	assert_int_equal(t_count(c->st), 3);
+	assert_int_equal(t_count_email(c->st, "alex@example.org", 0), 2);
+	for (int i = 0; i < 7; i++) {
+		cl_err want = i == 0 || i == 5 ? CL_OK : CL_ENOTFOUND;
+
+		if (i == 1 || i == 2)
+			continue;	/* shares keys with others */
+		assert_int_equal(cl_store_get(c->st, CL_KEY_TOKEN, k[i].token, &got), want);
+		if (want == CL_OK) {
+			assert_true(bson_equal(&doc[i], &got));
+			bson_destroy(&got);
+		}
+	}
+	/* Item 5's blob is linked and readable; the outbox has 2 x 3 rows. */
+	{
+		cl_buf b = CL_BUF_INIT;
+
+		assert_int_equal(t_read(c->st, id, &b), CL_OK);
+		assert_int_equal(b.len, 8);
+		cl_buf_free(&b);
+	}
+	assert_int_equal(cl_store_outbox_claim(c->st, t0 + 3600000, 60000, "m",
+	    100, &nv, &nn), CL_OK);
+	assert_int_equal(nn, 6);
+	cl_notifications_free(nv, nn);
+	for (int i = 0; i < 7; i++)
+		bson_destroy(&doc[i]);
+}
+
 /* nftw callback: remove one entry. */
 static int
 rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
@@ -750,6 +833,8 @@ main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_sweep, t_setup,
 		    t_teardown),
 		cmocka_unit_test_setup_teardown(test_count_by_email, t_setup,
+		    t_teardown),
+		cmocka_unit_test_setup_teardown(test_put_batch, t_setup,
 		    t_teardown),
 	};
 	const char *uri;
