@@ -159,6 +159,25 @@ cl_err		 cl_receipt_sign(const cl_signer *s, const char *reference,
 		    const unsigned char commitment[CL_SHA256_LEN], cl_buf *out);
 
 /*
+ * Append to out the signed lines of a v1 receipt that come before its key
+ * line ("callin-receipt-v1", reference, received, commitment): what a
+ * worker sends the signer.  CL_EINVAL (out unchanged) when reference or
+ * received is not in its format.
+ */
+cl_err		 cl_receipt_body(const char *reference, const char *received,
+		    const unsigned char commitment[CL_SHA256_LEN], cl_buf *out);
+
+/*
+ * Sign the receipt whose body is the n bytes of body and append the whole
+ * receipt to out: the signer's one operation.  The body must be exactly
+ * what cl_receipt_body() writes (the v1 grammar, byte for byte); anything
+ * else fails with CL_EPARSE.  CL_ECRYPTO when signing fails; out is
+ * unchanged on failure.
+ */
+cl_err		 cl_receipt_sign_body(const cl_signer *s, const char *body,
+		    size_t n, cl_buf *out);
+
+/*
  * Parse the len bytes of text as a v1 receipt into out (line ends handled as
  * above).  Fails with CL_EPARSE and a reason in out->reason ("line 3:
  * received is not ...") when it is not exactly one.  Parsing checks the form

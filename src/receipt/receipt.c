@@ -18,19 +18,12 @@ cl_receipt_sign(const cl_signer *s, const char *reference,
 {
 	unsigned char sig[CL_SIGNATURE_LEN];
 	unsigned char b64[4 * ((CL_SIGNATURE_LEN + 2) / 3) + 1];
-	char hex[CL_SHA256_HEX];
 	size_t start = out->len;
-	cl_err rc = CL_EINVAL;
+	cl_err rc;
 
-	if (!cl_rcpt_reference_ok(reference, strlen(reference)) ||
-	    !cl_rcpt_received_ok(received, strlen(received)))
+	if ((rc = cl_receipt_body(reference, received, commitment, out)) != CL_OK)
 		goto err;
-	cl_hex(commitment, CL_SHA256_LEN, hex);
-	cl_buf_printf(out, CL_RECEIPT_MAGIC "\n"
-	    "reference: %s\n"
-	    "received: %s\n"
-	    "commitment: sha256:%s\n"
-	    "key: %s\n", reference, received, hex, s->id);
+	cl_buf_printf(out, "key: %s\n", s->id);
 	if ((rc = cl_rcpt_sign_raw(s, out->data + start, out->len - start,
 	    sig)) != CL_OK)
 		goto err;
@@ -42,4 +35,65 @@ err:
 	if (out->data != NULL)
 		out->data[start] = '\0';
 	return rc;
+}
+
+/*
+ * Append the signed lines of a v1 receipt before its key line (see
+ * receipt.h) to out.  CL_EINVAL (out unchanged) when reference or received
+ * is out of format.
+ */
+cl_err
+cl_receipt_body(const char *reference, const char *received,
+    const unsigned char commitment[CL_SHA256_LEN], cl_buf *out)
+{
+	char hex[CL_SHA256_HEX];
+
+	if (!cl_rcpt_reference_ok(reference, strlen(reference)) ||
+	    !cl_rcpt_received_ok(received, strlen(received)))
+		return CL_EINVAL;
+	cl_hex(commitment, CL_SHA256_LEN, hex);
+	cl_buf_printf(out, CL_RECEIPT_MAGIC "\n"
+	    "reference: %s\n"
+	    "received: %s\n"
+	    "commitment: sha256:%s\n", reference, received, hex);
+	return CL_OK;
+}
+
+/*
+ * Sign the receipt whose body is the n bytes of body, which must be
+ * exactly what cl_receipt_body() writes for some reference, received time
+ * and commitment: anything else is refused with CL_EPARSE (out unchanged).
+ * CL_ECRYPTO when signing fails.
+ */
+cl_err
+cl_receipt_sign_body(const cl_signer *s, const char *body, size_t n,
+    cl_buf *out)
+{
+	static const char ref_tag[] = CL_RECEIPT_MAGIC "\nreference: ";
+	const size_t ref_at = sizeof ref_tag - 1;
+	const size_t rcv_at = ref_at + CL_REFERENCE_LEN + sizeof "\nreceived: " - 1;
+	const size_t com_at = rcv_at + CL_RECEIVED_LEN +
+	    sizeof "\ncommitment: sha256:" - 1;
+	char reference[CL_REFERENCE_LEN + 1], received[CL_RECEIVED_LEN + 1];
+	unsigned char commitment[CL_SHA256_LEN];
+	size_t start = out->len;
+	cl_err rc;
+
+	if (n != com_at + 2 * CL_SHA256_LEN + 1 || memcmp(body, ref_tag, ref_at) != 0 ||
+	    cl_unhex(body + com_at, 2 * CL_SHA256_LEN, commitment,
+	    CL_SHA256_LEN) != CL_OK)
+		return CL_EPARSE;
+	memcpy(reference, body + ref_at, CL_REFERENCE_LEN);
+	reference[CL_REFERENCE_LEN] = '\0';
+	memcpy(received, body + rcv_at, CL_RECEIVED_LEN);
+	received[CL_RECEIVED_LEN] = '\0';
+	if ((rc = cl_receipt_sign(s, reference, received, commitment, out)) != CL_OK)
+		return rc == CL_EINVAL ? CL_EPARSE : rc;
+	/* What was signed must begin with the very bytes asked for. */
+	if (out->len - start < n || memcmp(out->data + start, body, n) != 0) {
+		out->len = start;
+		out->data[start] = '\0';
+		return CL_EPARSE;
+	}
+	return CL_OK;
 }

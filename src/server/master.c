@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "callin/alloc.h"
+#include "callin/clock.h"
 #include "callin/log.h"
 #include "callin/metrics.h"
 #include "server_impl.h"
@@ -46,14 +47,7 @@ struct master {
 	int64_t			 restarts;
 };
 
-static double
-now_s(void)
-{
-	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 /* Fork one worker into slot s.  Logs and leaves the slot empty on failure. */
 static void
@@ -63,21 +57,21 @@ spawn(struct master *m, struct slot *s)
 
 	if (pid < 0) {
 		cl_log(CL_LOG_ERROR, "master: fork: %s", strerror(errno));
-		s->respawn_at = now_s() + 1;
+		s->respawn_at = cl_mono_s() + 1;
 		return;
 	}
 	if (pid == 0)
 		cl_worker_main(m->lfd, m->cfg, m->hooks);
 	s->pid = pid;
 	s->gen = m->gen;
-	s->started = now_s();
+	s->started = cl_mono_s();
 }
 
 /* Fill every empty slot whose backoff has passed. */
 static void
 fill(struct master *m)
 {
-	double t = now_s();
+	double t = cl_mono_s();
 
 	for (int i = 0; i < m->cfg->workers; i++)
 		if (m->slots[i].pid == 0 && m->slots[i].respawn_at <= t)
@@ -102,7 +96,7 @@ reap(struct master *m, int draining)
 			}
 		for (int i = 0; !found && i < MAX_WORKERS; i++) {
 			struct slot *s = &m->slots[i];
-			double t = now_s();
+			double t = cl_mono_s();
 
 			if (s->pid != pid)
 				continue;
@@ -190,7 +184,7 @@ refused:
 static void
 drain(struct master *m, sigset_t *set)
 {
-	double deadline = now_s() + DRAIN_SECONDS;
+	double deadline = cl_mono_s() + DRAIN_SECONDS;
 
 	for (int i = 0; i < MAX_WORKERS; i++)
 		if (m->slots[i].pid != 0)
@@ -203,14 +197,14 @@ drain(struct master *m, sigset_t *set)
 		reap(m, 1);
 		if (live(m) == 0)
 			break;
-		if (now_s() > deadline) {
+		if (cl_mono_s() > deadline) {
 			cl_log(CL_LOG_WARN, "master: workers did not stop in %d s; killing", DRAIN_SECONDS);
 			for (int i = 0; i < MAX_WORKERS; i++)
 				if (m->slots[i].pid != 0)
 					kill(m->slots[i].pid, SIGKILL);
 			for (int i = 0; i < m->nold; i++)
 				kill(m->old[i], SIGKILL);
-			deadline = now_s() + DRAIN_SECONDS;
+			deadline = cl_mono_s() + DRAIN_SECONDS;
 		}
 		sigtimedwait(set, NULL, &ts);
 	}

@@ -311,16 +311,6 @@ sq_rollback(struct sq_store *s)
 	}
 }
 
-/* Milliseconds of CLOCK_MONOTONIC.  Cannot fail. */
-static int64_t
-sq_mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /*
  * SQLite's busy handler: wait for a lock another connection holds, in
  * steps of a fraction of a millisecond, until s->busy_ms have passed since
@@ -337,8 +327,8 @@ sq_busy(void *arg, int count)
 	struct timespec nap = { 0, count < 20 ? 100000 : 500000 };
 
 	if (count == 0)
-		s->busy_since = sq_mono_ms();
-	else if (sq_mono_ms() - s->busy_since >= s->busy_ms)
+		s->busy_since = cl_mono_ms();
+	else if (cl_mono_ms() - s->busy_since >= s->busy_ms)
 		return 0;
 	nanosleep(&nap, NULL);
 	return 1;
@@ -375,7 +365,7 @@ sq_wal(struct sq_store *s)
 	int src, wal;
 	cl_err rc;
 
-	deadline = sq_mono_ms() + (s->busy_ms > 1000 ? s->busy_ms : 1000);
+	deadline = cl_mono_ms() + (s->busy_ms > 1000 ? s->busy_ms : 1000);
 	for (;;) {
 		wal = 0;
 		src = sqlite3_prepare_v2(s->db, "PRAGMA journal_mode=WAL", -1,
@@ -394,7 +384,7 @@ sq_wal(struct sq_store *s)
 			rc = sq_error(s, src, "set journal_mode=WAL");
 			goto err;
 		}
-		if (sq_mono_ms() >= deadline) {
+		if (cl_mono_ms() >= deadline) {
 			if (src != SQLITE_OK)
 				rc = sq_error(s, src, "set journal_mode=WAL");
 			else {

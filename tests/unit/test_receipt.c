@@ -484,6 +484,55 @@ test_receipt_unknown_key_and_rotation(void **state)
 	cl_buf_free(&rb);
 }
 
+/*
+ * The signer's one operation: the body cl_receipt_body() writes signs to
+ * the golden receipt; any other body (each byte changed, a byte added or
+ * removed, upper-case hex, another line) is refused and out is unchanged.
+ */
+static void
+test_receipt_sign_body(void **state)
+{
+	struct fx *f = *state;
+	unsigned char md[CL_SHA256_LEN];
+	cl_buf body = CL_BUF_INIT, out = CL_BUF_INIT;
+	char *bad;
+
+	sha_abc(md);
+	assert_int_equal(cl_receipt_body("CIR-7K3F-9QXD", "2026-11-23T14:05:09Z",
+	    md, &body), CL_OK);
+	assert_string_equal(body.data, L0 LREF LREC LCOM);
+	assert_int_equal(cl_receipt_body("CIR-7K3F-9QX", "2026-11-23T14:05:09Z",
+	    md, &out), CL_EINVAL);
+	assert_int_equal(out.len, 0);
+	assert_int_equal(cl_receipt_sign_body(f->a, body.data, body.len, &out),
+	    CL_OK);
+	assert_string_equal(out.data, GOLDEN_RECEIPT);
+	cl_buf_reset(&out);
+
+	bad = cl_malloc(body.len + 2);
+	for (size_t i = 0; i < body.len; i++) {
+		memcpy(bad, body.data, body.len);
+		bad[i] ^= 0x20;
+		if (bad[i] == body.data[i])
+			continue;
+		assert_int_not_equal(cl_receipt_sign_body(f->a, bad, body.len,
+		    &out), CL_OK);
+		assert_int_equal(out.len, 0);
+	}
+	assert_int_equal(cl_receipt_sign_body(f->a, body.data, body.len - 1,
+	    &out), CL_EPARSE);
+	memcpy(bad, body.data, body.len);
+	bad[body.len] = '\n';
+	assert_int_equal(cl_receipt_sign_body(f->a, bad, body.len + 1, &out),
+	    CL_EPARSE);
+	assert_int_equal(cl_receipt_sign_body(f->a, L0 LREF LREC LKEY,
+	    strlen(L0 LREF LREC LKEY), &out), CL_EPARSE);
+	assert_int_equal(out.len, 0);
+	free(bad);
+	cl_buf_free(&body);
+	cl_buf_free(&out);
+}
+
 int
 main(void)
 {
@@ -496,6 +545,7 @@ main(void)
 		cmocka_unit_test(test_receipt_line_endings),
 		cmocka_unit_test(test_receipt_every_byte_mutation),
 		cmocka_unit_test(test_receipt_unknown_key_and_rotation),
+		cmocka_unit_test(test_receipt_sign_body),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
