@@ -16,11 +16,21 @@
 #include "callin/log.h"
 #include "callin/server.h"
 
+/* In hub order: cl_app_init() finds each by its cl_helper index. */
+static const cl_server_helper helpers[CL_HELPER__MAX] = {
+	[CL_HELPER_SIGNER] = { "signer", CL_HELPER_SIGNER, CL_C_SIGNER_RESTARTS,
+	    NULL, cl_app_signer_main },
+	[CL_HELPER_COMMITTER] = { "commit", CL_HELPER_COMMITTER, CL_C_COMMITTER_RESTARTS,
+	    cl_app_wants_committer, cl_app_committer_main },
+};
+
 static const cl_server_hooks hooks = {
 	cl_app_check,
 	cl_app_init,
 	cl_app_handle,
 	cl_app_free,
+	helpers,
+	CL_HELPER__MAX,
 };
 
 static void

@@ -50,9 +50,10 @@ cl_err cl_intake_read(cl_app *app, cl_http_req *req, cl_intake *in);
  * Build in doc (initialised here; bson_destroy it on success) the request
  * document of the accepted intake in: token, reference, idempotency key,
  * received time, every answer, the attachments, the submission copy and its
- * receipt signed with the worker's key, and the notifications (staff alert,
- * requester confirmation).  CL_ECRYPTO or CL_EINVAL when the copy or
- * receipt cannot be made (doc is then not initialised).
+ * receipt signed by the signer,
+ * and the notifications (staff alert, requester confirmation).  CL_EUNAVAIL
+ * when the signer is down; CL_ECRYPTO or CL_EINVAL when the copy or receipt
+ * cannot be made (doc is then not initialised).
  */
 cl_err cl_intake_build(cl_app *app, const cl_intake *in, const char *token,
     const char *reference, const char *idempotency_key, bson_t *doc);

@@ -37,10 +37,11 @@ typedef struct cl_ipc_client {
  * Send the n bytes of req as one call and wait up to timeout_ms in all for
  * the answer, which replaces the contents of reply.  Connects first when
  * there is no connection.  Fails with CL_EUNAVAIL when no connection could
- * be made, the call could not be sent whole or no answer came in time;
- * CL_ECLOSED when the helper closed the connection after the call was sent
- * (it may have acted on it or not); CL_ETOOBIG for an answer over max
- * bytes.  After a failure the connection is closed and the next call makes
+ * be made or the call could not be sent whole (the helper never saw it; a
+ * connection found closed is replaced once first); CL_ECLOSED when the call
+ * was sent but no whole answer came, because the helper closed the
+ * connection or the time ran out (it may have acted on the call or not);
+ * CL_ETOOBIG for an answer over max bytes.  After a failure the connection is closed and the next call makes
  * a new one.
  */
 cl_err cl_ipc_call(cl_ipc_client *c, const void *req, size_t n, cl_buf *reply,

@@ -8,6 +8,7 @@
 #ifndef CALLIN_METRICS_H
 #define CALLIN_METRICS_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "callin/buf.h"
@@ -18,6 +19,8 @@ typedef enum cl_counter {
 	CL_C_STORED,		/* requests stored */
 	CL_C_UPLOAD_BYTES,	/* attachment bytes stored */
 	CL_C_WORKER_RESTARTS,	/* workers replaced after dying */
+	CL_C_SIGNER_RESTARTS,	/* signers replaced after dying */
+	CL_C_COMMITTER_RESTARTS, /* committers replaced after dying */
 	CL_C__MAX
 } cl_counter;
 
@@ -67,6 +70,42 @@ void cl_metrics_store_write(int ok, int64_t now_ms);
  * take requests (disk full, read-only).  Cannot fail.
  */
 int cl_metrics_store_writes_failing(int64_t now_ms, int64_t window_ms);
+
+/* The helper processes the master runs beside its workers. */
+typedef enum cl_helper {
+	CL_HELPER_SIGNER,	/* holds the receipt signing key */
+	CL_HELPER_COMMITTER,	/* the SQLite store's one writer */
+	CL_HELPER__MAX
+} cl_helper;
+
+/*
+ * A helper process i reports itself ready
+ * to serve: pid is its process id.  Cannot fail.
+ */
+void cl_metrics_helper_ready(cl_helper i, int pid);
+
+/*
+ * The master reaped process pid: if it was helper i's ready one, helper i
+ * is no longer ready (a successor that reported ready since stays so).
+ * Cannot fail.
+ */
+void cl_metrics_helper_gone(cl_helper i, int pid);
+
+/* The pid of helper i's ready process, 0 when none.  Cannot fail. */
+int cl_metrics_helper_pid(cl_helper i);
+
+/*
+ * Whether helper i has a process ready.  1 when the region is not mapped
+ * (no master: nothing tracks the helpers, so try).  Cannot fail.
+ */
+int cl_metrics_helper_up(cl_helper i);
+
+/*
+ * Count one batch of docs documents written by the committer in seconds
+ * (batch size and commit latency histograms, the largest batch).  Cannot
+ * fail.
+ */
+void cl_metrics_commit(size_t docs, double seconds);
 
 /*
  * Append every counter in Prometheus text format; route_names names the

@@ -3,9 +3,15 @@
  * the mongoc pool and libmagic are per process), and the start-up check the
  * master runs before forking.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
 
 #include "callin/alloc.h"
 #include "callin/app.h"
@@ -13,33 +19,23 @@
 #include "callin/csrf.h"
 #include "callin/log.h"
 #include "callin/receipt.h"
+#include "app_int.h"
 
 /*
- * Load the signing key, the published keys and the form secret into app (a
- * NULL app only checks them).  CL_ECONFIG with one line naming the setting.
+ * Load the published keys and the form secret into app (a NULL app only
+ * checks them).  CL_ECONFIG with one line naming the setting.
  */
 static cl_err
-load_secrets(const cl_config *cfg, cl_app *app, char *err, size_t errlen)
+load_public(const cl_config *cfg, cl_app *app, char *err, size_t errlen)
 {
-	cl_signer *signer = NULL;
 	cl_keyring *ring = NULL;
 	unsigned char secret[sizeof app->form_secret];
 	size_t secret_len = sizeof secret;
 	char why[400];
 	cl_err rc;
 
-	if ((rc = cl_signer_load(cfg->signing_key_file, &signer, why, sizeof why)) != CL_OK) {
-		snprintf(err, errlen, "config: signing_key_file: %s", why);
-		goto err;
-	}
 	if ((rc = cl_keyring_load(cfg->public_keys_dir, &ring, why, sizeof why)) != CL_OK) {
 		snprintf(err, errlen, "config: public_keys_dir: %s", why);
-		goto err;
-	}
-	if (!cl_keyring_has(ring, signer)) {
-		snprintf(err, errlen, "config: public_keys_dir: %s does not publish the signing key %s",
-		    cfg->public_keys_dir, cl_signer_key_id(signer));
-		rc = CL_ECONFIG;
 		goto err;
 	}
 	if ((rc = cl_csrf_load_secret(cfg->form_secret_file, secret, &secret_len,
@@ -48,17 +44,85 @@ load_secrets(const cl_config *cfg, cl_app *app, char *err, size_t errlen)
 		goto err;
 	}
 	if (app != NULL) {
-		app->signer = signer;
 		app->keyring = ring;
 		memcpy(app->form_secret, secret, secret_len);
 		app->form_secret_len = secret_len;
+		OPENSSL_cleanse(secret, sizeof secret);
 		return CL_OK;
 	}
 	rc = CL_OK;
 err:
-	cl_signer_free(signer);
+	OPENSSL_cleanse(secret, sizeof secret);
 	cl_keyring_free(ring);
 	return rc;
+}
+
+/*
+ * In a child process: load the signing key and check that public_keys_dir
+ * publishes it; write the first error line to fd.  Exits 0 when both hold.
+ */
+static void __attribute__((noreturn))
+check_key_child(const cl_config *cfg, int fd)
+{
+	cl_signer *signer = NULL;
+	cl_keyring *ring = NULL;
+	char why[400], err[512] = "";
+	int status = 1;
+
+	cl_app_no_dumps();
+	if (cl_signer_load(cfg->signing_key_file, &signer, why, sizeof why) != CL_OK)
+		snprintf(err, sizeof err, "config: signing_key_file: %s", why);
+	else if (cl_keyring_load(cfg->public_keys_dir, &ring, why, sizeof why) != CL_OK)
+		snprintf(err, sizeof err, "config: public_keys_dir: %s", why);
+	else if (!cl_keyring_has(ring, signer))
+		snprintf(err, sizeof err, "config: public_keys_dir: %s does not publish the "
+		    "signing key %s", cfg->public_keys_dir, cl_signer_key_id(signer));
+	else
+		status = 0;
+	if (err[0] != '\0' && write(fd, err, strlen(err)) < 0)
+		status = 1;
+	cl_signer_free(signer);
+	cl_keyring_free(ring);
+	_exit(status);
+}
+
+/*
+ * Check the signing key in a child process (check_key_child), so that the
+ * caller's memory, which workers inherit, never holds it.  CL_ECONFIG with
+ * the child's line in err.
+ */
+static cl_err
+check_key(const cl_config *cfg, char *err, size_t errlen)
+{
+	int fds[2], status = 0;
+	ssize_t n = 0, r;
+	pid_t pid;
+
+	if (pipe2(fds, O_CLOEXEC) != 0) {
+		snprintf(err, errlen, "config: signing_key_file: cannot check: %s",
+		    strerror(errno));
+		return CL_ECONFIG;
+	}
+	fflush(NULL);
+	if ((pid = fork()) == 0) {
+		close(fds[0]);
+		check_key_child(cfg, fds[1]);
+	}
+	close(fds[1]);
+	err[0] = '\0';
+	while (pid > 0 && (size_t)n + 1 < errlen &&
+	    ((r = read(fds[0], err + n, errlen - 1 - (size_t)n)) > 0 ||
+	    (r < 0 && errno == EINTR)))
+		n += r > 0 ? r : 0;
+	err[n] = '\0';
+	close(fds[0]);
+	if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status) ||
+	    WEXITSTATUS(status) != 0) {
+		if (err[0] == '\0')
+			snprintf(err, errlen, "config: signing_key_file: the check failed");
+		return CL_ECONFIG;
+	}
+	return CL_OK;
 }
 
 /*
@@ -82,11 +146,15 @@ warm_sniffer(cl_sniffer *s)
 cl_err
 cl_app_check(const cl_config *cfg, char *err, size_t errlen)
 {
-	return load_secrets(cfg, NULL, err, errlen);
+	cl_err rc;
+
+	if ((rc = check_key(cfg, err, errlen)) != CL_OK)
+		return rc;
+	return load_public(cfg, NULL, err, errlen);
 }
 
 cl_err
-cl_app_init(const cl_config *cfg, void **out)
+cl_app_init(const cl_config *cfg, const int *hubs, void **out)
 {
 	cl_app *app = cl_calloc(1, sizeof *app);
 	char err[512];
@@ -94,7 +162,13 @@ cl_app_init(const cl_config *cfg, void **out)
 
 	*out = NULL;
 	app->cfg = cfg;
-	if ((rc = load_secrets(cfg, app, err, sizeof err)) != CL_OK) {
+	app->signer.hub = hubs[CL_HELPER_SIGNER];
+	app->signer.fd = -1;
+	app->committer.hub = hubs[CL_HELPER_COMMITTER];
+	app->committer.fd = -1;
+	app->use_committer = cl_app_wants_committer(cfg);
+	cl_app_no_dumps();		/* the form secret */
+	if ((rc = load_public(cfg, app, err, sizeof err)) != CL_OK) {
 		cl_log(CL_LOG_ERROR, "%s", err);
 		goto err;
 	}
@@ -122,9 +196,11 @@ cl_app_free(void *arg)
 
 	if (app == NULL)
 		return;
+	cl_ipc_client_close(&app->signer);
+	cl_ipc_client_close(&app->committer);
 	cl_store_close(app->store);
 	cl_sniffer_close(app->sniffer);
-	cl_signer_free(app->signer);
 	cl_keyring_free(app->keyring);
+	OPENSSL_cleanse(app->form_secret, sizeof app->form_secret);
 	free(app);
 }

@@ -6,9 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "callin/app.h"
+#include "callin/clock.h"
 #include "callin/log.h"
 #include "callin/metrics.h"
 #include "callin/page.h"
@@ -58,16 +58,6 @@ void
 cl_app_render_metrics(cl_buf *out)
 {
 	cl_metrics_render(out, route_names, sizeof route_names / sizeof route_names[0]);
-}
-
-/* Monotonic seconds, for request durations.  Cannot fail. */
-static double
-now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 /* A path segment of safe characters: letters, digits, '-', '_'. */
@@ -136,7 +126,7 @@ cl_app_handle(void *arg, cl_http_req *req)
 	const char *file;
 	const char *method = req->head_only ? "GET" : req->method;
 	unsigned counted = R_OTHER;
-	double start = now_s();
+	double start = cl_mono_s();
 
 	for (size_t i = 0; i < NROUTES; i++) {
 		const struct route *r = &routes[i];
@@ -171,6 +161,6 @@ cl_app_handle(void *arg, cl_http_req *req)
 	else
 		cl_page_error(req, 404, NULL);
 done:
-	cl_metrics_request(counted, req->status, now_s() - start);
+	cl_metrics_request(counted, req->status, cl_mono_s() - start);
 	cl_log(CL_LOG_INFO, "%s %s %d", req->method, req->path, req->status);
 }

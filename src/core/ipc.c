@@ -208,8 +208,11 @@ cl_ipc_call(cl_ipc_client *c, const void *req, size_t n, cl_buf *reply,
 		rc = CL_EUNAVAIL;	/* not sent whole: never acted on */
 		goto err;
 	}
-	if ((rc = recv_all(c->fd, &len, FRAME_HDR, deadline)) != CL_OK)
+	/* From here on the helper may have acted on the call. */
+	if (recv_all(c->fd, &len, FRAME_HDR, deadline) != CL_OK) {
+		rc = CL_ECLOSED;
 		goto err;
+	}
 	if (len > max) {
 		rc = CL_ETOOBIG;
 		goto err;
@@ -222,8 +225,10 @@ cl_ipc_call(cl_ipc_client *c, const void *req, size_t n, cl_buf *reply,
 		if (rc == CL_OK)
 			cl_buf_add(reply, tmp, len);
 		free(tmp);
-		if (rc != CL_OK)
+		if (rc != CL_OK) {
+			rc = CL_ECLOSED;
 			goto err;
+		}
 	}
 	return CL_OK;
 err:

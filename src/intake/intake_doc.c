@@ -125,7 +125,8 @@ cl_intake_build(cl_app *app, const cl_intake *in, const char *token,
     const char *reference, const char *idempotency_key, bson_t *doc)
 {
 	unsigned char salt[CL_SALT_LEN], commitment[CL_SHA256_LEN];
-	cl_buf copy = CL_BUF_INIT, receipt = CL_BUF_INIT;
+	cl_buf copy = CL_BUF_INIT, body = CL_BUF_INIT, receipt = CL_BUF_INIT;
+	static cl_receipt parsed;	/* 4 KiB: not on the stack */
 	bson_t fields = BSON_INITIALIZER, atts = BSON_INITIALIZER, arr;
 	int64_t now_ms = cl_now_ms();
 	time_t now = (time_t)(now_ms / 1000);
@@ -143,8 +144,17 @@ cl_intake_build(cl_app *app, const cl_intake *in, const char *token,
 	    (rc = cl_copy_build(reference, received, salt, &fields, &arr, &copy)) != CL_OK)
 		goto err;
 	cl_sha256(copy.data, copy.len, commitment);
-	if ((rc = cl_receipt_sign(app->signer, reference, received, commitment, &receipt)) != CL_OK)
+	if ((rc = cl_receipt_body(reference, received, commitment, &body)) != CL_OK ||
+	    (rc = cl_app_sign(app, &body, &receipt)) != CL_OK)
 		goto err;
+	/* The signer's answer must be a receipt of this very body. */
+	if (cl_receipt_parse(receipt.data, receipt.len, &parsed) != CL_OK ||
+	    parsed.signed_len <= body.len || memcmp(receipt.data, body.data, body.len) != 0) {
+		cl_log(CL_LOG_ERROR, "intake: the signer's answer is not a receipt "
+		    "of the body sent");
+		rc = CL_ECRYPTO;
+		goto err;
+	}
 
 	bson_init(doc);
 	BSON_APPEND_UTF8(doc, "token", token);
@@ -156,15 +166,16 @@ cl_intake_build(cl_app *app, const cl_intake *in, const char *token,
 	BSON_APPEND_ARRAY(doc, "attachments", &arr);
 	BSON_APPEND_UTF8(doc, "copy_json", cl_buf_str(&copy));
 	BSON_APPEND_UTF8(doc, "receipt", cl_buf_str(&receipt));
-	BSON_APPEND_UTF8(doc, "key_id", cl_signer_key_id(app->signer));
+	BSON_APPEND_UTF8(doc, "key_id", parsed.key_id);
 	append_notifications(app->cfg, &in->answers, doc);
 	rc = CL_OK;
 err:
-	if (rc != CL_OK)
+	if (rc != CL_OK && rc != CL_EUNAVAIL)
 		cl_log(CL_LOG_ERROR, "intake: cannot build the receipt: %s", cl_strerror(rc));
 	bson_destroy(&fields);
 	bson_destroy(&atts);
 	cl_buf_free(&copy);
+	cl_buf_free(&body);
 	cl_buf_free(&receipt);
 	return rc;
 }

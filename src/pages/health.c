@@ -1,6 +1,7 @@
 /*
- * health.c: GET /healthz (200 when the store answers and the signing key is
- * loaded, else 503 naming the failing check) and GET /metrics (Prometheus
+ * health.c: GET /healthz (200 when the store answers and takes writes, the
+ * signer is ready and the outbox within its bound, else 503 naming the
+ * failing check) and GET /metrics (Prometheus
  * text format; nginx serves it to loopback only).
  */
 #include <time.h>
@@ -36,7 +37,7 @@ cl_page_healthz(cl_app *app, cl_http_req *req)
 	/* Reads answering is not enough: submissions must be storable too. */
 	int store = cl_store_ping(app->store) == CL_OK &&
 	    !cl_metrics_store_writes_failing(now, WRITE_FAILURE_WINDOW_MS);
-	int key = app->signer != NULL;
+	int key = cl_metrics_helper_up(CL_HELPER_SIGNER);
 	int outbox = 0;
 	const char *failing;
 

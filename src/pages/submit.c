@@ -1,8 +1,9 @@
 /*
  * submit.c: POST /request.  Reads the body (files go to the store as they
  * arrive), checks the anti-forgery token, the honeypot and the idempotency
- * key, validates the answers, checks the per-email limit, then makes the
- * request real with one durable write and redirects to its confirmation.
+ * key, validates the answers, then makes the request real with one durable
+ * write (which also applies the per-email limit) and redirects to its
+ * confirmation.
  * Whatever goes wrong before that write removes the files already stored,
  * and the page says the request was not submitted.
  */
@@ -64,57 +65,25 @@ reject(cl_app *app, cl_http_req *req, const cl_intake *in,
 }
 
 /*
- * Check the per-email limit for the valid answers of in: at most
- * max_requests_per_email requests from one address (compared as the store
- * normalises it) received in the last email_limit_window seconds; either
- * setting 0 turns it off.  Returns 0 when the request may be stored.  Else
- * the files already stored are removed, the 429 page (limit reached) or
- * the 503 page (the store cannot count) is sent, and 1 is returned.  Two
- * requests from one address racing through different workers may both
- * pass: the limit is a brake on abuse, not an exact quota.
- */
-static int
-email_limited(cl_app *app, cl_http_req *req, cl_intake *in)
-{
-	const cl_config *cfg = app->cfg;
-	const char *email;
-	int64_t n, since;
-	cl_err rc;
-
-	email = cl_answers_get(&in->answers, "email");
-	if (cfg->max_requests_per_email == 0 || cfg->email_limit_window == 0 ||
-	    email == NULL || *email == '\0')
-		return 0;
-	since = cl_now_ms() - cfg->email_limit_window * 1000;
-	rc = cl_store_count_by_email(app->store, email, since, &n);
-	if (rc == CL_OK && n < cfg->max_requests_per_email)
-		return 0;
-	cl_intake_discard(app, in);
-	if (rc != CL_OK) {
-		cl_log(CL_LOG_ERROR, "intake: cannot count requests by email: %s",
-		    cl_strerror(rc));
-		cl_metrics_reject(CL_R_UNAVAILABLE);
-		cl_page_error(req, rc == CL_EUNAVAIL ? 503 : 500, NULL);
-		return 1;
-	}
-	cl_log(CL_LOG_WARN, "intake: email address at its limit (%lld in %lld s); nothing stored",
-	    (long long)n, (long long)cfg->email_limit_window);
-	cl_metrics_reject(CL_R_EMAIL_LIMIT);
-	cl_page_email_limit(req, cfg->max_requests_per_email, cfg->email_limit_window);
-	return 1;
-}
-
-/*
  * Store the accepted request (fresh token and reference on a collision) and
- * redirect to its confirmation.  Sends the 503 page when the store fails,
- * the 500 page when the token, reference or receipt cannot be made (the
- * random generator or the signing key failed: not the store's fault).
+ * redirect to its confirmation.  The per-email limit (at most
+ * max_requests_per_email requests from one address, compared as the store
+ * normalises it, in the last email_limit_window seconds; either setting 0
+ * turns it off) is applied inside the durable write, so two requests from
+ * one address racing through different workers cannot both pass it on
+ * SQLite.  Sends the 429 page at the limit, the 503 page when the store or
+ * the signer is unavailable, the 500 page when the token, reference or
+ * receipt cannot be made (the random generator failed, or the signer
+ * refused: not the store's fault).
  */
 static void
 accept(cl_app *app, cl_http_req *req, cl_intake *in, const char *idem)
 {
+	const cl_config *cfg = app->cfg;
 	char token[CL_RANDOM_TOKEN_MAX], reference[CL_REFERENCE_MAX];
 	char existing[CL_TOKEN_MAX];
+	int64_t limit = cfg->email_limit_window > 0 ? cfg->max_requests_per_email : 0;
+	int64_t since = cl_now_ms() - cfg->email_limit_window * 1000;
 	cl_err rc = CL_EDUP;
 	bson_t doc;
 
@@ -122,13 +91,15 @@ accept(cl_app *app, cl_http_req *req, cl_intake *in, const char *idem)
 		if ((rc = cl_random_token(token, 16)) != CL_OK ||
 		    (rc = cl_reference_new(reference)) != CL_OK ||
 		    (rc = cl_intake_build(app, in, token, reference, idem, &doc)) != CL_OK) {
+			if (rc == CL_EUNAVAIL)
+				goto unavailable;
 			cl_log(CL_LOG_ERROR, "intake: cannot make the token, reference or receipt: %s; "
 			    "nothing stored", cl_strerror(rc));
 			cl_intake_discard(app, in);
 			cl_page_error(req, 500, NULL);
 			return;
 		}
-		rc = cl_store_put(app->store, &doc, existing);
+		rc = cl_app_commit(app, &doc, limit, since, existing);
 		bson_destroy(&doc);
 		if (rc == CL_EDUP && existing[0] != '\0') {
 			/* The same form was sent twice: show the first one. */
@@ -150,11 +121,21 @@ accept(cl_app *app, cl_http_req *req, cl_intake *in, const char *idem)
 		to_confirmation(req, token);
 		return;
 	}
+	if (rc == CL_ELIMIT) {
+		cl_log(CL_LOG_WARN, "intake: email address at its limit (%lld in %lld s); "
+		    "nothing stored", (long long)cfg->max_requests_per_email,
+		    (long long)cfg->email_limit_window);
+		cl_intake_discard(app, in);
+		cl_metrics_reject(CL_R_EMAIL_LIMIT);
+		cl_page_email_limit(req, cfg->max_requests_per_email, cfg->email_limit_window);
+		return;
+	}
+	if (rc == CL_EUNAVAIL)
+		cl_metrics_store_write(0, cl_now_ms());
+unavailable:
 	cl_log(CL_LOG_ERROR, "intake: request not stored: %s", cl_strerror(rc));
 	cl_intake_discard(app, in);
 	cl_metrics_reject(CL_R_UNAVAILABLE);
-	if (rc == CL_EUNAVAIL)
-		cl_metrics_store_write(0, cl_now_ms());
 	cl_page_error(req, rc == CL_EUNAVAIL ? 503 : 500, NULL);
 }
 
@@ -240,8 +221,6 @@ cl_page_submit(cl_app *app, cl_http_req *req)
 		reject(app, req, &in, &errs, idem);
 		goto done;
 	}
-	if (email_limited(app, req, &in))
-		goto done;
 	accept(app, req, &in, idem);
 done:
 	cl_form_errors_free(&errs);

@@ -9,7 +9,7 @@
  * process.  Never returns.  Exit status 0 after a drain or a recycle, 1 when
  * worker_init failed.
  */
-void cl_worker_main(int lfd, const cl_config *cfg, const cl_server_hooks *hooks)
-    __attribute__((noreturn));
+void cl_worker_main(int lfd, const cl_config *cfg, const cl_server_hooks *hooks,
+    const int *hubs) __attribute__((noreturn));
 
 #endif /* CALLIN_SERVER_IMPL_H */

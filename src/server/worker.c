@@ -29,7 +29,8 @@ on_stop(int sig)
 }
 
 void
-cl_worker_main(int lfd, const cl_config *cfg, const cl_server_hooks *hooks)
+cl_worker_main(int lfd, const cl_config *cfg, const cl_server_hooks *hooks,
+    const int *hubs)
 {
 	struct sigaction sa;
 	sigset_t block, wait_mask;
@@ -56,7 +57,7 @@ cl_worker_main(int lfd, const cl_config *cfg, const cl_server_hooks *hooks)
 	sigprocmask(SIG_SETMASK, &block, NULL);
 	sigemptyset(&wait_mask);
 
-	if (hooks->worker_init(cfg, &app) != CL_OK) {
+	if (hooks->worker_init(cfg, hubs, &app) != CL_OK) {
 		cl_log(CL_LOG_ERROR, "worker: start-up failed");
 		_exit(1);
 	}

@@ -130,12 +130,22 @@ class Stack:
         with open(path, "rb") as f:
             return f.read().decode("utf-8", "replace")
 
-    def worker_pids(self):
+    def children(self):
+        """The master's children as (pid, process name) pairs."""
         if self.fcgi is None:
             return []
-        out = subprocess.run(["pgrep", "-P", str(self.fcgi.pid)], capture_output=True,
+        out = subprocess.run(["pgrep", "-l", "-P", str(self.fcgi.pid)], capture_output=True,
                              text=True).stdout
-        return [int(p) for p in out.split()]
+        return [(int(p), name) for p, name in (line.split(None, 1) for line in out.splitlines())]
+
+    def worker_pids(self):
+        """The workers (the helpers beside them have names of their own)."""
+        return [p for p, name in self.children() if name == "callin-fcgi"]
+
+    def helper_pid(self, name):
+        """The pid of the helper callin-<name> ("signer", "commit"), or None."""
+        pids = [p for p, n in self.children() if n == "callin-" + name]
+        return pids[0] if pids else None
 
     def stop_fcgi(self, sig=signal.SIGTERM, timeout=60):
         if self.fcgi is not None and self.fcgi.poll() is None:
