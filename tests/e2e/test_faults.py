@@ -248,11 +248,26 @@ def alive(pid):
         return False
 
 
+def fastcgi_connections(stack):
+    """Inodes of the sockets accepted on the stack's FastCGI socket (in
+    /proc/net/unix they carry the name it was bound as, the path plus
+    ".<master pid>" before its rename, and are connected; the workers'
+    sockets to the signer and the committer are path-less socketpairs)."""
+    out = set()
+    names = {stack.socket, f"{stack.socket}.{stack.fcgi.pid}"}
+    with open("/proc/net/unix") as f:
+        for line in f.readlines()[1:]:
+            cols = line.split()
+            if len(cols) >= 8 and cols[7] in names and cols[5] == "03":
+                out.add(f"socket:[{cols[6]}]")
+    return out
+
+
 def busy_workers(stack):
-    """Workers holding a connection from nginx (a socket the master, which
-    only has the listening one, does not have): those inside a request."""
-    listening = socket_inodes(stack.fcgi.pid)
-    return [p for p in stack.worker_pids() if socket_inodes(p) - listening]
+    """Workers holding a connection from nginx (a socket accepted on the
+    listening one): those inside a request."""
+    conns = fastcgi_connections(stack)
+    return [p for p in stack.worker_pids() if socket_inodes(p) & conns]
 
 
 def test_sigkill_workers_under_load_loses_nothing_with_a_receipt(tmp_path):
