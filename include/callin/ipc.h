@@ -71,7 +71,8 @@ typedef void (*cl_ipc_handler)(void *arg, cl_ipc_msg *v, size_t n);
  * one per connection, to handler as one batch, and sends the answers.  So
  * calls that arrive while a round is busy form the next round's batch, and
  * no timer ever delays a lone call.  A connection sending a frame over
- * max_req bytes is closed.  Returns CL_OK once *stop is set and the round
+ * max_req bytes is closed, and so is one its client closed, dropping a call
+ * not yet handed to the handler: nobody waits for its answer.  Returns CL_OK once *stop is set and the round
  * under way has been answered; CL_EIO when waiting fails.
  */
 cl_err cl_ipc_serve(int hub, size_t max_req, cl_ipc_handler handler,

@@ -39,7 +39,7 @@ def wait_for(predicate, timeout=15.0, what="condition"):
 class Stack:
     """nginx + callin-fcgi on a free port, data under tmp/data."""
 
-    def __init__(self, tmp, workers=2, env=None):
+    def __init__(self, tmp, workers=2, env=None, build=None):
         self.tmp = str(tmp)
         self.data = os.path.join(self.tmp, "data")
         self.run = os.path.join(self.tmp, "run")
@@ -47,11 +47,12 @@ class Stack:
         self.port = free_port()
         self.workers = workers
         self.extra_env = env or {}
+        self.build = build or BUILD         # the programs' build tree
         self.fcgi = None
         self.nginx = None
         os.makedirs(self.data, exist_ok=True)
         os.makedirs(self.run, exist_ok=True)
-        subprocess.run([os.path.join(TOP, "scripts", "dev-keys"), BUILD, self.data],
+        subprocess.run([os.path.join(TOP, "scripts", "dev-keys"), self.build, self.data],
                        check=True, capture_output=True)
 
     @property
@@ -90,7 +91,7 @@ class Stack:
 
     def start_fcgi(self):
         self.fcgi_log = open(os.path.join(self.run, "fcgi.log"), "ab")
-        self.fcgi = subprocess.Popen([os.path.join(BUILD, "callin-fcgi")],
+        self.fcgi = subprocess.Popen([os.path.join(self.build, "callin-fcgi")],
                                      env=self.env(), stdout=self.fcgi_log,
                                      stderr=subprocess.STDOUT)
         wait_for(lambda: os.path.exists(self.socket) or self.fcgi.poll() is not None,
