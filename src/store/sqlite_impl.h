@@ -23,7 +23,7 @@
 #define SQ_CHUNK		(256 * 1024)
 
 /* The schema this code writes and understands (PRAGMA user_version). */
-#define SQ_SCHEMA_VERSION	4
+#define SQ_SCHEMA_VERSION	5
 
 /* Default busy timeout in ms; CALLIN_SQLITE_BUSY_MS overrides it. */
 #define SQ_BUSY_MS		5000

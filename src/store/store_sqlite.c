@@ -200,6 +200,16 @@ static const char sq_schema_v4[] =
     "PRAGMA user_version = 4;";
 
 /*
+ * Schema version 5: without the index on outbox(request_token).  Nothing
+ * looks notifications up by request (requests are never deleted, which is
+ * all that index served for the foreign key), and each write had to update
+ * one more random page of it.
+ */
+static const char sq_schema_v5[] =
+    "DROP INDEX IF EXISTS outbox_request;"
+    "PRAGMA user_version = 5;";
+
+/*
  * Log the SQLite error rc met while doing what and map it to a cl_err.
  * Every SQLite failure means the store could not do the work: CL_EUNAVAIL.
  * Errors a new connection may cure mark the connection stale.
@@ -439,7 +449,9 @@ sq_connect(struct sq_store *s, int create)
 		goto err;
 	src = sqlite3_exec(db, "PRAGMA synchronous=FULL;"
 	    "PRAGMA foreign_keys=ON;"
-	    "PRAGMA journal_size_limit=67108864;", NULL, NULL, &msg);
+	    "PRAGMA journal_size_limit=67108864;"
+	    /* Index pages stay cached (a cap: memory is taken as used). */
+	    "PRAGMA cache_size=-32768;", NULL, NULL, &msg);
 	if (src != SQLITE_OK) {
 		rc = sq_error(s, src, "set pragmas");
 		goto err;
@@ -575,6 +587,13 @@ sq_schema(struct sq_store *s)
 			    &msg);
 		if (src != SQLITE_OK) {
 			rc = sq_error(s, src, "upgrade schema to version 4");
+			goto err;
+		}
+	}
+	if (v < 5) {
+		src = sqlite3_exec(s->db, sq_schema_v5, NULL, NULL, &msg);
+		if (src != SQLITE_OK) {
+			rc = sq_error(s, src, "upgrade schema to version 5");
 			goto err;
 		}
 	}

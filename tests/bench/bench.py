@@ -58,6 +58,27 @@ def csrf_of(stack):
     return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
 
 
+def metric(text, name):
+    m = re.search("^" + re.escape(name) + r" (\S+)$", text, re.M)
+    return float(m.group(1)) if m else 0.0
+
+
+def post_run(stack, env):
+    """wrk on POST /request (valid, no files).  Returns wrk's figures with
+    the number stored, and the committer's batches during the run: (mean
+    size, largest, mean commit ms), zeros when there is no committer."""
+    def commit_figures():
+        t = requests.get(stack.url("/metrics")).text
+        return (metric(t, "callin_commit_batch_size_count"), metric(t, "callin_commit_batch_size_sum"),
+                metric(t, "callin_commit_batch_size_max"), metric(t, "callin_commit_duration_seconds_sum"))
+    before, c0 = stack.count_requests(), commit_figures()
+    r = wrk(stack.url("/"), "post_request.lua", env)
+    r["stored"] = stack.count_requests() - before
+    c1 = commit_figures()
+    n = c1[0] - c0[0]
+    return r, ((c1[1] - c0[1]) / n if n else 0.0, c1[2], 1000 * (c1[3] - c0[3]) / n if n else 0.0)
+
+
 def main():
     sys.stdout.reconfigure(line_buffering=True)
     print(f"callin bench: {os.cpu_count()} cores, {WORKERS} workers, wrk {CONNS} connections, {SECONDS} s each\n")
@@ -90,10 +111,10 @@ def main():
         size = len(requests.get(st.url("/request")).content)
         show(f"GET /request ({size} B)", get, f"   {100 * get['rps'] / ceiling['rps']:.0f}% of hello, "
              f"{100 * get['rps'] / results['form-sized']['rps']:.0f}% of a form-sized hello")
-        before = st.count_requests()
-        post = wrk(st.url("/"), "post_request.lua", env)
-        stored = st.count_requests() - before
-        show("POST /request (valid, no files)", post, f"   stored {stored}")
+        post, batches = post_run(st, env)
+        show("POST /request durable (committer)", post, f"   stored {post['stored']}")
+        print(f"{'':<34} committer batches: mean {batches[0]:.1f}, max {batches[1]:.0f} "
+              f"submissions per transaction, mean commit {batches[2]:.2f} ms")
 
         pids = st.worker_pids()
         hwm0 = {p: hwm_kib(p) for p in pids}
@@ -118,6 +139,25 @@ def main():
                       f"   (growth {(hwm2[p] - hwm0[p]) / 1024:.1f} MiB)")
     finally:
         st.stop()
+
+    # The same stack with commits not fsynced (a bench-only switch, not a
+    # setting): the CPU-bound ceiling of the durable figure above.  Then the
+    # v1 path, each worker committing alone, for comparison.
+    for label, extra in (("POST /request, synchronous=OFF", {"CALLIN_BENCH_SQLITE_SYNC_OFF": "1"}),
+                         ("POST /request, v1 per-worker commits", {"CALLIN_BENCH_DIRECT_COMMIT": "1"})):
+        other = Stack(os.path.join(tmp, label.split(",")[1].strip().split()[0]), workers=WORKERS,
+                      env=extra).start()
+        try:
+            r, b = post_run(other, dict(os.environ, CALLIN_CSRF=csrf_of(other)))
+            note = f"   stored {r['stored']}"
+            if "OFF" in label:
+                note += f"   durable is {100 * post['rps'] / r['rps']:.0f}% of this ceiling"
+                note += f" (batches mean {b[0]:.1f}, max {b[1]:.0f})"
+            else:
+                note += f"   committer is {post['rps'] / r['rps']:.2f}x this"
+            show(label, r, note)
+        finally:
+            other.stop()
 
     print()
     out = subprocess.run([os.path.join(BUILD, "receipt_bench")], capture_output=True, text=True)
