@@ -55,13 +55,25 @@ typedef struct cl_ipc_msg {
 	const unsigned char	*req;	/* the call's bytes */
 	size_t			 len;
 	cl_buf			 reply;	/* the handler writes the answer here */
+	int			 fd;	/* the connection (the server's) */
+	int			 deferred; /* set: the handler answers later */
 } cl_ipc_msg;
 
 /*
- * Answer the n calls of v (n >= 1), one answer each in v[i].reply.  Must
+ * Answer the n calls of v (n >= 1), one answer each in v[i].reply, or
+ * later: a handler that sets v[i].deferred takes a dup() of v[i].fd and
+ * answers through it with cl_ipc_answer() when it is ready (from any
+ * thread).  Until then no other call can come on that connection.  Must
  * answer every call; cannot fail.
  */
 typedef void (*cl_ipc_handler)(void *arg, cl_ipc_msg *v, size_t n);
+
+/*
+ * Send the n bytes of p as the answer on fd (a dup() of a deferred call's
+ * connection) and close fd.  Cannot fail: a client that went away gets
+ * nothing.
+ */
+void cl_ipc_answer(int fd, const void *p, size_t n);
 
 /*
  * Serve calls arriving through the hub's server end until *stop is set.

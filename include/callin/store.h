@@ -156,6 +156,34 @@ typedef struct cl_store_put_item {
 cl_err cl_store_put_batch(cl_store *st, cl_store_put_item *v, size_t n);
 
 /*
+ * Let this handle's cl_store_put_batch() commits skip their own fsync
+ * (SQLite: commit at synchronous=NORMAL, consistent after a crash but not
+ * yet durable) for a single writer that makes them durable in groups with
+ * cl_store_sync() and tells nobody of a write before that has returned
+ * CL_OK: the committer.  Nothing to do for MongoDB, whose writes are each
+ * durable.  Cannot fail.
+ */
+void cl_store_defer_sync(cl_store *st);
+
+/*
+ * Make every commit the handle made before the call durable (SQLite:
+ * fdatasync of the WAL).  The one store call that may run in another thread
+ * than the handle's, at the same time as its other calls.  CL_EIO when the
+ * sync fails: what was committed may not survive a crash.
+ */
+cl_err cl_store_sync(cl_store *st);
+
+/*
+ * For a handle with deferred syncs: move what the commits wrote to their
+ * log into the database once the log has grown (SQLite: a passive
+ * checkpoint on a connection of its own, instead of SQLite's automatic one
+ * inside a commit).  May run in a thread of its own (always the same one),
+ * beside the handle's and cl_store_sync()'s.  Nothing to do for MongoDB.  Cannot fail (logs; tried again
+ * next time).
+ */
+void cl_store_checkpoint(cl_store *st);
+
+/*
  * Look up one request by a unique key and copy its document into out
  * (initialised here; the caller calls bson_destroy() on success only).
  * CL_ENOTFOUND when none, CL_EUNAVAIL when the store cannot answer.

@@ -6,9 +6,18 @@
  * email_since_ms, host order) then the request document's BSON.  The answer
  * is one byte, the document's cl_err outcome, then on CL_EDUP the token of
  * the request already holding its idempotency key ("" for another clash).
- * Each round's calls are written by one cl_store_put_batch(): one
- * transaction, one fsync, an outcome each.
+ *
+ * Group commit in two stages.  The main thread takes each round's calls
+ * (all that arrived while it was busy), writes them with one
+ * cl_store_put_batch() committed without its own fsync, hands the answers
+ * to the syncer thread and goes on with the next round.  The syncer makes
+ * everything committed so far durable with one cl_store_sync() and only
+ * then sends the answers it holds, and wakes the checkpointer thread,
+ * which moves the WAL into the database once it has grown.  So the fsync
+ * of one batch and the checkpoints overlap the writing of the next, and no
+ * worker hears of a write before it is durable.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +33,25 @@
 #define COMMIT_REQ_MAX		(16u * 1024 * 1024)	/* a document is < 1 MiB */
 #define COMMIT_TIMEOUT_MS	30000
 
+/* An answer waiting for the sync that makes its write durable. */
+struct pending {
+	int	 fd;		/* dup() of the call's connection */
+	cl_buf	 answer;
+	size_t	 batch;		/* the batch's size, for metrics, 0 but once */
+	double	 started;	/* when its batch began, monotonic s */
+};
+
+struct committer {
+	cl_store	*st;
+	pthread_mutex_t	 mu;
+	pthread_cond_t	 cv;
+	struct pending	*q;		/* answers waiting for a sync */
+	size_t		 n, cap;
+	int		 stop;		/* the main thread is done */
+	int		 synced;	/* syncs since the checkpointer last ran */
+	pthread_cond_t	 ckpt_cv;
+};
+
 int
 cl_app_wants_committer(const cl_config *cfg)
 {
@@ -32,16 +60,114 @@ cl_app_wants_committer(const cl_config *cfg)
 	    getenv("CALLIN_BENCH_DIRECT_COMMIT") == NULL;
 }
 
-/* Write the batch's documents to the store arg and answer each.  Cannot fail. */
+/*
+ * The syncer thread: until the main thread stops and nothing is left,
+ * take every answer queued, make their writes durable with one sync, then
+ * send them (CL_EUNAVAIL instead of CL_OK when the sync failed, and the
+ * process ends: after a failed fsync the page cache cannot be trusted).
+ */
+static void *
+syncer(void *arg)
+{
+	struct committer *c = arg;
+
+	for (;;) {
+		struct pending *v;
+		size_t n;
+		cl_err rc;
+
+		pthread_mutex_lock(&c->mu);
+		while (c->n == 0 && !c->stop)
+			pthread_cond_wait(&c->cv, &c->mu);
+		v = c->q;
+		n = c->n;
+		c->q = NULL;
+		c->n = c->cap = 0;
+		pthread_mutex_unlock(&c->mu);
+		if (n == 0)
+			break;		/* stopped with nothing left */
+		rc = cl_store_sync(c->st);
+		for (size_t i = 0; i < n; i++) {
+			if (v[i].batch > 0)
+				cl_metrics_commit(v[i].batch, cl_mono_s() - v[i].started);
+			if (rc != CL_OK && v[i].answer.data[0] == (char)CL_OK)
+				v[i].answer.data[0] = (char)CL_EUNAVAIL;
+			cl_ipc_answer(v[i].fd, v[i].answer.data, v[i].answer.len);
+			cl_buf_free(&v[i].answer);
+		}
+		free(v);
+		if (rc != CL_OK) {
+			cl_log(CL_LOG_ERROR, "committer: the WAL could not be synced; "
+			    "exiting so that the master starts afresh");
+			_exit(1);
+		}
+		pthread_mutex_lock(&c->mu);
+		c->synced++;
+		pthread_cond_signal(&c->ckpt_cv);
+		pthread_mutex_unlock(&c->mu);
+	}
+	return NULL;
+}
+
+/* The checkpointer thread: after each sync, until stopped.  Cannot fail. */
+static void *
+checkpointer(void *arg)
+{
+	struct committer *c = arg;
+
+	pthread_mutex_lock(&c->mu);
+	while (!c->stop) {
+		if (c->synced == 0) {
+			pthread_cond_wait(&c->ckpt_cv, &c->mu);
+			continue;
+		}
+		c->synced = 0;
+		pthread_mutex_unlock(&c->mu);
+		cl_store_checkpoint(c->st);
+		pthread_mutex_lock(&c->mu);
+	}
+	pthread_mutex_unlock(&c->mu);
+	return NULL;
+}
+
+/* Queue the answer of call m for the syncer (m is then deferred).  Cannot fail. */
+static void
+defer(struct committer *c, cl_ipc_msg *m, size_t batch, double started)
+{
+	int fd = dup(m->fd);
+
+	if (fd < 0)
+		return;		/* answered now, by the server: not durable
+				   yet, so it must not be an OK */
+	pthread_mutex_lock(&c->mu);
+	if (c->n == c->cap) {
+		c->cap = c->cap ? 2 * c->cap : 64;
+		c->q = cl_realloc(c->q, c->cap * sizeof *c->q);
+	}
+	c->q[c->n].fd = fd;
+	c->q[c->n].answer = m->reply;
+	c->q[c->n].batch = batch;
+	c->q[c->n].started = started;
+	c->n++;
+	pthread_mutex_unlock(&c->mu);
+	memset(&m->reply, 0, sizeof m->reply);
+	m->deferred = 1;
+}
+
+/*
+ * Write the round's documents in one batch and queue their answers for
+ * the syncer.  Calls that are not documents are answered CL_EINVAL at
+ * once.  Cannot fail.
+ */
 static void
 commit_batch(void *arg, cl_ipc_msg *v, size_t n)
 {
-	cl_store *st = arg;
+	struct committer *c = arg;
 	cl_store_put_item *items = cl_calloc(n, sizeof *items);
 	/* bson_t wants its own alignment, beyond what malloc promises. */
 	bson_t *docs = aligned_alloc(BSON_ALIGNOF(bson_t), n * sizeof *docs);
 	size_t *who = cl_calloc(n, sizeof *who), k = 0;
-	double t0;
+	double t0 = cl_mono_s();
 
 	if (docs == NULL)
 		abort();	/* as cl_malloc does */
@@ -58,19 +184,19 @@ commit_batch(void *arg, cl_ipc_msg *v, size_t n)
 		items[k].doc = &docs[k];
 		who[k++] = i;
 	}
-	if (k > 0) {
-		t0 = cl_mono_s();
-		if (cl_store_put_batch(st, items, k) != CL_OK)
-			cl_log(CL_LOG_ERROR, "committer: a batch of %zu was not written", k);
-		cl_metrics_commit(k, cl_mono_s() - t0);
-	}
+	if (k > 0 && cl_store_put_batch(c->st, items, k) != CL_OK)
+		cl_log(CL_LOG_ERROR, "committer: a batch of %zu was not written", k);
 	for (size_t j = 0; j < k; j++) {
-		cl_buf *r = &v[who[j]].reply;
+		cl_ipc_msg *m = &v[who[j]];
 
-		r->data[0] = (char)items[j].rc;
+		m->reply.data[0] = (char)items[j].rc;
 		if (items[j].rc == CL_EDUP)
-			cl_buf_puts(r, items[j].existing_token);
+			cl_buf_puts(&m->reply, items[j].existing_token);
+		defer(c, m, j == 0 ? k : 0, t0);
+		if (!m->deferred && items[j].rc == CL_OK)
+			m->reply.data[0] = (char)CL_EUNAVAIL;
 	}
+	pthread_cond_signal(&c->cv);
 	free(items);
 	free(docs);
 	free(who);
@@ -79,21 +205,50 @@ commit_batch(void *arg, cl_ipc_msg *v, size_t n)
 void
 cl_app_committer_main(const cl_config *cfg, int hub)
 {
-	cl_store *st = NULL;
-	int status = 1;
+	struct committer c = { .q = NULL };
+	pthread_t th, ck;
+	int status = 1, started = 0;
 	cl_err rc;
 
-	if ((rc = cl_store_open(cfg->store, &st)) != CL_OK) {
+	pthread_mutex_init(&c.mu, NULL);
+	pthread_cond_init(&c.cv, NULL);
+	pthread_cond_init(&c.ckpt_cv, NULL);
+	if ((rc = cl_store_open(cfg->store, &c.st)) != CL_OK) {
 		cl_log(CL_LOG_ERROR, "committer: config: store: cannot open %s: %s",
 		    cfg->store, cl_strerror(rc));
 		goto out;
 	}
+	cl_store_defer_sync(c.st);
+	if (pthread_create(&th, NULL, syncer, &c) != 0) {
+		cl_log(CL_LOG_ERROR, "committer: cannot start the syncer thread");
+		goto out;
+	}
+	started = 1;
+	if (pthread_create(&ck, NULL, checkpointer, &c) != 0) {
+		cl_log(CL_LOG_ERROR, "committer: cannot start the checkpointer thread");
+		goto out;
+	}
+	started = 2;
 	cl_log(CL_LOG_INFO, "committer: ready");
 	cl_metrics_helper_ready(CL_HELPER_COMMITTER, (int)getpid());
-	if (cl_app_helper_serve(hub, COMMIT_REQ_MAX, commit_batch, st) == CL_OK)
+	if (cl_app_helper_serve(hub, COMMIT_REQ_MAX, commit_batch, &c) == CL_OK)
 		status = 0;
 out:
-	cl_store_close(st);
+	if (started) {
+		/* The syncer answers what is queued, then ends. */
+		pthread_mutex_lock(&c.mu);
+		c.stop = 1;
+		pthread_cond_signal(&c.cv);
+		pthread_cond_signal(&c.ckpt_cv);
+		pthread_mutex_unlock(&c.mu);
+		pthread_join(th, NULL);
+		if (started == 2)
+			pthread_join(ck, NULL);
+	}
+	cl_store_close(c.st);
+	pthread_cond_destroy(&c.ckpt_cv);
+	pthread_cond_destroy(&c.cv);
+	pthread_mutex_destroy(&c.mu);
 	exit(status);
 }
 

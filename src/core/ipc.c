@@ -3,6 +3,7 @@
  * ipc.h): connecting by passing a socket over the hub, one length-prefixed
  * frame each way, and the helper's loop that answers calls in batches.
  */
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -391,6 +392,7 @@ round_batch(struct server *s, cl_ipc_handler handler, void *arg)
 		if (conn_frame(&s->c[i], &len)) {
 			v[k].req = (const unsigned char *)s->c[i].in.data + FRAME_HDR;
 			v[k].len = len;
+			v[k].fd = s->c[i].fd;
 			who[k++] = i;
 		}
 	if (k > 0)
@@ -398,7 +400,9 @@ round_batch(struct server *s, cl_ipc_handler handler, void *arg)
 	for (size_t j = 0; j < k; j++) {
 		struct conn *c = &s->c[who[j]];
 
-		if (send_frame(c->fd, v[j].reply.data ? v[j].reply.data : "",
+		if (v[j].deferred)
+			conn_consume(c, (uint32_t)v[j].len);
+		else if (send_frame(c->fd, v[j].reply.data ? v[j].reply.data : "",
 		    v[j].reply.len, cl_mono_ms() + REPLY_MS) != CL_OK)
 			conn_close(c);
 		else
@@ -407,6 +411,18 @@ round_batch(struct server *s, cl_ipc_handler handler, void *arg)
 	}
 	free(v);
 	free(who);
+}
+
+void
+cl_ipc_answer(int fd, const void *p, size_t n)
+{
+	int fl = fcntl(fd, F_GETFL);
+
+	/* A dup() shares the connection's flags: non-blocking. */
+	assert(fl >= 0 && (fl & O_NONBLOCK));
+	(void)fl;
+	(void)send_frame(fd, n > 0 ? p : "", n, cl_mono_ms() + REPLY_MS);
+	close(fd);
 }
 
 cl_err

@@ -25,6 +25,9 @@
 /* The schema this code writes and understands (PRAGMA user_version). */
 #define SQ_SCHEMA_VERSION	5
 
+/* WAL pages after which sq_sync_wal checkpoints (SQLite's default). */
+#define SQ_CHECKPOINT_PAGES	1000
+
 /* Default busy timeout in ms; CALLIN_SQLITE_BUSY_MS overrides it. */
 #define SQ_BUSY_MS		5000
 
@@ -81,6 +84,9 @@ struct sq_store {
 	int64_t		 busy_since;	/* when the current wait began */
 	enum sq_sync	 sync;		/* current PRAGMA synchronous */
 	enum sq_sync	 commit_sync;	/* level of the commits that make requests real */
+	int		 deferred;	/* cl_store_defer_sync: sq_sync_wal syncs */
+	int		 wal_pages;	/* pages in the WAL after the last commit (atomic) */
+	sqlite3		*ckpt;		/* sq_sync_wal's own connection, for checkpoints */
 	sqlite3_stmt	*stmt[SQ__NSTMT];
 };
 

@@ -122,6 +122,26 @@ cl_store_put_batch(cl_store *st, cl_store_put_item *v, size_t n)
 	return rc;
 }
 
+void
+cl_store_defer_sync(cl_store *st)
+{
+	if (st->ops->defer_sync != NULL)
+		st->ops->defer_sync(st);
+}
+
+cl_err
+cl_store_sync(cl_store *st)
+{
+	return st->ops->sync != NULL ? st->ops->sync(st) : CL_OK;
+}
+
+void
+cl_store_checkpoint(cl_store *st)
+{
+	if (st->ops->checkpoint != NULL)
+		st->ops->checkpoint(st);
+}
+
 cl_err
 cl_store_get(cl_store *st, cl_store_key key, const char *value, bson_t *out)
 {

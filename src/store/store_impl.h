@@ -20,6 +20,10 @@ struct cl_store_ops {
 	cl_err	(*put)(cl_store *, const bson_t *, char *);
 	/* NULL: store.c puts one by one, counting each address first. */
 	cl_err	(*put_batch)(cl_store *, cl_store_put_item *, size_t);
+	/* NULL: every write is durable by itself (cl_store_sync is a no-op). */
+	void	(*defer_sync)(cl_store *);
+	cl_err	(*sync)(cl_store *);
+	void	(*checkpoint)(cl_store *);
 	cl_err	(*get)(cl_store *, cl_store_key, const char *, bson_t *);
 	cl_err	(*count)(cl_store *, int64_t *);
 	/* email is already normalised (cl_store_email_norm), never empty. */

@@ -5,8 +5,10 @@
  * sqlite_put.c.
  *
  * Durability: the file runs in WAL mode.  A request becomes real with the
- * commit of cl_store_put(), made at synchronous=FULL, which fsyncs the WAL.
- * Everything else may run at synchronous=NORMAL (see sqlite_blob.c).
+ * commit of cl_store_put(), made at synchronous=FULL, which fsyncs the WAL;
+ * or, for the committer (cl_store_defer_sync), with its commit at NORMAL
+ * followed by the fdatasync of the WAL in sq_sync_wal.  Everything else
+ * may run at synchronous=NORMAL (see sqlite_blob.c).
  *
  * Recovery: errors are never sticky.  Every operation resets its statements
  * and rolls back what it began; an error that a fresh connection may cure
@@ -15,11 +17,14 @@
  * never have to reopen the store themselves.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "callin/alloc.h"
 #include "callin/log.h"
@@ -27,6 +32,9 @@
 
 static void	sq_close(cl_store *);
 static cl_err	sq_ping(cl_store *);
+static void	sq_defer_sync(cl_store *);
+static cl_err	sq_sync_wal(cl_store *);
+static void	sq_checkpoint(cl_store *);
 
 static const struct cl_store_ops sq_ops = {
 	.close = sq_close,
@@ -39,6 +47,9 @@ static const struct cl_store_ops sq_ops = {
 	.blob_read = sq_blob_read,
 	.put = sq_put,
 	.put_batch = sq_put_batch,
+	.defer_sync = sq_defer_sync,
+	.sync = sq_sync_wal,
+	.checkpoint = sq_checkpoint,
 	.get = sq_get,
 	.count = sq_count,
 	.count_by_email = sq_count_by_email,
@@ -416,6 +427,22 @@ err:
 }
 
 /*
+ * The WAL hook of a connection whose commits are synced by sq_sync_wal:
+ * note the WAL's size for the checkpoint that sq_sync_wal makes, in place
+ * of SQLite's automatic one in the committing thread.  Cannot fail.
+ */
+static int
+sq_wal_seen(void *arg, sqlite3 *db, const char *name, int pages)
+{
+	struct sq_store *s = arg;
+
+	(void)db;
+	(void)name;
+	__atomic_store_n(&s->wal_pages, pages, __ATOMIC_RELAXED);
+	return SQLITE_OK;
+}
+
+/*
  * (Re)open the connection: WAL, synchronous=FULL, foreign keys, the busy
  * handler, the WAL kept under 64 MiB once checkpointed.  The file is
  * created only when create is set (the first open): a reconnect to a file
@@ -458,6 +485,8 @@ sq_connect(struct sq_store *s, int create)
 	}
 	s->sync = SQ_SYNC_LEVEL_FULL;
 	s->stale = 0;
+	if (s->deferred)
+		sqlite3_wal_hook(db, sq_wal_seen, s);
 	if (sqlite3_db_readonly(db, "main") == 1) {
 		cl_log(CL_LOG_WARN, "store: sqlite %s is read-only", s->path);
 		s->stale = 1;
@@ -688,6 +717,95 @@ err:
 	return rc;
 }
 
+/*
+ * Commit requests at synchronous=NORMAL from now on: the WAL is appended
+ * but not synced by the commit (sq_sync_wal does it for a group).  The
+ * bench's synchronous=OFF stays as it is.  Cannot fail.
+ */
+static void
+sq_defer_sync(cl_store *st)
+{
+	struct sq_store *s = (struct sq_store *)st;
+
+	if (s->commit_sync == SQ_SYNC_LEVEL_FULL)
+		s->commit_sync = SQ_SYNC_LEVEL_NORMAL;
+	s->deferred = 1;
+	if (s->db != NULL)
+		sqlite3_wal_hook(s->db, sq_wal_seen, s);
+}
+
+/*
+ * Once the WAL holds SQ_CHECKPOINT_PAGES pages, copy what it can into the
+ * database with a passive checkpoint on a connection of its own (opened on
+ * first use, used by one thread only): it runs beside the committing
+ * thread and the syncing one instead of inside a commit.  (The bench's
+ * synchronous=OFF checkpoints without syncing too.)  Cannot fail (a failed checkpoint is tried again at
+ * the next sync).
+ */
+static void
+sq_checkpoint(cl_store *st)
+{
+	struct sq_store *s = (struct sq_store *)st;
+	int src;
+
+	if (__atomic_load_n(&s->wal_pages, __ATOMIC_RELAXED) < SQ_CHECKPOINT_PAGES)
+		return;
+	if (s->ckpt == NULL) {
+		src = sqlite3_open_v2(s->path, &s->ckpt, SQLITE_OPEN_READWRITE |
+		    SQLITE_OPEN_NOMUTEX, NULL);
+		if (src == SQLITE_OK)
+			src = sqlite3_exec(s->ckpt, s->commit_sync == SQ_SYNC_LEVEL_OFF ?
+			    "PRAGMA synchronous=OFF" : "PRAGMA synchronous=NORMAL",
+			    NULL, NULL, NULL);
+		if (src != SQLITE_OK) {
+			cl_log(CL_LOG_WARN, "store: sqlite cannot open %s to checkpoint: %s",
+			    s->path, sqlite3_errstr(src));
+			sqlite3_close_v2(s->ckpt);
+			s->ckpt = NULL;
+			return;
+		}
+		sqlite3_busy_timeout(s->ckpt, 100);
+	}
+	src = sqlite3_wal_checkpoint_v2(s->ckpt, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+	if (src != SQLITE_OK && (src & 0xff) != SQLITE_BUSY)
+		cl_log(CL_LOG_WARN, "store: sqlite checkpoint of %s: %s", s->path,
+		    sqlite3_errstr(src));
+	else
+		__atomic_store_n(&s->wal_pages, 0, __ATOMIC_RELAXED);
+}
+
+/*
+ * Make the commits made so far durable: fdatasync of the WAL file, through
+ * a descriptor of its own (so this may run in another thread than the
+ * connection's: it reads nothing of the handle but its path).  At
+ * synchronous=NORMAL a checkpoint syncs the WAL before copying it into the
+ * database and the database before the WAL is reused, so frames moved out
+ * of the WAL are durable already.  Fails with CL_EIO.
+ */
+static cl_err
+sq_sync_wal(cl_store *st)
+{
+	struct sq_store *s = (struct sq_store *)st;
+	char wal[PATH_MAX];
+	int fd;
+	cl_err rc = CL_EIO;
+
+	if (s->commit_sync == SQ_SYNC_LEVEL_OFF)
+		return CL_OK;		/* the bench's ceiling: no fsync at all */
+	if (snprintf(wal, sizeof wal, "%s-wal", s->path) >= (int)sizeof wal)
+		goto err;
+	if ((fd = open(wal, O_RDONLY | O_CLOEXEC)) < 0)
+		goto err;
+	if (fdatasync(fd) == 0)
+		rc = CL_OK;
+	close(fd);
+err:
+	if (rc != CL_OK)
+		cl_log(CL_LOG_ERROR, "store: sqlite cannot sync %s-wal: %s", s->path,
+		    strerror(errno));
+	return rc;
+}
+
 /* Close the connection and free the handle.  Cannot fail. */
 static void
 sq_close(cl_store *st)
@@ -695,6 +813,7 @@ sq_close(cl_store *st)
 	struct sq_store *s = (struct sq_store *)st;
 
 	sq_disconnect(s);
+	sqlite3_close_v2(s->ckpt);
 	free(s->path);
 	free(s);
 }

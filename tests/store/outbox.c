@@ -600,11 +600,13 @@ downgrade_and_race(struct t_case *c, const char *sql)
 		assert_true(WIFEXITED(status));
 		assert_int_equal(WEXITSTATUS(status), 0);
 	}
-	assert_int_equal(side_int(c->path, "PRAGMA user_version"), 4);
+	assert_int_equal(side_int(c->path, "PRAGMA user_version"), 5);
 	assert_int_equal(side_int(c->path, "SELECT count(*) FROM sqlite_schema"
 	    " WHERE type = 'index' AND name = 'outbox_first_due'"), 1);
 	assert_int_equal(side_int(c->path, "SELECT count(*) FROM sqlite_schema"
 	    " WHERE type = 'index' AND name = 'requests_email'"), 1);
+	assert_int_equal(side_int(c->path, "SELECT count(*) FROM sqlite_schema"
+	    " WHERE type = 'index' AND name = 'outbox_request'"), 0);
 	assert_int_equal(cl_store_open(c->spec, &c->st), CL_OK);
 }
 
