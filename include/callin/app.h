@@ -80,7 +80,8 @@ cl_err cl_app_sign(cl_app *app, const cl_buf *body, cl_buf *out);
  * CL_ELIMIT, CL_EINVAL, CL_EUNAVAIL).  When the committer went away after
  * taking the document, the answer comes from the store: asked again on a
  * fresh connection (a duplicate of this very document means it was
- * stored), else looked up by token; CL_EUNAVAIL only when it is not there.
+ * stored), else looked up by token and, when there, synced to disk before
+ * it counts as stored; CL_EUNAVAIL only when it is not there.
  */
 cl_err cl_app_commit(cl_app *app, const bson_t *doc, int64_t email_max,
     int64_t since_ms, char existing_token[CL_TOKEN_MAX]);

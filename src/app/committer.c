@@ -323,8 +323,10 @@ cl_app_commit(cl_app *app, const bson_t *doc, int64_t email_max,
 			rc = CL_OK;
 		}
 	}
-	if (call != CL_OK && token != NULL && stored(app, token)) {
-		call = CL_OK;		/* written before the answer was lost */
+	/* Written before the answer was lost, maybe not yet synced: sync it. */
+	if (call != CL_OK && token != NULL && stored(app, token) &&
+	    cl_store_sync(app->store) == CL_OK) {
+		call = CL_OK;
 		rc = CL_OK;
 	}
 	if (call != CL_OK) {

@@ -443,6 +443,19 @@ sq_wal_seen(void *arg, sqlite3 *db, const char *name, int pages)
 }
 
 /*
+ * Set up the connection of the one writer with deferred syncs: the WAL
+ * hook in place of the automatic checkpoint, and a page cache that keeps
+ * the indexes' pages (a cap, taken as used: workers' connections, which
+ * stream blobs, keep SQLite's small default).  Cannot fail.
+ */
+static void
+sq_writer(struct sq_store *s)
+{
+	sqlite3_wal_hook(s->db, sq_wal_seen, s);
+	(void)sqlite3_exec(s->db, "PRAGMA cache_size=-32768", NULL, NULL, NULL);
+}
+
+/*
  * (Re)open the connection: WAL, synchronous=FULL, foreign keys, the busy
  * handler, the WAL kept under 64 MiB once checkpointed.  The file is
  * created only when create is set (the first open): a reconnect to a file
@@ -476,9 +489,7 @@ sq_connect(struct sq_store *s, int create)
 		goto err;
 	src = sqlite3_exec(db, "PRAGMA synchronous=FULL;"
 	    "PRAGMA foreign_keys=ON;"
-	    "PRAGMA journal_size_limit=67108864;"
-	    /* Index pages stay cached (a cap: memory is taken as used). */
-	    "PRAGMA cache_size=-32768;", NULL, NULL, &msg);
+	    "PRAGMA journal_size_limit=67108864;", NULL, NULL, &msg);
 	if (src != SQLITE_OK) {
 		rc = sq_error(s, src, "set pragmas");
 		goto err;
@@ -486,7 +497,7 @@ sq_connect(struct sq_store *s, int create)
 	s->sync = SQ_SYNC_LEVEL_FULL;
 	s->stale = 0;
 	if (s->deferred)
-		sqlite3_wal_hook(db, sq_wal_seen, s);
+		sq_writer(s);
 	if (sqlite3_db_readonly(db, "main") == 1) {
 		cl_log(CL_LOG_WARN, "store: sqlite %s is read-only", s->path);
 		s->stale = 1;
@@ -731,7 +742,7 @@ sq_defer_sync(cl_store *st)
 		s->commit_sync = SQ_SYNC_LEVEL_NORMAL;
 	s->deferred = 1;
 	if (s->db != NULL)
-		sqlite3_wal_hook(s->db, sq_wal_seen, s);
+		sq_writer(s);
 }
 
 /*

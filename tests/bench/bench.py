@@ -21,6 +21,7 @@ BUILD = os.environ["CALLIN_BUILD_DIR"]
 SECONDS = os.environ.get("CALLIN_BENCH_SECONDS", "10")
 CONNS = os.environ.get("CALLIN_BENCH_CONNECTIONS", "64")
 WORKERS = int(os.environ.get("CALLIN_BENCH_WORKERS", "4"))
+POST_WORKERS = int(os.environ.get("CALLIN_BENCH_POST_WORKERS", "32"))
 MIB = 1024 * 1024
 
 
@@ -44,7 +45,7 @@ def wrk(url, script=None, env=None, conns=CONNS, seconds=SECONDS):
 
 
 def show(name, r, extra=""):
-    print(f"{name:<34} {r['rps']:>9.0f} req/s   p50 {r['p50']:>7.2f} ms   p99 {r['p99']:>7.2f} ms"
+    print(f"{name:<46} {r['rps']:>9.0f} req/s   p50 {r['p50']:>7.2f} ms   p99 {r['p99']:>7.2f} ms"
           f"   non-2xx/3xx {r['non2xx']}   socket errors {r['errors']}{extra}")
 
 
@@ -79,6 +80,38 @@ def post_run(stack, env):
     return r, ((c1[1] - c0[1]) / n if n else 0.0, c1[2], 1000 * (c1[3] - c0[3]) / n if n else 0.0)
 
 
+def post_figures(tmp):
+    """Durable POST /request (valid, no files) through the committer, beside
+    the same stack with commits not fsynced (CALLIN_BENCH_SQLITE_SYNC_OFF, a
+    bench-only switch, not a setting): the CPU-bound ceiling; at the bench's
+    worker count and at POST_WORKERS, where more workers overlap their waits
+    for the fsync.  Then the v1 path (each worker commits alone) for
+    comparison."""
+    print()
+    runs = [(WORKERS, "durable", {}), (WORKERS, "synchronous=OFF", {"CALLIN_BENCH_SQLITE_SYNC_OFF": "1"}),
+            (POST_WORKERS, "durable", {}),
+            (POST_WORKERS, "synchronous=OFF", {"CALLIN_BENCH_SQLITE_SYNC_OFF": "1"}),
+            (WORKERS, "v1 per-worker commits", {"CALLIN_BENCH_DIRECT_COMMIT": "1"})]
+    durable = {}
+    for workers, label, extra in runs:
+        st = Stack(os.path.join(tmp, f"post-{workers}-{len(durable)}-{label.split()[0]}"),
+                   workers=workers, env=extra).start()
+        try:
+            r, (mean, biggest, ms) = post_run(st, dict(os.environ, CALLIN_CSRF=csrf_of(st)))
+        finally:
+            st.stop()
+        note = f"   stored {r['stored']}"
+        if label != "v1 per-worker commits":
+            note += f"   batches mean {mean:.1f}, max {biggest:.0f}, {ms:.2f} ms each"
+        if label == "durable":
+            durable[workers] = r
+        elif label == "synchronous=OFF":
+            note += f"   durable is {100 * durable[workers]['rps'] / r['rps']:.0f}% of this"
+        else:
+            note += f"   the committer ({WORKERS} workers) is {durable[WORKERS]['rps'] / r['rps']:.2f}x this"
+        show(f"POST /request, {workers} workers, {label}", r, note)
+
+
 def main():
     sys.stdout.reconfigure(line_buffering=True)
     print(f"callin bench: {os.cpu_count()} cores, {WORKERS} workers, wrk {CONNS} connections, {SECONDS} s each\n")
@@ -111,10 +144,6 @@ def main():
         size = len(requests.get(st.url("/request")).content)
         show(f"GET /request ({size} B)", get, f"   {100 * get['rps'] / ceiling['rps']:.0f}% of hello, "
              f"{100 * get['rps'] / results['form-sized']['rps']:.0f}% of a form-sized hello")
-        post, batches = post_run(st, env)
-        show("POST /request durable (committer)", post, f"   stored {post['stored']}")
-        print(f"{'':<34} committer batches: mean {batches[0]:.1f}, max {batches[1]:.0f} "
-              f"submissions per transaction, mean commit {batches[2]:.2f} ms")
 
         pids = st.worker_pids()
         hwm0 = {p: hwm_kib(p) for p in pids}
@@ -140,24 +169,7 @@ def main():
     finally:
         st.stop()
 
-    # The same stack with commits not fsynced (a bench-only switch, not a
-    # setting): the CPU-bound ceiling of the durable figure above.  Then the
-    # v1 path, each worker committing alone, for comparison.
-    for label, extra in (("POST /request, synchronous=OFF", {"CALLIN_BENCH_SQLITE_SYNC_OFF": "1"}),
-                         ("POST /request, v1 per-worker commits", {"CALLIN_BENCH_DIRECT_COMMIT": "1"})):
-        other = Stack(os.path.join(tmp, label.split(",")[1].strip().split()[0]), workers=WORKERS,
-                      env=extra).start()
-        try:
-            r, b = post_run(other, dict(os.environ, CALLIN_CSRF=csrf_of(other)))
-            note = f"   stored {r['stored']}"
-            if "OFF" in label:
-                note += f"   durable is {100 * post['rps'] / r['rps']:.0f}% of this ceiling"
-                note += f" (batches mean {b[0]:.1f}, max {b[1]:.0f})"
-            else:
-                note += f"   committer is {post['rps'] / r['rps']:.2f}x this"
-            show(label, r, note)
-        finally:
-            other.stop()
+    post_figures(tmp)
 
     print()
     out = subprocess.run([os.path.join(BUILD, "receipt_bench")], capture_output=True, text=True)

@@ -355,5 +355,11 @@ def test_private_key_is_in_the_signer_and_no_worker(tmp_path):
             assert raw not in core, f"process {pid} holds the private key"
             assert pem_body.encode() not in core, f"process {pid} holds the key's PEM text"
         assert raw in core_of(st.helper_pid("signer"), folder)
+        # Core dumps are off where secrets are held: the signer (the key)
+        # and the workers (the form secret).
+        for pid in st.worker_pids() + [st.helper_pid("signer")]:
+            with open(f"/proc/{pid}/limits") as f:
+                line = next(x for x in f if x.startswith("Max core file size"))
+            assert line.split()[4:6] == ["0", "0"], line
     finally:
         st.stop()
