@@ -9,6 +9,7 @@
 #include <sys/resource.h>
 
 #include "callin/log.h"
+#include "callin/signals.h"
 #include "app_int.h"
 
 static volatile sig_atomic_t stop;
@@ -33,24 +34,9 @@ cl_app_no_dumps(void)
 cl_err
 cl_app_helper_serve(int hub, size_t max_req, cl_ipc_handler handler, void *arg)
 {
-	struct sigaction sa;
-	sigset_t block, wait_mask;
+	sigset_t wait_mask;
 
-	memset(&sa, 0, sizeof sa);
-	sigemptyset(&sa.sa_mask);
-	sa.sa_handler = on_term;
-	sigaction(SIGTERM, &sa, NULL);
-	sa.sa_handler = SIG_IGN;
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	sigaction(SIGPIPE, &sa, NULL);
-	sigaction(SIGXFSZ, &sa, NULL);
-	sa.sa_handler = SIG_DFL;
-	sigaction(SIGCHLD, &sa, NULL);
-	/* SIGTERM is let in only while waiting for calls. */
-	sigemptyset(&block);
-	sigaddset(&block, SIGTERM);
-	sigprocmask(SIG_SETMASK, &block, NULL);
-	sigemptyset(&wait_mask);
+	/* SIGTERM is let in only while waiting for calls; SIGINT ignored. */
+	cl_signals_child(on_term, 0, &wait_mask);
 	return cl_ipc_serve(hub, max_req, handler, arg, &stop, &wait_mask);
 }

@@ -130,6 +130,31 @@ recv_all(int fd, void *p, size_t n, int64_t deadline)
 	return CL_OK;
 }
 
+/* A one-byte datagram with room for one passed descriptor. */
+struct fd_msg {
+	struct msghdr	mh;
+	struct iovec	iov;
+	char		byte;
+	union {
+		char		buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr	align;
+	} u;
+};
+
+/* Make m ready to send or receive.  Cannot fail. */
+static void
+fd_msg_init(struct fd_msg *m)
+{
+	memset(m, 0, sizeof *m);
+	m->byte = 'c';
+	m->iov.iov_base = &m->byte;
+	m->iov.iov_len = 1;
+	m->mh.msg_iov = &m->iov;
+	m->mh.msg_iovlen = 1;
+	m->mh.msg_control = m->u.buf;
+	m->mh.msg_controllen = sizeof m->u.buf;
+}
+
 /*
  * Connect c: a stream socketpair, one end sent over the hub, the other
  * kept (non-blocking).  CL_EUNAVAIL when the sockets cannot be made or the
@@ -138,33 +163,20 @@ recv_all(int fd, void *p, size_t n, int64_t deadline)
 static cl_err
 hub_connect(cl_ipc_client *c)
 {
-	union {
-		char		buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr	align;
-	} u;
-	struct msghdr mh;
+	struct fd_msg m;
 	struct cmsghdr *cm;
-	struct iovec iov;
-	char byte = 'c';
 	int sv[2];
 
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0,
 	    sv) != 0)
 		return CL_EUNAVAIL;
-	memset(&mh, 0, sizeof mh);
-	memset(&u, 0, sizeof u);
-	iov.iov_base = &byte;
-	iov.iov_len = 1;
-	mh.msg_iov = &iov;
-	mh.msg_iovlen = 1;
-	mh.msg_control = u.buf;
-	mh.msg_controllen = sizeof u.buf;
-	cm = CMSG_FIRSTHDR(&mh);
+	fd_msg_init(&m);
+	cm = CMSG_FIRSTHDR(&m.mh);
 	cm->cmsg_level = SOL_SOCKET;
 	cm->cmsg_type = SCM_RIGHTS;
 	cm->cmsg_len = CMSG_LEN(sizeof(int));
 	memcpy(CMSG_DATA(cm), &sv[1], sizeof(int));
-	if (sendmsg(c->hub, &mh, MSG_DONTWAIT | MSG_NOSIGNAL) != 1) {
+	if (sendmsg(c->hub, &m.mh, MSG_DONTWAIT | MSG_NOSIGNAL) != 1) {
 		cl_log(CL_LOG_ERROR, "ipc: cannot reach the helper: %s",
 		    strerror(errno));
 		close(sv[0]);
@@ -267,30 +279,18 @@ static void
 accept_all(struct server *s, int hub)
 {
 	for (;;) {
-		union {
-			char		buf[CMSG_SPACE(sizeof(int))];
-			struct cmsghdr	align;
-		} u;
-		struct msghdr mh;
+		struct fd_msg m;
 		struct cmsghdr *cm;
-		struct iovec iov;
-		char byte;
 		int fd = -1;
 		ssize_t r;
 
-		memset(&mh, 0, sizeof mh);
-		iov.iov_base = &byte;
-		iov.iov_len = 1;
-		mh.msg_iov = &iov;
-		mh.msg_iovlen = 1;
-		mh.msg_control = u.buf;
-		mh.msg_controllen = sizeof u.buf;
-		r = recvmsg(hub, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+		fd_msg_init(&m);
+		r = recvmsg(hub, &m.mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0)
 			return;		/* EAGAIN: none left */
-		cm = CMSG_FIRSTHDR(&mh);
+		cm = CMSG_FIRSTHDR(&m.mh);
 		if (cm != NULL && cm->cmsg_level == SOL_SOCKET &&
 		    cm->cmsg_type == SCM_RIGHTS &&
 		    cm->cmsg_len == CMSG_LEN(sizeof(int)))

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "callin/log.h"
+#include "callin/signals.h"
 #include "server_impl.h"
 
 static volatile sig_atomic_t stop;
@@ -32,30 +33,13 @@ void
 cl_worker_main(int lfd, const cl_config *cfg, const cl_server_hooks *hooks,
     const int *hubs)
 {
-	struct sigaction sa;
-	sigset_t block, wait_mask;
+	sigset_t wait_mask;
 	FCGX_Request f;
 	cl_http_req req;
 	void *app = NULL;
 	int64_t served = 0;
 
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_stop;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sa.sa_handler = SIG_IGN;
-	sigaction(SIGHUP, &sa, NULL);
-	sigaction(SIGPIPE, &sa, NULL);
-	/* A file size limit must fail the write (EFBIG: a 503), not kill us. */
-	sigaction(SIGXFSZ, &sa, NULL);
-	sa.sa_handler = SIG_DFL;
-	sigaction(SIGCHLD, &sa, NULL);
-	sigemptyset(&block);
-	sigaddset(&block, SIGTERM);
-	sigaddset(&block, SIGINT);
-	sigprocmask(SIG_SETMASK, &block, NULL);
-	sigemptyset(&wait_mask);
+	cl_signals_child(on_stop, 1, &wait_mask);
 
 	if (hooks->worker_init(cfg, hubs, &app) != CL_OK) {
 		cl_log(CL_LOG_ERROR, "worker: start-up failed");

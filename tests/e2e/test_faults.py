@@ -271,7 +271,8 @@ def busy_workers(stack):
 
 
 def test_sigkill_workers_under_load_loses_nothing_with_a_receipt(tmp_path):
-    """8 clients send 200 submissions with 1 or 2 files each while a killer
+    """8 clients send 200 submissions (or more, until the killer has hit
+    enough workers inside requests) with 1 or 2 files each while a killer
     SIGKILLs a worker every 100-300 ms (one inside a request when there is
     one).  Every 303 is a whole stored request whose receipt verifies;
     every other answer is a 5xx; every stored request is one of ours and
@@ -280,31 +281,43 @@ def test_sigkill_workers_under_load_loses_nothing_with_a_receipt(tmp_path):
     rng = random.Random(int.from_bytes(os.urandom(4), "big"))
     st = Stack(tmp_path, workers=4).start()
     try:
-        attempts = [Attempt(i, random_files(rng, rng.randint(1, 2))) for i in range(SUBMISSIONS)]
-        queue = list(attempts)
+        # At least SUBMISSIONS, and on until the killer has hit enough
+        # workers inside requests: a fast service would otherwise be done
+        # before the storm is.
+        attempts = []
         lock = threading.Lock()
         done = threading.Event()
+        enough = threading.Event()
         kills, busy_kills = [], []
 
         def client():
             s = requests.Session()
             while True:
                 with lock:
-                    if not queue:
+                    if len(attempts) >= SUBMISSIONS and enough.is_set():
                         return
-                    a = queue.pop(0)
+                    a = Attempt(len(attempts), random_files(rng, rng.randint(1, 2)))
+                    attempts.append(a)
                 a.hidden = fetch_form(st, s)
                 post(st, s, a)
 
         def killer():
+            # A kill every 100-300 ms; past four kills of idle workers,
+            # only of one caught inside a request (looked for every 5 ms).
             krng = random.Random(rng.random())
-            while not done.wait(krng.uniform(0.1, 0.3)):
-                if len(kills) >= MAX_KILLS:
+            next_kill = time.monotonic() + krng.uniform(0.1, 0.3)
+            while not done.wait(0.005):
+                if len(kills) >= MAX_KILLS or (len(kills) >= 6 and len(busy_kills) >= 4):
+                    enough.set()
+                    continue
+                if time.monotonic() < next_kill:
                     continue
                 pids = [p for p in st.worker_pids() if p not in kills and alive(p)]
                 if len(pids) < 2:           # leave one to serve
                     continue
                 busy = [p for p in busy_workers(st) if p in pids]
+                if not busy and len(kills) - len(busy_kills) >= 4:
+                    continue
                 pid = krng.choice(busy or pids)
                 try:
                     os.kill(pid, signal.SIGKILL)
@@ -313,6 +326,7 @@ def test_sigkill_workers_under_load_loses_nothing_with_a_receipt(tmp_path):
                 kills.append(pid)
                 if busy:
                     busy_kills.append(pid)
+                next_kill = time.monotonic() + krng.uniform(0.1, 0.3)
 
         t0 = time.monotonic()
         clients = [threading.Thread(target=client) for _ in range(CLIENTS)]
@@ -404,10 +418,10 @@ def test_sigkill_workers_under_load_loses_nothing_with_a_receipt(tmp_path):
                 assert a.token == before[a.n]["token"]
         with concurrent.futures.ThreadPoolExecutor(4) as pool:
             docs = list(pool.map(lambda a: check_stored(st, a, folder), failed))
-        assert st.count_requests() == SUBMISSIONS
+        assert st.count_requests() == len(attempts)
         assert not unlinked(st)             # the replays' duplicate files were removed
         slow = sorted(a.seconds for a in ok)
-        print(f"\nkill storm: {SUBMISSIONS} submissions in {storm:.1f} s by {CLIENTS} clients, "
+        print(f"\nkill storm: {len(attempts)} submissions in {storm:.1f} s by {CLIENTS} clients, "
               f"{len(kills)} workers SIGKILLed ({len(busy_kills)} inside a request); "
               f"answers {statuses}; {len(stored_failed)} failed ones were stored before their "
               f"worker died; {len(orphans)} orphaned files swept; 303 latency median "
