@@ -34,6 +34,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <bson/bson.h>
 
@@ -171,11 +172,13 @@ cl_err		 cl_receipt_body(const char *reference, const char *received,
  * Sign the receipt whose body is the n bytes of body and append the whole
  * receipt to out: the signer's one operation.  The body must be exactly
  * what cl_receipt_body() writes (the v1 grammar, byte for byte); anything
- * else fails with CL_EPARSE.  CL_ECRYPTO when signing fails; out is
- * unchanged on failure.
+ * else fails with CL_EPARSE.  With max_skew > 0 its received time must be
+ * within max_skew seconds of now (epoch seconds), else CL_EINVAL: a worker
+ * cannot have a receipt back-dated or post-dated.  CL_ECRYPTO when
+ * signing fails; out is unchanged on failure.
  */
 cl_err		 cl_receipt_sign_body(const cl_signer *s, const char *body,
-		    size_t n, cl_buf *out);
+		    size_t n, int64_t now, int64_t max_skew, cl_buf *out);
 
 /*
  * Parse the len bytes of text as a v1 receipt into out (line ends handled as

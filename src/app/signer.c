@@ -5,12 +5,15 @@
  * A call is a receipt body (cl_receipt_body: at most SIGN_REQ_MAX bytes);
  * the answer is one byte, a cl_err, then on CL_OK the whole signed receipt.
  * The signer checks nothing but that the body is the v1 grammar byte for
- * byte (cl_receipt_sign_body) and signs it.
+ * byte and that its received time is within SIGN_MAX_SKEW of its own clock
+ * (cl_receipt_sign_body), and signs it: a worker taken over by a hostile
+ * upload can have receipts signed, but not back-dated ones.
  */
 #include <stdlib.h>
 #include <unistd.h>
 
 #include "callin/app.h"
+#include "callin/clock.h"
 #include "callin/log.h"
 #include "callin/metrics.h"
 #include "callin/receipt.h"
@@ -18,6 +21,7 @@
 
 #define SIGN_REQ_MAX	512	/* a v1 body is 158 bytes */
 #define SIGN_TIMEOUT_MS	5000
+#define SIGN_MAX_SKEW	120	/* seconds between a body's received time and now */
 
 /* Sign each body of the batch with the signer arg.  Cannot fail. */
 static void
@@ -29,7 +33,8 @@ sign_batch(void *arg, cl_ipc_msg *v, size_t n)
 		cl_err rc;
 
 		cl_buf_putc(&v[i].reply, 0);
-		rc = cl_receipt_sign_body(s, (const char *)v[i].req, v[i].len, &v[i].reply);
+		rc = cl_receipt_sign_body(s, (const char *)v[i].req, v[i].len,
+		    cl_now_ms() / 1000, SIGN_MAX_SKEW, &v[i].reply);
 		if (rc != CL_OK) {
 			cl_log(CL_LOG_ERROR, "signer: refused a body: %s", cl_strerror(rc));
 			v[i].reply.data[0] = (char)rc;

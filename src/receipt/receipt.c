@@ -1,5 +1,7 @@
 /* receipt.c: build and sign a v1 receipt. */
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <openssl/evp.h>
 
@@ -59,15 +61,33 @@ cl_receipt_body(const char *reference, const char *received,
 	return CL_OK;
 }
 
+/* Seconds since the epoch of a valid received time (UTC).  Cannot fail. */
+static int64_t
+received_epoch(const char *received)
+{
+	struct tm tm;
+
+	memset(&tm, 0, sizeof tm);
+	tm.tm_year = atoi(received) - 1900;
+	tm.tm_mon = atoi(received + 5) - 1;
+	tm.tm_mday = atoi(received + 8);
+	tm.tm_hour = atoi(received + 11);
+	tm.tm_min = atoi(received + 14);
+	tm.tm_sec = atoi(received + 17);
+	return (int64_t)timegm(&tm);
+}
+
 /*
  * Sign the receipt whose body is the n bytes of body, which must be
  * exactly what cl_receipt_body() writes for some reference, received time
  * and commitment: anything else is refused with CL_EPARSE (out unchanged).
- * CL_ECRYPTO when signing fails.
+ * With max_skew > 0, a received time more than max_skew seconds away from
+ * now (epoch seconds) is refused with CL_EINVAL.  CL_ECRYPTO when signing
+ * fails.
  */
 cl_err
 cl_receipt_sign_body(const cl_signer *s, const char *body, size_t n,
-    cl_buf *out)
+    int64_t now, int64_t max_skew, cl_buf *out)
 {
 	static const char ref_tag[] = CL_RECEIPT_MAGIC "\nreference: ";
 	const size_t ref_at = sizeof ref_tag - 1;
@@ -87,6 +107,10 @@ cl_receipt_sign_body(const cl_signer *s, const char *body, size_t n,
 	reference[CL_REFERENCE_LEN] = '\0';
 	memcpy(received, body + rcv_at, CL_RECEIVED_LEN);
 	received[CL_RECEIVED_LEN] = '\0';
+	if (!cl_rcpt_received_ok(received, CL_RECEIVED_LEN))
+		return CL_EPARSE;
+	if (max_skew > 0 && llabs(received_epoch(received) - now) > max_skew)
+		return CL_EINVAL;
 	if ((rc = cl_receipt_sign(s, reference, received, commitment, out)) != CL_OK)
 		return rc == CL_EINVAL ? CL_EPARSE : rc;
 	/* What was signed must begin with the very bytes asked for. */

@@ -504,8 +504,8 @@ test_receipt_sign_body(void **state)
 	assert_int_equal(cl_receipt_body("CIR-7K3F-9QX", "2026-11-23T14:05:09Z",
 	    md, &out), CL_EINVAL);
 	assert_int_equal(out.len, 0);
-	assert_int_equal(cl_receipt_sign_body(f->a, body.data, body.len, &out),
-	    CL_OK);
+	assert_int_equal(cl_receipt_sign_body(f->a, body.data, body.len, 0, 0,
+	    &out), CL_OK);
 	assert_string_equal(out.data, GOLDEN_RECEIPT);
 	cl_buf_reset(&out);
 
@@ -516,17 +516,30 @@ test_receipt_sign_body(void **state)
 		if (bad[i] == body.data[i])
 			continue;
 		assert_int_not_equal(cl_receipt_sign_body(f->a, bad, body.len,
-		    &out), CL_OK);
+		    0, 0, &out), CL_OK);
 		assert_int_equal(out.len, 0);
 	}
 	assert_int_equal(cl_receipt_sign_body(f->a, body.data, body.len - 1,
-	    &out), CL_EPARSE);
+	    0, 0, &out), CL_EPARSE);
 	memcpy(bad, body.data, body.len);
 	bad[body.len] = '\n';
-	assert_int_equal(cl_receipt_sign_body(f->a, bad, body.len + 1, &out),
-	    CL_EPARSE);
+	assert_int_equal(cl_receipt_sign_body(f->a, bad, body.len + 1, 0, 0,
+	    &out), CL_EPARSE);
 	assert_int_equal(cl_receipt_sign_body(f->a, L0 LREF LREC LKEY,
-	    strlen(L0 LREF LREC LKEY), &out), CL_EPARSE);
+	    strlen(L0 LREF LREC LKEY), 0, 0, &out), CL_EPARSE);
+	assert_int_equal(out.len, 0);
+	/* The received time (1795442709 = 2026-11-23T14:05:09Z) near now. */
+	assert_int_equal(cl_receipt_sign_body(f->a, body.data, body.len,
+	    1795442709 + 120, 120, &out), CL_OK);
+	assert_string_equal(out.data, GOLDEN_RECEIPT);
+	cl_buf_reset(&out);
+	assert_int_equal(cl_receipt_sign_body(f->a, body.data, body.len,
+	    1795442709 - 120, 120, &out), CL_OK);
+	cl_buf_reset(&out);
+	assert_int_equal(cl_receipt_sign_body(f->a, body.data, body.len,
+	    1795442709 + 121, 120, &out), CL_EINVAL);
+	assert_int_equal(cl_receipt_sign_body(f->a, body.data, body.len,
+	    1795442709 - 3600, 120, &out), CL_EINVAL);
 	assert_int_equal(out.len, 0);
 	free(bad);
 	cl_buf_free(&body);
