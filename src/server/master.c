@@ -65,8 +65,6 @@ struct master {
 	int			 client_hubs[CL_SERVER_HELPERS_MAX];
 };
 
-
-
 /* Fork one worker into slot s.  Logs and leaves the slot empty on failure. */
 static void
 spawn(struct master *m, struct slot *s)
