@@ -270,6 +270,21 @@ def busy_workers(stack):
     return [p for p in stack.worker_pids() if socket_inodes(p) & conns]
 
 
+def run_storm(client, n, killer, done=None):
+    """Run n client threads and one killer thread: wait for the clients,
+    then set done (if given, to stop the killer) and wait for the killer."""
+    clients = [threading.Thread(target=client) for _ in range(n)]
+    k = threading.Thread(target=killer)
+    k.start()
+    for c in clients:
+        c.start()
+    for c in clients:
+        c.join()
+    if done is not None:
+        done.set()
+    k.join()
+
+
 def test_sigkill_workers_under_load_loses_nothing_with_a_receipt(tmp_path):
     """8 clients send 200 submissions (or more, until the killer has hit
     enough workers inside requests) with 1 or 2 files each while a killer
@@ -329,15 +344,7 @@ def test_sigkill_workers_under_load_loses_nothing_with_a_receipt(tmp_path):
                 next_kill = time.monotonic() + krng.uniform(0.1, 0.3)
 
         t0 = time.monotonic()
-        clients = [threading.Thread(target=client) for _ in range(CLIENTS)]
-        k = threading.Thread(target=killer)
-        k.start()
-        for c in clients:
-            c.start()
-        for c in clients:
-            c.join()
-        done.set()
-        k.join()
+        run_storm(client, CLIENTS, killer, done)
         storm = time.monotonic() - t0
         statuses = {}
         for a in attempts:

@@ -19,7 +19,7 @@ import requests
 from harness import (BUILD, Stack, hidden_fields, submit, token_of, valid_answers,
                      wait_for)
 from test_faults import (Attempt, check_stored, fetch_form, get_doc, now_ms, post,
-                         random_files, sweep, unlinked)
+                         random_files, run_storm, sweep, unlinked)
 
 
 def metric(text, name, **labels):
@@ -103,14 +103,7 @@ def test_helper_sigkilled_under_load_loses_nothing_with_a_receipt(tmp_path, help
             time.sleep(1.0)
             stop.set()
 
-        clients = [threading.Thread(target=client) for _ in range(KILL_CLIENTS)]
-        k = threading.Thread(target=killer)
-        k.start()
-        for c in clients:
-            c.start()
-        for c in clients:
-            c.join()
-        k.join()
+        run_storm(client, KILL_CLIENTS, killer)
         ok = [a for a in attempts if a.status == 303]
         failed = [a for a in attempts if a.status != 303]
         statuses = {s: sum(1 for a in attempts if a.status == s) for s in {a.status for a in attempts}}
