@@ -746,12 +746,16 @@ sq_defer_sync(cl_store *st)
 }
 
 /*
- * Once the WAL holds SQ_CHECKPOINT_PAGES pages, copy what it can into the
- * database with a passive checkpoint on a connection of its own (opened on
- * first use, used by one thread only): it runs beside the committing
- * thread and the syncing one instead of inside a commit.  (The bench's
- * synchronous=OFF checkpoints without syncing too.)  Cannot fail (a failed checkpoint is tried again at
- * the next sync).
+ * Once the WAL holds SQ_CHECKPOINT_PAGES pages, copy it into the database
+ * with a RESTART checkpoint on a connection of its own (opened on first
+ * use, used by one thread only), beside the committing and the syncing
+ * threads instead of inside a commit.  RESTART waits (up to its short busy
+ * timeout) for readers of old frames, so that the next commit starts the
+ * WAL again from its beginning: a passive checkpoint, with workers reading
+ * all the time, let it grow past 250 MiB, and each append to new blocks
+ * made every fdatasync commit the file system's journal too.  (The bench's
+ * synchronous=OFF checkpoints without syncing.)  Cannot fail (a failed
+ * checkpoint is tried again after the next sync).
  */
 static void
 sq_checkpoint(cl_store *st)
@@ -777,7 +781,7 @@ sq_checkpoint(cl_store *st)
 		}
 		sqlite3_busy_timeout(s->ckpt, 100);
 	}
-	src = sqlite3_wal_checkpoint_v2(s->ckpt, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+	src = sqlite3_wal_checkpoint_v2(s->ckpt, NULL, SQLITE_CHECKPOINT_RESTART, NULL, NULL);
 	if (src != SQLITE_OK && (src & 0xff) != SQLITE_BUSY)
 		cl_log(CL_LOG_WARN, "store: sqlite checkpoint of %s: %s", s->path,
 		    sqlite3_errstr(src));
