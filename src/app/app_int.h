@@ -22,7 +22,4 @@ void	cl_app_no_dumps(void);
 cl_err	cl_app_helper_serve(int hub, size_t max_req, cl_ipc_handler handler,
 	    void *arg);
 
-/* Bytes of a call to the committer before the document: the limit. */
-#define CL_COMMIT_HDR	16
-
 #endif /* CALLIN_APP_INT_H */

@@ -2,7 +2,7 @@
  * committer.c: the committer process, the SQLite store's one writer of
  * requests, and the workers' call to it.
  *
- * A call is CL_COMMIT_HDR bytes of limit (int64 email_max, int64
+ * A call is COMMIT_HDR bytes of limit (int64 email_max, int64
  * email_since_ms, host order) then the request document's BSON.  The answer
  * is one byte, the document's cl_err outcome, then on CL_EDUP the token of
  * the request already holding its idempotency key ("" for another clash).
@@ -31,6 +31,7 @@
 #include "app_int.h"
 
 #define COMMIT_REQ_MAX		(16u * 1024 * 1024)	/* a document is < 1 MiB */
+#define COMMIT_HDR		16	/* the limit before the document */
 #define COMMIT_TIMEOUT_MS	30000
 
 /* An answer waiting for the sync that makes its write durable. */
@@ -130,15 +131,22 @@ checkpointer(void *arg)
 	return NULL;
 }
 
-/* Queue the answer of call m for the syncer (m is then deferred).  Cannot fail. */
+/*
+ * Queue the answer of call m for the syncer (m is then deferred).  When no
+ * descriptor is left to queue it with, make the write durable here and let
+ * the server answer at once (an OK becomes CL_EUNAVAIL only if that sync
+ * fails).  Cannot fail.
+ */
 static void
 defer(struct committer *c, cl_ipc_msg *m, size_t batch, double started)
 {
 	int fd = dup(m->fd);
 
-	if (fd < 0)
-		return;		/* answered now, by the server: not durable
-				   yet, so it must not be an OK */
+	if (fd < 0) {
+		if (cl_store_sync(c->st) != CL_OK && m->reply.data[0] == (char)CL_OK)
+			m->reply.data[0] = (char)CL_EUNAVAIL;
+		return;
+	}
 	pthread_mutex_lock(&c->mu);
 	if (c->n == c->cap) {
 		c->cap = c->cap ? 2 * c->cap : 64;
@@ -173,14 +181,15 @@ commit_batch(void *arg, cl_ipc_msg *v, size_t n)
 		abort();	/* as cl_malloc does */
 	for (size_t i = 0; i < n; i++) {
 		cl_buf_putc(&v[i].reply, (char)CL_EINVAL);
-		if (v[i].len <= CL_COMMIT_HDR ||
-		    !bson_init_static(&docs[k], v[i].req + CL_COMMIT_HDR,
-		    v[i].len - CL_COMMIT_HDR)) {
+		if (v[i].len <= COMMIT_HDR ||
+		    !bson_init_static(&docs[k], v[i].req + COMMIT_HDR,
+		    v[i].len - COMMIT_HDR)) {
 			cl_log(CL_LOG_ERROR, "committer: a call without a document");
 			continue;
 		}
-		memcpy(&items[k].email_max, v[i].req, 8);
-		memcpy(&items[k].email_since_ms, v[i].req + 8, 8);
+		memcpy(&items[k].email_max, v[i].req, sizeof items[k].email_max);
+		memcpy(&items[k].email_since_ms, v[i].req + sizeof items[k].email_max,
+		    sizeof items[k].email_since_ms);
 		items[k].doc = &docs[k];
 		who[k++] = i;
 	}
@@ -193,8 +202,6 @@ commit_batch(void *arg, cl_ipc_msg *v, size_t n)
 		if (items[j].rc == CL_EDUP)
 			cl_buf_puts(&m->reply, items[j].existing_token);
 		defer(c, m, j == 0 ? k : 0, t0);
-		if (!m->deferred && items[j].rc == CL_OK)
-			m->reply.data[0] = (char)CL_EUNAVAIL;
 	}
 	pthread_cond_signal(&c->cv);
 	free(items);
@@ -309,8 +316,8 @@ cl_app_commit(cl_app *app, const bson_t *doc, int64_t email_max,
 		cl_log(CL_LOG_ERROR, "intake: the committer is not running");
 		goto out;
 	}
-	cl_buf_add(&msg, &email_max, 8);
-	cl_buf_add(&msg, &since_ms, 8);
+	cl_buf_add(&msg, &email_max, sizeof email_max);
+	cl_buf_add(&msg, &since_ms, sizeof since_ms);
 	cl_buf_add(&msg, bson_get_data(doc), doc->len);
 	call = commit_call(app, &msg, &rc, existing_token);
 	if (call == CL_ECLOSED && cl_metrics_helper_up(CL_HELPER_COMMITTER)) {

@@ -436,7 +436,8 @@ err:
 
 /*
  * Store the n documents of v in one transaction committed at the commit
- * level (synchronous=FULL, one fsync for them all), each under its own
+ * level (synchronous=FULL, one fsync for them all; NORMAL after
+ * cl_store_defer_sync, the caller syncing), each under its own
  * savepoint (put_one).  Outcomes in v[i].rc; see cl_store_put_batch().
  * Fails with CL_EUNAVAIL when the transaction cannot be made: nothing of
  * the batch is stored, and every item not already refused for its own
@@ -481,7 +482,6 @@ sq_put(cl_store *st, const bson_t *doc, char *existing_token)
 {
 	cl_store_put_item it = { .doc = doc, .rc = CL_EUNAVAIL };
 
-	it.existing_token[0] = '\0';
 	(void)sq_put_batch(st, &it, 1);
 	if (existing_token != NULL)
 		memcpy(existing_token, it.existing_token, CL_TOKEN_MAX);

@@ -428,8 +428,8 @@ err:
 
 /*
  * The WAL hook of a connection whose commits are synced by sq_sync_wal:
- * note the WAL's size for the checkpoint that sq_sync_wal makes, in place
- * of SQLite's automatic one in the committing thread.  Cannot fail.
+ * note the WAL's size for sq_checkpoint, which runs in its own thread in
+ * place of SQLite's automatic checkpoint inside the commit.  Cannot fail.
  */
 static int
 sq_wal_seen(void *arg, sqlite3 *db, const char *name, int pages)
