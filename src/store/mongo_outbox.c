@@ -18,15 +18,23 @@
  * carrying one is refused).  An index {outbox.status: 1, outbox.due_ms: 1}
  * serves the claims.
  *
- * A claim is one findAndModify per notification, each atomic on its
- * document: the filter matches a request with an element due, due_ms come
- * and no live lease ($elemMatch), the update sets that element's lease and
- * owner through the positional operator, and the reply is the document as
- * it was before, in which the first element that matches the $elemMatch is
- * the one the positional operator updated.  The hint makes the server walk
- * the outbox index, so requests come in the order of the oldest due_ms
- * among their due notifications, without sorting the backlog in memory
- * (hint on findAndModify needs MongoDB 4.4 or later).  Reports of sent and
+ * A claim has two steps, both in what MongoDB and FerretDB 1.24 implement
+ * alike (FerretDB has neither the positional `$` update operator nor
+ * $elemMatch over fields of an embedded document):
+ *   1. one find over the requests with a due element (filter on
+ *      outbox.status and outbox.due_ms, which the index serves; projection
+ *      token and outbox), from which the client picks the elements
+ *      claimable now, oldest due_ms first, at most max;
+ *   2. per picked element, one findAndModify that names the element by its
+ *      index ("outbox.<i>.status" "due", due_ms and lease_until_ms <= now)
+ *      and sets its lease and owner; a null reply means another claimer
+ *      took it in between, and the element is skipped.
+ * On MongoDB a findAndModify is atomic on its document, so no two
+ * claimers can win one element.  FerretDB 1.24 reads, then rewrites, the
+ * document without a lock (its "TODO #2168"), so there two claimers can:
+ * the concurrent-claim tests run on MongoDB (or at the wire level) only.
+ * Step 1 reads the whole due backlog (small documents, two fields) on
+ * every claim.  Reports of sent and
  * failed are updates whose filter names the element, its status "due" and
  * the owner, so a lease another claimer has taken over cannot be settled by
  * the first one (CL_ENOTFOUND).
@@ -34,6 +42,7 @@
  * An outbox id is "<token>:<index>", which cl_store_put() makes sure fits.
  * Every write uses w:"majority", j:true.
  */
+#include <assert.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,8 +52,14 @@
 #include "callin/log.h"
 #include "mongo_impl.h"
 
-#define MO_INDEX	"outbox.status_1_outbox.due_ms_1"
 #define MO_KEY_MAX	64	/* "outbox.<index>.<field>" */
+
+/* Set key to "outbox.<index>.<field>".  Cannot fail. */
+static void
+mo_key(char key[MO_KEY_MAX], uint32_t index, const char *field)
+{
+	snprintf(key, MO_KEY_MAX, "outbox.%" PRIu32 ".%s", index, field);
+}
 
 /*
  * Whether it holds a non-empty string without NUL bytes (the SQLite
@@ -234,35 +249,34 @@ mo_claimable(const bson_iter_t *elem, int64_t now, int64_t *due,
 }
 
 /*
- * Fill n from the request document doc as it was before a claim at now:
- * the notification is the first element of outbox that was claimable (the
- * one the positional update leased); kind and recipients come from the
- * notifications element of the same index, and the request is doc without
- * _id, outbox and email_lc.  Fails with CL_EUNAVAIL, logged, for a document
- * not in the shape cl_store_put() writes; n then holds what was filled.
+ * Fill n from the request document doc as it was before its outbox
+ * element index was claimed at now: due_ms and attempts from that element,
+ * kind and recipients from the notifications element of the same index,
+ * and the request is doc without _id, outbox and email_lc.  Fails with
+ * CL_EUNAVAIL, logged, for a document not in the shape cl_store_put()
+ * writes or whose element was not claimable; n then holds what was filled.
  */
 static cl_err
-mo_fill(const bson_t *doc, int64_t now, cl_notification *n)
+mo_fill(const bson_t *doc, uint32_t index, int64_t now, cl_notification *n)
 {
 	bson_iter_t it, arr, note, f, to;
 	const char *token = "?";
-	uint32_t i, j;
+	uint32_t j;
 	size_t cap = 0;
-	bool found = false;
 
 	if (bson_iter_init_find(&it, doc, "token") && BSON_ITER_HOLDS_UTF8(&it))
 		token = bson_iter_utf8(&it, NULL);
 	if (!bson_iter_init_find(&it, doc, "outbox") ||
 	    !BSON_ITER_HOLDS_ARRAY(&it) || !bson_iter_recurse(&it, &arr))
 		goto corrupt;
-	for (i = 0; bson_iter_next(&arr); i++)
-		if ((found = mo_claimable(&arr, now, &n->due_ms,
-		    &n->attempts)))
-			break;
-	if (!found || !bson_iter_init_find(&it, doc, "notifications") ||
+	for (j = 0; j <= index; j++)
+		if (!bson_iter_next(&arr))
+			goto corrupt;
+	if (!mo_claimable(&arr, now, &n->due_ms, &n->attempts) ||
+	    !bson_iter_init_find(&it, doc, "notifications") ||
 	    !BSON_ITER_HOLDS_ARRAY(&it) || !bson_iter_recurse(&it, &note))
 		goto corrupt;
-	for (j = 0; j <= i; j++)
+	for (j = 0; j <= index; j++)
 		if (!bson_iter_next(&note))
 			goto corrupt;
 	if (!BSON_ITER_HOLDS_DOCUMENT(&note) || !bson_iter_recurse(&note, &f) ||
@@ -282,28 +296,112 @@ mo_fill(const bson_t *doc, int64_t now, cl_notification *n)
 		}
 		n->to[n->nto++] = cl_strdup(bson_iter_utf8(&to, NULL));
 	}
-	snprintf(n->id, sizeof n->id, "%s:%" PRIu32, token, i);
+	snprintf(n->id, sizeof n->id, "%s:%" PRIu32, token, index);
 	n->request = bson_new();
 	bson_copy_to_excluding_noinit(doc, n->request, "_id", "outbox",
 	    "email_lc", NULL);
 	return CL_OK;
 corrupt:
 	cl_log(CL_LOG_ERROR, "store: MongoDB request %s has no claimable "
-	    "notification in the expected shape", token);
+	    "notification %" PRIu32 " in the expected shape", token, index);
 	return CL_EUNAVAIL;
 }
 
+/* An outbox element found claimable by a claim's first step. */
+struct mo_pick {
+	char		 token[CL_TOKEN_MAX];
+	uint32_t	 index;
+	int64_t		 due_ms;
+};
+
 /*
- * Lease one notification due at now to owner until until with one
- * findAndModify (see the top of this file) and fill *n from it; *got
- * tells whether there was one.  Fails with CL_EUNAVAIL.
+ * Keep (token, index, due_ms) in picks, sorted by due_ms (ties in the order
+ * found) and holding at most max of the oldest seen; *np counts them.
+ * Cannot fail.
+ */
+static void
+mo_keep(struct mo_pick *picks, size_t max, size_t *np, const char *token,
+    uint32_t index, int64_t due_ms)
+{
+	size_t at;
+
+	assert(*np <= max && max > 0);
+	if (*np == max && picks[max - 1].due_ms <= due_ms)
+		return;
+	if (*np < max)
+		(*np)++;
+	for (at = *np - 1; at > 0 && picks[at - 1].due_ms > due_ms; at--)
+		picks[at] = picks[at - 1];
+	snprintf(picks[at].token, sizeof picks[at].token, "%s", token);
+	picks[at].index = index;
+	picks[at].due_ms = due_ms;
+}
+
+/*
+ * The claim's first step: one find over the requests with an element due
+ * by now (projection token and outbox) that keeps in picks the max
+ * elements claimable at now with the oldest due_ms (*np of them).  Fails
+ * with CL_EUNAVAIL.
  */
 static cl_err
-mo_claim_one(struct mg_store *st, int64_t now, int64_t until,
-    const char *owner, cl_notification *n, bool *got)
+mo_pick(struct mg_store *st, int64_t now, size_t max, struct mo_pick *picks,
+    size_t *np)
+{
+	mongoc_cursor_t *cur;
+	bson_t *filter, *opts;
+	const bson_t *doc;
+	bson_iter_t it, arr;
+	bson_error_t err;
+	const char *token;
+	uint32_t i, len;
+	int64_t due;
+	int attempts;
+	cl_err rc = CL_OK;
+
+	*np = 0;
+	filter = BCON_NEW("outbox.status", BCON_UTF8("due"),
+	    "outbox.due_ms", "{", "$lte", BCON_INT64(now), "}");
+	opts = BCON_NEW("projection", "{", "_id", BCON_INT32(0),
+	    "token", BCON_INT32(1), "outbox", BCON_INT32(1), "}");
+	cur = mongoc_collection_find_with_opts(st->requests, filter, opts,
+	    NULL);
+	while (mongoc_cursor_next(cur, &doc)) {
+		if (!bson_iter_init_find(&it, doc, "token") ||
+		    !BSON_ITER_HOLDS_UTF8(&it))
+			continue;
+		token = bson_iter_utf8(&it, &len);
+		if (len >= CL_TOKEN_MAX || !bson_iter_init_find(&it, doc,
+		    "outbox") || !BSON_ITER_HOLDS_ARRAY(&it) ||
+		    !bson_iter_recurse(&it, &arr))
+			continue;
+		for (i = 0; bson_iter_next(&arr); i++)
+			if (mo_claimable(&arr, now, &due, &attempts))
+				mo_keep(picks, max, np, token, i, due);
+	}
+	if (mongoc_cursor_error(cur, &err)) {
+		*np = 0;
+		rc = mg_error(&err, "find due notifications");
+	}
+	mongoc_cursor_destroy(cur);
+	bson_destroy(filter);
+	bson_destroy(opts);
+	return rc;
+}
+
+/*
+ * The claim's second step for pick p: one findAndModify that leases
+ * element p->index of request p->token to owner until until if it is
+ * still claimable at now, and fills *n from the document as it was; *got
+ * tells whether it was still claimable.  Fails with CL_EUNAVAIL.
+ */
+static cl_err
+mo_claim_one(struct mg_store *st, const struct mo_pick *p, int64_t now,
+    int64_t until, const char *owner, cl_notification *n, bool *got)
 {
 	mongoc_find_and_modify_opts_t *opts;
-	bson_t *query, *update, *extra, reply, value;
+	bson_t *query, *update, reply, value;
+	char kstat[MO_KEY_MAX], kdue[MO_KEY_MAX], klease[MO_KEY_MAX];
+	char kowner[MO_KEY_MAX];
 	bson_iter_t it;
 	bson_error_t err;
 	const uint8_t *data;
@@ -311,18 +409,19 @@ mo_claim_one(struct mg_store *st, int64_t now, int64_t until,
 	cl_err rc = CL_OK;
 
 	*got = false;
-	query = BCON_NEW("outbox", "{", "$elemMatch", "{",
-	    "status", BCON_UTF8("due"),
-	    "due_ms", "{", "$lte", BCON_INT64(now), "}",
-	    "lease_until_ms", "{", "$lte", BCON_INT64(now), "}", "}", "}");
-	update = BCON_NEW("$set", "{",
-	    "outbox.$.lease_until_ms", BCON_INT64(until),
-	    "outbox.$.owner", BCON_UTF8(owner), "}");
-	extra = bson_copy(st->wopts);
-	BSON_APPEND_UTF8(extra, "hint", MO_INDEX);
+	mo_key(kstat, p->index, "status");
+	mo_key(kdue, p->index, "due_ms");
+	mo_key(klease, p->index, "lease_until_ms");
+	mo_key(kowner, p->index, "owner");
+	query = BCON_NEW("token", BCON_UTF8(p->token),
+	    kstat, BCON_UTF8("due"),
+	    kdue, "{", "$lte", BCON_INT64(now), "}",
+	    klease, "{", "$lte", BCON_INT64(now), "}");
+	update = BCON_NEW("$set", "{", klease, BCON_INT64(until),
+	    kowner, BCON_UTF8(owner), "}");
 	opts = mongoc_find_and_modify_opts_new();
 	mongoc_find_and_modify_opts_set_update(opts, update);
-	mongoc_find_and_modify_opts_append(opts, extra);
+	mongoc_find_and_modify_opts_append(opts, st->wopts);
 	if (!mongoc_collection_find_and_modify_with_opts(st->requests, query,
 	    opts, &reply, &err)) {
 		rc = mg_error(&err, "claim notification");
@@ -336,14 +435,13 @@ mo_claim_one(struct mg_store *st, int64_t now, int64_t until,
 			goto err;
 		}
 		*got = true;
-		rc = mo_fill(&value, now, n);
+		rc = mo_fill(&value, p->index, now, n);
 	}
 err:
 	bson_destroy(&reply);
 	mongoc_find_and_modify_opts_destroy(opts);
 	bson_destroy(query);
 	bson_destroy(update);
-	bson_destroy(extra);
 	return rc;
 }
 
@@ -364,34 +462,34 @@ mo_clear(cl_notification *n)
 
 /*
  * Claim up to max notifications due at now_ms for owner until now_ms +
- * lease_ms, one findAndModify each, until one finds nothing.  *out and *n
- * receive the claimed ones (NULL and 0 when none).  When a findAndModify
- * fails after others succeeded, those are returned and the failure is
- * logged; what the failed one may have leased waits for its lease to run
- * out.  Fails with CL_EUNAVAIL when none could be claimed.
+ * lease_ms, oldest due first, in the two steps at the top of this file.
+ * *out and *n receive the claimed ones (NULL and 0 when none).  When a
+ * findAndModify fails after others succeeded, those are returned and the
+ * failure is logged; what the failed one may have leased waits for its
+ * lease to run out.  Fails with CL_EUNAVAIL when none could be claimed.
  */
 cl_err
 mg_outbox_claim(cl_store *base, int64_t now_ms, int64_t lease_ms,
     const char *owner, size_t max, cl_notification **out, size_t *n)
 {
 	struct mg_store *st = (struct mg_store *)base;
+	struct mo_pick *picks = NULL;
 	cl_notification *v = NULL;
-	size_t cnt = 0, cap = 0;
-	bool got = true;
+	size_t npick = 0, cnt = 0, i;
+	bool got;
 	cl_err rc;
 
+	assert(max > 0);
 	if ((rc = mg_ready(st)) != CL_OK)
 		goto err;
-	while (cnt < max && got) {
-		if (cnt == cap) {
-			cap = cap == 0 ? 16 : cap * 2;
-			if (cap > max)
-				cap = max;
-			v = cl_realloc(v, cap * sizeof *v);
-		}
-		memset(&v[cnt], 0, sizeof v[cnt]);
-		rc = mo_claim_one(st, now_ms, now_ms + lease_ms, owner,
-		    &v[cnt], &got);
+	picks = cl_calloc(max, sizeof *picks);
+	if ((rc = mo_pick(st, now_ms, max, picks, &npick)) != CL_OK)
+		goto err;
+	if (npick > 0)
+		v = cl_calloc(npick, sizeof *v);
+	for (i = 0; i < npick; i++) {
+		rc = mo_claim_one(st, &picks[i], now_ms, now_ms + lease_ms,
+		    owner, &v[cnt], &got);
 		if (rc != CL_OK) {
 			mo_clear(&v[cnt]);
 			if (cnt == 0)
@@ -406,11 +504,13 @@ mg_outbox_claim(cl_store *base, int64_t now_ms, int64_t lease_ms,
 		free(v);
 		v = NULL;
 	}
+	free(picks);
 	*out = v;
 	*n = cnt;
 	return CL_OK;
 err:
 	free(v);
+	free(picks);
 	return rc;
 }
 
@@ -441,12 +541,6 @@ err:
 	return rc;
 }
 
-/* Set key to "outbox.<index>.<field>".  Cannot fail. */
-static void
-mo_key(char key[MO_KEY_MAX], uint32_t index, const char *field)
-{
-	snprintf(key, MO_KEY_MAX, "outbox.%" PRIu32 ".%s", index, field);
-}
 
 /*
  * Mark notification id sent at now_ms: the update's filter names the
@@ -540,67 +634,115 @@ err:
 }
 
 /*
- * Fill *stats with one aggregate over the requests that have an outbox:
- * $match on outbox.status (the outbox index), $project the outbox,
- * $unwind it, $group by status counting and taking the smallest
- * first_due_ms.  oldest_due_ms is that of the ones still due (due now,
- * leased or waiting for a retry) when it is <= now_ms, else 0.  The cost
- * grows with the number of requests that ever had notifications.  Fails
- * with CL_EUNAVAIL.
+ * Run the aggregate pipeline on requests and call each for every document
+ * it yields, with arg.  Fails with CL_EUNAVAIL, logged with what.
+ */
+static cl_err
+mo_aggregate(struct mg_store *st, const bson_t *pipeline,
+    void (*each)(const bson_t *, void *), void *arg, const char *what)
+{
+	mongoc_cursor_t *cur;
+	const bson_t *doc;
+	bson_error_t err;
+	cl_err rc = CL_OK;
+
+	cur = mongoc_collection_aggregate(st->requests, MONGOC_QUERY_NONE,
+	    pipeline, NULL, NULL);
+	while (mongoc_cursor_next(cur, &doc))
+		each(doc, arg);
+	if (mongoc_cursor_error(cur, &err))
+		rc = mg_error(&err, what);
+	mongoc_cursor_destroy(cur);
+	return rc;
+}
+
+/* mo_aggregate's callback for the counts: {_id: status, n}.  Cannot fail. */
+static void
+mo_count_status(const bson_t *doc, void *arg)
+{
+	cl_outbox_stats *stats = arg;
+	bson_iter_t it;
+	const char *status;
+	int64_t count;
+
+	if (!bson_iter_init_find(&it, doc, "_id") || !BSON_ITER_HOLDS_UTF8(&it))
+		return;
+	status = bson_iter_utf8(&it, NULL);
+	count = bson_iter_init_find(&it, doc, "n") ? mo_int(&it, 0) : 0;
+	if (strcmp(status, "due") == 0)
+		stats->due = count;
+	else if (strcmp(status, "sent") == 0)
+		stats->sent = count;
+	else if (strcmp(status, "failed") == 0)
+		stats->failed = count;
+}
+
+/*
+ * mo_aggregate's callback for the oldest: {outbox: {first_due_ms}} into
+ * the int64_t arg.  Cannot fail.
+ */
+static void
+mo_oldest(const bson_t *doc, void *arg)
+{
+	int64_t *oldest = arg;
+	bson_iter_t it;
+
+	if (bson_iter_init(&it, doc) &&
+	    bson_iter_find_descendant(&it, "outbox.first_due_ms", &it))
+		*oldest = mo_int(&it, INT64_MAX);
+}
+
+/*
+ * Fill *stats with two aggregates over the requests that have an outbox,
+ * each $match on outbox.status (the outbox index), $project the outbox and
+ * $unwind it: the first groups by status with $sum; the second keeps the
+ * elements still due (due now, leased or waiting for a retry), sorts them
+ * by first_due_ms and takes one, whose first_due_ms is oldest_due_ms when
+ * it is <= now_ms, else 0 (FerretDB 1.24 has no $min accumulator).  The
+ * projections keep _id: FerretDB 1.24 drops the connection (a panic in the
+ * aggregate) when $unwind follows a projection without it.  The
+ * cost grows with the number of requests that ever had notifications.
+ * Fails with CL_EUNAVAIL; *stats is then all zero.
  */
 cl_err
 mg_outbox_stats(cl_store *base, int64_t now_ms, cl_outbox_stats *stats)
 {
 	struct mg_store *st = (struct mg_store *)base;
-	mongoc_cursor_t *cur = NULL;
-	bson_t *pipeline = NULL;
-	const bson_t *doc;
-	bson_error_t err;
-	bson_iter_t it;
-	const char *status;
-	int64_t count, min;
+	bson_t *counts = NULL, *oldest = NULL;
+	int64_t min = INT64_MAX;
 	cl_err rc;
 
+	memset(stats, 0, sizeof *stats);
 	if ((rc = mg_ready(st)) != CL_OK)
 		goto err;
-	pipeline = BCON_NEW("pipeline", "[",
+	counts = BCON_NEW("pipeline", "[",
 	    "{", "$match", "{", "outbox.status", "{", "$in", "[",
 	        BCON_UTF8("due"), BCON_UTF8("sent"), BCON_UTF8("failed"),
 	        "]", "}", "}", "}",
-	    "{", "$project", "{", "_id", BCON_INT32(0),
-	        "outbox.status", BCON_INT32(1),
-	        "outbox.first_due_ms", BCON_INT32(1), "}", "}",
+	    "{", "$project", "{", "outbox.status", BCON_INT32(1), "}", "}",
 	    "{", "$unwind", BCON_UTF8("$outbox"), "}",
 	    "{", "$group", "{", "_id", BCON_UTF8("$outbox.status"),
-	        "n", "{", "$sum", BCON_INT32(1), "}",
-	        "oldest", "{", "$min", BCON_UTF8("$outbox.first_due_ms"), "}",
-	        "}", "}",
+	        "n", "{", "$sum", BCON_INT32(1), "}", "}", "}",
 	    "]");
-	cur = mongoc_collection_aggregate(st->requests, MONGOC_QUERY_NONE,
-	    pipeline, NULL, NULL);
-	while (mongoc_cursor_next(cur, &doc)) {
-		if (!bson_iter_init_find(&it, doc, "_id") ||
-		    !BSON_ITER_HOLDS_UTF8(&it))
-			continue;
-		status = bson_iter_utf8(&it, NULL);
-		count = bson_iter_init_find(&it, doc, "n") ? mo_int(&it, 0) : 0;
-		min = bson_iter_init_find(&it, doc, "oldest") ?
-		    mo_int(&it, INT64_MAX) : INT64_MAX;
-		if (strcmp(status, "due") == 0) {
-			stats->due = count;
-			stats->oldest_due_ms = min <= now_ms ? min : 0;
-		} else if (strcmp(status, "sent") == 0)
-			stats->sent = count;
-		else if (strcmp(status, "failed") == 0)
-			stats->failed = count;
-	}
-	if (mongoc_cursor_error(cur, &err)) {
+	oldest = BCON_NEW("pipeline", "[",
+	    "{", "$match", "{", "outbox.status", BCON_UTF8("due"), "}", "}",
+	    "{", "$project", "{", "outbox.status", BCON_INT32(1),
+	        "outbox.first_due_ms", BCON_INT32(1), "}", "}",
+	    "{", "$unwind", BCON_UTF8("$outbox"), "}",
+	    "{", "$match", "{", "outbox.status", BCON_UTF8("due"), "}", "}",
+	    "{", "$sort", "{", "outbox.first_due_ms", BCON_INT32(1), "}", "}",
+	    "{", "$limit", BCON_INT32(1), "}",
+	    "]");
+	if ((rc = mo_aggregate(st, counts, mo_count_status, stats,
+	    "outbox stats")) != CL_OK ||
+	    (rc = mo_aggregate(st, oldest, mo_oldest, &min,
+	    "oldest due notification")) != CL_OK) {
 		memset(stats, 0, sizeof *stats);
-		rc = mg_error(&err, "outbox stats");
 		goto err;
 	}
+	stats->oldest_due_ms = min <= now_ms ? min : 0;
 err:
-	mongoc_cursor_destroy(cur);
-	bson_destroy(pipeline);
+	bson_destroy(counts);
+	bson_destroy(oldest);
 	return rc;
 }

@@ -3,6 +3,7 @@
  * client pool, driver logging), the lazy connection and index set-up, error
  * mapping, ping, and the ops table.  See mongo_impl.h for the layout.
  */
+#include <assert.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -243,25 +244,39 @@ err:
 }
 
 /*
- * Run createIndexes for the collection coll with the array indexes (given
- * as a BCON-built document).  Fails as mg_error() maps the driver's error.
+ * Run createIndexes for the collection coll once per index of the array
+ * indexes (given as a BCON-built document): FerretDB 1.24 drops the
+ * connection (an index out of range in its createIndexes) when one command
+ * names two or more indexes that already exist.  Fails as mg_error() maps
+ * the driver's error.
  */
 static cl_err
 mg_create_indexes(struct mg_store *st, const char *coll, bson_t *indexes)
 {
-	bson_t cmd = BSON_INITIALIZER;
+	bson_t cmd, one, index;
+	bson_iter_t it;
 	bson_error_t err;
+	const uint8_t *data;
+	uint32_t len;
 	cl_err rc = CL_OK;
 
-	BSON_APPEND_UTF8(&cmd, "createIndexes", coll);
-	BSON_APPEND_ARRAY(&cmd, "indexes", indexes);
-	if (!mongoc_database_write_command_with_opts(st->db, &cmd, st->wopts,
-	    NULL, &err)) {
-		rc = mg_error(&err, "createIndexes");
-		goto err;
+	if (!bson_iter_init(&it, indexes))
+		return CL_EINVAL;
+	while (rc == CL_OK && bson_iter_next(&it)) {
+		assert(BSON_ITER_HOLDS_DOCUMENT(&it));
+		bson_iter_document(&it, &len, &data);
+		if (!bson_init_static(&index, data, len))
+			return CL_EINVAL;
+		bson_init(&cmd);
+		BSON_APPEND_UTF8(&cmd, "createIndexes", coll);
+		BSON_APPEND_ARRAY_BEGIN(&cmd, "indexes", &one);
+		bson_append_document(&one, "0", 1, &index);
+		bson_append_array_end(&cmd, &one);
+		if (!mongoc_database_write_command_with_opts(st->db, &cmd,
+		    st->wopts, NULL, &err))
+			rc = mg_error(&err, "createIndexes");
+		bson_destroy(&cmd);
 	}
-err:
-	bson_destroy(&cmd);
 	return rc;
 }
 

@@ -1,6 +1,9 @@
 """A whole service stack for end-to-end tests: real nginx in front of real
-callin-fcgi workers (the sanitizer build), SQLite in a temp folder, started on
-a free port.  Stopping a stack fails the test if a sanitizer reported anything.
+callin-fcgi workers (the sanitizer build), started on a free port, on the
+store CALLIN_TEST_STORE names: "sqlite" (the default: a file in a temp folder)
+or "mongodb" (a database of its own on the server MONGODB_URI names, which
+tests/tools/with-docstore starts: FerretDB, or a real MongoDB).  Stopping a
+stack fails the test if a sanitizer reported anything.
 """
 import html.parser
 import os
@@ -17,6 +20,10 @@ import requests
 TOP = os.environ.get("CALLIN_SOURCE_DIR") or os.path.abspath(
     os.path.join(os.path.dirname(__file__), "..", ".."))
 BUILD = os.environ.get("CALLIN_BUILD_DIR") or os.path.join(TOP, "build-asan")
+STORE = os.environ.get("CALLIN_TEST_STORE", "sqlite")
+DOCSTORE_BIN = os.environ.get("CALLIN_DOCSTORE_BIN") or os.path.join(
+    TOP, "build-docstore", "docstore")
+assert STORE in ("sqlite", "mongodb"), STORE
 
 SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:")
 
@@ -36,10 +43,61 @@ def wait_for(predicate, timeout=15.0, what="condition"):
     raise AssertionError(f"timed out waiting for {what}")
 
 
-class Stack:
-    """nginx + callin-fcgi on a free port, data under tmp/data."""
+def mongo_uri_for(base, db, options="serverSelectionTimeoutMS=2000"):
+    """The MongoDB URI base (mongodb://host[:port][/...]) with database db."""
+    m = re.fullmatch(r"(mongodb://[^/?]+)(?:/[^?]*)?(?:\?(.*))?", base)
+    assert m, base
+    opts = "&".join(o for o in (m.group(2), options) if o)
+    return f"{m.group(1)}/{db}" + (f"?{opts}" if opts else "")
 
-    def __init__(self, tmp, workers=2, env=None, build=None):
+
+class Docstore:
+    """A FerretDB of a test's own (build-docstore/docstore) on a fixed free
+    port, for tests that kill and restart the server."""
+
+    def __init__(self, tmp):
+        self.dir = os.path.join(str(tmp), "docstore")
+        self.port = free_port()
+        self.proc = None
+
+    @property
+    def uri(self):
+        return f"mongodb://127.0.0.1:{self.port}/"
+
+    def start(self):
+        self.log = open(self.dir + ".log", "ab")
+        self.proc = subprocess.Popen([DOCSTORE_BIN, "-listen", f"127.0.0.1:{self.port}",
+                                      "-dir", self.dir], stdout=subprocess.DEVNULL,
+                                     stderr=self.log)
+
+        def up():
+            assert self.proc.poll() is None, "FerretDB exited"
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
+                return True
+            except OSError:
+                return False
+        wait_for(up, what="FerretDB")
+        return self
+
+    def kill(self, sig=signal.SIGKILL):
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            self.proc.wait(timeout=30)
+
+    def stop(self):
+        self.kill(signal.SIGTERM)
+        with open(self.dir + ".log", "rb") as f:
+            log = f.read().decode("utf-8", "replace")
+        assert "panic" not in log, f"FerretDB logged a panic:\n{log[-4000:]}"
+
+
+class Stack:
+    """nginx + callin-fcgi on a free port, data under tmp/data, requests in
+    the store STORE names (or store="sqlite"/"mongodb"; mongo_base: the
+    server, default MONGODB_URI)."""
+
+    def __init__(self, tmp, workers=2, env=None, build=None, store=None, mongo_base=None):
         self.tmp = str(tmp)
         self.data = os.path.join(self.tmp, "data")
         self.run = os.path.join(self.tmp, "run")
@@ -48,6 +106,14 @@ class Stack:
         self.workers = workers
         self.extra_env = env or {}
         self.build = build or BUILD         # the programs' build tree
+        self.store = store or STORE
+        self.mongo_uri = None
+        self._mongo = None
+        if self.store == "mongodb":
+            base = mongo_base or os.environ.get("MONGODB_URI")
+            assert base, "CALLIN_TEST_STORE=mongodb needs MONGODB_URI (tests/tools/with-docstore)"
+            self.mongo_db = "callin_e2e_" + uuid.uuid4().hex[:12]
+            self.mongo_uri = mongo_uri_for(base, self.mongo_db)
         self.fcgi = None
         self.nginx = None
         os.makedirs(self.data, exist_ok=True)
@@ -66,6 +132,11 @@ class Stack:
     def db_path(self):
         return os.path.join(self.data, "callin.db")
 
+    @property
+    def store_spec(self):
+        """What CALLIN_STORE names: the SQLite file or the MongoDB database."""
+        return self.mongo_uri or "sqlite:" + self.db_path
+
     def env(self):
         e = dict(os.environ)
         e.update({
@@ -81,6 +152,8 @@ class Stack:
             # as nginx's per-address limit is (start_nginx).
             "CALLIN_MAX_REQUESTS_PER_EMAIL": "0",
         })
+        if self.mongo_uri:
+            e["CALLIN_STORE"] = self.mongo_uri
         e.update(self.extra_env)
         return e
 
@@ -162,18 +235,46 @@ class Stack:
             except subprocess.TimeoutExpired:
                 self.nginx.kill()
         self.stop_fcgi()
+        if self._mongo is not None:
+            self._mongo.close()
+            self._mongo = None
         log = self.log()
         for mark in SANITIZER_MARKS:
             assert mark not in log, f"sanitizer report in worker log:\n{log[-6000:]}"
 
     def db(self):
+        """The SQLite database (SQLite stacks only; see mongo())."""
+        assert self.store == "sqlite", "db() is the SQLite store's; use mongo()"
         return sqlite3.connect(self.db_path, timeout=10)
 
+    def mongo(self):
+        """The stack's MongoDB database (pymongo), on MongoDB stacks."""
+        import pymongo
+        assert self.mongo_uri, "mongo() is the MongoDB store's; use db()"
+        if self._mongo is None:
+            self._mongo = pymongo.MongoClient(self.mongo_uri, serverSelectionTimeoutMS=10000)
+        return self._mongo[self.mongo_db]
+
+    def delete_request(self, token):
+        """Remove the request token (and its outbox state) behind the
+        service's back, as an operator's deletion would."""
+        if self.mongo_uri:
+            assert self.mongo().requests.delete_one({"token": token}).deleted_count == 1
+            return
+        with self.db() as c:
+            c.execute("delete from outbox where request_token = ?", (token,))
+            assert c.execute("delete from requests where token = ?", (token,)).rowcount == 1
+
     def count_requests(self):
+        if self.mongo_uri:
+            return self.mongo().requests.count_documents({})
         with self.db() as c:
             return c.execute("select count(*) from requests").fetchone()[0]
 
     def count_blobs(self):
+        """Stored attachments, pending or linked (GridFS files on MongoDB)."""
+        if self.mongo_uri:
+            return self.mongo()["attachments.files"].count_documents({})
         with self.db() as c:
             return c.execute("select count(*) from blobs").fetchone()[0]
 

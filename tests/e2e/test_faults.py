@@ -34,8 +34,8 @@ import pytest
 import requests
 
 from fcgi_client import Request, params
-from harness import (BUILD, SANITIZER_MARKS, Stack, hidden_fields, multipart_fields, submit,
-                     token_of, valid_answers, wait_for)
+from harness import (BUILD, SANITIZER_MARKS, STORE, Docstore, Stack, hidden_fields,
+                     multipart_fields, submit, token_of, valid_answers, wait_for)
 from smtp_server import SmtpServer
 
 STORE_CAT = os.path.join(BUILD, "store_cat")
@@ -47,7 +47,7 @@ PDF_HEAD = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\n"
 # Reading the store through its API -------------------------------------------
 
 def spec(stack):
-    return "sqlite:" + stack.db_path
+    return stack.store_spec
 
 
 # The readers are test tools run hundreds of times: no leak check at exit.
@@ -93,8 +93,21 @@ def sql(stack, query, *args):
 
 
 def blob_rows(stack):
-    """{blob id: (size, request token)} straight from the SQLite file."""
-    return {r[0]: (r[1], r[2]) for r in sql(stack, "select id, size, request_token from blobs")}
+    """{blob id: (size, request token)} straight from the store: the SQLite
+    file, or on MongoDB the GridFS files (size None for chunks whose files
+    document was never written: an upload cut short) and the requests'
+    attachments."""
+    if stack.store == "sqlite":
+        return {r[0]: (r[1], r[2]) for r in sql(stack, "select id, size, request_token from blobs")}
+    db = stack.mongo()
+    owner = {a["blob_id"]: d["token"]
+             for d in db.requests.find({}, {"token": 1, "attachments.blob_id": 1})
+             for a in d.get("attachments", [])}
+    rows = {str(f["_id"]): (f["length"], owner.get(str(f["_id"])))
+            for f in db["attachments.files"].find({}, {"length": 1})}
+    for fid in db["attachments.chunks"].distinct("files_id"):
+        rows.setdefault(str(fid), (None, None))
+    return rows
 
 
 def unlinked(stack):
@@ -556,6 +569,8 @@ def assert_nothing_half_stored(stack, rows_before, hidden):
     return new
 
 
+@pytest.mark.only_store("sqlite", "the SQLite store's files are in the data folder; on MongoDB "
+                      "the server's disk is its own (test_docstore_faults.py kills it)")
 def test_data_folder_full_during_upload_is_a_clean_503_then_recovers(tmp_path):
     """The data folder is a 24 MiB tmpfs.  Half way through a 2 MB upload
     (two chunks already stored) it fills up: the worker answers a clean 503
@@ -611,6 +626,8 @@ def test_data_folder_full_during_upload_is_a_clean_503_then_recovers(tmp_path):
             unmount(str(data))
 
 
+@pytest.mark.only_store("sqlite", "the SQLite store's files are in the data folder; on MongoDB "
+                      "the server's disk is its own (test_docstore_faults.py kills it)")
 def test_data_folder_read_only_during_upload_is_a_clean_503(tmp_path):
     """The data folder is a small ext4 file system (a loop device).  Half
     way through a 2 MB upload the file system turns read-only, as ext4 does
@@ -686,6 +703,8 @@ def test_data_folder_read_only_during_upload_is_a_clean_503(tmp_path):
                 unmount(str(data))
 
 
+@pytest.mark.only_store("sqlite", "the SQLite store's files are in the data folder; on MongoDB "
+                      "the server's disk is its own (test_docstore_faults.py kills it)")
 def test_file_size_limit_reached_during_upload_is_a_clean_503(tmp_path):
     """RLIMIT_FSIZE (prlimit here; LimitFSIZE= under systemd, ulimit -f)
     makes a write past the limit fail with EFBIG, as a full disk fails with
@@ -728,8 +747,18 @@ STAFF = ["staff.one@example.gov.uk", "staff.two@example.gov.uk"]
 MAIL_FROM = "Call-in requests <callin@dhsc.example.gov.uk>"
 
 
-def mail_stack(tmp_path, smtp):
-    return Stack(tmp_path, workers=2, env={
+@pytest.fixture
+def own_docstore(tmp_path):
+    """On the MongoDB run, a FerretDB of the test's own, to kill and restart;
+    None on SQLite."""
+    ds = Docstore(tmp_path).start() if STORE == "mongodb" else None
+    yield ds
+    if ds is not None:
+        ds.stop()
+
+
+def mail_stack(tmp_path, smtp, docstore=None):
+    return Stack(tmp_path, workers=2, mongo_base=docstore and docstore.uri, env={
         "CALLIN_STAFF_ALERT_TO": ",".join(STAFF),
         "CALLIN_MAIL_FROM": MAIL_FROM,
         "CALLIN_SMTP_URL": smtp.url,
@@ -787,14 +816,25 @@ def expected_ids(refs):
 
 
 class Lock:
-    """Another connection holding the SQLite database with BEGIN EXCLUSIVE:
-    the store is down for the service (its busy timeout is 300 ms)."""
+    """The store down for the service: another connection holding the SQLite
+    database with BEGIN EXCLUSIVE (its busy timeout is 300 ms), or on
+    MongoDB the stack's own FerretDB killed with SIGKILL (restarted by
+    release).  mark is what the mailer logs when it meets the outage."""
 
-    def __init__(self, stack):
+    def __init__(self, stack, docstore=None):
+        self.docstore = docstore
+        if docstore is not None:
+            docstore.kill()
+            self.mark = "store: MongoDB"
+            return
+        self.mark = "database is locked"
         self.c = sqlite3.connect(stack.db_path, isolation_level=None, timeout=10)
         self.c.execute("BEGIN EXCLUSIVE")
 
     def release(self):
+        if self.docstore is not None:
+            self.docstore.start()
+            return
         self.c.execute("ROLLBACK")
         self.c.close()
 
@@ -808,7 +848,7 @@ def submit_ok(stack, n, tag):
     return tokens
 
 
-def test_store_and_relay_down_together_then_back_nothing_lost(tmp_path):
+def test_store_and_relay_down_together_then_back_nothing_lost(tmp_path, own_docstore):
     """Requests stored and mailed; the relay goes down (more requests
     stored, their mail retried); then the store goes down too (a connection
     holds the database exclusively) while the mailer keeps running: new
@@ -818,7 +858,7 @@ def test_store_and_relay_down_together_then_back_nothing_lost(tmp_path):
     ones are not stored and get no mail, and new submissions are mailed
     too, with nothing restarted."""
     smtp = SmtpServer(folder=str(tmp_path)).start()
-    st = mail_stack(tmp_path, smtp)
+    st = mail_stack(tmp_path, smtp, own_docstore)
     mailer = None
     lock = None
     try:
@@ -830,7 +870,7 @@ def test_store_and_relay_down_together_then_back_nothing_lost(tmp_path):
         b = submit_ok(st, 3, "b")
         wait_for(lambda: mailer.log().count("not sent") >= 6, timeout=30,
                  what="batch B's mail to fail")
-        lock = Lock(st)                                     # and the store with it
+        lock = Lock(st, own_docstore)                       # and the store with it
         refused = []
         for i in range(3):
             s = requests.Session()
@@ -877,7 +917,7 @@ def test_store_and_relay_down_together_then_back_nothing_lost(tmp_path):
     assert not unlinked(st)
 
 
-def test_store_down_while_the_relay_takes_a_message_still_sends_it_once(tmp_path):
+def test_store_down_while_the_relay_takes_a_message_still_sends_it_once(tmp_path, own_docstore):
     """The other order of the two outages: the store goes down while the
     relay is taking a message (after the mailer claimed it, before it can
     record it as sent), then the relay goes down too; both come back within
@@ -885,7 +925,7 @@ def test_store_down_while_the_relay_takes_a_message_still_sends_it_once(tmp_path
     holds the lease, so it can record the send once the store answers: the
     message must not be sent a second time."""
     smtp = SmtpServer(folder=str(tmp_path)).start()
-    st = mail_stack(tmp_path, smtp)
+    st = mail_stack(tmp_path, smtp, own_docstore)
     mailer = None
     lock = None
     try:
@@ -902,9 +942,9 @@ def test_store_down_while_the_relay_takes_a_message_still_sends_it_once(tmp_path
         smtp.delay = 1.5                    # the relay takes its time to say 250
         mailer = Mailer(st)
         assert in_data.wait(20), "the mailer sent nothing"
-        lock = Lock(st)                     # the store goes down mid-send
+        lock = Lock(st, own_docstore)       # the store goes down mid-send
         wait_for(lambda: len(smtp.messages) >= 1, timeout=10, what="the relay to take it")
-        wait_for(lambda: "database is locked" in mailer.log(), timeout=5,
+        wait_for(lambda: lock.mark in mailer.log(), timeout=5,
                  what="the mailer to meet the locked store")
         smtp.stop()                         # and the relay with it
         time.sleep(1)

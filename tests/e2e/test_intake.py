@@ -1,4 +1,4 @@
-"""Intake end to end: the form through real nginx and workers into SQLite."""
+"""Intake end to end: the form through real nginx and workers into the store (SQLite or MongoDB)."""
 import hashlib
 import json
 import os
@@ -18,7 +18,7 @@ ELF = b"\x7fELF\x02\x01\x01\x00" + b"\x00" * 8 + b"\x02\x00\x3e\x00" + os.urando
 
 
 def store_cat(stack, *args):
-    r = subprocess.run([os.path.join(BUILD, "store_cat"), "sqlite:" + stack.db_path, *args],
+    r = subprocess.run([os.path.join(BUILD, "store_cat"), stack.store_spec, *args],
                        capture_output=True)
     assert r.returncode == 0, r.stderr
     return r.stdout
@@ -217,7 +217,7 @@ def test_eleven_files_are_refused(shared_stack):
 def test_ten_files_are_accepted(shared_stack):
     files = [(f"f{i}.txt", b"plain text evidence %d\n" % i, "text/plain") for i in range(10)]
     token = token_of(submit(shared_stack, files=files))
-    r = subprocess.run([os.path.join(BUILD, "store_cat"), "sqlite:" + shared_stack.db_path,
+    r = subprocess.run([os.path.join(BUILD, "store_cat"), shared_stack.store_spec,
                         "get", "token", token], capture_output=True)
     assert len(json.loads(r.stdout)["attachments"]) == 10
 

@@ -16,11 +16,13 @@ import re
 import signal
 import subprocess
 import time
+import uuid
 
 import pytest
 import requests
 
-from harness import BUILD, SANITIZER_MARKS, Stack, submit, token_of, valid_answers
+from harness import (BUILD, SANITIZER_MARKS, STORE, Stack, mongo_uri_for, submit, token_of,
+                     valid_answers)
 from smtp_server import SmtpServer, free_port
 
 PDF = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
@@ -39,7 +41,11 @@ class Outbox:
         self.tmp = str(tmp)
         self.data = os.path.join(self.tmp, "data")
         os.makedirs(self.data, exist_ok=True)
-        self.spec = "sqlite:" + os.path.join(self.data, "callin.db")
+        if STORE == "mongodb":
+            self.spec = mongo_uri_for(os.environ["MONGODB_URI"],
+                                      "callin_mail_" + uuid.uuid4().hex[:12])
+        else:
+            self.spec = "sqlite:" + os.path.join(self.data, "callin.db")
         self.extra = dict(env or {})
         self.logs = []
 
@@ -207,7 +213,7 @@ def stack(tmp_path):
 def stack_outbox(stack):
     ob = Outbox(stack.tmp, env={"CALLIN_DATA_DIR": stack.data,
                                 "CALLIN_PUBLIC_BASE_URL": stack.base})
-    ob.spec = "sqlite:" + stack.db_path
+    ob.spec = stack.store_spec
     return ob
 
 

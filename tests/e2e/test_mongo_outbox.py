@@ -2,10 +2,12 @@
 
 tests/tools/outbox_store_client drives the public outbox API against
 MockupDB and each test plays the server: it checks the commands the C code
-sends (findAndModify for a claim, guarded updates for sent and failed, the
-stats aggregate, the outbox state a put adds) and replies.  The whole
-conformance suite, outbox group included, runs against the in-memory fake
-in test_mongo_wire.py.  Run under Debian's interpreter:
+sends (a find and a findAndModify per element for a claim, guarded updates
+for sent and failed, the stats aggregates, the outbox state a put adds) and
+replies: what FerretDB ignores (write concern) or does differently
+(findAndModify is atomic on MongoDB only).  The whole conformance suite,
+outbox group included, runs on FerretDB (ctest store.ferretdb), and the
+last test here runs the outbox round trip on one.  Run under Debian's interpreter:
 
     CALLIN_BUILD_DIR=build /usr/bin/python3 -m pytest -q tests/e2e/test_mongo_outbox.py
 """
@@ -94,15 +96,19 @@ def expect_nothing_more(server):
 
 
 def drive_indexes(server):
-    """The createIndexes of a handle's first use, with the outbox index."""
-    r = expect_write(server, 'createIndexes', 'requests')
-    specs = {ix['name']: ix for ix in r.doc['indexes']}
+    """The createIndexes of a handle's first use (one index per command),
+    with the outbox index."""
+    specs = {}
+    for coll, n in (('requests', 6), ('attachments.files', 2),
+                    ('attachments.chunks', 1)):
+        for _ in range(n):
+            r = expect_write(server, 'createIndexes', coll)
+            (ix,) = r.doc['indexes']
+            specs[ix['name']] = ix
+            r.replies()
     assert list(specs[INDEX]['key'].items()) == [('outbox.status', 1),
                                                  ('outbox.due_ms', 1)]
     assert not specs[INDEX].get('unique', False)
-    r.replies()
-    expect_write(server, 'createIndexes', 'attachments.files').replies()
-    expect_write(server, 'createIndexes', 'attachments.chunks').replies()
 
 
 def stored_doc(states):
@@ -125,21 +131,31 @@ def stored_doc(states):
     }
 
 
-def claim_filter(now):
-    return {'outbox': {'$elemMatch': {
-        'status': 'due', 'due_ms': {'$lte': now},
-        'lease_until_ms': {'$lte': now}}}}
+def expect_pick(server, now, docs):
+    """The claim's first step: one find over the requests with an element
+    due (any element: FerretDB has no $elemMatch over fields), projecting
+    token and outbox; the reply is docs."""
+    r = expect(server, 'find')
+    assert r.doc['filter'] == {'outbox.status': 'due',
+                               'outbox.due_ms': {'$lte': now}}
+    assert r.doc['projection'] == {'_id': 0, 'token': 1, 'outbox': 1}
+    r.replies(cursor('requests', [
+        {'token': d['token'], 'outbox': d['outbox']} for d in docs]))
 
 
-def expect_claim(server, now, lease, owner):
+def expect_claim(server, now, lease, owner, index, token=TOKEN):
+    """The second step for element index: a findAndModify that names it by
+    its index (no positional $), atomic on its document on MongoDB."""
     r = expect_write(server, 'findAndModify')
-    assert r.doc['query'] == claim_filter(now)
+    k = 'outbox.%d.' % index
+    assert r.doc['query'] == {'token': token, k + 'status': 'due',
+                              k + 'due_ms': {'$lte': now},
+                              k + 'lease_until_ms': {'$lte': now}}
     assert r.doc['update'] == {'$set': {
-        'outbox.$.lease_until_ms': now + lease, 'outbox.$.owner': owner}}
-    assert r.doc['hint'] == INDEX
+        k + 'lease_until_ms': now + lease, k + 'owner': owner}}
     assert not r.doc.get('new', False)    # the document as it was before
     assert not r.doc.get('upsert', False)
-    assert 'sort' not in r.doc            # the hinted index gives the order
+    assert 'hint' not in r.doc and 'sort' not in r.doc
     return r
 
 
@@ -184,8 +200,8 @@ def test_claim_sends_find_and_modify_with_majority_journal(server):
     drive_indexes(server)
     # The first notification was sent already; the second is claimable.
     doc = stored_doc([('sent', 0, 'm0', 0), ('due', 0, '', 2)])
-    expect_claim(server, now, lease, 'mailer-1').replies(value(doc))
-    expect_claim(server, now, lease, 'mailer-1').replies(no_value())
+    expect_pick(server, now, [doc])
+    expect_claim(server, now, lease, 'mailer-1', 1).replies(value(doc))
     rc, out, err = c.finish()
     assert rc == 0, err
     lines = out.splitlines()
@@ -200,30 +216,54 @@ def test_claim_sends_find_and_modify_with_majority_journal(server):
     expect_nothing_more(server)
 
 
-def test_claim_stops_at_max(server):
+def test_claim_takes_the_oldest_due_first_and_stops_at_max(server):
     now, lease = RECEIVED_MS + 100, 1000
     c = Client(server, 'claim', now, lease, 'm', 2)
     drive_indexes(server)
-    expect_claim(server, now, lease, 'm').replies(value(
-        stored_doc([('due', 0, '', 0), ('due', 0, '', 0)])))
-    # The same request again: its first element is leased now.
-    expect_claim(server, now, lease, 'm').replies(value(
-        stored_doc([('due', now + lease, 'm', 0), ('due', now - 1, 'x', 0)])))
+    later = stored_doc([('due', 0, '', 0), ('due', 0, '', 0)])
+    later['token'] = 'later-' + TOKEN[6:]
+    for e in later['outbox']:
+        e['due_ms'] = Int64(e['due_ms'] + 50)
+    # Element 1 of the first is leased by another, and the picks are made
+    # across documents by due_ms: the first's element 0, then the later
+    # one's element 0, never its element 1 (max is 2).
+    first = stored_doc([('due', 0, '', 0), ('due', now + 5, 'x', 0)])
+    expect_pick(server, now, [later, first])
+    expect_claim(server, now, lease, 'm', 0).replies(value(first))
+    expect_claim(server, now, lease, 'm', 0, later['token']).replies(
+        value(later))
     rc, out, err = c.finish()
     assert rc == 0, err
     lines = out.splitlines()
     assert lines[0] == 'claimed 2'
     assert lines[1].startswith('%s:0 staff_alert 0 %d a@example.org,'
                                'b@example.org' % (TOKEN, RECEIVED_MS))
-    assert lines[3].startswith('%s:1 confirmation ' % TOKEN)
+    assert lines[3].startswith('%s:0 staff_alert 0 %d ' % (
+        later['token'], RECEIVED_MS + 50))
+    expect_nothing_more(server)
+
+
+def test_claim_lost_to_another_claimer_is_skipped(server):
+    now, lease = RECEIVED_MS + 100, 1000
+    c = Client(server, 'claim', now, lease, 'm', 5)
+    drive_indexes(server)
+    doc = stored_doc([('due', 0, '', 0), ('due', 0, '', 0)])
+    expect_pick(server, now, [doc])
+    expect_claim(server, now, lease, 'm', 0).replies(no_value())
+    expect_claim(server, now, lease, 'm', 1).replies(value(doc))
+    rc, out, err = c.finish()
+    assert rc == 0, err
+    lines = out.splitlines()
+    assert lines[0] == 'claimed 1'
+    assert lines[1].startswith('%s:1 confirmation ' % TOKEN)
     expect_nothing_more(server)
 
 
 def test_claim_error_is_unavailable(server):
     c = Client(server, 'claim', 5, 10, 'm', 3)
     drive_indexes(server)
-    expect_claim(server, 5, 10, 'm').command_err(
-        code=10107, errmsg='not writable primary')
+    expect(server, 'find').command_err(code=10107,
+                                       errmsg='not writable primary')
     rc, out, err = c.finish()
     assert (rc, out) == (1, 'unavailable\n'), err
 
@@ -232,9 +272,10 @@ def test_claim_error_after_a_claim_returns_what_was_claimed(server):
     now = RECEIVED_MS + 100
     c = Client(server, 'claim', now, 10, 'm', 3)
     drive_indexes(server)
-    expect_claim(server, now, 10, 'm').replies(value(
-        stored_doc([('due', 0, '', 0), ('sent', 0, 'm', 0)])))
-    expect_claim(server, now, 10, 'm').command_err(
+    doc = stored_doc([('due', 0, '', 0), ('due', 0, '', 0)])
+    expect_pick(server, now, [doc])
+    expect_claim(server, now, 10, 'm', 0).replies(value(doc))
+    expect_claim(server, now, 10, 'm', 1).command_err(
         code=10107, errmsg='not writable primary')
     rc, out, err = c.finish()
     assert rc == 0, err
@@ -311,22 +352,35 @@ def test_malformed_id_is_notfound_without_a_round_trip(server, bad):
     expect_nothing_more(server)
 
 
+def expect_stats(server, counts, oldest):
+    """The stats' two aggregates (no $min: FerretDB has none), replying
+    counts to the first and oldest (a first_due_ms or None) to the second."""
+    r = expect(server, 'aggregate')
+    assert r.doc['pipeline'] == [
+        {'$match': {'outbox.status': {'$in': ['due', 'sent', 'failed']}}},
+        {'$project': {'outbox.status': 1}},
+        {'$unwind': '$outbox'},
+        {'$group': {'_id': '$outbox.status', 'n': {'$sum': 1}}}]
+    r.replies(cursor('requests', counts))
+    r = expect(server, 'aggregate')
+    assert r.doc['pipeline'] == [
+        {'$match': {'outbox.status': 'due'}},
+        {'$project': {'outbox.status': 1, 'outbox.first_due_ms': 1}},
+        {'$unwind': '$outbox'},
+        {'$match': {'outbox.status': 'due'}},
+        {'$sort': {'outbox.first_due_ms': 1}},
+        {'$limit': 1}]
+    r.replies(cursor('requests', [] if oldest is None else [
+        {'_id': ObjectId(), 'outbox': {'status': 'due',
+                                       'first_due_ms': Int64(oldest)}}]))
+
+
 def test_stats_aggregate(server):
     now = RECEIVED_MS + 100
     c = Client(server, 'stats', now)
     drive_indexes(server)
-    r = expect(server, 'aggregate')
-    assert r.doc['pipeline'] == [
-        {'$match': {'outbox.status': {'$in': ['due', 'sent', 'failed']}}},
-        {'$project': {'_id': 0, 'outbox.status': 1,
-                      'outbox.first_due_ms': 1}},
-        {'$unwind': '$outbox'},
-        {'$group': {'_id': '$outbox.status', 'n': {'$sum': 1},
-                    'oldest': {'$min': '$outbox.first_due_ms'}}}]
-    r.replies(cursor('requests', [
-        {'_id': 'sent', 'n': 7, 'oldest': Int64(1)},
-        {'_id': 'due', 'n': 3, 'oldest': Int64(RECEIVED_MS)},
-        {'_id': 'failed', 'n': Int64(2), 'oldest': Int64(2)}]))
+    expect_stats(server, [{'_id': 'sent', 'n': 7}, {'_id': 'due', 'n': 3},
+                          {'_id': 'failed', 'n': Int64(2)}], RECEIVED_MS)
     rc, out, err = c.finish()
     assert (rc, out) == (0, 'due 3 oldest %d sent 7 failed 2\n'
                          % RECEIVED_MS), err
@@ -335,23 +389,38 @@ def test_stats_aggregate(server):
 def test_stats_oldest_is_zero_when_nothing_is_due_yet(server):
     c = Client(server, 'stats', RECEIVED_MS - 1)
     drive_indexes(server)
-    expect(server, 'aggregate').replies(cursor('requests', [
-        {'_id': 'due', 'n': 1, 'oldest': Int64(RECEIVED_MS)}]))
+    expect_stats(server, [{'_id': 'due', 'n': 1}], RECEIVED_MS)
     rc, out, err = c.finish()
     assert (rc, out) == (0, 'due 1 oldest 0 sent 0 failed 0\n'), err
 
 
-def test_outbox_round_trip_on_the_in_memory_server():
-    """put, claim, sent, failed and stats through the in-memory fake: the
-    claim's filter, positional update and hint work together."""
-    from mongo_fake import FakeMongo
-    fake = FakeMongo()
-    fake.server.run()
+def test_stats_error_is_unavailable(server):
+    c = Client(server, 'stats', RECEIVED_MS)
+    drive_indexes(server)
+    expect(server, 'aggregate').replies(cursor('requests', [
+        {'_id': 'due', 'n': 1}]))
+    expect(server, 'aggregate').command_err(code=238, errmsg='not implemented')
+    rc, out, err = c.finish()
+    assert (rc, out) == (1, 'unavailable\n'), err
+
+
+def test_outbox_round_trip_on_ferretdb(tmp_path):
+    """put, claim, sent, failed and stats on a real server (FerretDB), with
+    the stored outbox state read back with pymongo."""
+    import pymongo
+    from harness import Docstore
+    ds = Docstore(tmp_path).start()
+    mongo = pymongo.MongoClient(ds.uri)
     try:
         def run(*args):
-            rc, out, err = Client(fake.server, *args).finish()
-            assert rc == 0, out + err
-            return out
+            env = dict(os.environ, MONGOC_DISABLE_SHM='1')
+            p = subprocess.run([CLIENT, ds.uri] + [str(a) for a in args],
+                               capture_output=True, text=True, env=env,
+                               timeout=60)
+            for mark in SANITIZER_MARKS:
+                assert mark not in p.stderr, p.stderr
+            assert p.returncode == 0, p.stdout + p.stderr
+            return p.stdout
 
         assert run('put') == 'ok\n'
         now = RECEIVED_MS + 10
@@ -363,7 +432,7 @@ def test_outbox_round_trip_on_the_in_memory_server():
         assert run('sent', TOKEN + ':0', 'm1', now + 1) == 'ok\n'
         assert run('failed', TOKEN + ':1', 'm1', 'retry', now + 5000,
                    '421') == 'ok\n'
-        (doc,) = fake.data[(DB, 'requests')]
+        (doc,) = list(mongo[DB].requests.find())
         assert doc['outbox'][0]['status'] == 'sent'
         assert doc['outbox'][0]['sent_ms'] == now + 1
         # The retry moves due_ms, never first_due_ms ...
@@ -386,4 +455,5 @@ def test_outbox_round_trip_on_the_in_memory_server():
         assert run('stats', now + 5000) == \
             'due 0 oldest 0 sent 1 failed 1\n'
     finally:
-        fake.server.stop()
+        mongo.close()
+        ds.stop()

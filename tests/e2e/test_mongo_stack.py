@@ -1,13 +1,13 @@
-"""The whole service on the MongoDB backend: nginx, workers and an in-memory
-MongoDB stand-in (MockupDB) - a submission with a file, the 503 page when
-the server errs or is gone, and recovery without a restart."""
+"""The whole service on the MongoDB backend over a FerretDB of its own: a
+submission with a file stored in GridFS, the 503 page while the server is
+gone (killed with SIGKILL), recovery without restarting the workers, and the
+503 with a failing /healthz when no server was ever there."""
 import re
 import socket
 
 import requests
 
-from harness import Stack, submit, token_of
-from mongo_fake import FakeMongo
+from harness import Docstore, Stack, submit, token_of
 
 
 def closed_port():
@@ -16,46 +16,45 @@ def closed_port():
         return s.getsockname()[1]
 
 
-def mongo_stack(tmp_path, uri):
-    return Stack(tmp_path, env={"CALLIN_STORE": uri}).start()
-
-
-def test_submission_stored_in_mongodb_then_errors_then_recovery(tmp_path):
-    fake = FakeMongo()
-    fake.server.run()
-    st = mongo_stack(tmp_path, "mongodb://%s/callin?serverSelectionTimeoutMS=1000"
-                     % fake.server.address_string)
+def test_submission_stored_then_server_killed_then_recovery(tmp_path):
+    ds = Docstore(tmp_path).start()
+    st = Stack(tmp_path, store="mongodb", mongo_base=ds.uri).start()
     try:
+        workers = sorted(st.worker_pids())
         pdf = b"%PDF-1.4\n%%EOF\n" + b"0" * 5000
         token = token_of(submit(st, files=[("evidence.pdf", pdf, "application/pdf")]))
         page = requests.get(st.url("/receipt/" + token))
         assert page.status_code == 200
         ref = re.search(r'id="reference">(CIR-[^<]+)<', page.text).group(1)
-        reqs = fake.data[("callin", "requests")]
-        assert len(reqs) == 1 and reqs[0]["reference"] == ref
-        assert len(fake.data[("callin", "attachments.files")]) == 1
+        (doc,) = list(st.mongo().requests.find())
+        assert doc["reference"] == ref
+        assert st.count_blobs() == 1
         receipt = requests.get(st.url(f"/receipt/{token}/receipt.txt")).text
         v = requests.post(st.url("/verify"), files=[("receipt", (None, receipt))]).text
         assert 'data-verdict="valid"' in v
 
-        fake.fail.add(("insert", "requests"))
+        ds.kill()
         r = submit(st, files=[("evidence.pdf", pdf, "application/pdf")])
         assert r.status_code == 503 and "not been submitted" in r.text
-        assert len(fake.data[("callin", "requests")]) == 1
-        assert len(fake.data[("callin", "attachments.files")]) == 1   # its file removed
-        assert len(fake.data[("callin", "attachments.chunks")]) == 1
+        h = requests.get(st.url("/healthz"))
+        assert h.status_code == 503 and h.json()["failing"] == "store"
 
-        fake.fail.clear()
-        token_of(submit(st))                                      # no restart needed
-        assert len(fake.data[("callin", "requests")]) == 2
+        ds.start()
+        token2 = token_of(submit(st))                      # no restart needed
+        assert sorted(st.worker_pids()) == workers
+        assert st.count_requests() == 2 and st.count_blobs() == 1
+        assert requests.get(st.url(f"/receipt/{token}/attachments/0")).content == pdf
+        assert requests.get(st.url("/receipt/" + token2)).status_code == 200
+        assert requests.get(st.url("/healthz")).status_code == 200
     finally:
         st.stop()
-        fake.server.stop()
+        ds.stop()
 
 
 def test_no_mongodb_server_gives_503_and_failing_health(tmp_path):
-    st = mongo_stack(tmp_path, "mongodb://127.0.0.1:%d/callin?serverSelectionTimeoutMS=500"
-                     "&connectTimeoutMS=500" % closed_port())
+    st = Stack(tmp_path, env={
+        "CALLIN_STORE": "mongodb://127.0.0.1:%d/callin?serverSelectionTimeoutMS=500"
+                        "&connectTimeoutMS=500" % closed_port()}).start()
     try:
         assert requests.get(st.url("/request")).status_code == 200
         r = submit(st)

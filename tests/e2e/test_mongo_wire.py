@@ -121,10 +121,21 @@ def expect_nothing_more(server):
         server.receives(timeout=0.5)
 
 
+def expect_indexes(server, coll, n):
+    """n createIndexes on coll, one index each (FerretDB 1.24 fails a
+    command naming two that exist already); their specs by name."""
+    specs = {}
+    for _ in range(n):
+        r = expect_write(server, 'createIndexes', coll)
+        assert len(r.doc['indexes']) == 1, r
+        specs.update(index_specs(r))
+        r.replies(numIndexesBefore=1, numIndexesAfter=2)
+    return specs
+
+
 def drive_indexes(server):
     """The createIndexes the backend runs on a handle's first use."""
-    r = expect_write(server, 'createIndexes', 'requests')
-    specs = index_specs(r)
+    specs = expect_indexes(server, 'requests', 6)
     assert specs['reference_1'] == ([('reference', 1)], True)
     assert specs['idempotency_key_1'] == ([('idempotency_key', 1)], True)
     assert specs['token_1'] == ([('token', 1)], True)
@@ -136,18 +147,13 @@ def drive_indexes(server):
                           'attachments.blob_id_1',
                           'outbox.status_1_outbox.due_ms_1',
                           'email_lc_1_received_ms_1'}
-    r.replies(numIndexesBefore=1, numIndexesAfter=7)
 
-    r = expect_write(server, 'createIndexes', 'attachments.files')
-    files_ix = index_specs(r)
+    files_ix = expect_indexes(server, 'attachments.files', 2)
     assert files_ix['filename_1_uploadDate_1'] == (
         [('filename', 1), ('uploadDate', 1)], False)
-    r.replies()
 
-    r = expect_write(server, 'createIndexes', 'attachments.chunks')
-    assert index_specs(r) == {
+    assert expect_indexes(server, 'attachments.chunks', 1) == {
         'files_id_1_n_1': ([('files_id', 1), ('n', 1)], True)}
-    r.replies()
     return files_ix
 
 
@@ -675,33 +681,3 @@ def test_sweep_removes_pending_unlinked_blobs_and_orphan_chunks(server):
     rc, out, err = c.finish()
     assert (rc, out) == (0, 'swept 2\n'), err
     expect_nothing_more(server)
-
-
-# ------------------------------------------- an in-memory server for the suite
-
-from mongo_fake import FakeMongo  # noqa: E402
-
-
-def test_conformance_suite_against_in_memory_server():
-    """The common store conformance suite (tests/store, run on SQLite and,
-    where MONGODB_URI is set, on a real server) run here against the fake
-    above.  It checks the backend's logic end to end through the wire, not
-    MongoDB's own semantics."""
-    prog = os.path.join(BUILD_DIR, 'store_conformance')
-    assert os.access(prog, os.X_OK), '%s not built' % prog
-    fake = FakeMongo()
-    fake.server.run()
-    try:
-        env = dict(os.environ, MONGODB_URI=uri_of(fake.server))
-        env.setdefault('ASAN_OPTIONS', 'detect_leaks=1')
-        p = subprocess.run([prog, 'mongodb'], stdout=subprocess.PIPE,
-                           stderr=subprocess.PIPE, env=env, timeout=600)
-    finally:
-        fake.server.stop()
-    out = p.stdout.decode(errors='replace')
-    err = p.stderr.decode(errors='replace')
-    for mark in SANITIZER_MARKS:
-        assert mark not in err, err
-    assert p.returncode == 0, out + err
-    runs, oks = out.count('[ RUN      ]'), out.count('[       OK ]')
-    assert runs >= 15 and oks == runs, out + err

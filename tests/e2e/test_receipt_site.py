@@ -211,9 +211,7 @@ def test_rotation_keeps_old_receipts_valid(tmp_path):
 def test_verify_says_invalid_when_the_request_is_not_on_file(shared_stack):
     token = token_of(submit(shared_stack))
     text = fetch_receipt(shared_stack, token)[0].text
-    with shared_stack.db() as c:
-        c.execute("delete from outbox where request_token = ?", (token,))
-        c.execute("delete from requests where token = ?", (token,))
+    shared_stack.delete_request(token)
     v, page = verdict(shared_stack, receipt=text)
     assert v == "invalid" and "No request with this reference is on file" in page
     assert 'id="check-signature" data-ok="yes"' in page     # the signature itself is good

@@ -3,6 +3,7 @@
 #include <string.h>
 #include <time.h>
 
+#include <mongoc/mongoc.h>
 #include <openssl/rand.h>
 
 #include "store_test.h"
@@ -272,4 +273,28 @@ t_put_simple(cl_store *st, struct t_keys *k)
 	rc = cl_store_put(st, &doc, NULL);
 	bson_destroy(&doc);
 	return rc;
+}
+
+/*
+ * Whether the server MONGODB_URI names is FerretDB (its buildInfo carries
+ * ferretdbVersion); false for any other server and when it cannot be asked.
+ */
+int
+t_is_ferretdb(void)
+{
+	mongoc_client_t *cl;
+	bson_t *cmd, reply;
+	bson_iter_t it;
+	bson_error_t err;
+	int yes = 0;
+
+	if (t_env.sqlite || (cl = mongoc_client_new(t_env.mongo_uri)) == NULL)
+		return 0;
+	cmd = BCON_NEW("buildInfo", BCON_INT32(1));
+	if (mongoc_client_command_simple(cl, "admin", cmd, NULL, &reply, &err))
+		yes = bson_iter_init_find(&it, &reply, "ferretdbVersion");
+	bson_destroy(&reply);
+	bson_destroy(cmd);
+	mongoc_client_destroy(cl);
+	return yes;
 }

@@ -82,6 +82,9 @@ int64_t	t_count(cl_store *);
 /* Store a request with no attachments; returns cl_store_put()'s rc. */
 cl_err	t_put_simple(cl_store *, struct t_keys *);
 
+/* Whether the MongoDB server under test is FerretDB. */
+int	t_is_ferretdb(void);
+
 /* The sqlite-only group (sqlite_only.c); returns the number of failures. */
 int	t_sqlite_group(void);
 /* The outbox groups (outbox.c); returns the number of failures. */
