@@ -147,6 +147,10 @@ err:
 /*
  * Append n bytes to the upload, checking the stream's error after every
  * write (the driver does not report a failed chunk insert otherwise).
+ * No write goes past the end of the chunk being filled: when a chunk's
+ * insert fails, libmongoc's GridFS writev (1.23, and still upstream) keeps
+ * the full buffer and loops inserting it again, without end while the
+ * server is gone, unless the insert came on the last byte of the write.
  * Fails with CL_EUNAVAIL; the blob must then be aborted.
  */
 cl_err
@@ -164,8 +168,10 @@ mg_blob_write(cl_blob *base, const void *p, size_t n)
 		goto err;
 	}
 	while (n > 0) {
-		/* The driver counts bytes per call in 32 bits. */
-		len = n < MG_CHUNK_SIZE ? n : MG_CHUNK_SIZE;
+		/* Up to the end of the current chunk (see above). */
+		len = MG_CHUNK_SIZE - (size_t)(b->size % MG_CHUNK_SIZE);
+		if (len > n)
+			len = n;
 		w = mongoc_stream_write(b->stream, (void *)s, len, 0);
 		if (mongoc_gridfs_bucket_stream_error(b->stream, &err)) {
 			rc = mg_error(&err, "upload chunk");

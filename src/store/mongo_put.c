@@ -75,6 +75,9 @@ mg_check_doc(const bson_t *doc, const char ***idsp, size_t *np)
 
 	*idsp = NULL;
 	*np = 0;
+	what = "keys and values every store can hold";
+	if (!cl_store_doc_portable(doc))
+		goto err;
 	what = "token";
 	if (!bson_iter_init_find(&it, doc, "token") ||
 	    !mg_is_text(&it, CL_TOKEN_MAX))

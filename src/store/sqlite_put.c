@@ -154,6 +154,9 @@ put_parse(const bson_t *doc, struct put_keys *k)
 	what = "a valid document";
 	if (!bson_iter_init(&top, doc))
 		goto err;
+	what = "keys and values every store can hold";
+	if (!cl_store_doc_portable(doc))
+		goto err;
 	what = "token";
 	if (find_str(&top, "token", CL_TOKEN_MAX, &k->token) != CL_OK)
 		goto err;

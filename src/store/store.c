@@ -1,5 +1,6 @@
 /* store.c: picks the backend named by the store setting and dispatches to it. */
 #include <assert.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -295,4 +296,58 @@ cl_notifications_free(cl_notification *v, size_t n)
 			bson_destroy(v[i].request);
 	}
 	free(v);
+}
+
+/* cl_store_doc_portable() over the elements it iterates; in_array tells
+ * whether they are an array's.  Cannot fail. */
+static bool
+portable_iter(bson_iter_t *it, bool in_array, int depth)
+{
+	bson_iter_t sub;
+	const char *key, *str;
+	uint32_t len;
+	double d;
+
+	if (depth > 64)
+		return false;
+	while (bson_iter_next(it)) {
+		key = bson_iter_key(it);
+		if (!in_array && (key[0] == '\0' || key[0] == '$' ||
+		    strchr(key, '.') != NULL))
+			return false;
+		switch (bson_iter_type(it)) {
+		case BSON_TYPE_UTF8:
+			str = bson_iter_utf8(it, &len);
+			if (memchr(str, '\0', len) != NULL)
+				return false;
+			break;
+		case BSON_TYPE_DOUBLE:
+			d = bson_iter_double(it);
+			if (isnan(d) || isinf(d))
+				return false;
+			break;
+		case BSON_TYPE_ARRAY:
+			if (in_array || !bson_iter_recurse(it, &sub) ||
+			    !portable_iter(&sub, true, depth + 1))
+				return false;
+			break;
+		case BSON_TYPE_DOCUMENT:
+			if (!bson_iter_recurse(it, &sub) ||
+			    !portable_iter(&sub, false, depth + 1))
+				return false;
+			break;
+		default:
+			break;
+		}
+	}
+	return true;
+}
+
+/* See store_impl.h. */
+bool
+cl_store_doc_portable(const bson_t *doc)
+{
+	bson_iter_t it;
+
+	return bson_iter_init(&it, doc) && portable_iter(&it, false, 0);
 }

@@ -60,6 +60,18 @@ char	*cl_store_email_norm(const char *s, size_t n);
 char	*cl_store_doc_email(const bson_t *doc);
 
 /*
+ * Whether every key and value of doc, at any depth, can be stored by every
+ * backend alike (MongoDB, FerretDB and SQLite): no key that is empty,
+ * holds a '.' or starts with '$'; no string holding a NUL byte; no array
+ * directly inside an array; no NaN or infinite double.  The request
+ * document's keys come from the form's field table, never from what a
+ * client sent, so this refuses only a caller's mistake.  Both backends
+ * call it from their document check and refuse with CL_EINVAL.  Cannot
+ * fail.
+ */
+bool	cl_store_doc_portable(const bson_t *doc);
+
+/*
  * Backend constructors, called by cl_store_open() with the part of the spec
  * after "sqlite:" (a path) or the whole mongodb:// URI.  Same contract as
  * cl_store_open().

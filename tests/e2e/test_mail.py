@@ -480,6 +480,7 @@ def test_sigkill_mid_batch_loses_nothing_and_duplicates_within_bound(outbox, smt
     assert len(ids) == 20 and sum(ids.values()) - 20 <= 1
 
 
+@pytest.mark.atomic_claims
 def test_two_mailers_at_once_send_each_message_once(outbox, smtp):
     outbox.put(40)
     a = outbox.start(smtp, mail_batch=4)

@@ -2,12 +2,14 @@
 submission with a file stored in GridFS, the 503 page while the server is
 gone (killed with SIGKILL), recovery without restarting the workers, and the
 503 with a failing /healthz when no server was ever there."""
+import os
 import re
 import socket
+import subprocess
 
 import requests
 
-from harness import Docstore, Stack, submit, token_of
+from harness import BUILD, Docstore, Stack, submit, token_of
 
 
 def closed_port():
@@ -43,7 +45,10 @@ def test_submission_stored_then_server_killed_then_recovery(tmp_path):
         token2 = token_of(submit(st))                      # no restart needed
         assert sorted(st.worker_pids()) == workers
         assert st.count_requests() == 2 and st.count_blobs() == 1
-        assert requests.get(st.url(f"/receipt/{token}/attachments/0")).content == pdf
+        (doc,) = list(st.mongo().requests.find({"token": token}))
+        blob = subprocess.run([os.path.join(BUILD, "store_cat"), st.store_spec, "blob",
+                               doc["attachments"][0]["blob_id"]], capture_output=True)
+        assert blob.returncode == 0 and blob.stdout == pdf       # back from GridFS
         assert requests.get(st.url("/receipt/" + token2)).status_code == 200
         assert requests.get(st.url("/healthz")).status_code == 200
     finally:

@@ -9,6 +9,7 @@
  * rows, locks, write errors, read-only files, concurrent opens).
  */
 #include <ftw.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -394,6 +395,39 @@ test_put_invalid(void **state)
 	bson_append_document_end(&arr, &el);
 	bson_append_array_end(&doc, &arr);
 	put_invalid(c->st, &doc, &k);
+
+	/*
+	 * What one of the stores cannot hold, at any depth, is refused by
+	 * both: keys with '.' or a leading '$', NUL in a string, an array in
+	 * an array, a NaN.
+	 */
+	{
+		static const char *const keys[] = { "a.b", "$where", "" };
+		bson_t f, inner;
+
+		for (i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+			bson_copy_to(&full, &doc);
+			BSON_APPEND_DOCUMENT_BEGIN(&doc, "extra", &f);
+			BSON_APPEND_UTF8(&f, keys[i], "x");
+			bson_append_document_end(&doc, &f);
+			put_invalid(c->st, &doc, &k);
+		}
+		bson_copy_to(&full, &doc);
+		BSON_APPEND_DOCUMENT_BEGIN(&doc, "extra", &f);
+		bson_append_utf8(&f, "note", -1, "a\0b", 3);
+		bson_append_document_end(&doc, &f);
+		put_invalid(c->st, &doc, &k);
+		bson_copy_to(&full, &doc);
+		BSON_APPEND_ARRAY_BEGIN(&doc, "extra", &arr);
+		BSON_APPEND_ARRAY_BEGIN(&arr, "0", &inner);
+		BSON_APPEND_INT32(&inner, "0", 1);
+		bson_append_array_end(&arr, &inner);
+		bson_append_array_end(&doc, &arr);
+		put_invalid(c->st, &doc, &k);
+		bson_copy_to(&full, &doc);
+		BSON_APPEND_DOUBLE(&doc, "extra", NAN);
+		put_invalid(c->st, &doc, &k);
+	}
 
 	/* The blob was never linked: still unreadable, and linkable now. */
 	assert_int_equal(t_read(c->st, id, &b), CL_ENOTFOUND);
