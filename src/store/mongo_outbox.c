@@ -23,12 +23,14 @@
  * $elemMatch over fields of an embedded document):
  *   1. one find over the requests with a due element (filter on
  *      outbox.status and outbox.due_ms, which the index serves; projection
- *      token and outbox), from which the client picks the elements
+ *      _id, token and outbox), from which the client picks the elements
  *      claimable now, oldest due_ms first, at most max;
- *   2. per picked element, one findAndModify that names the element by its
- *      index ("outbox.<i>.status" "due", due_ms and lease_until_ms <= now)
- *      and sets its lease and owner; a null reply means another claimer
- *      took it in between, and the element is skipped.
+ *   2. per picked element, one findAndModify that names the request by _id
+ *      (FerretDB looks up only _id in its SQLite table; any other filter
+ *      reads every document) and token, and the element by its index
+ *      ("outbox.<i>.status" "due", due_ms and lease_until_ms <= now), and
+ *      sets its lease and owner; a null reply means another claimer took
+ *      it in between, and the element is skipped.
  * On MongoDB a findAndModify is atomic on its document, so no two
  * claimers can win one element.  FerretDB 1.24 reads, then rewrites, the
  * document without a lock (its "TODO #2168"), so there two claimers can:
@@ -309,19 +311,20 @@ corrupt:
 
 /* An outbox element found claimable by a claim's first step. */
 struct mo_pick {
+	bson_oid_t	 oid;		/* the request's _id */
 	char		 token[CL_TOKEN_MAX];
 	uint32_t	 index;
 	int64_t		 due_ms;
 };
 
 /*
- * Keep (token, index, due_ms) in picks, sorted by due_ms (ties in the order
+ * Keep (oid, token, index, due_ms) in picks, sorted by due_ms (ties in the order
  * found) and holding at most max of the oldest seen; *np counts them.
  * Cannot fail.
  */
 static void
-mo_keep(struct mo_pick *picks, size_t max, size_t *np, const char *token,
-    uint32_t index, int64_t due_ms)
+mo_keep(struct mo_pick *picks, size_t max, size_t *np, const bson_oid_t *oid,
+    const char *token, uint32_t index, int64_t due_ms)
 {
 	size_t at;
 
@@ -332,6 +335,7 @@ mo_keep(struct mo_pick *picks, size_t max, size_t *np, const char *token,
 		(*np)++;
 	for (at = *np - 1; at > 0 && picks[at - 1].due_ms > due_ms; at--)
 		picks[at] = picks[at - 1];
+	bson_oid_copy(oid, &picks[at].oid);
 	snprintf(picks[at].token, sizeof picks[at].token, "%s", token);
 	picks[at].index = index;
 	picks[at].due_ms = due_ms;
@@ -352,6 +356,7 @@ mo_pick(struct mg_store *st, int64_t now, size_t max, struct mo_pick *picks,
 	const bson_t *doc;
 	bson_iter_t it, arr;
 	bson_error_t err;
+	const bson_oid_t *oid;
 	const char *token;
 	uint32_t i, len;
 	int64_t due;
@@ -361,11 +366,15 @@ mo_pick(struct mg_store *st, int64_t now, size_t max, struct mo_pick *picks,
 	*np = 0;
 	filter = BCON_NEW("outbox.status", BCON_UTF8("due"),
 	    "outbox.due_ms", "{", "$lte", BCON_INT64(now), "}");
-	opts = BCON_NEW("projection", "{", "_id", BCON_INT32(0),
-	    "token", BCON_INT32(1), "outbox", BCON_INT32(1), "}");
+	opts = BCON_NEW("projection", "{", "token", BCON_INT32(1),
+	    "outbox", BCON_INT32(1), "}");
 	cur = mongoc_collection_find_with_opts(st->requests, filter, opts,
 	    NULL);
 	while (mongoc_cursor_next(cur, &doc)) {
+		if (!bson_iter_init_find(&it, doc, "_id") ||
+		    !BSON_ITER_HOLDS_OID(&it))
+			continue;
+		oid = bson_iter_oid(&it);
 		if (!bson_iter_init_find(&it, doc, "token") ||
 		    !BSON_ITER_HOLDS_UTF8(&it))
 			continue;
@@ -376,7 +385,7 @@ mo_pick(struct mg_store *st, int64_t now, size_t max, struct mo_pick *picks,
 			continue;
 		for (i = 0; bson_iter_next(&arr); i++)
 			if (mo_claimable(&arr, now, &due, &attempts))
-				mo_keep(picks, max, np, token, i, due);
+				mo_keep(picks, max, np, oid, token, i, due);
 	}
 	if (mongoc_cursor_error(cur, &err)) {
 		*np = 0;
@@ -413,7 +422,7 @@ mo_claim_one(struct mg_store *st, const struct mo_pick *p, int64_t now,
 	mo_key(kdue, p->index, "due_ms");
 	mo_key(klease, p->index, "lease_until_ms");
 	mo_key(kowner, p->index, "owner");
-	query = BCON_NEW("token", BCON_UTF8(p->token),
+	query = BCON_NEW("_id", BCON_OID(&p->oid), "token", BCON_UTF8(p->token),
 	    kstat, BCON_UTF8("due"),
 	    kdue, "{", "$lte", BCON_INT64(now), "}",
 	    klease, "{", "$lte", BCON_INT64(now), "}");

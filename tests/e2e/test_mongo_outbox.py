@@ -138,17 +138,18 @@ def expect_pick(server, now, docs):
     r = expect(server, 'find')
     assert r.doc['filter'] == {'outbox.status': 'due',
                                'outbox.due_ms': {'$lte': now}}
-    assert r.doc['projection'] == {'_id': 0, 'token': 1, 'outbox': 1}
+    assert r.doc['projection'] == {'token': 1, 'outbox': 1}
     r.replies(cursor('requests', [
-        {'token': d['token'], 'outbox': d['outbox']} for d in docs]))
+        {'_id': d['_id'], 'token': d['token'], 'outbox': d['outbox']} for d in docs]))
 
 
-def expect_claim(server, now, lease, owner, index, token=TOKEN):
-    """The second step for element index: a findAndModify that names it by
-    its index (no positional $), atomic on its document on MongoDB."""
+def expect_claim(server, now, lease, owner, index, doc):
+    """The second step for element index of doc: a findAndModify that names
+    the request by _id and token and the element by its index (no
+    positional $), atomic on its document on MongoDB."""
     r = expect_write(server, 'findAndModify')
     k = 'outbox.%d.' % index
-    assert r.doc['query'] == {'token': token, k + 'status': 'due',
+    assert r.doc['query'] == {'_id': doc['_id'], 'token': doc['token'], k + 'status': 'due',
                               k + 'due_ms': {'$lte': now},
                               k + 'lease_until_ms': {'$lte': now}}
     assert r.doc['update'] == {'$set': {
@@ -201,7 +202,7 @@ def test_claim_sends_find_and_modify_with_majority_journal(server):
     # The first notification was sent already; the second is claimable.
     doc = stored_doc([('sent', 0, 'm0', 0), ('due', 0, '', 2)])
     expect_pick(server, now, [doc])
-    expect_claim(server, now, lease, 'mailer-1', 1).replies(value(doc))
+    expect_claim(server, now, lease, 'mailer-1', 1, doc).replies(value(doc))
     rc, out, err = c.finish()
     assert rc == 0, err
     lines = out.splitlines()
@@ -229,8 +230,8 @@ def test_claim_takes_the_oldest_due_first_and_stops_at_max(server):
     # one's element 0, never its element 1 (max is 2).
     first = stored_doc([('due', 0, '', 0), ('due', now + 5, 'x', 0)])
     expect_pick(server, now, [later, first])
-    expect_claim(server, now, lease, 'm', 0).replies(value(first))
-    expect_claim(server, now, lease, 'm', 0, later['token']).replies(
+    expect_claim(server, now, lease, 'm', 0, first).replies(value(first))
+    expect_claim(server, now, lease, 'm', 0, later).replies(
         value(later))
     rc, out, err = c.finish()
     assert rc == 0, err
@@ -249,8 +250,8 @@ def test_claim_lost_to_another_claimer_is_skipped(server):
     drive_indexes(server)
     doc = stored_doc([('due', 0, '', 0), ('due', 0, '', 0)])
     expect_pick(server, now, [doc])
-    expect_claim(server, now, lease, 'm', 0).replies(no_value())
-    expect_claim(server, now, lease, 'm', 1).replies(value(doc))
+    expect_claim(server, now, lease, 'm', 0, doc).replies(no_value())
+    expect_claim(server, now, lease, 'm', 1, doc).replies(value(doc))
     rc, out, err = c.finish()
     assert rc == 0, err
     lines = out.splitlines()
@@ -274,8 +275,8 @@ def test_claim_error_after_a_claim_returns_what_was_claimed(server):
     drive_indexes(server)
     doc = stored_doc([('due', 0, '', 0), ('due', 0, '', 0)])
     expect_pick(server, now, [doc])
-    expect_claim(server, now, 10, 'm', 0).replies(value(doc))
-    expect_claim(server, now, 10, 'm', 1).command_err(
+    expect_claim(server, now, 10, 'm', 0, doc).replies(value(doc))
+    expect_claim(server, now, 10, 'm', 1, doc).command_err(
         code=10107, errmsg='not writable primary')
     rc, out, err = c.finish()
     assert rc == 0, err
