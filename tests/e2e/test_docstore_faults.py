@@ -172,6 +172,7 @@ class Host:
                         CALLIN_DATA_DIR=self.data, CALLIN_SMTP_URL=smtp.url,
                         CALLIN_STAFF_ALERT_TO=",".join(STAFF), CALLIN_MAIL_FROM=MAIL_FROM,
                         CALLIN_MAIL_POLL_MS="100", CALLIN_MAIL_RETRY_SCHEDULE="1s",
+                        CALLIN_MAIL_CONNECT_TIMEOUT="2", CALLIN_MAIL_TIMEOUT="5",
                         CALLIN_MAIL_LEASE_SECONDS="30")
         self.log_path = os.path.join(self.run, "fcgi.log")
         self.fcgi = subprocess.Popen([os.path.join(BUILD, "callin-fcgi")], env=self.env,
@@ -190,6 +191,9 @@ class Host:
             except OSError:
                 return False
         wait_for(up, what=f"host {name}")
+        if self.mailer is not None:
+            time.sleep(0.2)
+            assert self.mailer.poll() is None, open(self.mailer_log).read()
 
     def log(self):
         with open(self.log_path, encoding="utf-8", errors="replace") as f:
