@@ -57,6 +57,7 @@ class Docstore:
 
     def __init__(self, tmp):
         self.dir = os.path.join(str(tmp), "docstore")
+        os.makedirs(str(tmp), exist_ok=True)
         self.port = free_port()
         self.proc = None
 
