@@ -40,8 +40,10 @@ static pthread_once_t mg_log_once = PTHREAD_ONCE_INIT;
 
 /*
  * Driver log handler: lines at WARNING and above go to cl_log, the rest
- * (the default handler would print DEBUG chatter) is dropped.  Runs on the
- * driver's monitor threads too.  Cannot fail.
+ * (the default handler would print DEBUG chatter) is dropped, and so is the
+ * warning that a server without sessions (FerretDB) refused the
+ * endSessions a closing pool sends: it would come once per worker exit.
+ * Runs on the driver's monitor threads too.  Cannot fail.
  */
 static void
 mg_log(mongoc_log_level_t level, const char *domain, const char *message,
@@ -54,7 +56,8 @@ mg_log(mongoc_log_level_t level, const char *domain, const char *message,
 		cl_log(CL_LOG_ERROR, "mongoc %s: %s", domain, message);
 		break;
 	case MONGOC_LOG_LEVEL_WARNING:
-		cl_log(CL_LOG_WARN, "mongoc %s: %s", domain, message);
+		if (strstr(message, "\"endSessions\"") == NULL)
+			cl_log(CL_LOG_WARN, "mongoc %s: %s", domain, message);
 		break;
 	default:
 		break;

@@ -44,6 +44,26 @@ def docstore_stack(tmp_path, **kw):
     return ds, Stack(tmp_path, store="mongodb", mongo_base=ds.uri, **kw).start()
 
 
+def start_clients(st, n, rng, attempts, stop):
+    """Start n threads that each send forms with 1 or 2 random files, one
+    after another, until stop is set, appending each Attempt to attempts.
+    Returns the threads."""
+    lock = threading.Lock()
+
+    def client():
+        s = requests.Session()
+        while not stop.is_set():
+            with lock:
+                a = Attempt(len(attempts), random_files(rng, rng.randint(1, 2)))
+                attempts.append(a)
+            a.hidden = fetch_form(st, s)
+            post(st, s, a)
+    threads = [threading.Thread(target=client) for _ in range(n)]
+    for t in threads:
+        t.start()
+    return threads
+
+
 def test_docstore_killed_mid_upload_is_a_clean_503_then_service_resumes(tmp_path):
     ds, st = docstore_stack(tmp_path)
     try:
@@ -94,20 +114,8 @@ def test_docstore_killed_mid_write_loses_nothing_with_a_receipt(tmp_path):
     threads = []
     try:
         workers = sorted(st.worker_pids())
-        attempts, lock = [], threading.Lock()
-
-        def client():
-            s = requests.Session()
-            while not stop.is_set():
-                with lock:
-                    a = Attempt(len(attempts), random_files(rng, rng.randint(1, 2)))
-                    attempts.append(a)
-                a.hidden = fetch_form(st, s)
-                post(st, s, a)
-
-        threads += [threading.Thread(target=client) for _ in range(6)]
-        for t in threads:
-            t.start()
+        attempts = []
+        threads += start_clients(st, 6, rng, attempts, stop)
         wait_for(lambda: sum(a.status == 303 for a in attempts) >= 10, timeout=60,
                  what="ten stored requests")
         ds.kill()                                    # mid-write, with uploads in flight
@@ -242,17 +250,7 @@ def test_two_hosts_on_one_docstore_one_killed_under_load(tmp_path):
               "atomic, #2168)")
         hosts = [Host(st, "a", smtp), Host(st, "b", smtp, mailer=False)]
         st.start_nginx(upstreams=[f"127.0.0.1:{h.port}" for h in hosts])
-        attempts, lock = [], threading.Lock()
-
-        def client():
-            s = requests.Session()
-            while not stop.is_set():
-                with lock:
-                    a = Attempt(len(attempts), random_files(rng, rng.randint(1, 2)))
-                    attempts.append(a)
-                a.hidden = fetch_form(st, s)
-                post(st, s, a)
-
+        attempts = []
         # wrk adds load with 200 KiB files, on one form's token.
         csrf = fetch_form(st, requests.Session())["csrf_token"]
         wrk = subprocess.Popen(["wrk", "-t1", "-c2", "-d4s", "-s",
@@ -260,9 +258,7 @@ def test_two_hosts_on_one_docstore_one_killed_under_load(tmp_path):
                                env=dict(os.environ, CALLIN_CSRF=csrf,
                                         CALLIN_UPLOAD_BYTES="204800"),
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        threads += [threading.Thread(target=client) for _ in range(4)]
-        for t in threads:
-            t.start()
+        threads += start_clients(st, 4, rng, attempts, stop)
         wait_for(lambda: "POST /request 303" in hosts[1].log() and
                  sum(a.status == 303 for a in attempts) >= 15, timeout=60,
                  what="both hosts storing")

@@ -613,12 +613,15 @@ def test_bad_settings_stop_start_up_naming_the_key(outbox, smtp, key, value):
 
 def test_speed_messages_per_second(outbox, smtp, capsys):
     """Not a timed test: prints the figure (the bar, measured by
-    scripts/bench on a plain build, is 100 messages/s)."""
-    outbox.put(250)
+    scripts/bench on a plain build, is 100 messages/s).  On FerretDB, whose
+    SQLite handler reads every document for a lookup by anything but _id
+    (each report of a send names the request by token), 50 requests."""
+    n = 250 if STORE == "sqlite" else 50
+    outbox.put(n)
     status, log = outbox.once(smtp, mail_batch=100)
     assert status == 0, log
     got = smtp.snapshot()
-    assert len(got) == 500
+    assert len(got) == 2 * n
     # Full batches reuse one connection; it is closed once the outbox is drained.
     assert len({m.peer for m in got}) == 1
     rate = float(re.search(r"\(([0-9.]+) messages/s\)", log).group(1))

@@ -133,18 +133,23 @@ def test_orphaned_upload_is_swept_by_the_mailer(tmp_path):
         wait_for(lambda: (lambda pids: bool(pids) and worker not in pids)(st.worker_pids()),
                  what="replacement")
         assert st.count_requests() == 0 and st.count_blobs() == (0 if mongo else 1)
-        sweep_env = {}
         if mongo:
-            # Orphan chunks are dated by their ObjectId (seconds): let them age.
-            time.sleep(3)
-            sweep_env["CALLIN_ORPHAN_MAX_AGE"] = "2"
+            # Orphan chunks are dated by their files_id, an ObjectId: give
+            # them one from 11 minutes ago.
+            import datetime
+            from bson import ObjectId
+            db = st.mongo()
+            old = ObjectId.from_datetime(datetime.datetime.now(datetime.timezone.utc) -
+                                         datetime.timedelta(minutes=11))
+            (fid,) = db["attachments.chunks"].distinct("files_id")
+            db["attachments.chunks"].update_many({"files_id": fid}, {"$set": {"files_id": old}})
         else:
             with st.db() as c:                       # the partial blob is 11 minutes old
                 c.execute("update blobs set created_ms = created_ms - 660000")
         token = token_of(submit(st, files=[("kept.txt", b"kept evidence\n", "text/plain")]))
         r = subprocess.run([os.path.join(BUILD, "callin-mailer"), "--once"], env=dict(
-            st.env(), CALLIN_SMTP_URL="smtp://127.0.0.1:9", **sweep_env), capture_output=True,
-            text=True, timeout=60)
+            st.env(), CALLIN_SMTP_URL="smtp://127.0.0.1:9"), capture_output=True, text=True,
+            timeout=60)
         assert "removed 1 orphaned attachments" in r.stderr, r.stderr
         assert st.count_blobs() == 1                 # only the stored request's file
         if mongo:
