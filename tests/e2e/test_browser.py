@@ -3,7 +3,8 @@ chromium, headless, driven by tests/browser/journey.mjs (playwright-core),
 once with JavaScript and once without.  Start page -> form -> mistakes ->
 error summary -> corrected request with files -> confirmation -> receipt
 download -> /verify says valid; axe-core (WCAG 2.2 AA) on every page; a
-screenshot of every page in tests/artifacts/browser/<js|nojs>-<page>.png.
+screenshot of every page in tests/artifacts/browser/<js|nojs>-<page>.png
+(browser-mongodb/ for the run on the MongoDB backend).
 
 Nothing here is skipped: a missing node, chromium or npm package fails the
 test, since the journey is part of the definition of done.
@@ -15,10 +16,12 @@ import time
 
 import pytest
 
-from harness import TOP
+from harness import STORE, TOP
 
 JOURNEY = os.path.join(TOP, "tests", "browser", "journey.mjs")
-ARTIFACTS = os.path.join(TOP, "tests", "artifacts", "browser")
+# One folder per store: the two runs must not remove each other's shots.
+ARTIFACTS = os.path.join(TOP, "tests", "artifacts",
+                         "browser" if STORE == "sqlite" else "browser-" + STORE)
 CHROMIUM = "/usr/bin/chromium"
 
 
