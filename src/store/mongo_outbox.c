@@ -33,7 +33,7 @@
  *      it in between, and the element is skipped.
  * On MongoDB a findAndModify is atomic on its document, so no two
  * claimers can win one element.  FerretDB 1.24 reads, then rewrites, the
- * document without a lock (its "TODO #2168"), so there two claimers can:
+ * document without a lock (FerretDB issue #2168), so there two claimers can:
  * the concurrent-claim tests run on MongoDB (or at the wire level) only.
  * Step 1 reads the whole due backlog (small documents, two fields) on
  * every claim.  Reports of sent and
