@@ -318,8 +318,8 @@ struct mo_pick {
 };
 
 /*
- * Keep (oid, token, index, due_ms) in picks, sorted by due_ms (ties in the order
- * found) and holding at most max of the oldest seen; *np counts them.
+ * Keep (oid, token, index, due_ms) in picks, sorted by due_ms (ties in the
+ * order found) and holding at most max of the oldest seen; *np counts them.
  * Cannot fail.
  */
 static void
@@ -343,7 +343,7 @@ mo_keep(struct mo_pick *picks, size_t max, size_t *np, const bson_oid_t *oid,
 
 /*
  * The claim's first step: one find over the requests with an element due
- * by now (projection token and outbox) that keeps in picks the max
+ * by now (projection _id, token and outbox) that keeps in picks the max
  * elements claimable at now with the oldest due_ms (*np of them).  Fails
  * with CL_EUNAVAIL.
  */
@@ -549,7 +549,6 @@ err:
 	bson_destroy(&reply);
 	return rc;
 }
-
 
 /*
  * Mark notification id sent at now_ms: the update's filter names the

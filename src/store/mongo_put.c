@@ -78,22 +78,22 @@ mg_check_doc(const bson_t *doc, const char ***idsp, size_t *np)
 	what = "keys and values every store can hold";
 	if (!cl_store_doc_portable(doc))
 		goto err;
-	what = "token";
+	what = "a valid token";
 	if (!bson_iter_init_find(&it, doc, "token") ||
 	    !mg_is_text(&it, CL_TOKEN_MAX))
 		goto err;
-	what = "reference";
+	what = "a valid reference";
 	if (!bson_iter_init_find(&it, doc, "reference") || !mg_is_text(&it, 0))
 		goto err;
-	what = "idempotency_key";
+	what = "a valid idempotency_key";
 	if (!bson_iter_init_find(&it, doc, "idempotency_key") ||
 	    !mg_is_text(&it, 0))
 		goto err;
-	what = "received_ms";
+	what = "a valid received_ms";
 	if (!bson_iter_init_find(&it, doc, "received_ms") ||
 	    !(BSON_ITER_HOLDS_INT64(&it) || BSON_ITER_HOLDS_INT32(&it)))
 		goto err;
-	what = "attachments";
+	what = "a valid attachments";
 	if (!bson_iter_init_find(&it, doc, "attachments"))
 		return CL_OK;
 	if (!BSON_ITER_HOLDS_ARRAY(&it) || !bson_iter_recurse(&it, &att))
@@ -110,7 +110,7 @@ mg_check_doc(const bson_t *doc, const char ***idsp, size_t *np)
 	return CL_OK;
 err:
 	free(ids);
-	cl_log(CL_LOG_WARN, "store: request document lacks a valid %s", what);
+	cl_log(CL_LOG_WARN, "store: request document lacks %s", what);
 	return CL_EINVAL;
 }
 

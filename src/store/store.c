@@ -298,8 +298,10 @@ cl_notifications_free(cl_notification *v, size_t n)
 	free(v);
 }
 
-/* cl_store_doc_portable() over the elements it iterates; in_array tells
- * whether they are an array's.  Cannot fail. */
+/*
+ * cl_store_doc_portable() over the elements it iterates, depth levels
+ * down; in_array tells whether they are an array's.  Cannot fail.
+ */
 static bool
 portable_iter(bson_iter_t *it, bool in_array, int depth)
 {
