@@ -13,8 +13,13 @@
  * or cookie): it proves that the form was fetched from us recently, not by
  * whom.
  *
- * Random tokens (receipt token, idempotency key) come from rand.h, included
- * here for the pages that issue both.
+ * The form's idempotency key is issued with its token: it is the nonce,
+ * base64url (22 characters), so a key that was not issued with the token
+ * beside it is refused (cl_csrf_key gives the one that was).  One form's
+ * hidden inputs copied for many people therefore make one request at most.
+ *
+ * Random tokens (the receipt token) come from rand.h, included here for the
+ * pages that issue both.
  */
 #ifndef CALLIN_CSRF_H
 #define CALLIN_CSRF_H
@@ -30,6 +35,8 @@
 #define CL_CSRF_TOKEN_MAX	76	/* room for a token and its NUL */
 #define CL_CSRF_SECRET_MIN	32	/* fewest bytes in a secret */
 #define CL_CSRF_SKEW		60	/* seconds a token may be early */
+#define CL_CSRF_KEY_LEN		22	/* characters of an idempotency key */
+#define CL_CSRF_KEY_MAX		23	/* room for a key and its NUL */
 
 /*
  * Write a fresh token issued at now into out.  CL_EINVAL for a secret
@@ -51,6 +58,12 @@ cl_err	cl_csrf_issue(const void *secret, size_t secret_len, time_t now,
 cl_err	cl_csrf_check(const void *secret, size_t secret_len, const char *token,
 	    time_t now, int64_t max_age_s);
 
+/*
+ * Write into key the idempotency key issued with token (its nonce,
+ * base64url).  CL_EVERIFY for a malformed token (key is then "").  Says
+ * nothing of the token's MAC: check that with cl_csrf_check().
+ */
+cl_err	cl_csrf_key(const char *token, char key[CL_CSRF_KEY_MAX]);
 /*
  * Read the secret in the file path into buf, whose size is *len on entry;
  * *len is the secret's length on success.  All the file's bytes are the

@@ -49,7 +49,7 @@ cl_err cl_intake_read(cl_app *app, cl_http_req *req, cl_intake *in);
 /*
  * Build in doc (initialised here; bson_destroy it on success) the request
  * document of the accepted intake in: token, reference, idempotency key,
- * received time, every answer, the attachments, the submission copy and its
+ * the answers' fingerprint, received time, every answer, the attachments, the submission copy and its
  * receipt signed by the signer,
  * and the notifications (staff alert, requester confirmation).  CL_EUNAVAIL
  * when the signer is down; CL_ECRYPTO or CL_EINVAL when the copy or receipt
@@ -57,6 +57,15 @@ cl_err cl_intake_read(cl_app *app, cl_http_req *req, cl_intake *in);
  */
 cl_err cl_intake_build(cl_app *app, const cl_intake *in, const char *token,
     const char *reference, const char *idempotency_key, bson_t *doc);
+
+/*
+ * Write into hex the fingerprint of the accepted intake in (normalised):
+ * the SHA-256, lower-case hex, of its answers as the request document
+ * keeps them and of each file's name and SHA-256.  Two sendings of one
+ * form have one fingerprint exactly when their answers and files are the
+ * same; cl_intake_build() keeps it as "answers_sha256".  Cannot fail.
+ */
+void cl_intake_fingerprint(const cl_intake *in, char hex[CL_SHA256_HEX]);
 
 /* Delete the blobs in stored (after a rejection).  Cannot fail (logs). */
 void cl_intake_discard(cl_app *app, cl_intake *in);

@@ -19,8 +19,9 @@ void cl_page_render(cl_buf *out, const char *title, int has_error,
     const char *before_content, const char *content);
 
 /*
- * Send the styled page for an error status (400, 403, 404, 405, 413, 422 is
- * not one: the form shows those, 429, 500, 503).  detail (plain text, may be
+ * Send the styled page for an error status (400, 403, 404, 405, 409 (a
+ * form already sent with other answers), 413, 422 is not one: the form
+ * shows those, 429, 500, 503).  detail (plain text, may be
  * NULL) adds a sentence.  A POST /request answered with any of them, here
  * or by nginx through /_error/, says the request was not submitted.
  * Cannot fail.

@@ -21,6 +21,7 @@
 #define RAW_LEN		(NONCE_LEN + TIME_LEN + MAC_LEN)
 
 _Static_assert(CL_B64URL_LEN(RAW_LEN) == CL_CSRF_TOKEN_LEN, "token length");
+_Static_assert(CL_B64URL_LEN(NONCE_LEN) == CL_CSRF_KEY_LEN, "key length");
 
 /*
  * The HMAC context keyed with the last secret seen, kept per process: a
@@ -154,6 +155,22 @@ cl_csrf_check(const void *secret, size_t secret_len, const char *token,
 err:
 	OPENSSL_cleanse(mac, sizeof mac);
 	return rc;
+}
+
+cl_err
+cl_csrf_key(const char *token, char key[CL_CSRF_KEY_MAX])
+{
+	unsigned char raw[RAW_LEN];
+	size_t len, rawlen;
+
+	key[0] = '\0';
+	len = token ? strnlen(token, CL_CSRF_TOKEN_MAX) : 0;
+	if (len != CL_CSRF_TOKEN_LEN ||
+	    cl_b64url_decode(token, len, raw, sizeof raw, &rawlen) != CL_OK ||
+	    rawlen != RAW_LEN)
+		return CL_EVERIFY;
+	cl_b64url_encode(raw, NONCE_LEN, key);
+	return CL_OK;
 }
 
 cl_err

@@ -82,6 +82,29 @@ append_attachments(const cl_intake *in, bson_t *arr)
 	}
 }
 
+void
+cl_intake_fingerprint(const cl_intake *in, char hex[CL_SHA256_HEX])
+{
+	static const char context[] = "callin-answers-v1";
+	unsigned char md[CL_SHA256_LEN];
+	bson_t fields = BSON_INITIALIZER;
+	cl_sha256_ctx *ctx = cl_sha256_new();
+
+	append_fields(&in->answers, &fields);
+	cl_sha256_update(ctx, context, sizeof context);
+	cl_sha256_update(ctx, bson_get_data(&fields), fields.len);
+	for (size_t i = 0; i < in->nfiles; i++) {
+		const cl_upload *u = &in->files[i];
+
+		/* Names hold no NUL: each ends where its terminator is hashed. */
+		cl_sha256_update(ctx, u->name, strlen(u->name) + 1);
+		cl_sha256_update(ctx, u->sha256, strlen(u->sha256) + 1);
+	}
+	cl_sha256_final(ctx, md);
+	cl_hex(md, sizeof md, hex);
+	bson_destroy(&fields);
+}
+
 /* One notification per message: the staff alert and the confirmation. */
 static void
 append_notifications(const cl_config *cfg, const cl_answers *a, bson_t *doc)
@@ -131,7 +154,7 @@ cl_intake_build(cl_app *app, const cl_intake *in, const char *token,
 	int64_t now_ms = cl_now_ms();
 	time_t now = (time_t)(now_ms / 1000);
 	struct tm tm;
-	char received[32];
+	char received[32], fingerprint[CL_SHA256_HEX];
 	cl_err rc;
 
 	gmtime_r(&now, &tm);
@@ -160,6 +183,8 @@ cl_intake_build(cl_app *app, const cl_intake *in, const char *token,
 	BSON_APPEND_UTF8(doc, "token", token);
 	BSON_APPEND_UTF8(doc, "reference", reference);
 	BSON_APPEND_UTF8(doc, "idempotency_key", idempotency_key);
+	cl_intake_fingerprint(in, fingerprint);
+	BSON_APPEND_UTF8(doc, "answers_sha256", fingerprint);
 	BSON_APPEND_UTF8(doc, "received", received);
 	BSON_APPEND_INT64(doc, "received_ms", now_ms);
 	BSON_APPEND_DOCUMENT(doc, "fields", &fields);

@@ -24,6 +24,11 @@ static const struct error_page pages[] = {
 	  "<p class=\"govuk-body\">If you pasted the web address, check you copied the entire address.</p>" },
 	{ 405, "This page cannot be used like that",
 	  "<p class=\"govuk-body\">The page exists, but not for this kind of request.</p>" },
+	{ 409, "This form has already been sent",
+	  "<p class=\"govuk-body\">A request was sent with this form before, with different answers. "
+	  "Each form can be sent once, so we have not kept what you sent now.</p>"
+	  "<p class=\"govuk-body\">If you copied the form from another website, fill in a "
+	  "fresh form on this one instead.</p>" },
 	{ 413, "What you sent is too large",
 	  "<p class=\"govuk-body\">Each file must be 10MB or smaller, and all files together 25MB or smaller.</p>" },
 	{ 429, "Too many requests",

@@ -404,12 +404,12 @@ cache_form(const cl_app *app)
 void
 cl_page_form(cl_app *app, cl_http_req *req)
 {
-	char csrf[CL_CSRF_TOKEN_MAX], idem[CL_RANDOM_TOKEN_MAX];
+	char csrf[CL_CSRF_TOKEN_MAX], idem[CL_CSRF_KEY_MAX];
 	const char *c;
 	size_t after_csrf, after_idem;
 
 	if (cl_csrf_issue(app->form_secret, app->form_secret_len, time(NULL), csrf) != CL_OK ||
-	    cl_random_token(idem, 16) != CL_OK) {
+	    cl_csrf_key(csrf, idem) != CL_OK) {
 		cl_log(CL_LOG_ERROR, "form: the random generator failed");
 		cl_page_error(req, 500, NULL);
 		return;

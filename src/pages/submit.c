@@ -35,26 +35,50 @@ to_confirmation(cl_http_req *req, const char *token)
 		cl_page_error(req, 500, NULL);
 }
 
-/* Is s a well-formed idempotency key (base64url, 16 to 64 characters)? */
-static int
-key_ok(const char *s)
+/*
+ * Answer a form whose idempotency key is stored already, by the request
+ * existing that holds it: the same answers and files again (a double click,
+ * a re-sent POST) land on its confirmation; other answers (one form's
+ * hidden inputs copied for another person) get the 409 page saying the
+ * form was already sent, with nothing of that request.  Cannot fail.
+ */
+static void
+replay(cl_http_req *req, const cl_intake *in, const bson_t *existing)
 {
-	size_t n = s ? strlen(s) : 0;
+	char mine[CL_SHA256_HEX];
+	const char *token = NULL, *theirs = NULL;
+	bson_iter_t it;
 
-	if (n < 16 || n > 64)
-		return 0;
-	return strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") == n;
+	cl_intake_fingerprint(in, mine);
+	if (bson_iter_init_find(&it, existing, "token") && BSON_ITER_HOLDS_UTF8(&it))
+		token = bson_iter_utf8(&it, NULL);
+	if (bson_iter_init_find(&it, existing, "answers_sha256") && BSON_ITER_HOLDS_UTF8(&it))
+		theirs = bson_iter_utf8(&it, NULL);
+	if (token != NULL && theirs != NULL && strcmp(mine, theirs) == 0) {
+		cl_metrics_reject(CL_R_REPLAY);
+		to_confirmation(req, token);
+		return;
+	}
+	cl_log(CL_LOG_WARN, "intake: a form already sent came back with other answers; "
+	    "nothing stored");
+	cl_metrics_reject(CL_R_FORM_REUSED);
+	cl_page_error(req, 409, NULL);
 }
 
-/* Answer 422 with the form, the answers kept and the errors shown. */
+/*
+ * Answer 422 with the form, the answers kept, the errors shown and a fresh
+ * anti-forgery token and idempotency key.
+ */
 static void
 reject(cl_app *app, cl_http_req *req, const cl_intake *in,
-    const cl_form_errors *errs, const char *idem)
+    const cl_form_errors *errs)
 {
-	char csrf[CL_CSRF_TOKEN_MAX];
+	char csrf[CL_CSRF_TOKEN_MAX], idem[CL_CSRF_KEY_MAX];
 	cl_buf page = CL_BUF_INIT;
 
-	if (cl_csrf_issue(app->form_secret, app->form_secret_len, time(NULL), csrf) != CL_OK) {
+	/* Nothing was stored: the corrected form is a fresh one. */
+	if (cl_csrf_issue(app->form_secret, app->form_secret_len, time(NULL), csrf) != CL_OK ||
+	    cl_csrf_key(csrf, idem) != CL_OK) {
 		cl_log(CL_LOG_ERROR, "intake: the random generator failed");
 		cl_page_error(req, 500, NULL);
 		return;
@@ -102,10 +126,12 @@ accept(cl_app *app, cl_http_req *req, cl_intake *in, const char *idem)
 		rc = cl_app_commit(app, &doc, limit, since, existing);
 		bson_destroy(&doc);
 		if (rc == CL_EDUP && existing[0] != '\0') {
-			/* The same form was sent twice: show the first one. */
+			/* The form was sent twice at once: answer as its first. */
+			if ((rc = cl_store_get(app->store, CL_KEY_TOKEN, existing, &doc)) != CL_OK)
+				goto unavailable;
+			replay(req, in, &doc);
+			bson_destroy(&doc);
 			cl_intake_discard(app, in);
-			cl_metrics_reject(CL_R_REPLAY);
-			to_confirmation(req, existing);
 			return;
 		}
 	}
@@ -144,7 +170,7 @@ cl_page_submit(cl_app *app, cl_http_req *req)
 {
 	cl_intake in = CL_INTAKE_INIT;
 	cl_form_errors errs = CL_FORM_ERRORS_INIT;
-	char existing_doc_token[CL_TOKEN_MAX];
+	char key[CL_CSRF_KEY_MAX];
 	const char *csrf, *idem;
 	bson_t existing;
 	cl_err rc;
@@ -184,26 +210,22 @@ cl_page_submit(cl_app *app, cl_http_req *req)
 	}
 	csrf = cl_answers_get(&in.answers, "csrf_token");
 	idem = cl_answers_get(&in.answers, "idempotency_key");
-	if (csrf == NULL || cl_csrf_check(app->form_secret, app->form_secret_len, csrf,
-	    time(NULL), app->cfg->form_token_max_age) != CL_OK || !key_ok(idem)) {
+	/* The key must be the one issued with the token. */
+	if (csrf == NULL || idem == NULL || cl_csrf_check(app->form_secret, app->form_secret_len,
+	    csrf, time(NULL), app->cfg->form_token_max_age) != CL_OK ||
+	    cl_csrf_key(csrf, key) != CL_OK || strcmp(idem, key) != 0) {
 		cl_log(CL_LOG_WARN, "intake: anti-forgery check failed; nothing stored");
 		cl_intake_discard(app, &in);
 		cl_metrics_reject(CL_R_FORGERY);
 		cl_page_error(req, 403, NULL);
 		goto done;
 	}
-	rc = cl_store_get(app->store, CL_KEY_IDEMPOTENCY, idem, &existing);
+	cl_form_normalise(&in.answers);
+	rc = cl_store_get(app->store, CL_KEY_IDEMPOTENCY, key, &existing);
 	if (rc == CL_OK) {
-		bson_iter_t it;
-
-		existing_doc_token[0] = '\0';
-		if (bson_iter_init_find(&it, &existing, "token") && BSON_ITER_HOLDS_UTF8(&it))
-			snprintf(existing_doc_token, sizeof existing_doc_token, "%s",
-			    bson_iter_utf8(&it, NULL));
+		replay(req, &in, &existing);	/* fingerprints the files: discard after */
 		bson_destroy(&existing);
 		cl_intake_discard(app, &in);
-		cl_metrics_reject(CL_R_REPLAY);
-		to_confirmation(req, existing_doc_token);
 		goto done;
 	} else if (rc != CL_ENOTFOUND) {
 		cl_intake_discard(app, &in);
@@ -211,17 +233,16 @@ cl_page_submit(cl_app *app, cl_http_req *req)
 		cl_page_error(req, 503, NULL);
 		goto done;
 	}
-	cl_form_normalise(&in.answers);
 	cl_form_validate(&in.answers, time(NULL), &errs);
 	if (in.file_error[0] != '\0')
 		cl_form_errors_add(&errs, CL_F_ATTACHMENTS, CL_FE_ATTACHMENT, in.file_error);
 	if (errs.n > 0) {
 		cl_intake_discard(app, &in);
 		cl_metrics_reject(CL_R_INVALID);
-		reject(app, req, &in, &errs, idem);
+		reject(app, req, &in, &errs);
 		goto done;
 	}
-	accept(app, req, &in, idem);
+	accept(app, req, &in, key);
 done:
 	cl_form_errors_free(&errs);
 	cl_intake_free(&in);

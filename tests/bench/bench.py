@@ -14,7 +14,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "e2e"))
-from harness import TOP, Docstore, Stack, wait_for  # noqa: E402
+from harness import TOP, Docstore, Stack, mint_forms, wait_for  # noqa: E402
 
 import requests  # noqa: E402
 
@@ -55,9 +55,11 @@ def hwm_kib(pid):
         return int(re.search(r"VmHWM:\s+(\d+)", f.read()).group(1))
 
 
-def csrf_of(stack):
-    page = requests.get(stack.url("/request")).text
-    return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+def forms_env(stack, n=200000):
+    """The environment for the wrk POST scripts: n forms of the stack's own,
+    one per request (tests/bench/forms.lua), shared among wrk's 2 threads."""
+    path = mint_forms(stack, n, os.path.join(stack.tmp, "forms.txt"))
+    return dict(os.environ, CALLIN_FORMS=path, CALLIN_FORMS_STRIDE="2")
 
 
 def metric(text, name):
@@ -98,7 +100,7 @@ def post_figures(tmp):
         st = Stack(os.path.join(tmp, f"post-{workers}-{len(durable)}-{label.split()[0]}"),
                    workers=workers, env=extra).start()
         try:
-            r, (mean, biggest, ms) = post_run(st, dict(os.environ, CALLIN_CSRF=csrf_of(st)))
+            r, (mean, biggest, ms) = post_run(st, forms_env(st))
         finally:
             st.stop()
         note = f"   stored {r['stored']}"
@@ -118,7 +120,7 @@ def post_figures(tmp):
     st = Stack(os.path.join(tmp, "post-mongodb"), workers=WORKERS, store="mongodb",
                mongo_base=ds.uri).start()
     try:
-        r, _ = post_run(st, dict(os.environ, CALLIN_CSRF=csrf_of(st)))
+        r, _ = post_run(st, forms_env(st))
     finally:
         st.stop()
         ds.stop()
@@ -153,7 +155,7 @@ def main():
 
     st = Stack(os.path.join(tmp, "service"), workers=WORKERS).start()
     try:
-        env = dict(os.environ, CALLIN_CSRF=csrf_of(st))
+        env = forms_env(st)
         get = wrk(st.url("/request"))
         size = len(requests.get(st.url("/request")).content)
         show(f"GET /request ({size} B)", get, f"   {100 * get['rps'] / ceiling['rps']:.0f}% of hello, "

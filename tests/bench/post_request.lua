@@ -1,6 +1,7 @@
--- wrk script: valid POST /request submissions without files, each with the
--- form's anti-forgery token (env CALLIN_CSRF) and a fresh idempotency key.
-local csrf = os.getenv("CALLIN_CSRF") or ""
+-- wrk script: valid POST /request submissions without files, each one a
+-- form of its own (forms.lua: env CALLIN_FORMS, CALLIN_FORMS_STRIDE).
+local dir = debug.getinfo(1, "S").source:match("^@(.*/)") or "./"
+local forms = dofile(dir .. "forms.lua")
 local boundary = "----callinbench7MA4YWxkTrZu0gW"
 local fields = {
   {"requester_type", "individual"}, {"full_name", "Bench Mark"},
@@ -13,7 +14,6 @@ local fields = {
   {"local_resolution", "We wrote to the ICB and met the chief executive."},
   {"declaration_accurate", "yes"}, {"declaration_sharing", "yes"},
 }
-local alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 
 local function part(name, value)
   return "--" .. boundary .. "\r\nContent-Disposition: form-data; name=\"" .. name ..
@@ -23,25 +23,19 @@ end
 local static = ""
 for _, f in ipairs(fields) do static = static .. part(f[1], f[2]) end
 
+local threads, nextform = 0, nil
 function setup(thread)
-  thread:set("seed", math.random(1, 2^31))
+  threads = threads + 1
+  thread:set("tid", threads)
 end
 
 function init()
-  math.randomseed(seed or os.time())
-end
-
-local function key()
-  local t = {}
-  for i = 1, 22 do
-    local n = math.random(1, 64)
-    t[i] = alphabet:sub(n, n)
-  end
-  return table.concat(t)
+  nextform = forms.load(tid or 1)
 end
 
 function request()
-  local body = part("csrf_token", csrf) .. part("idempotency_key", key()) .. static ..
+  local csrf, key = nextform()
+  local body = part("csrf_token", csrf) .. part("idempotency_key", key) .. static ..
                "--" .. boundary .. "--\r\n"
   return wrk.format("POST", "/request",
     {["Content-Type"] = "multipart/form-data; boundary=" .. boundary}, body)

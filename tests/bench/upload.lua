@@ -1,6 +1,8 @@
 -- wrk script: a valid POST /request with one file of CALLIN_UPLOAD_BYTES
--- bytes (default 10 MiB) of text, a fresh idempotency key per request.
-local csrf = os.getenv("CALLIN_CSRF") or ""
+-- bytes (default 10 MiB) of text, each one a form of its own (forms.lua:
+-- env CALLIN_FORMS, CALLIN_FORMS_STRIDE).
+local dir = debug.getinfo(1, "S").source:match("^@(.*/)") or "./"
+local forms = dofile(dir .. "forms.lua")
 local size = tonumber(os.getenv("CALLIN_UPLOAD_BYTES") or "10485760")
 local boundary = "----callinbenchUpload0Zq8"
 local line = "Evidence line for the benchmark upload, plain UTF-8 text.\n"
@@ -19,11 +21,14 @@ local static = part("requester_type", "individual") .. part("full_name", "Bench 
   part("declaration_accurate", "yes") .. part("declaration_sharing", "yes") ..
   "--" .. boundary .. "\r\nContent-Disposition: form-data; name=\"attachments\"; filename=\"evidence.txt\"\r\n" ..
   "Content-Type: text/plain\r\n\r\n" .. file .. "\r\n--" .. boundary .. "--\r\n"
-local n = 0
-function setup(thread) thread:set("id", math.random(1, 2^30)) end
+local threads, nextform = 0, nil
+function setup(thread)
+  threads = threads + 1
+  thread:set("tid", threads)
+end
+function init() nextform = forms.load(tid or 1) end
 function request()
-  n = n + 1
-  local key = string.format("up%010d%010d", id or 0, n)
+  local csrf, key = nextform()
   return wrk.format("POST", "/request",
     {["Content-Type"] = "multipart/form-data; boundary=" .. boundary},
     part("csrf_token", csrf) .. part("idempotency_key", key) .. static)

@@ -5,6 +5,9 @@ or "mongodb" (a database of its own on the server MONGODB_URI names, which
 tests/tools/with-docstore starts: FerretDB, or a real MongoDB).  Stopping a
 stack fails the test if a sanitizer reported anything.
 """
+import base64
+import hashlib
+import hmac
 import html.parser
 import os
 import re
@@ -349,6 +352,26 @@ def submit(stack, answers=None, files=(), hidden=None, session=None):
     for name, data, ctype in files:
         parts.append(("attachments", (name, data, ctype)))
     return s.post(stack.url("/request"), files=parts, allow_redirects=False)
+
+
+def mint_forms(stack, n, path):
+    """Write to path n forms for the wrk scripts (tests/bench/forms.lua), one
+    "token key" line each: an anti-forgery token signed with the stack's
+    form secret, as any host of the service signs one (include/callin/csrf.h),
+    and the idempotency key issued with it.  Returns path."""
+    with open(os.path.join(stack.data, "form.secret"), "rb") as f:
+        secret = f.read()
+    issued = int(time.time()).to_bytes(8, "big")
+    with open(path, "w") as out:
+        for _ in range(n):
+            nonce = os.urandom(16)
+            mac = hmac.new(secret, b"callin-form-v1" + nonce + issued, hashlib.sha256).digest()
+            out.write(f"{b64url(nonce + issued + mac)} {b64url(nonce)}\n")
+    return path
+
+
+def b64url(b):
+    return base64.urlsafe_b64encode(b).rstrip(b"=").decode()
 
 
 def token_of(response):

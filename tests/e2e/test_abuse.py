@@ -1,6 +1,7 @@
 """Abuse limits end to end: the service's per-email limit (SQLite and the
 MongoDB backend) and nginx's per-address rate limit on POST /request, both
 answered with the styled 429 page, nothing stored by what they refuse."""
+import concurrent.futures
 import re
 import time
 
@@ -8,7 +9,8 @@ import requests
 
 import pytest
 
-from harness import Docstore, Stack, multipart_fields, new_form, submit, token_of, valid_answers
+from harness import (Docstore, Stack, hidden_fields, multipart_fields, new_form, submit, token_of,
+                     valid_answers)
 
 PDF = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
 
@@ -182,3 +184,103 @@ def test_nginx_rate_limits_posts_per_address_with_styled_429(tmp_path):
         assert metric(text, "callin_rejections_total", reason="email_limit") == 0
     finally:
         st.stop()
+
+
+def reference_of(stack, token):
+    r = requests.get(stack.url(f"/receipt/{token}"))
+    assert r.status_code == 200
+    return re.search(r"CIR-[0-9A-Z]{4}-[0-9A-Z]{4}", r.text).group(0)
+
+
+def test_idempotency_key_must_be_the_one_issued_with_its_token(stack):
+    _, a = new_form(stack)
+    _, b = new_form(stack)
+    assert a["idempotency_key"] != b["idempotency_key"]
+    tries = [dict(a, idempotency_key=b["idempotency_key"]),          # another form's key
+             dict(a, idempotency_key=a["idempotency_key"][:-1] + "A"
+                  if a["idempotency_key"][-1] != "A" else a["idempotency_key"][:-1] + "B"),
+             {"csrf_token": a["csrf_token"]},                         # no key at all
+             dict(a, idempotency_key="k" * 22)]                       # one of our own making
+    for hidden in tries:
+        r = submit(stack, hidden=hidden, files=[("a.pdf", PDF, "application/pdf")])
+        assert r.status_code == 403, (hidden, r.status_code)
+        assert_styled_not_submitted(r)
+    assert stack.count_requests() == 0 and stack.count_blobs() == 0
+    token_of(submit(stack, hidden=a))                                 # the pair as issued
+    text = requests.get(stack.url("/metrics")).text
+    assert metric(text, "callin_rejections_total", reason="forgery") == len(tries)
+
+
+def test_campaign_copy_of_one_form_stores_one_request_and_reveals_nothing(stack):
+    """A campaign page that copies one form's hidden inputs for many people:
+    the first person's request is stored; everyone after is told this form
+    was already sent, sees nothing of the first request, and nothing of
+    theirs is kept."""
+    _, hidden = new_form(stack)
+    first = valid_answers(full_name="Robin First", email="robin.first@example.org",
+                          phone="01632 960001", grounds_statement="Robin's own statement.")
+    files = [("evidence.pdf", PDF, "application/pdf")]
+    token = token_of(submit(stack, answers=first, files=files, hidden=hidden))
+    ref = reference_of(stack, token)
+    others = [valid_answers(full_name=f"Person {i}", email=f"person{i}@example.org")
+              for i in range(3)]
+    for i, answers in enumerate(others):
+        r = submit(stack, answers=answers, hidden=hidden,
+                   files=[(f"mine{i}.pdf", PDF + b"%" * (i + 1), "application/pdf")])
+        assert r.status_code == 409, r.text[:500]
+        assert_styled_not_submitted(r)
+        assert "This form has already been sent" in r.text
+        assert 'href="/request"' in r.text                    # start again
+        assert "no-store" in r.headers["Cache-Control"]
+        for secret in (token, ref, "Robin", "robin.first", "01632", "evidence.pdf",
+                       "Robin's own statement"):
+            assert secret not in r.text
+        assert "Location" not in r.headers
+    assert stack.count_requests() == 1
+    assert stack.count_blobs() == 1                          # theirs were removed
+    # The same answers and file again (a double click) land on the first.
+    assert token_of(submit(stack, answers=first, files=files, hidden=hidden)) == token
+    # The same answers with another file are other answers.
+    r = submit(stack, answers=first, hidden=hidden,
+               files=[("evidence.pdf", PDF + b"%changed", "application/pdf")])
+    assert r.status_code == 409
+    r = submit(stack, answers=first, hidden=hidden)            # or with none
+    assert r.status_code == 409
+    assert stack.count_requests() == 1 and stack.count_blobs() == 1
+    text = requests.get(stack.url("/metrics")).text
+    assert metric(text, "callin_rejections_total", reason="form_reused") == 5
+    assert metric(text, "callin_rejections_total", reason="replay") == 1
+
+
+def test_one_form_sent_by_many_at_once_stores_one(stack):
+    """Sent at the same moment, several sendings of one form race past the
+    look-up to the durable write: one is stored; the others get its
+    confirmation when their answers are the same, else the 409 page."""
+    _, hidden = new_form(stack)
+    same = valid_answers(full_name="Sam Same")
+    jobs = [same] * 4 + [valid_answers(full_name=f"Other {i}") for i in range(4)]
+    with concurrent.futures.ThreadPoolExecutor(len(jobs)) as pool:
+        rs = list(pool.map(lambda a: submit(stack, answers=a, hidden=hidden), jobs))
+    stored = {token_of(r) for r in rs if r.status_code == 303}
+    assert len(stored) == 1, [r.status_code for r in rs]
+    assert all(r.status_code in (303, 409) for r in rs)
+    assert stack.count_requests() == 1
+    winner = requests.get(stack.url(f"/receipt/{stored.pop()}/copy.json")).json()
+    name = winner["fields"]["full_name"]
+    # Every sending with the winner's answers was answered with its receipt.
+    for a, r in zip(jobs, rs):
+        assert (r.status_code == 303) == (a["full_name"] == name), (a["full_name"], name, r.status_code)
+
+
+def test_form_shown_again_with_errors_gets_a_fresh_pair(stack):
+    _, hidden = new_form(stack)
+    r = submit(stack, answers=valid_answers(full_name=""), hidden=hidden)
+    assert r.status_code == 422
+    again = hidden_fields(r.text)
+    assert again["csrf_token"] != hidden["csrf_token"]
+    assert again["idempotency_key"] != hidden["idempotency_key"]
+    t1 = token_of(submit(stack, hidden=again))
+    assert stack.count_requests() == 1
+    # Nothing was stored under the first pair: it still makes one request.
+    t2 = token_of(submit(stack, answers=valid_answers(email="sam@example.org"), hidden=hidden))
+    assert t1 != t2 and stack.count_requests() == 2

@@ -30,7 +30,7 @@ import time
 
 import requests
 
-from harness import BUILD, SANITIZER_MARKS, TOP, Docstore, Stack, free_port, submit, \
+from harness import BUILD, SANITIZER_MARKS, TOP, Docstore, Stack, free_port, mint_forms, submit, \
     token_of, wait_for
 from smtp_server import SmtpServer
 from test_faults import (MAIL_FROM, NOT_SUBMITTED, STAFF, Attempt, big_pdf, blob_rows,
@@ -259,11 +259,11 @@ def test_two_hosts_on_one_docstore_one_killed_under_load(tmp_path):
         hosts = [Host(st, "a", smtp), Host(st, "b", smtp, mailer=False)]
         st.start_nginx(upstreams=[f"127.0.0.1:{h.port}" for h in hosts])
         attempts = []
-        # wrk adds load with 200 KiB files, on one form's token.
-        csrf = fetch_form(st, requests.Session())["csrf_token"]
+        # wrk adds load with 200 KiB files, a form of its own for each.
+        forms = mint_forms(st, 5000, os.path.join(st.tmp, "forms.txt"))
         wrk = subprocess.Popen(["wrk", "-t1", "-c2", "-d4s", "-s",
                                 os.path.join(TOP, "tests", "bench", "upload.lua"), st.url("/")],
-                               env=dict(os.environ, CALLIN_CSRF=csrf,
+                               env=dict(os.environ, CALLIN_FORMS=forms,
                                         CALLIN_UPLOAD_BYTES="204800"),
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         threads += start_clients(st, 4, rng, attempts, stop)

@@ -8,7 +8,7 @@ import time
 
 import requests
 
-from harness import (BUILD, TOP, Stack, new_form, submit, token_of, wait_for)
+from harness import (BUILD, TOP, Stack, mint_forms, new_form, submit, token_of, wait_for)
 
 
 def metric(text, name, **labels):
@@ -55,9 +55,8 @@ def wrk_result(p):
 
 
 def test_reload_under_load_drops_nothing(stack):
-    page = requests.get(stack.url("/request")).text
-    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-    env = dict(os.environ, CALLIN_CSRF=csrf)
+    forms = mint_forms(stack, 40000, os.path.join(stack.tmp, "forms.txt"))
+    env = dict(os.environ, CALLIN_FORMS=forms, CALLIN_FORMS_STRIDE="2")
     before = set(stack.worker_pids())
     gets = wrk(stack.url("/request"), 8)
     posts = wrk(stack.url("/"), 8, os.path.join(TOP, "tests", "bench", "post_request.lua"), env)
