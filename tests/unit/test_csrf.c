@@ -326,6 +326,40 @@ test_b64url(void **state)
 	    CL_EPARSE);
 }
 
+/* The key issued with a token is its nonce, and no other token's. */
+static void
+test_key(void **state)
+{
+	char a[CL_CSRF_TOKEN_MAX], b[CL_CSRF_TOKEN_MAX];
+	char ka[CL_CSRF_KEY_MAX], kb[CL_CSRF_KEY_MAX], nonce[CL_CSRF_KEY_MAX];
+	unsigned char raw[56];
+	size_t len;
+
+	(void)state;
+	assert_int_equal(cl_csrf_issue(secret, sizeof secret, T0, a), CL_OK);
+	assert_int_equal(cl_csrf_issue(secret, sizeof secret, T0, b), CL_OK);
+	assert_int_equal(cl_csrf_key(a, ka), CL_OK);
+	assert_int_equal(cl_csrf_key(b, kb), CL_OK);
+	assert_int_equal(strlen(ka), CL_CSRF_KEY_LEN);
+	assert_int_not_equal(strcmp(ka, kb), 0);
+	assert_int_equal(cl_b64url_decode(a, strlen(a), raw, sizeof raw, &len), CL_OK);
+	assert_int_equal(len, 56);
+	cl_b64url_encode(raw, 16, nonce);
+	assert_string_equal(ka, nonce);
+	/* The same token always gives the same key. */
+	assert_int_equal(cl_csrf_key(a, kb), CL_OK);
+	assert_string_equal(ka, kb);
+	/* Malformed tokens give none. */
+	assert_int_equal(cl_csrf_key(NULL, ka), CL_EVERIFY);
+	assert_string_equal(ka, "");
+	a[CL_CSRF_TOKEN_LEN - 1] = '\0';
+	assert_int_equal(cl_csrf_key(a, ka), CL_EVERIFY);
+	assert_string_equal(ka, "");
+	a[CL_CSRF_TOKEN_LEN - 2] = '*';
+	a[CL_CSRF_TOKEN_LEN - 1] = 'A';
+	assert_int_equal(cl_csrf_key(a, ka), CL_EVERIFY);
+}
+
 int
 main(void)
 {
@@ -334,6 +368,7 @@ main(void)
 		cmocka_unit_test(test_age),
 		cmocka_unit_test(test_tampering),
 		cmocka_unit_test(test_malformed),
+		cmocka_unit_test(test_key),
 		cmocka_unit_test(test_load_secret),
 		cmocka_unit_test(test_random_tokens),
 		cmocka_unit_test(test_b64url),
