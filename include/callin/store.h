@@ -28,11 +28,12 @@
  * and may carry more (copy_json, receipt, notifications, ...): backends store
  * the whole document and give it back unchanged from cl_store_get().  When
  * fields.email is a string, the store keeps a normalised copy of it (ASCII
- * letters in lower case, every other byte as it is) for
- * cl_store_count_by_email().  The top-level keys "outbox" and "email_lc"
- * are the MongoDB backend's own (it keeps the outbox state and that
- * normalised copy in the request document, and hides both from readers):
- * a document carrying either is refused there.
+ * letters in lower case, a "+tag" between the local part's first character
+ * and the last '@' removed, every other byte as it is) for
+ * cl_store_count_by_email().  The top-level keys "outbox", "email_lc" and
+ * "confirmed_ms" are the MongoDB backend's own (it keeps the outbox state,
+ * that normalised copy and the confirmation time in the request document,
+ * and hides them from readers): a document carrying one is refused there.
  *
  * Errors: CL_EUNAVAIL when the store cannot be reached or written (disk full,
  * read-only, locked past the busy timeout, server selection timed out);
@@ -225,6 +226,9 @@ typedef struct cl_notification {
 	size_t	 nto;
 	int	 attempts;		/* failed tries so far */
 	int64_t	 due_ms;		/* when it became due */
+	int64_t	 confirmed_ms;		/* when the requester confirmed their
+					   address (cl_store_confirm), 0 if
+					   not yet */
 	bson_t	*request;		/* the whole request document */
 } cl_notification;
 
@@ -276,6 +280,26 @@ cl_err cl_store_outbox_failed(cl_store *st, const char *id, const char *owner,
  */
 cl_err cl_store_outbox_stats(cl_store *st, int64_t now_ms, cl_outbox_stats *stats);
 
+/*
+ * Record that the requester of the request with token confirmed their
+ * email address at now_ms and queue, in the same durable write, the
+ * notifications in notes (an array shaped as a document's notifications,
+ * each due at now_ms), the first time only.  Returns CL_OK when this call
+ * confirmed it; CL_EDUP when it was confirmed before (nothing queued);
+ * CL_ENOTFOUND when there is no such request (also for a NULL token);
+ * CL_EINVAL for notes not shaped so; CL_EUNAVAIL when the write did not
+ * happen.
+ */
+cl_err cl_store_confirm(cl_store *st, const char *token, int64_t now_ms,
+    const bson_t *notes);
+/*
+ * Into *confirmed_ms, when the requester of the request with token
+ * confirmed their address, 0 if not yet.  CL_ENOTFOUND when there is no
+ * such request (also for a NULL token), CL_EUNAVAIL; *confirmed_ms is then
+ * 0.
+ */
+cl_err cl_store_confirmed(cl_store *st, const char *token,
+    int64_t *confirmed_ms);
 /* Free n notifications from cl_store_outbox_claim().  Cannot fail. */
 void cl_notifications_free(cl_notification *v, size_t n);
 

@@ -120,5 +120,7 @@ cl_err	mg_outbox_sent(cl_store *, const char *, const char *, int64_t);
 cl_err	mg_outbox_failed(cl_store *, const char *, const char *, int,
 	    int64_t, const char *);
 cl_err	mg_outbox_stats(cl_store *, int64_t, cl_outbox_stats *);
+cl_err	mg_confirm(cl_store *, const char *, int64_t, const bson_t *);
+cl_err	mg_confirmed(cl_store *, const char *, int64_t *);
 
 #endif /* CALLIN_MONGO_IMPL_H */

@@ -253,8 +253,10 @@ mo_claimable(const bson_iter_t *elem, int64_t now, int64_t *due,
 /*
  * Fill n from the request document doc as it was before its outbox
  * element index was claimed at now: due_ms and attempts from that element,
- * kind and recipients from the notifications element of the same index,
- * and the request is doc without _id, outbox and email_lc.  Fails with
+ * kind and recipients from the element itself when it has them (queued by
+ * mg_confirm), else from the notifications element of the same index,
+ * confirmed_ms from the document, and the request is doc without _id,
+ * outbox, email_lc and confirmed_ms.  Fails with
  * CL_EUNAVAIL, logged, for a document not in the shape cl_store_put()
  * writes or whose element was not claimable; n then holds what was filled.
  */
@@ -274,13 +276,19 @@ mo_fill(const bson_t *doc, uint32_t index, int64_t now, cl_notification *n)
 	for (j = 0; j <= index; j++)
 		if (!bson_iter_next(&arr))
 			goto corrupt;
-	if (!mo_claimable(&arr, now, &n->due_ms, &n->attempts) ||
-	    !bson_iter_init_find(&it, doc, "notifications") ||
-	    !BSON_ITER_HOLDS_ARRAY(&it) || !bson_iter_recurse(&it, &note))
+	if (!mo_claimable(&arr, now, &n->due_ms, &n->attempts))
 		goto corrupt;
-	for (j = 0; j <= index; j++)
-		if (!bson_iter_next(&note))
+	(void)bson_iter_recurse(&arr, &f);
+	if (bson_iter_find(&f, "kind"))
+		note = arr;		/* its own kind and recipients */
+	else {
+		if (!bson_iter_init_find(&it, doc, "notifications") ||
+		    !BSON_ITER_HOLDS_ARRAY(&it) || !bson_iter_recurse(&it, &note))
 			goto corrupt;
+		for (j = 0; j <= index; j++)
+			if (!bson_iter_next(&note))
+				goto corrupt;
+	}
 	if (!BSON_ITER_HOLDS_DOCUMENT(&note) || !bson_iter_recurse(&note, &f) ||
 	    !bson_iter_find(&f, "kind") || !BSON_ITER_HOLDS_UTF8(&f))
 		goto corrupt;
@@ -299,9 +307,11 @@ mo_fill(const bson_t *doc, uint32_t index, int64_t now, cl_notification *n)
 		n->to[n->nto++] = cl_strdup(bson_iter_utf8(&to, NULL));
 	}
 	snprintf(n->id, sizeof n->id, "%s:%" PRIu32, token, index);
+	if (bson_iter_init_find(&it, doc, "confirmed_ms"))
+		n->confirmed_ms = mo_int(&it, 0);
 	n->request = bson_new();
 	bson_copy_to_excluding_noinit(doc, n->request, "_id", "outbox",
-	    "email_lc", NULL);
+	    "email_lc", "confirmed_ms", NULL);
 	return CL_OK;
 corrupt:
 	cl_log(CL_LOG_ERROR, "store: MongoDB request %s has no claimable "
@@ -752,5 +762,103 @@ mg_outbox_stats(cl_store *base, int64_t now_ms, cl_outbox_stats *stats)
 err:
 	bson_destroy(counts);
 	bson_destroy(oldest);
+	return rc;
+}
+
+/*
+ * cl_store_confirm(): one updateOne (w:"majority", j:true) on the request
+ * with token and no confirmed_ms that sets confirmed_ms and appends to its
+ * outbox one element per note, due at now_ms, carrying the note's kind and
+ * recipients (the document's notifications stay as put).  CL_OK, CL_EDUP
+ * (confirmed before), CL_ENOTFOUND, CL_EINVAL (notes too many for the
+ * outbox ids), CL_EUNAVAIL.
+ */
+cl_err
+mg_confirm(cl_store *base, const char *token, int64_t now_ms,
+    const bson_t *notes)
+{
+	struct mg_store *st = (struct mg_store *)base;
+	bson_t *filter = NULL, update = BSON_INITIALIZER, set, push, out, each, el;
+	bson_iter_t it, f;
+	char key[16];
+	const char *k;
+	int64_t at;
+	uint32_t i = 0;
+	cl_err rc;
+
+	if (strlen(token) + 8 >= CL_BLOB_ID_MAX) {
+		rc = CL_EINVAL;		/* "<token>:<index>" must fit an id */
+		goto err;
+	}
+	if ((rc = mg_ready(st)) != CL_OK)
+		goto err;
+	filter = BCON_NEW("token", BCON_UTF8(token),
+	    "confirmed_ms", "{", "$exists", BCON_BOOL(false), "}");
+	BSON_APPEND_DOCUMENT_BEGIN(&update, "$set", &set);
+	BSON_APPEND_INT64(&set, "confirmed_ms", now_ms);
+	bson_append_document_end(&update, &set);
+	BSON_APPEND_DOCUMENT_BEGIN(&update, "$push", &push);
+	BSON_APPEND_DOCUMENT_BEGIN(&push, "outbox", &out);
+	BSON_APPEND_ARRAY_BEGIN(&out, "$each", &each);
+	for ((void)bson_iter_init(&it, notes); bson_iter_next(&it); i++) {
+		bson_uint32_to_string(i, &k, key, sizeof key);
+		bson_append_document_begin(&each, k, -1, &el);
+		BSON_APPEND_UTF8(&el, "status", "due");
+		BSON_APPEND_INT64(&el, "due_ms", now_ms);
+		BSON_APPEND_INT64(&el, "first_due_ms", now_ms);
+		BSON_APPEND_INT32(&el, "attempts", 0);
+		BSON_APPEND_INT64(&el, "lease_until_ms", 0);
+		BSON_APPEND_UTF8(&el, "owner", "");
+		(void)bson_iter_recurse(&it, &f);	/* checked by store.c */
+		while (bson_iter_next(&f))
+			if (strcmp(bson_iter_key(&f), "kind") == 0 ||
+			    strcmp(bson_iter_key(&f), "to") == 0)
+				bson_append_iter(&el, NULL, 0, &f);
+		bson_append_document_end(&each, &el);
+	}
+	bson_append_array_end(&out, &each);
+	bson_append_document_end(&push, &out);
+	bson_append_document_end(&update, &push);
+	rc = mo_settle(st, filter, &update, "confirm request");
+	if (rc == CL_ENOTFOUND && (rc = mg_confirmed(base, token, &at)) == CL_OK)
+		rc = CL_EDUP;
+err:
+	bson_destroy(filter);
+	bson_destroy(&update);
+	return rc;
+}
+
+/*
+ * cl_store_confirmed(): the confirmed_ms of the request with token, 0 when
+ * it has none.  Fails with CL_ENOTFOUND, CL_EUNAVAIL.
+ */
+cl_err
+mg_confirmed(cl_store *base, const char *token, int64_t *confirmed_ms)
+{
+	struct mg_store *st = (struct mg_store *)base;
+	bson_t *filter = NULL, *opts = NULL;
+	mongoc_cursor_t *cur = NULL;
+	const bson_t *doc;
+	bson_error_t err;
+	bson_iter_t it;
+	cl_err rc;
+
+	if ((rc = mg_ready(st)) != CL_OK)
+		goto err;
+	filter = BCON_NEW("token", BCON_UTF8(token));
+	opts = BCON_NEW("limit", BCON_INT64(1),
+	    "projection", "{", "_id", BCON_INT32(1), "confirmed_ms", BCON_INT32(1), "}");
+	cur = mongoc_collection_find_with_opts(st->requests, filter, opts, NULL);
+	if (mongoc_cursor_next(cur, &doc)) {
+		if (bson_iter_init_find(&it, doc, "confirmed_ms"))
+			*confirmed_ms = mo_int(&it, 0);
+	} else if (mongoc_cursor_error(cur, &err))
+		rc = mg_error(&err, "read confirmation");
+	else
+		rc = CL_ENOTFOUND;
+err:
+	mongoc_cursor_destroy(cur);
+	bson_destroy(filter);
+	bson_destroy(opts);
 	return rc;
 }

@@ -250,7 +250,8 @@ err:
  * For cl_store_put(): add email_lc, doc's normalised fields.email, to the
  * document to insert: *stored (a copy of doc is made when it is NULL).
  * Nothing is added when doc has no address.  Fails with CL_EINVAL, logged,
- * for a document that already has an email_lc key (reserved); *stored is
+ * for a document that already has an email_lc or confirmed_ms key
+ * (reserved); *stored is
  * then left as it was.
  */
 static cl_err
@@ -259,9 +260,10 @@ mg_email_doc(const bson_t *doc, bson_t **stored)
 	bson_iter_t it;
 	char *email;
 
-	if (bson_iter_init_find(&it, doc, "email_lc")) {
+	if (bson_iter_init_find(&it, doc, "email_lc") ||
+	    bson_iter_init_find(&it, doc, "confirmed_ms")) {
 		cl_log(CL_LOG_WARN, "store: request document has an email_lc "
-		    "key (reserved)");
+		    "or confirmed_ms key (reserved)");
 		return CL_EINVAL;
 	}
 	if ((email = cl_store_doc_email(doc)) == NULL)
@@ -326,7 +328,7 @@ err:
 
 /*
  * Find the request whose key equals value and copy it, without the _id,
- * outbox and email_lc the store added, into out.  Fails with CL_EINVAL for
+ * outbox, email_lc and confirmed_ms the store added, into out.  Fails with CL_EINVAL for
  * an unknown key kind, CL_ENOTFOUND (also for a NULL value), CL_EUNAVAIL;
  * out is then an empty document with nothing to free.
  */
@@ -376,7 +378,7 @@ mg_get(cl_store *base, cl_store_key key, const char *value, bson_t *out)
 	    NULL);
 	if (mongoc_cursor_next(cur, &doc))
 		bson_copy_to_excluding_noinit(doc, out, "outbox", "email_lc",
-		    NULL);
+		    "confirmed_ms", NULL);
 	else if (mongoc_cursor_error(cur, &err))
 		rc = mg_error(&err, "find request");
 	else

@@ -23,7 +23,7 @@
 #define SQ_CHUNK		(256 * 1024)
 
 /* The schema this code writes and understands (PRAGMA user_version). */
-#define SQ_SCHEMA_VERSION	5
+#define SQ_SCHEMA_VERSION	6
 
 /* WAL pages after which sq_sync_wal checkpoints (SQLite's default). */
 #define SQ_CHECKPOINT_PAGES	1000
@@ -64,6 +64,8 @@ enum sq_stmt {
 	SQ_OUTBOX_SENT,
 	SQ_OUTBOX_FAILED,
 	SQ_OUTBOX_STATS,
+	SQ_REQ_CONFIRM,
+	SQ_REQ_CONFIRMED,
 	SQ__NSTMT
 };
 
@@ -124,6 +126,8 @@ cl_err	sq_put_batch(cl_store *, cl_store_put_item *, size_t);
 cl_err	sq_get(cl_store *, cl_store_key, const char *, bson_t *);
 cl_err	sq_count(cl_store *, int64_t *);
 cl_err	sq_count_by_email(cl_store *, const char *, int64_t, int64_t *);
+cl_err	sq_confirm(cl_store *, const char *, int64_t, const bson_t *);
+cl_err	sq_confirmed(cl_store *, const char *, int64_t *);
 
 /* sqlite_outbox.c */
 cl_err	sq_outbox_claim(cl_store *, int64_t, int64_t, const char *, size_t,

@@ -95,7 +95,8 @@ corrupt:
 
 /*
  * Fill n from the current row of the SQ_OUTBOX_DUE statement stmt: id,
- * kind, recipients, attempts, due_ms, and a copy of the request document.
+ * kind, recipients, attempts, due_ms, a copy of the request document and
+ * when its address was confirmed.
  * Fails with CL_EUNAVAIL, logged, for a row that cannot be read; n then
  * holds what was filled, for cl_notifications_free().
  */
@@ -113,6 +114,7 @@ ob_row(sqlite3_stmt *stmt, cl_notification *n)
 	to = sqlite3_column_text(stmt, 2);
 	n->attempts = sqlite3_column_int(stmt, 3);
 	n->due_ms = sqlite3_column_int64(stmt, 4);
+	n->confirmed_ms = sqlite3_column_int64(stmt, 6);	/* NULL is 0 */
 	doc = sqlite3_column_blob(stmt, 5);
 	len = sqlite3_column_bytes(stmt, 5);
 	if (kind == NULL || to == NULL || doc == NULL ||

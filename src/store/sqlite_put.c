@@ -237,12 +237,13 @@ err:
 }
 
 /*
- * Queue the document's notifications in the outbox, due at their due_ms
- * (default: received_ms), recipients as a JSON array.  Fails with
- * CL_EUNAVAIL.
+ * Queue the notifications of the array iterator notes (checked) in the
+ * outbox for the request token, each due at its due_ms (default:
+ * default_due_ms), recipients as a JSON array.  Fails with CL_EUNAVAIL.
  */
 static cl_err
-put_outbox(struct sq_store *s, const struct put_keys *k)
+put_notes(struct sq_store *s, const char *token, bson_iter_t notes,
+    int64_t default_due_ms)
 {
 	sqlite3_stmt *stmt = NULL;
 	struct put_note note;
@@ -253,9 +254,8 @@ put_outbox(struct sq_store *s, const struct put_keys *k)
 	cl_err rc;
 	int src;
 
-	for (it = k->notifications; k->has_notifications &&
-	    bson_iter_next(&it); ) {
-		note_parse(&it, k->received_ms, &note);
+	for (it = notes; bson_iter_next(&it); ) {
+		(void)note_parse(&it, default_due_ms, &note);
 		cl_buf_reset(&to);
 		cl_buf_putc(&to, '[');
 		for (addr = note.to; bson_iter_next(&addr); ) {
@@ -267,7 +267,7 @@ put_outbox(struct sq_store *s, const struct put_keys *k)
 		cl_buf_putc(&to, ']');
 		if ((rc = sq_stmt(s, SQ_OUTBOX_INSERT, &stmt)) != CL_OK)
 			goto err;
-		sqlite3_bind_text(stmt, 1, k->token, -1, SQLITE_STATIC);
+		sqlite3_bind_text(stmt, 1, token, -1, SQLITE_STATIC);
 		sqlite3_bind_text(stmt, 2, note.kind, -1, SQLITE_STATIC);
 		sqlite3_bind_text(stmt, 3, to.data, (int)to.len,
 		    SQLITE_STATIC);
@@ -421,7 +421,8 @@ put_one(struct sq_store *s, cl_store_put_item *it)
 	}
 	if ((rc = put_link(s, &k)) != CL_OK)
 		goto err;
-	if ((rc = put_outbox(s, &k)) != CL_OK)
+	if (k.has_notifications &&
+	    (rc = put_notes(s, k.token, k.notifications, k.received_ms)) != CL_OK)
 		goto err;
 	if ((rc = sq_exec(s, SQ_RELEASE, "release savepoint")) != CL_OK)
 		goto err;
@@ -596,4 +597,104 @@ sq_count_by_email(cl_store *st, const char *email, int64_t since_ms,
 	if ((rc = sq_ready(s)) != CL_OK)
 		return rc;
 	return count_email(s, email, since_ms, n);
+}
+
+/*
+ * Into *at the confirmed_ms of the request token (0 while NULL), on the
+ * connection as it is.  Fails with CL_ENOTFOUND, CL_EUNAVAIL.
+ */
+static cl_err
+confirmed_at(struct sq_store *s, const char *token, int64_t *at)
+{
+	sqlite3_stmt *stmt = NULL;
+	cl_err rc;
+	int src;
+
+	*at = 0;
+	if ((rc = sq_stmt(s, SQ_REQ_CONFIRMED, &stmt)) != CL_OK)
+		goto err;
+	sqlite3_bind_text(stmt, 1, token, -1, SQLITE_STATIC);
+	src = sqlite3_step(stmt);
+	if (src == SQLITE_DONE)
+		rc = CL_ENOTFOUND;
+	else if (src != SQLITE_ROW)
+		rc = sq_error(s, src, "read confirmation");
+	else
+		*at = sqlite3_column_int64(stmt, 0);
+err:
+	if (stmt != NULL) {
+		sqlite3_reset(stmt);
+		sqlite3_clear_bindings(stmt);
+	}
+	return rc;
+}
+
+/*
+ * cl_store_confirm(): in one BEGIN IMMEDIATE transaction committed at the
+ * commit level, set confirmed_ms where it is NULL and queue notes, due at
+ * now_ms.  CL_OK, CL_EDUP (confirmed before), CL_ENOTFOUND, CL_EINVAL (a
+ * note store.c let through that this backend cannot read), CL_EUNAVAIL;
+ * nothing is written unless CL_OK.
+ */
+cl_err
+sq_confirm(cl_store *st, const char *token, int64_t now_ms, const bson_t *notes)
+{
+	struct sq_store *s = (struct sq_store *)st;
+	sqlite3_stmt *stmt = NULL;
+	struct put_note note;
+	bson_iter_t it, all;
+	int64_t at;
+	int began = 0, src;
+	cl_err rc;
+
+	if (!bson_iter_init(&all, notes)) {
+		rc = CL_EINVAL;
+		goto err;
+	}
+	for (it = all; bson_iter_next(&it); )
+		if (note_parse(&it, now_ms, &note) != CL_OK) {
+			rc = CL_EINVAL;
+			goto err;
+		}
+	if ((rc = sq_ready(s)) != CL_OK ||
+	    (rc = sq_sync(s, s->commit_sync)) != CL_OK ||
+	    (rc = sq_exec(s, SQ_BEGIN_IMMEDIATE, "begin confirm")) != CL_OK)
+		goto err;
+	began = 1;
+	if ((rc = sq_stmt(s, SQ_REQ_CONFIRM, &stmt)) != CL_OK)
+		goto err;
+	sqlite3_bind_text(stmt, 1, token, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(stmt, 2, now_ms);
+	src = sqlite3_step(stmt);
+	sqlite3_reset(stmt);
+	sqlite3_clear_bindings(stmt);
+	if (src != SQLITE_DONE) {
+		rc = sq_error(s, src, "confirm request");
+		goto err;
+	}
+	if (sqlite3_changes(s->db) == 0) {
+		if ((rc = confirmed_at(s, token, &at)) == CL_OK)
+			rc = CL_EDUP;
+		goto err;
+	}
+	if ((rc = put_notes(s, token, all, now_ms)) != CL_OK ||
+	    (rc = sq_exec(s, SQ_COMMIT, "commit confirm")) != CL_OK)
+		goto err;
+	return CL_OK;
+err:
+	if (began)
+		sq_rollback(s);
+	return rc;
+}
+
+/* cl_store_confirmed().  Fails with CL_ENOTFOUND, CL_EUNAVAIL. */
+cl_err
+sq_confirmed(cl_store *st, const char *token, int64_t *confirmed_ms)
+{
+	struct sq_store *s = (struct sq_store *)st;
+	cl_err rc;
+
+	if ((rc = sq_ready(s)) != CL_OK)
+		return rc;
+	return confirmed_at(s, token, confirmed_ms);
 }

@@ -187,16 +187,28 @@ err:
 char *
 cl_store_email_norm(const char *s, size_t n)
 {
+	const char *at = NULL, *plus;
 	char *out;
-	size_t i;
+	size_t i, o = 0;
 
 	if (n == 0 || memchr(s, '\0', n) != NULL)
 		return NULL;
+	for (i = n; i-- > 0; )
+		if (s[i] == '@') {
+			at = s + i;
+			break;
+		}
+	/* "local+tag@domain": the tag goes; a leading '+' is not a tag. */
+	plus = at != NULL && at > s ? memchr(s + 1, '+', (size_t)(at - s) - 1) :
+	    NULL;
 	out = cl_malloc(n + 1);
-	for (i = 0; i < n; i++)
-		out[i] = s[i] >= 'A' && s[i] <= 'Z' ? (char)(s[i] - 'A' + 'a') :
+	for (i = 0; i < n; i++) {
+		if (plus != NULL && s + i >= plus && s + i < at)
+			continue;
+		out[o++] = s[i] >= 'A' && s[i] <= 'Z' ? (char)(s[i] - 'A' + 'a') :
 		    s[i];
-	out[n] = '\0';
+	}
+	out[o] = '\0';
 	return out;
 }
 
@@ -277,6 +289,65 @@ cl_store_outbox_stats(cl_store *st, int64_t now_ms, cl_outbox_stats *stats)
 {
 	memset(stats, 0, sizeof *stats);
 	return st->ops->outbox_stats(st, now_ms, stats);
+}
+
+/*
+ * Whether notes is an array of notifications as cl_store_confirm() takes
+ * them: documents each with a kind string and a to array of one or more
+ * strings, at least one document.  Cannot fail.
+ */
+static bool
+notes_ok(const bson_t *notes)
+{
+	bson_iter_t it, doc, f, to;
+	size_t n = 0;
+
+	if (!bson_iter_init(&it, notes))
+		return false;
+	while (bson_iter_next(&it)) {
+		size_t nto = 0;
+
+		if (!BSON_ITER_HOLDS_DOCUMENT(&it) || !bson_iter_recurse(&it, &doc))
+			return false;
+		f = doc;
+		if (!bson_iter_find(&f, "kind") || !BSON_ITER_HOLDS_UTF8(&f))
+			return false;
+		f = doc;
+		if (!bson_iter_find(&f, "to") || !BSON_ITER_HOLDS_ARRAY(&f) ||
+		    !bson_iter_recurse(&f, &to))
+			return false;
+		while (bson_iter_next(&to))
+			if (!BSON_ITER_HOLDS_UTF8(&to) || nto++ > 64)
+				return false;
+		if (nto == 0)
+			return false;
+		n++;
+	}
+	return n > 0 && cl_store_doc_portable(notes);
+}
+
+cl_err
+cl_store_confirm(cl_store *st, const char *token, int64_t now_ms,
+    const bson_t *notes)
+{
+	if (token == NULL || token[0] == '\0')
+		return CL_ENOTFOUND;
+	if (notes == NULL || !notes_ok(notes))
+		return CL_EINVAL;
+	return st->ops->confirm(st, token, now_ms, notes);
+}
+
+cl_err
+cl_store_confirmed(cl_store *st, const char *token, int64_t *confirmed_ms)
+{
+	cl_err rc;
+
+	*confirmed_ms = 0;
+	if (token == NULL || token[0] == '\0')
+		return CL_ENOTFOUND;
+	if ((rc = st->ops->confirmed(st, token, confirmed_ms)) != CL_OK)
+		*confirmed_ms = 0;
+	return rc;
 }
 
 /* Free the n notifications of v and v itself.  NULL is fine.  Cannot fail. */

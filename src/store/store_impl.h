@@ -38,6 +38,9 @@ struct cl_store_ops {
 	cl_err	(*outbox_failed)(cl_store *, const char *, const char *, int,
 		    int64_t, const char *);
 	cl_err	(*outbox_stats)(cl_store *, int64_t, cl_outbox_stats *);
+	/* store.c has checked that token and notes are not NULL. */
+	cl_err	(*confirm)(cl_store *, const char *, int64_t, const bson_t *);
+	cl_err	(*confirmed)(cl_store *, const char *, int64_t *);
 };
 
 /* The first member of every backend's store and blob structs. */
@@ -47,7 +50,9 @@ struct cl_blob { const struct cl_store_ops *ops; };
 /*
  * The normalised form of the n bytes of the address s, in which the store
  * keeps and compares fields.email: ASCII letters in lower case, every other
- * byte as it is (the form accepts ASCII addresses only).  Returns a string
+ * byte as it is (the form accepts ASCII addresses only), and a "+tag" at
+ * the end of the part before the last '@' removed ("Alex+x@Example.org"
+ * is "alex@example.org"), so that one mailbox counts as one address.  Returns a string
  * to free(), or NULL when s is empty or holds a NUL byte (no address).
  */
 char	*cl_store_email_norm(const char *s, size_t n);

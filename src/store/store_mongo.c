@@ -34,6 +34,8 @@ static const struct cl_store_ops mg_ops = {
 	.outbox_sent = mg_outbox_sent,
 	.outbox_failed = mg_outbox_failed,
 	.outbox_stats = mg_outbox_stats,
+	.confirm = mg_confirm,
+	.confirmed = mg_confirmed,
 };
 
 static pthread_once_t mg_log_once = PTHREAD_ONCE_INIT;

@@ -58,6 +58,8 @@ static const struct cl_store_ops sq_ops = {
 	.outbox_sent = sq_outbox_sent,
 	.outbox_failed = sq_outbox_failed,
 	.outbox_stats = sq_outbox_stats,
+	.confirm = sq_confirm,
+	.confirmed = sq_confirmed,
 };
 
 static const char *const sq_sql[SQ__NSTMT] = {
@@ -109,7 +111,8 @@ static const char *const sq_sql[SQ__NSTMT] = {
 	    " due_ms, first_due_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
 	/* The outbox statements are explained in sqlite_outbox.c. */
 	[SQ_OUTBOX_DUE] =
-	    "SELECT o.id, o.kind, o.recipients, o.attempts, o.due_ms, r.doc"
+	    "SELECT o.id, o.kind, o.recipients, o.attempts, o.due_ms, r.doc,"
+	    " r.confirmed_ms"
 	    " FROM outbox o JOIN requests r ON r.token = o.request_token"
 	    " WHERE o.status = 'due' AND o.due_ms <= ?1"
 	    " AND o.lease_until_ms <= ?1 ORDER BY o.due_ms, o.id LIMIT ?2",
@@ -129,6 +132,11 @@ static const char *const sq_sql[SQ__NSTMT] = {
 	[SQ_OUTBOX_STATS] =
 	    "SELECT status, count(*), min(first_due_ms) FROM outbox"
 	    " GROUP BY status",
+	[SQ_REQ_CONFIRM] =
+	    "UPDATE requests SET confirmed_ms = ?2"
+	    " WHERE token = ?1 AND confirmed_ms IS NULL",
+	[SQ_REQ_CONFIRMED] =
+	    "SELECT confirmed_ms FROM requests WHERE token = ?1",
 };
 
 /*
@@ -219,6 +227,17 @@ static const char sq_schema_v4[] =
 static const char sq_schema_v5[] =
     "DROP INDEX IF EXISTS outbox_request;"
     "PRAGMA user_version = 5;";
+
+/*
+ * Schema version 6: when the requester confirmed their address
+ * (confirmed_ms, NULL until then), and the normalised addresses of rows
+ * from before recomputed where a "+tag" now goes (callin_doc_email, as in
+ * version 4).
+ */
+static const char sq_schema_v6[] =
+    "ALTER TABLE requests ADD COLUMN confirmed_ms INTEGER;"
+    "UPDATE requests SET email = callin_doc_email(doc) WHERE email LIKE '%+%';"
+    "PRAGMA user_version = 6;";
 
 /*
  * Log the SQLite error rc met while doing what and map it to a cl_err.
@@ -618,13 +637,15 @@ sq_schema(struct sq_store *s)
 			goto err;
 		}
 	}
+	src = sqlite3_create_function_v2(s->db, "callin_doc_email", 1,
+	    SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_DIRECTONLY,
+	    NULL, sq_doc_email, NULL, NULL, NULL);
+	if (src != SQLITE_OK) {
+		rc = sq_error(s, src, "define callin_doc_email");
+		goto err;
+	}
 	if (v < 4) {
-		src = sqlite3_create_function_v2(s->db, "callin_doc_email", 1,
-		    SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_DIRECTONLY,
-		    NULL, sq_doc_email, NULL, NULL, NULL);
-		if (src == SQLITE_OK)
-			src = sqlite3_exec(s->db, sq_schema_v4, NULL, NULL,
-			    &msg);
+		src = sqlite3_exec(s->db, sq_schema_v4, NULL, NULL, &msg);
 		if (src != SQLITE_OK) {
 			rc = sq_error(s, src, "upgrade schema to version 4");
 			goto err;
@@ -634,6 +655,13 @@ sq_schema(struct sq_store *s)
 		src = sqlite3_exec(s->db, sq_schema_v5, NULL, NULL, &msg);
 		if (src != SQLITE_OK) {
 			rc = sq_error(s, src, "upgrade schema to version 5");
+			goto err;
+		}
+	}
+	if (v < 6) {
+		src = sqlite3_exec(s->db, sq_schema_v6, NULL, NULL, &msg);
+		if (src != SQLITE_OK) {
+			rc = sq_error(s, src, "upgrade schema to version 6");
 			goto err;
 		}
 	}

@@ -25,7 +25,8 @@
 #define NPROC	4		/* claiming processes */
 
 /* SQL that turns a file of schema version 4 back into version 3. */
-#define UNDO_V4	"DROP INDEX requests_email;" \
+#define UNDO_V6	"ALTER TABLE requests DROP COLUMN confirmed_ms;"
+#define UNDO_V4	UNDO_V6 "DROP INDEX requests_email;" \
 		"ALTER TABLE requests DROP COLUMN email;"
 
 /*
@@ -566,7 +567,7 @@ side_int(const char *path, const char *sql)
  * Close c's handle, turn its file back into an older schema with sql, and
  * have NPROC processes open it at once (the first upgrades it, the others
  * wait or find it done); then reopen c's handle.  The file is at schema
- * version 4 after, with the indexes of versions 3 and 4.
+ * version 6 after, with the indexes of versions 3 and 4.
  */
 static void
 downgrade_and_race(struct t_case *c, const char *sql)
@@ -600,7 +601,7 @@ downgrade_and_race(struct t_case *c, const char *sql)
 		assert_true(WIFEXITED(status));
 		assert_int_equal(WEXITSTATUS(status), 0);
 	}
-	assert_int_equal(side_int(c->path, "PRAGMA user_version"), 5);
+	assert_int_equal(side_int(c->path, "PRAGMA user_version"), 6);
 	assert_int_equal(side_int(c->path, "SELECT count(*) FROM sqlite_schema"
 	    " WHERE type = 'index' AND name = 'outbox_first_due'"), 1);
 	assert_int_equal(side_int(c->path, "SELECT count(*) FROM sqlite_schema"
@@ -737,6 +738,161 @@ test_upgrade_v3_email(void **state)
 	assert_int_equal(t_count_email(c->st, "alex@example.org", 0), 3);
 }
 
+/*
+ * SQLite: a file of schema version 5 (no confirmed_ms; addresses
+ * normalised with their "+tag") is upgraded by the first of several
+ * processes opening it at once: the tags go from the stored copies, the
+ * others are left as they were, and nothing is confirmed.
+ */
+static void
+test_upgrade_v5_tag(void **state)
+{
+	struct t_case *c = *state;
+	struct t_keys k;
+	int64_t now, when;
+
+	now = t_now_ms();
+	assert_int_equal(t_put_email(c->st, &k, "Alex+News@Example.org", now),
+	    CL_OK);
+	assert_int_equal(t_put_email(c->st, &k, "alex@example.org", now),
+	    CL_OK);
+	downgrade_and_race(c, "UPDATE requests SET email = 'alex+news@example.org'"
+	    " WHERE email = 'alex@example.org' AND rowid = (SELECT min(rowid)"
+	    " FROM requests);" UNDO_V6 "PRAGMA user_version = 5;");
+	assert_int_equal(side_int(c->path, "SELECT count(*) FROM requests"
+	    " WHERE email = 'alex@example.org'"), 2);
+	assert_int_equal(t_count_email(c->st, "alex+x@example.org", now), 2);
+	assert_int_equal(cl_store_confirmed(c->st, k.token, &when), CL_OK);
+	assert_int_equal(when, 0);
+}
+
+/* Notes for cl_store_confirm(): kinds[i] to the one address to[i]. */
+static void
+confirm_notes(bson_t *notes, const char *const *kinds,
+    const char *const *to, size_t n)
+{
+	bson_t el, arr;
+	const char *kp;
+	char key[16];
+	size_t i;
+
+	bson_init(notes);
+	for (i = 0; i < n; i++) {
+		bson_uint32_to_string((uint32_t)i, &kp, key, sizeof key);
+		bson_append_document_begin(notes, kp, -1, &el);
+		BSON_APPEND_UTF8(&el, "kind", kinds[i]);
+		BSON_APPEND_ARRAY_BEGIN(&el, "to", &arr);
+		BSON_APPEND_UTF8(&arr, "0", to[i]);
+		bson_append_array_end(&el, &arr);
+		bson_append_document_end(notes, &el);
+	}
+}
+
+/*
+ * Confirming an address records the time and queues its notifications,
+ * due then, in one write, the first time only; the request document reads
+ * back unchanged; claims of the request's notifications carry the time.
+ * Unknown tokens and badly shaped notes are refused and change nothing.
+ */
+static void
+test_ob_confirm(void **state)
+{
+	static const char *const kinds[] = { "address_confirmed",
+	    "staff_confirmed" };
+	static const char *const to[] = { "requester@example.org",
+	    "staff1@example.org" };
+	struct t_case *c = *state;
+	cl_notification *v;
+	struct t_keys k, other;
+	bson_t doc, notes, bad, got;
+	int64_t now, when;
+	size_t n, i;
+
+	put_two(c->st, &k, 0, &doc);
+	put_two(c->st, &other, k.received_ms, &got);
+	bson_destroy(&got);
+	now = k.received_ms + 10;
+	assert_int_equal(cl_store_confirmed(c->st, k.token, &when), CL_OK);
+	assert_int_equal(when, 0);
+	n = claim(c->st, now, "m1", 10, &v);
+	assert_int_equal(n, 4);
+	for (i = 0; i < n; i++)
+		assert_int_equal(v[i].confirmed_ms, 0);
+	for (i = 0; i < n; i++)
+		assert_int_equal(cl_store_outbox_sent(c->st, v[i].id, "m1",
+		    now), CL_OK);
+	cl_notifications_free(v, n);
+
+	/* Refused: nothing recorded, nothing queued. */
+	confirm_notes(&notes, kinds, to, 2);
+	assert_int_equal(cl_store_confirm(c->st, "no-such-token", now + 1,
+	    &notes), CL_ENOTFOUND);
+	assert_int_equal(cl_store_confirm(c->st, NULL, now + 1, &notes),
+	    CL_ENOTFOUND);
+	assert_int_equal(cl_store_confirmed(c->st, "no-such-token", &when),
+	    CL_ENOTFOUND);
+	assert_int_equal(cl_store_confirm(c->st, k.token, now + 1, NULL),
+	    CL_EINVAL);
+	bson_init(&bad);
+	assert_int_equal(cl_store_confirm(c->st, k.token, now + 1, &bad),
+	    CL_EINVAL);
+	BSON_APPEND_UTF8(&bad, "0", "address_confirmed");
+	assert_int_equal(cl_store_confirm(c->st, k.token, now + 1, &bad),
+	    CL_EINVAL);
+	bson_destroy(&bad);
+	bson_init(&bad);
+	BCON_APPEND(&bad, "0", "{", "kind", BCON_UTF8(kinds[0]), "to", "[",
+	    "]", "}");
+	assert_int_equal(cl_store_confirm(c->st, k.token, now + 1, &bad),
+	    CL_EINVAL);
+	bson_destroy(&bad);
+	assert_int_equal(cl_store_confirmed(c->st, k.token, &when), CL_OK);
+	assert_int_equal(when, 0);
+	assert_int_equal(claimable(c->st, now + 1), 0);
+
+	/* The first confirmation queues both, due at its time. */
+	assert_int_equal(cl_store_confirm(c->st, k.token, now + 1, &notes),
+	    CL_OK);
+	assert_int_equal(cl_store_confirmed(c->st, k.token, &when), CL_OK);
+	assert_int_equal(when, now + 1);
+	assert_int_equal(cl_store_confirmed(c->st, other.token, &when), CL_OK);
+	assert_int_equal(when, 0);
+	assert_int_equal(claimable(c->st, now), 0);
+	n = claim(c->st, now + 1, "m1", 10, &v);
+	assert_int_equal(n, 2);
+	for (i = 0; i < n; i++) {
+		size_t j = strcmp(v[i].kind, kinds[0]) == 0 ? 0 : 1;
+
+		assert_string_equal(v[i].kind, kinds[j]);
+		assert_int_equal(v[i].nto, 1);
+		assert_string_equal(v[i].to[0], to[j]);
+		assert_int_equal(v[i].due_ms, now + 1);
+		assert_int_equal(v[i].confirmed_ms, now + 1);
+		assert_int_equal(v[i].attempts, 0);
+		assert_true(bson_equal(v[i].request, &doc));
+	}
+	assert_string_not_equal(v[0].kind, v[1].kind);
+
+	/* A second confirmation changes nothing and queues nothing. */
+	assert_int_equal(cl_store_confirm(c->st, k.token, now + 50, &notes),
+	    CL_EDUP);
+	assert_int_equal(cl_store_confirmed(c->st, k.token, &when), CL_OK);
+	assert_int_equal(when, now + 1);
+	for (i = 0; i < n; i++)
+		assert_int_equal(cl_store_outbox_sent(c->st, v[i].id, "m1",
+		    now + 2), CL_OK);
+	cl_notifications_free(v, n);
+	assert_int_equal(claimable(c->st, now + 100), 0);
+
+	/* The document reads back as it was put. */
+	assert_int_equal(cl_store_get(c->st, CL_KEY_TOKEN, k.token, &got),
+	    CL_OK);
+	assert_true(bson_equal(&got, &doc));
+	bson_destroy(&got);
+	bson_destroy(&notes);
+	bson_destroy(&doc);
+}
+
 int
 t_outbox_group(void)
 {
@@ -753,6 +909,8 @@ t_outbox_group(void)
 		    t_teardown),
 		cmocka_unit_test_setup_teardown(test_ob_two_handles, t_setup,
 		    t_teardown),
+		cmocka_unit_test_setup_teardown(test_ob_confirm, t_setup,
+		    t_teardown),
 	};
 	const struct CMUnitTest concurrent[] = {
 		cmocka_unit_test_setup_teardown(test_ob_processes, t_setup,
@@ -764,6 +922,8 @@ t_outbox_group(void)
 		cmocka_unit_test_setup_teardown(test_ob_upgrade_v2, t_setup,
 		    t_teardown),
 		cmocka_unit_test_setup_teardown(test_upgrade_v3_email, t_setup,
+		    t_teardown),
+		cmocka_unit_test_setup_teardown(test_upgrade_v5_tag, t_setup,
 		    t_teardown),
 	};
 	int fails;
