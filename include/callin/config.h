@@ -33,6 +33,8 @@ typedef struct cl_config {
 	int64_t	 mail_attach_max_bytes;
 	int64_t	 max_requests_per_email; /* per address per window (0: none) */
 	int64_t	 email_limit_window;	/* that window, seconds (0: no limit) */
+	int64_t	 confirm_max_age;	/* seconds the link to confirm the
+					   address works */
 	int64_t	 mail_require_tls;	/* 1: STARTTLS required on smtp:// */
 	char	*smtp_ca_file;		/* CA bundle for the relay ("": system) */
 	char	*mail_retry_schedule;	/* "1m,2m,...,1h": delays, last repeats */

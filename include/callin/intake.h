@@ -67,6 +67,38 @@ cl_err cl_intake_build(cl_app *app, const cl_intake *in, const char *token,
  */
 void cl_intake_fingerprint(const cl_intake *in, char hex[CL_SHA256_HEX]);
 
+/* Random bytes in a request's address confirmation code (22 characters). */
+#define CL_CONFIRM_CODE_BYTES	16
+
+/*
+ * Into notes (initialised here; bson_destroy it), the notifications that
+ * confirming the address email sends, shaped for cl_store_confirm(): the
+ * copy and private link to email ("address_confirmed") and a short note to
+ * cfg's staff_alert_to ("staff_confirmed").  Cannot fail.
+ */
+void cl_intake_confirm_notes(const cl_config *cfg, const char *email,
+    bson_t *notes);
+
+/* What a link to confirm an address comes to (cl_intake_confirm). */
+typedef enum cl_confirm_outcome {
+	CL_CONFIRM_PENDING,	/* a good link, not confirmed yet (check only) */
+	CL_CONFIRM_DONE,	/* confirmed by this call: messages queued */
+	CL_CONFIRM_ALREADY,	/* confirmed before: nothing more queued */
+	CL_CONFIRM_EXPIRED,	/* older than confirm_max_age: nothing queued */
+	CL_CONFIRM_UNKNOWN,	/* no such reference, or not its code */
+} cl_confirm_outcome;
+
+/*
+ * Decide the link to confirm the address of the request with reference
+ * and its confirm_code code at now_ms, and when commit is set and the link
+ * is good and pending, confirm it (cl_store_confirm with
+ * cl_intake_confirm_notes).  The code is compared in constant time.
+ * Returns CL_OK with *out set, or CL_EUNAVAIL when the store cannot say or
+ * write (nothing confirmed).
+ */
+cl_err cl_intake_confirm(cl_app *app, const char *reference,
+    const char *code, int commit, int64_t now_ms, cl_confirm_outcome *out);
+
 /* Delete the blobs in stored (after a rejection).  Cannot fail (logs). */
 void cl_intake_discard(cl_app *app, cl_intake *in);
 

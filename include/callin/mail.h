@@ -133,6 +133,7 @@ typedef cl_err (*cl_mail_blob_fn)(void *arg, const char *blob_id,
 typedef struct cl_mail_ctx {
 	const cl_mail_from	*from;
 	const char		*public_base_url; /* links in the confirmation */
+	int64_t			 confirm_max_age; /* seconds the confirm link works */
 	int64_t			 attach_max;	/* mail_attach_max_bytes */
 	cl_mail_blob_fn		 load;		/* attachment bytes */
 	void			*load_arg;
@@ -180,19 +181,41 @@ void	cl_mail_msg_free(cl_mail_msg *msg);
 
 /*
  * Append to out the plain-text body (CRLF) of the staff alert about the
- * request document req: reference, received time, every answer under its
- * label in page order (choices by their labels, several lines indented),
- * then files, the CRLF text that lists the attachments.  Cannot fail.
+ * request document req: reference, received time, whether the requester
+ * confirmed their address (confirmed_ms, 0 if not yet), every answer under
+ * its label in page order (choices by their labels, several lines
+ * indented), then files, the CRLF text that lists the attachments.  Cannot
+ * fail.
  */
-void	cl_mail_body_staff(const bson_t *req, const char *files, cl_buf *out);
+void	cl_mail_body_staff(const bson_t *req, int64_t confirmed_ms,
+	    const char *files, cl_buf *out);
 
 /*
- * Append to out the plain-text body (CRLF) of the requester's confirmation
- * of the request document req, with a link under public_base_url.  Only
- * the reference, the time and fixed text: no answer is echoed to the
- * address the requester typed.  Cannot fail.
+ * Append to out the plain-text body (CRLF) of the short note to staff that
+ * the requester of req confirmed their address at confirmed_ms.  Cannot
+ * fail.
+ */
+void	cl_mail_body_staff_confirmed(const bson_t *req, int64_t confirmed_ms,
+	    cl_buf *out);
+
+/*
+ * Append to out the plain-text body (CRLF) of the requester's first email
+ * about the request document req: reference, time, what happens next, the
+ * attached receipt, and the link under public_base_url that confirms the
+ * address, with the time it stops working (confirm_max_age seconds after
+ * the request).  No answer is echoed and no private link is given to the
+ * address the requester typed before they confirm it.  Cannot fail.
  */
 void	cl_mail_body_confirmation(const bson_t *req,
+	    const char *public_base_url, int64_t confirm_max_age, cl_buf *out);
+
+/*
+ * Append to out the plain-text body (CRLF) of the email sent once the
+ * requester confirmed their address: the attached receipt and copy, and
+ * the private link to the confirmation under public_base_url.  Cannot
+ * fail.
+ */
+void	cl_mail_body_address_confirmed(const bson_t *req,
 	    const char *public_base_url, cl_buf *out);
 
 /* ------------------------------------------------------------------ */

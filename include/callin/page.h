@@ -20,7 +20,7 @@ void cl_page_render(cl_buf *out, const char *title, int has_error,
 
 /*
  * Send the styled page for an error status (400, 403, 404, 405, 409 (a
- * form already sent with other answers), 413, 422 is not one: the form
+ * form already sent with other answers), 410 (a link that expired), 413, 422 is not one: the form
  * shows those, 429, 500, 503).  detail (plain text, may be
  * NULL) adds a sentence.  A POST /request answered with any of them, here
  * or by nginx through /_error/, says the request was not submitted.
@@ -75,6 +75,14 @@ void cl_page_form(cl_app *app, cl_http_req *req);
 void cl_page_submit(cl_app *app, cl_http_req *req);
 void cl_page_confirmation(cl_app *app, cl_http_req *req, const char *token);
 void cl_page_receipt_file(cl_app *app, cl_http_req *req, const char *token, const char *file);
+/*
+ * The link that confirms a requester's address: with post 0 a page with a
+ * button (nothing changes), with post 1 the confirmation; 404 for an
+ * unknown reference or code, 410 once confirm_max_age has passed, 503 when
+ * the store cannot answer.  Cannot fail.
+ */
+void cl_page_confirm_address(cl_app *app, cl_http_req *req,
+    const char *reference, const char *code, int post);
 void cl_page_verify(cl_app *app, cl_http_req *req);
 void cl_page_keys(cl_app *app, cl_http_req *req, const char *id);
 void cl_page_healthz(cl_app *app, cl_http_req *req);

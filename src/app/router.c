@@ -19,6 +19,7 @@ enum shape {
 	TOKEN_FILE,	/* pattern + token + "/" + file */
 	PEM,		/* pattern + id + ".pem" */
 	STATUS,		/* pattern + a 3-digit status (nginx error_page) */
+	REF_CODE,	/* pattern + reference + "/" + code */
 };
 
 struct route {
@@ -29,7 +30,8 @@ struct route {
 };
 
 enum { R_START, R_FORM, R_SUBMIT, R_CONFIRM, R_FILE, R_VERIFY_GET,
-    R_VERIFY_POST, R_KEYS, R_KEY_PEM, R_HEALTH, R_METRICS, R_ERROR };
+    R_VERIFY_POST, R_KEYS, R_KEY_PEM, R_HEALTH, R_METRICS, R_ERROR,
+    R_CONFIRM_GET, R_CONFIRM_POST };
 
 static const struct route routes[] = {
 	{ "GET",  EXACT,      "/",              R_START },
@@ -44,13 +46,16 @@ static const struct route routes[] = {
 	{ "GET",  EXACT,      "/healthz",       R_HEALTH },
 	{ "GET",  EXACT,      "/metrics",       R_METRICS },
 	{ "GET",  STATUS,     "/_error/",       R_ERROR },
+	{ "GET",  REF_CODE,   "/confirm/",      R_CONFIRM_GET },
+	{ "POST", REF_CODE,   "/confirm/",      R_CONFIRM_POST },
 };
 #define NROUTES (sizeof routes / sizeof routes[0])
 
 /* Route names in metrics, by route id; unmatched paths count as "other". */
 static const char *const route_names[] = {
 	"start", "form", "submit", "confirmation", "receipt_file", "verify",
-	"verify_post", "keys", "key_pem", "healthz", "metrics", "error", "other",
+	"verify_post", "keys", "key_pem", "healthz", "metrics", "error",
+	"confirm_address", "confirm_address_post", "other",
 };
 #define R_OTHER	(sizeof route_names / sizeof route_names[0] - 1)
 
@@ -108,6 +113,12 @@ match(const struct route *r, const char *path, char *arg, size_t arglen,
 	case STATUS:
 		return n == 3 && *path == '\0' && arg[0] >= '1' && arg[0] <= '5' &&
 		    strspn(arg, "0123456789") == 3;
+	case REF_CODE:
+		if (*path != '/' || (n = segment(path + 1)) == 0 ||
+		    path[1 + n] != '\0')
+			return 0;
+		*file = path + 1;
+		return 1;
 	default:
 		return 0;
 	}
@@ -153,6 +164,12 @@ cl_app_handle(void *arg, cl_http_req *req)
 		case R_HEALTH:	cl_page_healthz(app, req); break;
 		case R_METRICS:	cl_page_metrics(app, req); break;
 		case R_ERROR:	cl_page_error(req, atoi(param), NULL); break;
+		case R_CONFIRM_GET:
+			cl_page_confirm_address(app, req, param, file, 0);
+			break;
+		case R_CONFIRM_POST:
+			cl_page_confirm_address(app, req, param, file, 1);
+			break;
 		}
 		goto done;
 	}

@@ -48,6 +48,7 @@ static const struct key keys[] = {
 	I(mail_attach_max_bytes, "10485760", 0, INT64_C(1) << 32),
 	I(max_requests_per_email, "10", 0, 1000000),	/* 0: no limit */
 	I(email_limit_window, "86400", 0, 366 * 86400),	/* 0: no limit */
+	I(confirm_max_age, "604800", 3600, 366 * 86400),	/* confirm link life */
 	I(mail_require_tls, "0", 0, 1),		/* STARTTLS even without AUTH */
 	S(smtp_ca_file, "", 0),			/* CA bundle for the relay */
 	S(mail_retry_schedule, "1m,2m,4m,8m,16m,32m,1h", 1),

@@ -3,6 +3,7 @@
  * that the store keeps: the answers, the attachments, the submission copy
  * and its signed receipt, and the notifications to send.
  */
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 #include "callin/clock.h"
 #include "callin/intake.h"
 #include "callin/log.h"
+#include "callin/rand.h"
 #include "callin/receipt.h"
 
 /* Append the answers of every form field to fields, in page order. */
@@ -105,19 +107,17 @@ cl_intake_fingerprint(const cl_intake *in, char hex[CL_SHA256_HEX])
 	bson_destroy(&fields);
 }
 
-/* One notification per message: the staff alert and the confirmation. */
+/*
+ * Append to the array to each address of the comma-separated list, spaces
+ * and tabs around it trimmed, empty entries skipped.  Cannot fail.
+ */
 static void
-append_notifications(const cl_config *cfg, const cl_answers *a, bson_t *doc)
+append_addresses(bson_t *to, const char *list)
 {
-	bson_t arr, n, to;
-	const char *p = cfg->staff_alert_to;
+	const char *p = list;
 	char key[24];
 	uint32_t k = 0;
 
-	bson_append_array_begin(doc, "notifications", -1, &arr);
-	bson_append_document_begin(&arr, "0", -1, &n);
-	BSON_APPEND_UTF8(&n, "kind", "staff_alert");
-	bson_append_array_begin(&n, "to", -1, &to);
 	while (*p) {
 		size_t len = strcspn(p, ",");
 		const char *s = p, *e = p + len;
@@ -128,19 +128,49 @@ append_notifications(const cl_config *cfg, const cl_answers *a, bson_t *doc)
 			e--;
 		if (e > s) {
 			snprintf(key, sizeof key, "%u", k++);
-			bson_append_utf8(&to, key, -1, s, (int)(e - s));
+			bson_append_utf8(to, key, -1, s, (int)(e - s));
 		}
 		p += len + (p[len] == ',');
 	}
-	bson_append_array_end(&n, &to);
-	bson_append_document_end(&arr, &n);
-	bson_append_document_begin(&arr, "1", -1, &n);
-	BSON_APPEND_UTF8(&n, "kind", "confirmation");
+}
+
+/* Append to arr, at index key, a notification of kind to one address. */
+static void
+append_note(bson_t *arr, const char *key, const char *kind, const char *addr,
+    const char *list)
+{
+	bson_t n, to;
+
+	assert((addr == NULL) != (list == NULL));
+	bson_append_document_begin(arr, key, -1, &n);
+	BSON_APPEND_UTF8(&n, "kind", kind);
 	bson_append_array_begin(&n, "to", -1, &to);
-	BSON_APPEND_UTF8(&to, "0", cl_answers_get(a, "email"));
+	if (addr != NULL)
+		BSON_APPEND_UTF8(&to, "0", addr);
+	else
+		append_addresses(&to, list);
 	bson_append_array_end(&n, &to);
-	bson_append_document_end(&arr, &n);
+	bson_append_document_end(arr, &n);
+}
+
+/* One notification per message: the staff alert and the confirmation. */
+static void
+append_notifications(const cl_config *cfg, const cl_answers *a, bson_t *doc)
+{
+	bson_t arr;
+
+	bson_append_array_begin(doc, "notifications", -1, &arr);
+	append_note(&arr, "0", "staff_alert", NULL, cfg->staff_alert_to);
+	append_note(&arr, "1", "confirmation", cl_answers_get(a, "email"), NULL);
 	bson_append_array_end(doc, &arr);
+}
+
+void
+cl_intake_confirm_notes(const cl_config *cfg, const char *email, bson_t *notes)
+{
+	bson_init(notes);
+	append_note(notes, "0", "address_confirmed", email, NULL);
+	append_note(notes, "1", "staff_confirmed", NULL, cfg->staff_alert_to);
 }
 
 cl_err
@@ -155,6 +185,7 @@ cl_intake_build(cl_app *app, const cl_intake *in, const char *token,
 	time_t now = (time_t)(now_ms / 1000);
 	struct tm tm;
 	char received[32], fingerprint[CL_SHA256_HEX];
+	char code[CL_RANDOM_TOKEN_MAX];
 	cl_err rc;
 
 	gmtime_r(&now, &tm);
@@ -163,7 +194,8 @@ cl_intake_build(cl_app *app, const cl_intake *in, const char *token,
 	bson_append_array_begin(&atts, "a", -1, &arr);
 	append_attachments(in, &arr);
 	bson_append_array_end(&atts, &arr);
-	if ((rc = cl_copy_salt(salt)) != CL_OK ||
+	if ((rc = cl_random_token(code, CL_CONFIRM_CODE_BYTES)) != CL_OK ||
+	    (rc = cl_copy_salt(salt)) != CL_OK ||
 	    (rc = cl_copy_build(reference, received, salt, &fields, &arr, &copy)) != CL_OK)
 		goto err;
 	cl_sha256(copy.data, copy.len, commitment);
@@ -192,6 +224,7 @@ cl_intake_build(cl_app *app, const cl_intake *in, const char *token,
 	BSON_APPEND_UTF8(doc, "copy_json", cl_buf_str(&copy));
 	BSON_APPEND_UTF8(doc, "receipt", cl_buf_str(&receipt));
 	BSON_APPEND_UTF8(doc, "key_id", parsed.key_id);
+	BSON_APPEND_UTF8(doc, "confirm_code", code);
 	append_notifications(app->cfg, &in->answers, doc);
 	rc = CL_OK;
 err:

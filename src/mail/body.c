@@ -182,13 +182,23 @@ reference_lines(const bson_t *req, cl_buf *out)
 }
 
 void
-cl_mail_body_staff(const bson_t *req, const char *files, cl_buf *out)
+cl_mail_body_staff(const bson_t *req, int64_t confirmed_ms, const char *files,
+    cl_buf *out)
 {
 	cl_section_id sec = CL_SEC__MAX;
 	cl_field_id id;
+	char when[64];
 
 	cl_buf_puts(out, "A new call-in request has been received.\r\n\r\n");
 	reference_lines(req, out);
+	if (confirmed_ms > 0) {
+		cl_mail_human_date(confirmed_ms, when, sizeof when);
+		cl_buf_printf(out, "Requester's email address confirmed: yes, "
+		    "on %s\r\n", when);
+	} else
+		cl_buf_puts(out, "Requester's email address confirmed: not yet "
+		    "(they have been sent a link to confirm it; you will get a "
+		    "short note when they do)\r\n");
 	for (id = 0; id < CL_F__MAX; id++) {
 		const cl_field *f = cl_field_get(id);
 
@@ -207,26 +217,63 @@ cl_mail_body_staff(const bson_t *req, const char *files, cl_buf *out)
 	    mail_doc_str(req, "key_id", NULL));
 }
 
-/* Return 1 if token is base64url of a sane length. */
-static int
-token_ok(const char *t)
+void
+cl_mail_body_staff_confirmed(const bson_t *req, int64_t confirmed_ms,
+    cl_buf *out)
 {
-	size_t n = strspn(t, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	char when[64];
+
+	cl_mail_human_date(confirmed_ms, when, sizeof when);
+	cl_buf_printf(out, "The requester of call-in request %s confirmed "
+	    "their email address on %s.\r\n\r\n",
+	    mail_doc_str(req, "reference", NULL), when);
+	reference_lines(req, out);
+	cl_buf_puts(out, "\r\n-- \r\nSent by the call-in request service.\r\n");
+}
+
+/* Return 1 if s is base64url of a sane length (a token or a code). */
+static int
+b64url_ok(const char *s)
+{
+	size_t n = strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 	    "0123456789-_");
 
-	return n >= 16 && n < 128 && t[n] == '\0';
+	return n >= 16 && n < 128 && s[n] == '\0';
+}
+
+/* The n bytes of the base URL without its trailing slashes. */
+static size_t
+base_len(const char *public_base_url)
+{
+	size_t n = strlen(public_base_url);
+
+	while (n > 0 && public_base_url[n - 1] == '/')
+		n--;
+	return n;
+}
+
+/* The closing lines of every email to the requester. */
+static void
+requester_footer(cl_buf *out, const char *public_base_url)
+{
+	cl_buf_puts(out, "\r\nTo check a receipt, go to ");
+	cl_buf_add(out, public_base_url, base_len(public_base_url));
+	cl_buf_puts(out, "/verify\r\n");
+	cl_buf_puts(out, "\r\nIf you did not make this request, someone may have "
+	    "typed your email address by mistake: you do not need to do "
+	    "anything.\r\n\r\n-- \r\nSent automatically by the call-in request "
+	    "service.\r\n");
 }
 
 void
 cl_mail_body_confirmation(const bson_t *req, const char *public_base_url,
-    cl_buf *out)
+    int64_t confirm_max_age, cl_buf *out)
 {
-	const char *token = mail_doc_str(req, "token", NULL);
+	const char *code = mail_doc_str(req, "confirm_code", NULL);
 	const char *ref = mail_doc_str(req, "reference", NULL);
-	size_t blen = strlen(public_base_url);
+	int64_t ms = mail_doc_int(req, "received_ms", -1);
+	char until[64];
 
-	while (blen > 0 && public_base_url[blen - 1] == '/')
-		blen--;
 	cl_buf_puts(out, "We have received your request to call in a proposal "
 	    "to change NHS services.\r\n\r\n");
 	reference_lines(req, out);
@@ -239,6 +286,36 @@ cl_mail_body_confirmation(const bson_t *req, const char *public_base_url,
 	cl_buf_printf(out, "Quote your reference number %s if you contact us "
 	    "about this request.\r\n", ref);
 	heading(out, "Your signed receipt");
+	cl_buf_puts(out, "receipt.txt is attached. Keep it safe. It proves that "
+	    "we received your request at this time and exactly what it said. "
+	    "It is signed with a published key, so anyone can check it later "
+	    "without having to trust us. It contains no personal details, so "
+	    "you can share it.\r\n");
+	if (b64url_ok(code) && ms >= 0) {
+		heading(out, "Confirm your email address");
+		cl_buf_puts(out, "We will email you a copy of your answers "
+		    "(copy.json, which the receipt fingerprints) and the private "
+		    "link to your confirmation once you confirm that this "
+		    "address is yours. Open this link and select the button on "
+		    "the page:\r\n");
+		cl_buf_add(out, public_base_url, base_len(public_base_url));
+		cl_buf_printf(out, "/confirm/%s/%s\r\n", ref, code);
+		cl_mail_human_date(ms + confirm_max_age * 1000, until,
+		    sizeof until);
+		cl_buf_printf(out, "The link works until %s.\r\n", until);
+	}
+	requester_footer(out, public_base_url);
+}
+
+void
+cl_mail_body_address_confirmed(const bson_t *req, const char *public_base_url,
+    cl_buf *out)
+{
+	const char *token = mail_doc_str(req, "token", NULL);
+
+	cl_buf_puts(out, "Thank you for confirming your email address.\r\n\r\n");
+	reference_lines(req, out);
+	heading(out, "Your signed receipt and your answers");
 	cl_buf_puts(out, "Two files are attached. Keep them safe.\r\n\r\n"
 	    "- receipt.txt proves that we received your request at this time "
 	    "and exactly what it said. It is signed with a published key, so "
@@ -246,18 +323,12 @@ cl_mail_body_confirmation(const bson_t *req, const char *public_base_url,
 	    "no personal details, so you can share it.\r\n"
 	    "- copy.json is a copy of every answer you gave and a fingerprint "
 	    "of each file. The receipt fingerprints this copy.\r\n");
-	if (token_ok(token)) {
+	if (b64url_ok(token)) {
 		cl_buf_puts(out, "\r\nYou can see your confirmation and download "
 		    "both files again at:\r\n");
-		cl_buf_add(out, public_base_url, blen);
+		cl_buf_add(out, public_base_url, base_len(public_base_url));
 		cl_buf_printf(out, "/receipt/%s\r\n", token);
 		cl_buf_puts(out, "This link is private to you.\r\n");
 	}
-	cl_buf_puts(out, "\r\nTo check a receipt, go to ");
-	cl_buf_add(out, public_base_url, blen);
-	cl_buf_puts(out, "/verify\r\n");
-	cl_buf_puts(out, "\r\nIf you did not make this request, someone may have "
-	    "typed your email address by mistake: you do not need to do "
-	    "anything.\r\n\r\n-- \r\nSent automatically by the call-in request "
-	    "service.\r\n");
+	requester_footer(out, public_base_url);
 }

@@ -90,6 +90,7 @@ cl_mailer_new(const cl_config *cfg, cl_store *st, const char *owner,
 		goto err;
 	m->ctx.from = &m->from;
 	m->ctx.public_base_url = m->public_base_url;
+	m->ctx.confirm_max_age = cfg->confirm_max_age;
 	m->ctx.attach_max = cfg->mail_attach_max_bytes;
 	m->ctx.load = load_blob;
 	m->ctx.load_arg = st;
@@ -123,8 +124,13 @@ record_failure(cl_mailer *m, const cl_notification *n, int final,
 	uint32_t rnd = 0;
 	cl_err rc;
 
+	/* Retries run for mail_retry_for from what made the message due. */
 	first = n->request != NULL ?
 	    mail_doc_int(n->request, "received_ms", n->due_ms) : n->due_ms;
+	if (n->confirmed_ms > first && n->kind != NULL &&
+	    (strcmp(n->kind, "address_confirmed") == 0 ||
+	    strcmp(n->kind, "staff_confirmed") == 0))
+		first = n->confirmed_ms;
 	(void)cl_random_bytes(&rnd, sizeof rnd);
 	if (!final && !cl_mail_schedule_next(&m->sched, n->attempts, first,
 	    now, rnd, &retry)) {

@@ -278,28 +278,41 @@ attach_string(cl_mail_msg *msg, const bson_t *req, const char *key,
 	cl_buf_add(&msg->parts[i].data, s, n);
 }
 
+/* The kinds of notification, as the outbox names them. */
+enum kind { K_STAFF, K_CONFIRMATION, K_ADDRESS_CONFIRMED, K_STAFF_CONFIRMED };
+static const char *const kinds[] = {
+	[K_STAFF] = "staff_alert",
+	[K_CONFIRMATION] = "confirmation",
+	[K_ADDRESS_CONFIRMED] = "address_confirmed",
+	[K_STAFF_CONFIRMED] = "staff_confirmed",
+};
+#define NKINDS	(sizeof kinds / sizeof kinds[0])
+
 cl_err
 cl_mail_build(const cl_mail_ctx *ctx, const cl_notification *n, time_t now,
     cl_mail_msg *msg, char *why, size_t whylen)
 {
 	const bson_t *req = n->request;
-	cl_buf subject = CL_BUF_INIT, files = CL_BUF_INIT;
+	cl_buf subject = CL_BUF_INIT, files = CL_BUF_INIT, *body;
 	char date[CL_MAIL_DATE_MAX];
 	const char *ref, *title;
-	size_t tlen;
-	int staff;
+	size_t tlen, k;
 	cl_err rc = CL_EINVAL;
 
 	if (req == NULL) {
 		snprintf(why, whylen, "no request document");
 		goto err;
 	}
-	if (n->kind != NULL && strcmp(n->kind, "staff_alert") == 0)
-		staff = 1;
-	else if (n->kind != NULL && strcmp(n->kind, "confirmation") == 0)
-		staff = 0;
-	else {
+	for (k = 0; k < NKINDS; k++)
+		if (n->kind != NULL && strcmp(n->kind, kinds[k]) == 0)
+			break;
+	if (k == NKINDS) {
 		snprintf(why, whylen, "unknown kind of notification");
+		goto err;
+	}
+	if ((k == K_ADDRESS_CONFIRMED || k == K_STAFF_CONFIRMED) &&
+	    n->confirmed_ms <= 0) {
+		snprintf(why, whylen, "the address was not confirmed");
 		goto err;
 	}
 	ref = mail_doc_str(req, "reference", NULL);
@@ -317,30 +330,57 @@ cl_mail_build(const cl_mail_ctx *ctx, const cl_notification *n, time_t now,
 	add_raw_header(msg, "From", ctx->from->header);
 	if ((rc = add_recipients(msg, n, why, whylen)) != CL_OK)
 		goto err;
-	if (staff) {
+	switch (k) {
+	case K_STAFF:
 		title = mail_doc_str(req, "fields.proposal_title", &tlen);
 		cl_buf_printf(&subject, "New call-in request %s: ", ref);
 		cl_buf_add(&subject, title, strnlen(title, tlen));
-	} else
+		break;
+	case K_STAFF_CONFIRMED:
+		cl_buf_printf(&subject, "Call-in request %s: the requester "
+		    "confirmed their email address", ref);
+		break;
+	case K_CONFIRMATION:
 		cl_buf_printf(&subject, "Your call-in request %s", ref);
+		break;
+	default:
+		cl_buf_printf(&subject, "Your call-in request %s: your copy",
+		    ref);
+		break;
+	}
 	add_header(msg, "Subject", cl_buf_str(&subject));
 	add_raw_header(msg, "Auto-Submitted", "auto-generated");
 
 	add_part(msg, "text/plain; charset=UTF-8", NULL);
-	if (staff) {
+	body = &msg->parts[0].data;
+	switch (k) {
+	case K_STAFF:
 		if ((rc = staff_files(ctx, req, msg, &files)) != CL_OK) {
 			snprintf(why, whylen, "an attachment cannot be read "
 			    "now: %s", cl_strerror(rc));
 			goto err;
 		}
-		cl_mail_body_staff(req, cl_buf_str(&files), &msg->parts[0].data);
-	} else {
+		body = &msg->parts[0].data;	/* parts may have moved */
+		cl_mail_body_staff(req, n->confirmed_ms, cl_buf_str(&files),
+		    body);
+		break;
+	case K_STAFF_CONFIRMED:
+		cl_mail_body_staff_confirmed(req, n->confirmed_ms, body);
+		break;
+	case K_CONFIRMATION:
+		/* Before the address is confirmed: nothing personal. */
 		cl_mail_body_confirmation(req, ctx->public_base_url,
-		    &msg->parts[0].data);
+		    ctx->confirm_max_age, body);
+		attach_string(msg, req, "receipt", "text/plain; charset=UTF-8",
+		    "receipt.txt");
+		break;
+	default:
+		cl_mail_body_address_confirmed(req, ctx->public_base_url, body);
 		attach_string(msg, req, "receipt", "text/plain; charset=UTF-8",
 		    "receipt.txt");
 		attach_string(msg, req, "copy_json", "application/json",
 		    "copy.json");
+		break;
 	}
 	rc = CL_OK;
 err:

@@ -29,6 +29,8 @@ static const struct error_page pages[] = {
 	  "Each form can be sent once, so we have not kept what you sent now.</p>"
 	  "<p class=\"govuk-body\">If you copied the form from another website, fill in a "
 	  "fresh form on this one instead.</p>" },
+	{ 410, "This link has expired",
+	  "<p class=\"govuk-body\">Links we send by email work for a limited time.</p>" },
 	{ 413, "What you sent is too large",
 	  "<p class=\"govuk-body\">Each file must be 10MB or smaller, and all files together 25MB or smaller.</p>" },
 	{ 429, "Too many requests",

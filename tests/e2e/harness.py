@@ -269,6 +269,23 @@ class Stack:
             c.execute("delete from outbox where request_token = ?", (token,))
             assert c.execute("delete from requests where token = ?", (token,)).rowcount == 1
 
+    def age_request(self, token, seconds):
+        """Move the request token's received time seconds into the past
+        behind the service's back, as if it had been sent that long ago."""
+        if self.mongo_uri:
+            r = self.mongo().requests.update_one({"token": token},
+                                                 {"$inc": {"received_ms": -seconds * 1000}})
+            assert r.modified_count == 1
+            return
+        import bson
+        with self.db() as c:
+            (raw,) = c.execute("select doc from requests where token = ?", (token,)).fetchone()
+            doc = bson.decode(raw, codec_options=bson.CodecOptions(
+                document_class=__import__("collections").OrderedDict))
+            doc["received_ms"] = bson.Int64(doc["received_ms"] - seconds * 1000)
+            assert c.execute("update requests set doc = ?, received_ms = ? where token = ?",
+                             (bson.encode(doc), doc["received_ms"], token)).rowcount == 1
+
     def count_requests(self):
         if self.mongo_uri:
             return self.mongo().requests.count_documents({})

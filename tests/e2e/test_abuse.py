@@ -98,6 +98,28 @@ def test_email_limit_refuses_with_styled_429_and_stores_nothing(tmp_path):
         st.stop()
 
 
+def test_email_limit_counts_an_address_without_its_tag(tmp_path):
+    """One mailbox with many "+tag" spellings is one address to the limit
+    (DESIGN.md §10); only a '+' that starts the address is kept."""
+    st = Stack(tmp_path, env={"CALLIN_MAX_REQUESTS_PER_EMAIL": "2"}).start()
+    try:
+        token_of(submit(st, answers=valid_answers(email="alex+one@example.org")))
+        token_of(submit(st, answers=valid_answers(email="Alex+Two+x@Example.org")))
+        r = submit(st, answers=valid_answers(email="ALEX+three@example.org"))
+        assert r.status_code == 429, r.text[:500]
+        assert "This email address has already sent" in r.text
+        r = submit(st, answers=valid_answers(email="alex@example.org"))
+        assert r.status_code == 429
+        assert st.count_requests() == 2
+        token_of(submit(st, answers=valid_answers(email="+alex@example.org")))
+        token_of(submit(st, answers=valid_answers(email="alexx@example.org")))
+        assert st.count_requests() == 4
+        text = requests.get(st.url("/metrics")).text
+        assert metric(text, "callin_rejections_total", reason="email_limit") == 2
+    finally:
+        st.stop()
+
+
 def test_email_limit_window_passes(tmp_path):
     st = Stack(tmp_path, env={"CALLIN_MAX_REQUESTS_PER_EMAIL": "1",
                               "CALLIN_EMAIL_LIMIT_WINDOW": "2"}).start()

@@ -242,7 +242,8 @@ def test_both_messages_as_specified(stack, smtp):
                  "When was the decision made? 12 March 2026",
                  "    - Concerns about the process",
                  "What have you done to resolve your concerns locally? Wrote to the ICB",
-                 "2 files,", "evidence.pdf", hashlib_hex(evidence), "attached"):
+                 "2 files,", "evidence.pdf", hashlib_hex(evidence), "attached",
+                 "Requester's email address confirmed: not yet"):
         assert text in body, (text, body)
     att = attachments(staff)
     assert att == {"evidence.pdf": evidence, "notes.txt": notes}
@@ -260,12 +261,15 @@ def test_both_messages_as_specified(stack, smtp):
     assert conf.msg["Subject"] == f"Your call-in request {ref}"
     body = body_text(conf)
     assert f"Reference: {ref}" in body and "What happens next" in body
-    assert stack.url(f"/receipt/{token}") in body
+    # Before the address is confirmed: the receipt, a link to confirm, and
+    # neither the private link nor the copy of the answers.
+    assert re.search(re.escape(stack.url(f"/confirm/{ref}/")) + r"[A-Za-z0-9_-]{22}\n", body)
+    assert "The link works until " in body
+    assert token not in conf.msg.as_string() and "/receipt/" not in body
     assert "maternity" not in body          # no answer is echoed back
     att = attachments(conf)
     assert att["receipt.txt"] == requests.get(stack.url(f"/receipt/{token}/receipt.txt")).content
-    assert att["copy.json"] == requests.get(stack.url(f"/receipt/{token}/copy.json")).content
-    assert set(att) == {"receipt.txt", "copy.json"}
+    assert set(att) == {"receipt.txt"}
     assert stack_outbox(stack).stats() == {"due": 0, "oldest_due_ms": 0, "sent": 2, "failed": 0}
 
 
@@ -609,6 +613,150 @@ def test_bad_settings_stop_start_up_naming_the_key(outbox, smtp, key, value):
     lines = [line for line in log.splitlines() if line.strip()]
     assert len(lines) == 1 and "callin-mailer: config: " in lines[0], log
     assert (key if key != "smtp_user" else "smtp_password_file") in lines[0]
+
+
+# Confirming the requester's address (DESIGN.md §10) ---------------------
+
+CONFIRM_RE = re.compile(r"(/confirm/(CIR-[0-9A-Z]{4}-[0-9A-Z]{4})/([A-Za-z0-9_-]{22}))\n")
+
+
+def confirm_link(rec):
+    m = CONFIRM_RE.search(body_text(rec))
+    assert m, body_text(rec)
+    return m.group(1), m.group(2), m.group(3)
+
+
+def sent_kinds(smtp, start=0):
+    return sorted(r.message_id.split(".")[1].split("@")[0] for r in smtp.snapshot()[start:])
+
+
+def test_address_confirmed_by_a_post_sends_the_copy_and_the_private_link(stack, smtp):
+    """The first email carries only the receipt and a link; opening the link
+    (GET, HEAD: what a mail scanner does) confirms nothing; the POST from its
+    page confirms once, which sends the copy, the private link and a note to
+    staff; confirming again sends nothing more."""
+    ob = stack_outbox(stack)
+    token = token_of(submit(stack, answers=valid_answers(email="alex.requester@example.org")))
+    assert ob.once(smtp)[0] == 0
+    got = smtp.wait_for(2)
+    path, ref, code = confirm_link(one_of(got, "confirmation"))
+
+    for _ in range(2):
+        page = requests.get(stack.url(path))
+        assert page.status_code == 200
+        assert 'method="post"' in page.text and f'action="{path}"' in page.text
+        assert "Confirm my email address" in page.text and ref in page.text
+        for private in ("Alex Example", "alex.requester", "maternity", token):
+            assert private not in page.text
+        assert "no-store" in page.headers["Cache-Control"]
+        assert requests.head(stack.url(path)).status_code == 200
+    assert ob.once(smtp)[0] == 0
+    time.sleep(0.3)
+    assert len(smtp.snapshot()) == 2
+    assert ob.stats()["sent"] == 2 and ob.stats()["due"] == 0
+
+    r = requests.post(stack.url(path), allow_redirects=False)
+    assert r.status_code == 200 and 'data-outcome="confirmed"' in r.text
+    assert "Alex Example" not in r.text and token not in r.text
+    assert ob.stats()["due"] == 2
+    assert ob.once(smtp)[0] == 0
+    got = smtp.wait_for(4)[2:]
+    mine = one_of(got, "address_confirmed")
+    assert_well_formed(mine)
+    assert mine.rcpt_tos == ["alex.requester@example.org"]
+    assert mine.msg["Subject"] == f"Your call-in request {ref}: your copy"
+    assert stack.url(f"/receipt/{token}") in body_text(mine)
+    att = attachments(mine)
+    assert set(att) == {"receipt.txt", "copy.json"}
+    assert att["copy.json"] == requests.get(stack.url(f"/receipt/{token}/copy.json")).content
+    assert att["receipt.txt"] == requests.get(stack.url(f"/receipt/{token}/receipt.txt")).content
+    note = one_of(got, "staff_confirmed")
+    assert_well_formed(note)
+    assert sorted(note.rcpt_tos) == sorted(STAFF)
+    assert f"The requester of call-in request {ref} confirmed their email address" in \
+        body_text(note)
+    assert "alex.requester" not in body_text(note) and not attachments(note)
+
+    again = requests.post(stack.url(path))
+    assert again.status_code == 200 and 'data-outcome="already-confirmed"' in again.text
+    assert 'data-outcome="already-confirmed"' in requests.get(stack.url(path)).text
+    assert ob.once(smtp)[0] == 0
+    time.sleep(0.3)
+    assert len(smtp.snapshot()) == 4
+    assert ob.stats() == {"due": 0, "oldest_due_ms": 0, "sent": 4, "failed": 0}
+
+
+def test_confirmed_before_the_staff_alert_went_says_so(stack, smtp):
+    """The staff alert tells whether the address was confirmed when it is
+    sent (test_both_messages_as_specified: not yet)."""
+    ob = stack_outbox(stack)
+    token = token_of(submit(stack, answers=valid_answers(email="kim@example.org")))
+    ref = re.search(r'id="reference">(CIR-[0-9A-Z-]{9})<',
+                    requests.get(stack.url("/receipt/" + token)).text).group(1)
+    r = requests.post(stack.url(f"/confirm/{ref}/{stored_code(stack, token)}"))
+    assert r.status_code == 200 and 'data-outcome="confirmed"' in r.text
+    assert ob.once(smtp)[0] == 0
+    got = smtp.wait_for(4)
+    assert re.search(r"Requester's email address confirmed: yes, on \d+ \w+ \d{4} at ",
+                     body_text(one_of(got, "staff_alert")))
+    assert sent_kinds(smtp) == ["address_confirmed", "confirmation", "staff_alert",
+                                "staff_confirmed"]
+
+
+def stored_code(stack, token):
+    """The request's confirmation code, read from the store."""
+    if stack.mongo_uri:
+        return stack.mongo().requests.find_one({"token": token})["confirm_code"]
+    import bson
+    with stack.db() as c:
+        (raw,) = c.execute("select doc from requests where token = ?", (token,)).fetchone()
+    return bson.decode(raw)["confirm_code"]
+
+
+def test_links_that_do_not_match_confirm_nothing(stack, smtp):
+    ob = stack_outbox(stack)
+    t1 = token_of(submit(stack))
+    t2 = token_of(submit(stack, answers=valid_answers(email="sam@example.org")))
+    assert ob.once(smtp)[0] == 0
+    links = [confirm_link(r) for r in smtp.wait_for(4) if ".confirmation@" in r.message_id]
+    (p1, ref1, code1), (p2, ref2, code2) = links
+    flipped = code1[:-1] + ("A" if code1[-1] != "A" else "B")
+    for path in (f"/confirm/{ref1}/{code2}", f"/confirm/{ref2}/{code1}",
+                 f"/confirm/{ref1}/{flipped}", f"/confirm/{ref1}/{code1[:-1]}",
+                 f"/confirm/CIR-0000-0000/{code1}", f"/confirm/{ref1}/{code1}/x",
+                 f"/confirm/{ref1}"):
+        for method in ("GET", "POST"):
+            r = requests.request(method, stack.url(path))
+            assert r.status_code == 404, (method, path, r.status_code)
+            assert "Page not found" in r.text
+    assert ob.stats()["due"] == 0
+    assert ob.once(smtp)[0] == 0
+    time.sleep(0.3)
+    assert len(smtp.snapshot()) == 4
+    assert stored_code(stack, t1) == code1 and stored_code(stack, t2) == code2
+
+
+def test_unconfirmed_after_confirm_max_age_nothing_more_is_sent(tmp_path, smtp):
+    st = Stack(tmp_path, env={"CALLIN_STAFF_ALERT_TO": ",".join(STAFF)}).start()
+    try:
+        ob = stack_outbox(st)
+        token = token_of(submit(st))
+        assert ob.once(smtp)[0] == 0
+        path = confirm_link(one_of(smtp.wait_for(2), "confirmation"))[0]
+        # One second short of seven days: still good.
+        st.age_request(token, 7 * 86400 - 60)
+        assert "Confirm my email address" in requests.get(st.url(path)).text
+        st.age_request(token, 120)
+        for method in ("GET", "POST"):
+            r = requests.request(method, st.url(path))
+            assert r.status_code == 410, (method, r.status_code)
+            assert "This link has expired" in r.text and "we have it" in r.text
+        assert ob.stats()["due"] == 0
+        assert ob.once(smtp)[0] == 0
+        time.sleep(0.3)
+        assert len(smtp.snapshot()) == 2
+    finally:
+        st.stop()
 
 
 def test_speed_messages_per_second(outbox, smtp, capsys):

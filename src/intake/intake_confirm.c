@@ -1,0 +1,94 @@
+/*
+ * intake_confirm.c: the link that confirms a requester's email address
+ * (DESIGN.md §10).  The first email carries /confirm/<reference>/<code>;
+ * the page it opens asks for a POST, which records the confirmation and
+ * queues the copy and private link for the requester and a note to staff,
+ * once, within confirm_max_age of the request.
+ */
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#include "callin/intake.h"
+#include "callin/log.h"
+#include "callin/rand.h"
+#include "callin/reference.h"
+
+/* The string at the dotted key of doc, or NULL. */
+static const char *
+doc_str(const bson_t *doc, const char *key)
+{
+	bson_iter_t it, sub;
+
+	if (!bson_iter_init(&it, doc) || !bson_iter_find_descendant(&it, key,
+	    &sub) || !BSON_ITER_HOLDS_UTF8(&sub))
+		return NULL;
+	return bson_iter_utf8(&sub, NULL);
+}
+
+cl_err
+cl_intake_confirm(cl_app *app, const char *reference, const char *code,
+    int commit, int64_t now_ms, cl_confirm_outcome *out)
+{
+	const size_t code_len = CL_B64URL_LEN(CL_CONFIRM_CODE_BYTES);
+	const char *token, *want, *email;
+	bson_t doc, notes;
+	bson_iter_t it;
+	int64_t received_ms = -1, confirmed_ms;
+	int have_doc = 0;
+	cl_err rc;
+
+	*out = CL_CONFIRM_UNKNOWN;
+	if (!cl_reference_valid(reference) || strlen(code) != code_len)
+		return CL_OK;
+	rc = cl_store_get(app->store, CL_KEY_REFERENCE, reference, &doc);
+	if (rc == CL_ENOTFOUND)
+		return CL_OK;
+	if (rc != CL_OK)
+		goto err;
+	have_doc = 1;
+	token = doc_str(&doc, "token");
+	want = doc_str(&doc, "confirm_code");
+	email = doc_str(&doc, "fields.email");
+	if (bson_iter_init_find(&it, &doc, "received_ms") &&
+	    BSON_ITER_HOLDS_INT64(&it))
+		received_ms = bson_iter_int64(&it);
+	/* Requests from before confirmation codes have none to match. */
+	if (token == NULL || want == NULL || email == NULL ||
+	    received_ms < 0 || strlen(want) != code_len ||
+	    CRYPTO_memcmp(want, code, code_len) != 0)
+		goto done;
+	if ((rc = cl_store_confirmed(app->store, token, &confirmed_ms)) != CL_OK)
+		goto err;
+	if (confirmed_ms > 0) {
+		*out = CL_CONFIRM_ALREADY;
+		goto done;
+	}
+	if (now_ms - received_ms > app->cfg->confirm_max_age * 1000) {
+		*out = CL_CONFIRM_EXPIRED;
+		goto done;
+	}
+	*out = CL_CONFIRM_PENDING;
+	if (!commit)
+		goto done;
+	cl_intake_confirm_notes(app->cfg, email, &notes);
+	rc = cl_store_confirm(app->store, token, now_ms, &notes);
+	bson_destroy(&notes);
+	if (rc == CL_OK) {
+		*out = CL_CONFIRM_DONE;
+		cl_log(CL_LOG_INFO, "intake: %s: address confirmed", reference);
+	} else if (rc == CL_EDUP)
+		*out = CL_CONFIRM_ALREADY;
+	else
+		goto err;
+done:
+	bson_destroy(&doc);
+	return CL_OK;
+err:
+	*out = CL_CONFIRM_UNKNOWN;
+	cl_log(CL_LOG_ERROR, "intake: confirm %s: %s", reference,
+	    cl_strerror(rc));
+	if (have_doc)
+		bson_destroy(&doc);
+	return rc == CL_ENOTFOUND ? CL_EUNAVAIL : rc;
+}
