@@ -178,7 +178,10 @@ cl_app_init(const cl_config *cfg, const int *hubs, void **out)
 	}
 	warm_sniffer(app->sniffer);
 	if ((rc = cl_store_open(cfg->store, &app->store)) != CL_OK) {
-		cl_log(CL_LOG_ERROR, "config: store: cannot open %s: %s", cfg->store,
+		char shown[512];
+
+		cl_log_redact_uri(cfg->store, shown, sizeof shown);
+		cl_log(CL_LOG_ERROR, "config: store: cannot open %s: %s", shown,
 		    cl_strerror(rc));
 		goto err;
 	}

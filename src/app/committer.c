@@ -221,8 +221,11 @@ cl_app_committer_main(const cl_config *cfg, int hub)
 	pthread_cond_init(&c.cv, NULL);
 	pthread_cond_init(&c.ckpt_cv, NULL);
 	if ((rc = cl_store_open(cfg->store, &c.st)) != CL_OK) {
+		char shown[512];
+
+		cl_log_redact_uri(cfg->store, shown, sizeof shown);
 		cl_log(CL_LOG_ERROR, "committer: config: store: cannot open %s: %s",
-		    cfg->store, cl_strerror(rc));
+		    shown, cl_strerror(rc));
 		goto out;
 	}
 	cl_store_defer_sync(c.st);

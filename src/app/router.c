@@ -133,7 +133,7 @@ void
 cl_app_handle(void *arg, cl_http_req *req)
 {
 	cl_app *app = arg;
-	char param[128], allow[64] = "";
+	char param[128], allow[64] = "", logged[160];
 	const char *file;
 	const char *method = req->head_only ? "GET" : req->method;
 	unsigned counted = R_OTHER;
@@ -179,5 +179,6 @@ cl_app_handle(void *arg, cl_http_req *req)
 		cl_page_error(req, 404, NULL);
 done:
 	cl_metrics_request(counted, req->status, cl_mono_s() - start);
-	cl_log(CL_LOG_INFO, "%s %s %d", req->method, req->path, req->status);
+	cl_log_redact_path(req->path, logged, sizeof logged);
+	cl_log(CL_LOG_INFO, "%s %s %d", req->method, logged, req->status);
 }

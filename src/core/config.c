@@ -11,6 +11,7 @@
 
 #include "callin/alloc.h"
 #include "callin/config.h"
+#include "callin/log.h"
 
 enum kind { K_STR, K_INT };
 
@@ -164,6 +165,7 @@ static cl_err
 check(cl_config *cfg, char *err, size_t errlen)
 {
 	const char *u;
+	char shown[512];
 
 	for (size_t i = 0; i < NKEYS; i++) {
 		const struct key *k = &keys[i];
@@ -175,12 +177,14 @@ check(cl_config *cfg, char *err, size_t errlen)
 	u = cfg->store;
 	if (strncmp(u, "sqlite:", 7) != 0 && strncmp(u, "mongodb://", 10) != 0 &&
 	    strncmp(u, "mongodb+srv://", 14) != 0) {
-		snprintf(err, errlen, "config: store: \"%s\" is neither sqlite:PATH nor a mongodb:// URI", u);
+		cl_log_redact_uri(u, shown, sizeof shown);
+		snprintf(err, errlen, "config: store: \"%s\" is neither sqlite:PATH nor a mongodb:// URI", shown);
 		return CL_ECONFIG;
 	}
 	u = cfg->smtp_url;
 	if (strncmp(u, "smtp://", 7) != 0 && strncmp(u, "smtps://", 8) != 0) {
-		snprintf(err, errlen, "config: smtp_url: \"%s\" must start with smtp:// or smtps://", u);
+		cl_log_redact_uri(u, shown, sizeof shown);
+		snprintf(err, errlen, "config: smtp_url: \"%s\" must start with smtp:// or smtps://", shown);
 		return CL_ECONFIG;
 	}
 	u = cfg->public_base_url;

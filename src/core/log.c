@@ -1,4 +1,5 @@
 /* log.c: JSON-lines logging on stderr. */
+#include <assert.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -59,4 +60,61 @@ cl_log(cl_log_level lvl, const char *fmt, ...)
 		/* nothing sensible to do when stderr is gone */
 	}
 	cl_buf_free(&b);
+}
+
+void
+cl_log_redact_uri(const char *uri, char *out, size_t n)
+{
+	const char *auth, *end, *at = NULL, *colon, *p;
+
+	assert(n > 0);
+	auth = strstr(uri, "://");
+	if (auth == NULL) {
+		snprintf(out, n, "%s", uri);
+		return;
+	}
+	auth += 3;
+	end = auth + strcspn(auth, "/?#");
+	for (p = auth; p < end; p++)	/* the last '@' ends the user info */
+		if (*p == '@')
+			at = p;
+	colon = at != NULL ? memchr(auth, ':', (size_t)(at - auth)) : NULL;
+	if (colon == NULL)
+		snprintf(out, n, "%s", uri);
+	else
+		snprintf(out, n, "%.*s:\u2026%s", (int)(colon - uri), uri, at);
+}
+
+/* Length of the path segment at s: letters, digits, '-' and '_'. */
+static size_t
+segment_len(const char *s)
+{
+	size_t i = 0;
+
+	while ((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
+	    (s[i] >= '0' && s[i] <= '9') || s[i] == '-' || s[i] == '_')
+		i++;
+	return i;
+}
+
+void
+cl_log_redact_path(const char *path, char *out, size_t n)
+{
+	const char *rest;
+	size_t ref;
+
+	assert(n > 0);
+	if (strncmp(path, "/receipt/", 9) == 0) {
+		/* The file after the token is safe to name; nothing else is. */
+		rest = strchr(path + 9, '/');
+		if (rest != NULL && strcmp(rest, "/receipt.txt") != 0 &&
+		    strcmp(rest, "/copy.json") != 0)
+			rest = "/\u2026";
+		snprintf(out, n, "/receipt/\u2026%s", rest != NULL ? rest : "");
+	} else if (strncmp(path, "/confirm/", 9) == 0) {
+		ref = segment_len(path + 9);
+		snprintf(out, n, "/confirm/%.*s%s\u2026", (int)ref, path + 9,
+		    ref > 0 && path[9 + ref] == '/' ? "/" : "");
+	} else
+		snprintf(out, n, "%s", path);
 }

@@ -11,6 +11,8 @@
 cl_err
 cl_store_open(const char *spec, cl_store **out)
 {
+	char shown[512];
+
 	*out = NULL;
 	if (spec == NULL)
 		return CL_ECONFIG;
@@ -19,7 +21,8 @@ cl_store_open(const char *spec, cl_store **out)
 	if (strncmp(spec, "mongodb://", 10) == 0 ||
 	    strncmp(spec, "mongodb+srv://", 14) == 0)
 		return cl_store_mongo_open(spec, out);
-	cl_log(CL_LOG_ERROR, "store: unknown scheme in \"%s\"", spec);
+	cl_log_redact_uri(spec, shown, sizeof shown);
+	cl_log(CL_LOG_ERROR, "store: unknown scheme in \"%s\"", shown);
 	return CL_ECONFIG;
 }
 
