@@ -183,6 +183,9 @@ class Stack:
         env = self.env()
         env.setdefault("CALLIN_SUBMIT_RATE", "100000r/s")
         env.setdefault("CALLIN_SUBMIT_BURST", "100000")
+        for zone in ("GLOBAL", "POST"):
+            env.setdefault(f"CALLIN_{zone}_RATE", "100000r/s")
+            env.setdefault(f"CALLIN_{zone}_BURST", "100000")
         rendered = subprocess.run([os.path.join(TOP, "scripts", "nginx-conf"), self.run,
                                    str(self.port), ",".join(upstreams or [self.socket])],
                                   env=env, check=True,
