@@ -16,7 +16,7 @@ import subprocess
 
 import pytest
 
-from harness import TOP, Stack, wait_for
+from harness import TOP, Stack, accepting, free_port, wait_for
 
 HOST = "callin.example.gov.uk"
 SITE = os.path.join(TOP, "conf", "nginx-site.conf")
@@ -27,12 +27,6 @@ INTERMEDIATE = {
     "ECDHE-ECDSA-CHACHA20-POLY1305", "ECDHE-RSA-CHACHA20-POLY1305",
     "DHE-RSA-AES128-GCM-SHA256", "DHE-RSA-AES256-GCM-SHA384", "DHE-RSA-CHACHA20-POLY1305",
 }
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def swap(text, old, new, count=None):
@@ -114,13 +108,7 @@ class Site:
         self.nginx = subprocess.Popen(["nginx", "-p", self.run, "-c", self.conf, "-e", "stderr"],
                                       stdout=self.log, stderr=subprocess.STDOUT)
 
-        def up():
-            try:
-                socket.create_connection(("127.0.0.1", self.https_port), timeout=0.2).close()
-                return True
-            except OSError:
-                return False
-        wait_for(up, what="the production site's nginx")
+        wait_for(lambda: accepting(self.https_port), what="the production site's nginx")
 
     def context(self, version=None, ciphers=None):
         """A client context trusting our certificate, pinned to one TLS
