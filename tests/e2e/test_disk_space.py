@@ -52,7 +52,9 @@ def test_disk_crossing_the_threshold_mid_run(tmp_path, small_data_dir):
         with open(filler, "wb") as f:
             f.write(b"\0" * (avail(small_data_dir) - 16 * MIB))
         assert avail(small_data_dir) < 32 * MIB
-        for files in ([("b.pdf", PDF + b"more", "application/pdf")], []):
+        # (a 3 MiB file too: its body is read to the end, never stored)
+        for files in ([("b.pdf", PDF + b"more", "application/pdf")], [],
+                      [("big.pdf", PDF + b"%" * (3 * MIB), "application/pdf")]):
             r = submit(st, files=files)
             assert r.status_code == 503, r.text[:500]
             assert_styled_not_submitted(r)
@@ -63,7 +65,7 @@ def test_disk_crossing_the_threshold_mid_run(tmp_path, small_data_dir):
         assert h["checks"]["disk_space"] == "fail" and h["checks"]["store"] == "ok"
         assert h["free_bytes"] < h["min_free_bytes"] == 32 * MIB
         text = requests.get(st.url("/metrics")).text
-        assert metric(text, "callin_rejections_total", reason="disk_low") == 2
+        assert metric(text, "callin_rejections_total", reason="disk_low") == 3
         assert metric(text, "callin_data_dir_free_bytes") < 32 * MIB
         # Forms and receipts are still served.
         assert requests.get(st.url("/request")).status_code == 200
@@ -75,7 +77,7 @@ def test_disk_crossing_the_threshold_mid_run(tmp_path, small_data_dir):
         status, h = health(st)
         assert status == 200 and h["checks"]["disk_space"] == "ok", h
         text = requests.get(st.url("/metrics")).text
-        assert metric(text, "callin_rejections_total", reason="disk_low") == 2
+        assert metric(text, "callin_rejections_total", reason="disk_low") == 3
         assert metric(text, "callin_requests_stored_total") == 2
     finally:
         st.stop()
