@@ -47,6 +47,7 @@ typedef struct cl_config {
 	int64_t	 outbox_max_age;	/* /healthz fails when the oldest due
 					   notification is older (seconds) */
 	int64_t	 orphan_max_age;	/* callin-mailer sweeps unreferenced attachments this old (s) */
+	int64_t	 min_free_bytes;	/* refuse submissions below this free under data_dir (0: off) */
 } cl_config;
 
 /*

@@ -45,6 +45,13 @@ const char *cl_http_param(const cl_http_req *req, const char *name);
 cl_err cl_http_read(cl_http_req *req, void *p, size_t n, size_t *got);
 
 /*
+ * Read and drop the rest of req's body, for a refusal sent without looking
+ * at it (the web server is not cut off while it still sends).  CL_EIO when
+ * the client went away.
+ */
+cl_err cl_http_drain(cl_http_req *req);
+
+/*
  * Read req's multipart/form-data body to its end through the parser, with
  * callbacks cb (arg passed on).  Fails with CL_EPARSE (not multipart,
  * malformed or truncated), CL_ETOOBIG (CONTENT_LENGTH or the bytes read

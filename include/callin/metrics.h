@@ -35,6 +35,7 @@ typedef enum cl_reject {
 	CL_R_REPLAY,		/* a re-sent form: shown the first request */
 	CL_R_EMAIL_LIMIT,	/* the address is at max_requests_per_email: 429 */
 	CL_R_FORM_REUSED,	/* a form already sent, with other answers: 409 */
+	CL_R_DISK_LOW,		/* free space under data_dir below min_free_bytes: 503 */
 	CL_R__MAX
 } cl_reject;
 

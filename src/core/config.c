@@ -61,6 +61,7 @@ static const struct key keys[] = {
 	I(mail_poll_ms, "1000", 10, 60000),
 	I(outbox_max_age, "900", 10, 30 * 86400),
 	I(orphan_max_age, "3600", 600, 30 * 86400),	/* far above any upload in flight */
+	I(min_free_bytes, "1073741824", 0, INT64_C(1) << 50),	/* under data_dir; 0: no check */
 };
 #define NKEYS (sizeof keys / sizeof keys[0])
 

@@ -32,7 +32,7 @@ static const double commit_buckets[] = { 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05
 
 static const char *const reject_names[CL_R__MAX] = {
 	"invalid", "forgery", "honeypot", "too_large", "malformed", "unavailable", "replay",
-	"email_limit", "form_reused",
+	"email_limit", "form_reused", "disk_low",
 };
 
 struct shared {

@@ -57,6 +57,20 @@ cl_http_read(cl_http_req *req, void *p, size_t n, size_t *got)
 	return CL_OK;
 }
 
+cl_err
+cl_http_drain(cl_http_req *req)
+{
+	char chunk[16 * 1024];
+	size_t got;
+	cl_err rc;
+
+	do {
+		if ((rc = cl_http_read(req, chunk, sizeof chunk, &got)) != CL_OK)
+			return rc;
+	} while (got > 0);
+	return CL_OK;
+}
+
 const char *
 cl_http_reason(int status)
 {

@@ -34,7 +34,8 @@ static const struct error_page pages[] = {
 	{ 413, "What you sent is too large",
 	  "<p class=\"govuk-body\">Each file must be 10MB or smaller, and all files together 25MB or smaller.</p>" },
 	{ 429, "Too many requests",
-	  "<p class=\"govuk-body\">You have sent too many requests in a short time. Wait a minute, then try again.</p>" },
+	  "<p class=\"govuk-body\">Too many requests have been sent to this service in a short time, "
+	  "from your connection or from everyone together. Wait a minute, then try again.</p>" },
 	{ 500, "Sorry, there is a problem with the service",
 	  "<p class=\"govuk-body\">Try again later.</p>" },
 	{ 503, "Sorry, the service is unavailable",
@@ -42,8 +43,8 @@ static const struct error_page pages[] = {
 };
 
 /*
- * The per-email limit's 429 (the table's 429 is nginx's per-address rate
- * limit).  The page says the request was not submitted, as for any failed
+ * The per-email limit's 429 (the table's 429 is nginx's rate limits, per
+ * client and global).  The page says the request was not submitted, as for any failed
  * POST /request, then the limit and when to try again (added by
  * cl_page_email_limit), then this.
  */

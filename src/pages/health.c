@@ -1,12 +1,14 @@
 /*
  * health.c: GET /healthz (200 when the store answers and takes writes, the
- * signer is ready and the outbox within its bound, else 503 naming the
- * failing check) and GET /metrics (Prometheus
+ * signer is ready, the outbox within its bound and data_dir's free space
+ * at least min_free_bytes, else 503 naming the failing check) and GET
+ * /metrics (Prometheus
  * text format; nginx serves it to loopback only).
  */
 #include <time.h>
 
 #include "callin/clock.h"
+#include "callin/disk.h"
 #include "callin/log.h"
 #include "callin/metrics.h"
 #include "callin/page.h"
@@ -33,24 +35,27 @@ cl_page_healthz(cl_app *app, cl_http_req *req)
 {
 	cl_buf out = CL_BUF_INIT;
 	cl_outbox_stats ob;
-	int64_t now = cl_now_ms(), age = 0;
+	int64_t now = cl_now_ms(), age = 0, avail;
 	/* Reads answering is not enough: submissions must be storable too. */
 	int store = cl_store_ping(app->store) == CL_OK &&
 	    !cl_metrics_store_writes_failing(now, WRITE_FAILURE_WINDOW_MS);
 	int key = cl_metrics_helper_up(CL_HELPER_SIGNER);
-	int outbox = 0;
+	int outbox = 0, disk = !cl_disk_low(app->cfg, &avail);
 	const char *failing;
 
 	if (store && outbox_age(app, now, &ob, &age) == CL_OK)
 		outbox = age <= app->cfg->outbox_max_age;
-	failing = !store ? "store" : !key ? "signing_key" : !outbox ? "outbox" : NULL;
+	failing = !store ? "store" : !key ? "signing_key" : !outbox ? "outbox" :
+	    !disk ? "disk_space" : NULL;
 	cl_buf_printf(&out, "{\"status\":\"%s\",", failing ? "fail" : "ok");
 	if (failing)
 		cl_buf_printf(&out, "\"failing\":\"%s\",", failing);
 	cl_buf_printf(&out, "\"checks\":{\"store\":\"%s\",\"signing_key\":\"%s\","
-	    "\"outbox\":\"%s\"},\"oldest_due_seconds\":%lld,\"outbox_max_age\":%lld}\n",
+	    "\"outbox\":\"%s\",\"disk_space\":\"%s\"},\"oldest_due_seconds\":%lld,"
+	    "\"outbox_max_age\":%lld,\"free_bytes\":%lld,\"min_free_bytes\":%lld}\n",
 	    store ? "ok" : "fail", key ? "ok" : "fail", outbox ? "ok" : "fail",
-	    (long long)age, (long long)app->cfg->outbox_max_age);
+	    disk ? "ok" : "fail", (long long)age, (long long)app->cfg->outbox_max_age,
+	    (long long)avail, (long long)app->cfg->min_free_bytes);
 	(void)cl_http_send(req, failing ? 503 : 200, "application/json",
 	    "Cache-Control: no-store\r\n", out.data, out.len);
 	cl_buf_free(&out);
@@ -61,7 +66,7 @@ cl_page_metrics(cl_app *app, cl_http_req *req)
 {
 	cl_buf out = CL_BUF_INIT;
 	cl_outbox_stats ob;
-	int64_t stored = 0, age;
+	int64_t stored = 0, age, free_bytes;
 	int up = cl_store_count(app->store, &stored) == CL_OK;
 
 	cl_buf_puts(&out, "# HELP callin_store_up Whether the store answered.\n"
@@ -70,6 +75,10 @@ cl_page_metrics(cl_app *app, cl_http_req *req)
 	cl_buf_puts(&out, "# HELP callin_requests_stored Requests held in the store.\n"
 	    "# TYPE callin_requests_stored gauge\n");
 	cl_buf_printf(&out, "callin_requests_stored %lld\n", (long long)stored);
+	if (cl_disk_avail(app->cfg->data_dir, &free_bytes) == CL_OK)
+		cl_buf_printf(&out, "# HELP callin_data_dir_free_bytes Bytes free under data_dir.\n"
+		    "# TYPE callin_data_dir_free_bytes gauge\ncallin_data_dir_free_bytes %lld\n",
+		    (long long)free_bytes);
 	if (up && outbox_age(app, cl_now_ms(), &ob, &age) == CL_OK)
 		cl_buf_printf(&out, "# HELP callin_outbox_due Notifications waiting to be sent.\n"
 		    "# TYPE callin_outbox_due gauge\ncallin_outbox_due %lld\n"

@@ -13,6 +13,7 @@
 
 #include "callin/clock.h"
 #include "callin/csrf.h"
+#include "callin/disk.h"
 #include "callin/intake.h"
 #include "callin/log.h"
 #include "callin/metrics.h"
@@ -173,8 +174,19 @@ cl_page_submit(cl_app *app, cl_http_req *req)
 	char key[CL_CSRF_KEY_MAX];
 	const char *csrf, *idem;
 	bson_t existing;
+	int64_t avail;
 	cl_err rc;
 
+	/* Files are stored as they arrive: refuse before any is written. */
+	if (cl_disk_low(app->cfg, &avail)) {
+		cl_log(CL_LOG_ERROR, "intake: %lld bytes free under data_dir, below "
+		    "min_free_bytes (%lld); nothing stored", (long long)avail,
+		    (long long)app->cfg->min_free_bytes);
+		(void)cl_http_drain(req);
+		cl_metrics_reject(CL_R_DISK_LOW);
+		cl_page_error(req, 503, NULL);
+		goto done;
+	}
 	rc = cl_intake_read(app, req, &in);
 	switch (rc) {
 	case CL_OK:

@@ -37,6 +37,15 @@ def free_port():
         return s.getsockname()[1]
 
 
+def accepting(port, host="127.0.0.1"):
+    """Whether something accepts TCP connections on host:port."""
+    try:
+        socket.create_connection((host, port), timeout=0.2).close()
+        return True
+    except OSError:
+        return False
+
+
 def wait_for(predicate, timeout=15.0, what="condition"):
     deadline = time.time() + timeout
     while time.time() < deadline:
@@ -183,6 +192,9 @@ class Stack:
         env = self.env()
         env.setdefault("CALLIN_SUBMIT_RATE", "100000r/s")
         env.setdefault("CALLIN_SUBMIT_BURST", "100000")
+        for zone in ("GLOBAL", "POST"):
+            env.setdefault(f"CALLIN_{zone}_RATE", "100000r/s")
+            env.setdefault(f"CALLIN_{zone}_BURST", "100000")
         rendered = subprocess.run([os.path.join(TOP, "scripts", "nginx-conf"), self.run,
                                    str(self.port), ",".join(upstreams or [self.socket])],
                                   env=env, check=True,
@@ -193,13 +205,7 @@ class Stack:
         self.nginx = subprocess.Popen(["nginx", "-p", self.run, "-c", conf, "-e", "stderr"],
                                       stdout=self.nginx_log, stderr=subprocess.STDOUT)
 
-        def up():
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
-                return True
-            except OSError:
-                return False
-        wait_for(up, what="nginx")
+        wait_for(lambda: accepting(self.port), what="nginx")
 
     def log(self):
         path = os.path.join(self.run, "fcgi.log")
