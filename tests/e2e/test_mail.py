@@ -21,8 +21,8 @@ import uuid
 import pytest
 import requests
 
-from harness import (BUILD, SANITIZER_MARKS, STORE, Stack, mongo_uri_for, submit, token_of,
-                     valid_answers)
+from harness import (BUILD, SANITIZER_MARKS, STORE, Stack, mongo_uri_for, remember_secret, submit,
+                     token_of, valid_answers)
 from smtp_server import SmtpServer, free_port
 
 PDF = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
@@ -91,6 +91,8 @@ class Outbox:
                            timeout=timeout)
         check_sanitizers(p.stderr)
         self.logs.append(p.stderr)
+        with open(os.path.join(self.tmp, f"mailer-once-{time.time_ns()}.log"), "w") as f:
+            f.write(p.stderr)       # for tests/e2e/scan_logs.py
         return p.returncode, p.stderr
 
     def start(self, smtp=None, **over):
@@ -542,7 +544,7 @@ def test_starttls_with_a_self_signed_certificate(outbox, tmp_path):
 
 def test_auth_over_starttls_with_the_password_file(outbox, tmp_path):
     srv = SmtpServer(tls="starttls", folder=str(tmp_path), user="callin",
-                     password="s3cret pass").start()
+                     password=remember_secret("s3cret pass")).start()
     pw = tmp_path / "smtp.password"
     pw.write_text("s3cret pass\n")
     pw.chmod(0o600)
@@ -555,7 +557,7 @@ def test_auth_over_starttls_with_the_password_file(outbox, tmp_path):
         # A wrong password: retried later, nothing sent.
         outbox.put(1, "--no-confirm")
         bad = tmp_path / "bad.password"
-        bad.write_text("wrong")
+        bad.write_text(remember_secret("wr0ng-Pa55word"))
         bad.chmod(0o600)
         status, log = outbox.once(srv, smtp_user="callin", smtp_password_file=bad)
         assert len(srv.snapshot()) == 2 and outbox.stats()["due"] == 1
@@ -623,6 +625,7 @@ CONFIRM_RE = re.compile(r"(/confirm/(CIR-[0-9A-Z]{4}-[0-9A-Z]{4})/([A-Za-z0-9_-]
 def confirm_link(rec):
     m = CONFIRM_RE.search(body_text(rec))
     assert m, body_text(rec)
+    remember_secret(m.group(3))
     return m.group(1), m.group(2), m.group(3)
 
 

@@ -49,6 +49,7 @@ def render_site(run, cert, key, socket_path, http_port, https_port):
     site = swap(site, "/usr/local/share/callin/static/",
                 os.path.join(TOP, "src", "pages", "static") + "/", 1)
     site = swap(site, "/usr/local/share/callin/public", os.path.join(TOP, "public"))
+    site = swap(site, "/var/log/nginx/callin-access.log", os.path.join(run, "access.log"), 1)
     site = swap(site, "listen 80;", f"listen 127.0.0.1:{http_port};", 1)
     site = swap(site, "listen 443 ssl http2;", f"listen 127.0.0.1:{https_port} ssl http2;", 1)
     # One listener per server is enough here (the tests speak IPv4).
@@ -64,7 +65,7 @@ events {{ worker_connections 256; }}
 http {{
 	include /etc/nginx/mime.types;
 	default_type application/octet-stream;
-	access_log {run}/access.log;
+	access_log off;
 	client_body_temp_path {run}/tmp/body;
 	fastcgi_temp_path {run}/tmp/fastcgi;
 	proxy_temp_path {run}/tmp/proxy;
