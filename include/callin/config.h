@@ -45,6 +45,7 @@ typedef struct cl_config {
 	int64_t	 outbox_max_age;	/* /healthz fails when the oldest due
 					   notification is older (seconds) */
 	int64_t	 orphan_max_age;	/* callin-mailer sweeps unreferenced attachments this old (s) */
+	int64_t	 receipt_link_days;	/* /receipt/<token> expires this long after receipt */
 } cl_config;
 
 /*
