@@ -67,6 +67,13 @@ cl_err cl_intake_build(cl_app *app, const cl_intake *in, const char *token,
  */
 void cl_intake_fingerprint(const cl_intake *in, char hex[CL_SHA256_HEX]);
 
+/*
+ * Append to fields (a document) every form field's answer in a, as the
+ * request document and copy.json keep them: "" or [] for one not given.
+ * Cannot fail.
+ */
+void cl_intake_fields(const cl_answers *a, bson_t *fields);
+
 /* Delete the blobs in stored (after a rejection).  Cannot fail (logs). */
 void cl_intake_discard(cl_app *app, cl_intake *in);
 
