@@ -48,6 +48,7 @@ typedef struct cl_config {
 					   notification is older (seconds) */
 	int64_t	 orphan_max_age;	/* callin-mailer sweeps unreferenced attachments this old (s) */
 	int64_t	 min_free_bytes;	/* refuse submissions below this free under data_dir (0: off) */
+	int64_t	 receipt_link_days;	/* /receipt/<token> expires this long after receipt */
 } cl_config;
 
 /*

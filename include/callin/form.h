@@ -22,6 +22,13 @@
  *     counting as one character as it does in the browser's textarea;
  *   - one-line fields refuse every control character (C0, DEL and C1);
  *     multi-line fields allow TAB, CR and LF only;
+ *   - one-line fields also refuse the invisible and direction-changing
+ *     characters of cl_utf8_hidden() (bidi overrides and isolates, zero
+ *     width spaces, soft hyphens, ...): a name or title must display as it
+ *     reads.  Multi-line fields keep them: statements pasted from Word or a
+ *     PDF carry soft hyphens and direction marks, right-to-left text needs
+ *     the marks, every paragraph ends an embedding, and each answer is shown
+ *     in a block of its own, so the text around it is not reordered;
  *   - each field may be sent once; grounds once per value;
  *   - organisation is required when requester_type is a valid answer other
  *     than "individual"; decision_date is required when proposal_stage is
@@ -154,6 +161,7 @@ typedef enum cl_ferr {
 	CL_FE_INVALID,		/* bad format, or not one of the options */
 	CL_FE_ENCODING,		/* not valid UTF-8 */
 	CL_FE_CONTROL,		/* control characters (line breaks in one line) */
+	CL_FE_HIDDEN,		/* invisible or direction characters in one line */
 	CL_FE_REPEATED,		/* sent more than once */
 	CL_FE_NOT_ALLOWED,	/* best_interests before a decision */
 	CL_FE_DATE_NO_DAY,	/* date parts missing: */

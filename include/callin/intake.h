@@ -98,6 +98,12 @@ typedef enum cl_confirm_outcome {
  */
 cl_err cl_intake_confirm(cl_app *app, const char *reference,
     const char *code, int commit, int64_t now_ms, cl_confirm_outcome *out);
+/*
+ * Append to fields (a document) every form field's answer in a, as the
+ * request document and copy.json keep them: "" or [] for one not given.
+ * Cannot fail.
+ */
+void cl_intake_fields(const cl_answers *a, bson_t *fields);
 
 /* Delete the blobs in stored (after a rejection).  Cannot fail (logs). */
 void cl_intake_discard(cl_app *app, cl_intake *in);

@@ -21,6 +21,7 @@ typedef enum cl_counter {
 	CL_C_WORKER_RESTARTS,	/* workers replaced after dying */
 	CL_C_SIGNER_RESTARTS,	/* signers replaced after dying */
 	CL_C_COMMITTER_RESTARTS, /* committers replaced after dying */
+	CL_C_HEALTH_CHECKS,	/* store checks made for /healthz */
 	CL_C__MAX
 } cl_counter;
 

@@ -56,6 +56,18 @@ void cl_page_send(cl_http_req *req, int status, const cl_buf *html);
  */
 cl_err cl_page_lookup(cl_app *app, cl_http_req *req, const char *token, bson_t *doc);
 
+/*
+ * The honeypot's decoy confirmation (decoy.c).  cl_decoy_new() writes into
+ * token (CL_RANDOM_TOKEN_MAX bytes) a fresh decoy token, received now, after
+ * asking the signer as a real request does: CL_EUNAVAIL when it is down,
+ * CL_ECRYPTO when OpenSSL fails.  cl_decoy_find() builds into doc
+ * (bson_destroy it on success) the request document a decoy token stands
+ * for, with the fields the confirmation pages read; nothing is stored
+ * anywhere.  CL_ENOTFOUND when token is not a decoy's.
+ */
+cl_err cl_decoy_new(cl_app *app, char *token);
+cl_err cl_decoy_find(cl_app *app, const char *token, bson_t *doc);
+
 struct cl_answers;
 struct cl_form_errors;
 

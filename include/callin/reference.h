@@ -32,6 +32,12 @@ extern const char cl_reference_alphabet[];
 cl_err	cl_reference_new(char out[CL_REFERENCE_MAX]);
 
 /*
+ * Write into out the reference the 32 bytes of seed (secret, random-looking)
+ * stand for: the same seed, the same reference, drawn as cl_reference_new()
+ * draws (the honeypot's decoy references look like real ones).  Cannot fail.
+ */
+void	cl_reference_from(const unsigned char seed[32], char out[CL_REFERENCE_MAX]);
+/*
  * Return 1 if s is a reference in its canonical form (upper case, with the
  * hyphens) whose check character is right, else 0.  Cannot fail.
  */

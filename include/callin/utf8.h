@@ -39,6 +39,24 @@ size_t	cl_utf8_chars(const char *s, size_t n);
  */
 size_t	cl_utf8_decode(const char *s, size_t n, uint32_t *cp);
 
+/*
+ * Return 1 if cp is a character that changes the direction of text or shows
+ * nothing, which one-line answers refuse (a name that displays as another,
+ * or text reordered around it), else 0.  The list: U+00AD soft hyphen,
+ * U+034F combining grapheme joiner, U+061C Arabic letter mark, U+115F,
+ * U+1160, U+3164 and U+FFA0 Hangul fillers, U+17B4 and U+17B5 Khmer
+ * inherent vowels, U+180E Mongolian vowel separator, U+200B zero width
+ * space, U+200E and U+200F direction marks, U+2028 and U+2029 line and
+ * paragraph separators, U+202A..U+202E embeddings and overrides,
+ * U+2060..U+2064 word joiner and invisible operators, U+2066..U+2069
+ * isolates, U+206A..U+206F deprecated format characters, U+FEFF zero width
+ * no-break space, U+FFF9..U+FFFB annotation characters, U+1D173..U+1D17A
+ * musical format characters and the U+E0000..U+E007F tag characters.
+ * U+200C and U+200D (zero width non-joiner and joiner) are not in it: the
+ * right spelling of words in Persian and Indic scripts needs them.
+ * Cannot fail.
+ */
+int	cl_utf8_hidden(uint32_t cp);
 /* Reset a stream checker.  Cannot fail. */
 void	cl_utf8_stream_init(cl_utf8_stream *st);
 

@@ -2,12 +2,14 @@
  * config.c: settings from a file (libinih), environment overrides and checks,
  * driven by one table with an entry per key.
  */
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <ini.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "callin/alloc.h"
 #include "callin/config.h"
@@ -62,6 +64,7 @@ static const struct key keys[] = {
 	I(outbox_max_age, "900", 10, 30 * 86400),
 	I(orphan_max_age, "3600", 600, 30 * 86400),	/* far above any upload in flight */
 	I(min_free_bytes, "1073741824", 0, INT64_C(1) << 50),	/* under data_dir; 0: no check */
+	I(receipt_link_days, "90", 1, 36500),	/* the private page's life */
 };
 #define NKEYS (sizeof keys / sizeof keys[0])
 
@@ -161,6 +164,39 @@ default_path(char **slot, const char *data_dir, const char *prefix, const char *
 	snprintf(*slot, n, "%s%s/%s", prefix, data_dir, suffix);
 }
 
+/*
+ * Whether the http:// URL u names a loopback host: localhost, 127.0.0.0/8
+ * or [::1], with an optional port and path, no user part.  Cannot fail.
+ */
+static int
+loopback_url(const char *u)
+{
+	char host[64];
+	const char *h = u + 7, *e;
+	unsigned char a[16];
+	size_t n;
+
+	n = strcspn(h, "/?#");
+	if (memchr(h, '@', n) != NULL)
+		return 0;
+	if (*h == '[') {
+		if ((e = memchr(h, ']', n)) == NULL)
+			return 0;
+		h++;
+	} else
+		e = h + strcspn(h, ":/?#");
+	if ((n = (size_t)(e - h)) == 0 || n >= sizeof host)
+		return 0;
+	memcpy(host, h, n);
+	host[n] = '\0';
+	if (strcasecmp(host, "localhost") == 0)
+		return 1;
+	if (inet_pton(AF_INET, host, a) == 1)
+		return a[0] == 127;
+	return u[7] == '[' && inet_pton(AF_INET6, host, a) == 1 &&
+	    memcmp(a, "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\1", 16) == 0;
+}
+
 /* Check relations between settings.  CL_ECONFIG with a message naming the key. */
 static cl_err
 check(cl_config *cfg, char *err, size_t errlen)
@@ -191,6 +227,11 @@ check(cl_config *cfg, char *err, size_t errlen)
 	u = cfg->public_base_url;
 	if (strncmp(u, "http://", 7) != 0 && strncmp(u, "https://", 8) != 0) {
 		snprintf(err, errlen, "config: public_base_url: \"%s\" must start with http:// or https://", u);
+		return CL_ECONFIG;
+	}
+	if (strncmp(u, "http://", 7) == 0 && !loopback_url(u)) {
+		snprintf(err, errlen, "config: public_base_url: \"%s\" must use https:// "
+		    "(http:// is only for localhost, 127.0.0.0/8 or [::1])", u);
 		return CL_ECONFIG;
 	}
 	if (cfg->max_file_bytes > cfg->max_total_bytes) {

@@ -20,6 +20,7 @@ static const char *const counter_names[CL_C__MAX][2] = {
 	{ "callin_worker_restarts_total", "Workers replaced after they died." },
 	{ "callin_signer_restarts_total", "Signers replaced after they died." },
 	{ "callin_committer_restarts_total", "Committers replaced after they died." },
+	{ "callin_healthz_store_checks_total", "Store checks made for /healthz (at most one a second per worker)." },
 };
 
 static const char *const helper_names[CL_HELPER__MAX] = { "signer", "committer" };

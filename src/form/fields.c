@@ -14,6 +14,8 @@
 	[CL_FE_ENCODING] = noun " must not include unreadable characters", \
 	[CL_FE_CONTROL] = noun						\
 	    " must not include line breaks or other special characters", \
+	[CL_FE_HIDDEN] = noun " must not include invisible characters or "	\
+	    "characters that change the direction of text",		\
 	[CL_FE_REPEATED] = noun " must only be given once"
 
 /* Messages every multi-line text field shares, built from its noun. */

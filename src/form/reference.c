@@ -49,26 +49,54 @@ format(const int *v, char out[CL_REFERENCE_MAX])
 	out[o] = '\0';
 }
 
+/*
+ * Draw the seven random values from the n bytes at p (rejection sampling:
+ * bytes below 248 = 8 * 31 map evenly) into v, starting at *k.  Returns
+ * how many values v holds now.
+ */
+static int
+draw(const unsigned char *p, size_t n, int *v, int k)
+{
+	for (size_t i = 0; i < n && k < NCHARS - 1; i++)
+		if (p[i] < 8 * RADIX)
+			v[k++] = p[i] % RADIX;
+	return k;
+}
+
+/* Add the check character to the seven values of v and write out. */
+static void
+finish(int *v, char out[CL_REFERENCE_MAX])
+{
+	v[NCHARS - 1] = (RADIX - checksum(v, NCHARS - 1)) * INV8 % RADIX;
+	format(v, out);
+}
+
 cl_err
 cl_reference_new(char out[CL_REFERENCE_MAX])
 {
 	unsigned char bytes[32];
 	int v[NCHARS], n = 0;
-	size_t i;
 	cl_err rc;
 
 	out[0] = '\0';
-	/* Rejection sampling: bytes below 248 = 8 * 31 map evenly. */
 	while (n < NCHARS - 1) {
 		if ((rc = cl_random_bytes(bytes, sizeof bytes)) != CL_OK)
 			return rc;
-		for (i = 0; i < sizeof bytes && n < NCHARS - 1; i++)
-			if (bytes[i] < 8 * RADIX)
-				v[n++] = bytes[i] % RADIX;
+		n = draw(bytes, sizeof bytes, v, n);
 	}
-	v[NCHARS - 1] = (RADIX - checksum(v, NCHARS - 1)) * INV8 % RADIX;
-	format(v, out);
+	finish(v, out);
 	return CL_OK;
+}
+
+void
+cl_reference_from(const unsigned char seed[32], char out[CL_REFERENCE_MAX])
+{
+	int v[NCHARS], n = draw(seed, 32, v, 0);
+
+	/* 32 bytes hold fewer than 7 usable ones about once in 10^25. */
+	for (int i = 0; n < NCHARS - 1; i++)
+		v[n++] = seed[i] % RADIX;
+	finish(v, out);
 }
 
 int

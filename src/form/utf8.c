@@ -1,4 +1,7 @@
-/* utf8.c: strict UTF-8 validation, counting and decoding (RFC 3629). */
+/*
+ * utf8.c: strict UTF-8 validation, counting and decoding (RFC 3629), and
+ * the invisible and direction-changing characters one-line answers refuse.
+ */
 #include "callin/utf8.h"
 
 /*
@@ -137,4 +140,22 @@ cl_utf8_decode(const char *s, size_t n, uint32_t *cp)
 	}
 	*cp = v;
 	return len;
+}
+
+int
+cl_utf8_hidden(uint32_t cp)
+{
+	static const uint32_t ranges[][2] = {
+		{ 0x00AD, 0x00AD }, { 0x034F, 0x034F }, { 0x061C, 0x061C },
+		{ 0x115F, 0x1160 }, { 0x17B4, 0x17B5 }, { 0x180E, 0x180E },
+		{ 0x200B, 0x200B }, { 0x200E, 0x200F }, { 0x2028, 0x202E },
+		{ 0x2060, 0x206F }, { 0x3164, 0x3164 }, { 0xFEFF, 0xFEFF },
+		{ 0xFFA0, 0xFFA0 }, { 0xFFF9, 0xFFFB }, { 0x1D173, 0x1D17A },
+		{ 0xE0000, 0xE007F },
+	};
+
+	for (size_t i = 0; i < sizeof ranges / sizeof ranges[0]; i++)
+		if (cp >= ranges[i][0] && cp <= ranges[i][1])
+			return 1;
+	return 0;
 }

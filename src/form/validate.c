@@ -170,7 +170,8 @@ cl_form_normalise(cl_answers *a)
 /*
  * Check the characters of s: valid UTF-8 (else CL_FE_ENCODING) and no
  * control characters, C0, DEL or C1, except TAB, CR and LF when multiline
- * (else CL_FE_CONTROL).  Return CL_FE__MAX when all is well.
+ * (else CL_FE_CONTROL); on one line, none of cl_utf8_hidden() (else
+ * CL_FE_HIDDEN).  Return CL_FE__MAX when all is well.
  */
 static cl_ferr
 check_chars(span s, int multiline)
@@ -188,6 +189,8 @@ check_chars(span s, int multiline)
 			continue;
 		if (cp < 0x20 || (cp >= 0x7F && cp <= 0x9F))
 			return CL_FE_CONTROL;
+		if (!multiline && cl_utf8_hidden(cp))
+			return CL_FE_HIDDEN;
 	}
 	return CL_FE__MAX;
 }

@@ -63,6 +63,12 @@ append_fields(const cl_answers *a, bson_t *fields)
 	}
 }
 
+void
+cl_intake_fields(const cl_answers *a, bson_t *fields)
+{
+	append_fields(a, fields);
+}
+
 /* Append one document per stored file (blob id, name, type, size, hash). */
 static void
 append_attachments(const cl_intake *in, bson_t *arr)

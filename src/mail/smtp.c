@@ -1,10 +1,13 @@
 /*
  * smtp.c: sending built messages to the relay with libcurl.  One easy
  * handle keeps one connection open across the messages of a batch; each
- * message is one SMTP transaction to all its recipients.  TLS is required
- * (STARTTLS, CURLUSESSL_ALL) whenever we log in or the configuration says
- * so; libcurl never falls back to clear text here.  Results are sorted into
- * sent, worth a retry, and refused for good.
+ * message is one SMTP transaction to all its recipients.  On smtp:// the
+ * mailer uses STARTTLS whenever the relay offers it (CURLUSESSL_TRY), and
+ * requires it (CURLUSESSL_ALL: never clear text) whenever we log in or the
+ * configuration says so.  The relay's certificate is always verified (the
+ * system's CAs or smtp_ca_file): a relay that offers STARTTLS with a
+ * certificate we cannot trust gets nothing.  Results are sorted into sent,
+ * worth a retry, and refused for good.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -149,8 +152,8 @@ new_handle(struct cl_smtp *s)
 	curl_easy_setopt(c, CURLOPT_MAIL_RCPT_ALLOWFAILS, 0L);
 	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
 	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
-	if (s->tls_required)
-		curl_easy_setopt(c, CURLOPT_USE_SSL, (long)CURLUSESSL_ALL);
+	curl_easy_setopt(c, CURLOPT_USE_SSL, s->tls_required ? (long)CURLUSESSL_ALL :
+	    (long)CURLUSESSL_TRY);
 	if (s->ca_file != NULL)
 		curl_easy_setopt(c, CURLOPT_CAINFO, s->ca_file);
 	if (s->user != NULL) {
@@ -169,12 +172,20 @@ cl_smtp_open(const cl_config *cfg, cl_smtp **out, char *err, size_t errlen)
 {
 	struct cl_smtp *s;
 	int implicit_tls = strncmp(cfg->smtp_url, "smtps://", 8) == 0;
+	const char *host;
 	cl_err rc;
 
 	*out = NULL;
 	if (!implicit_tls && strncmp(cfg->smtp_url, "smtp://", 7) != 0) {
 		snprintf(err, errlen, "config: smtp_url: must start with "
 		    "smtp:// or smtps://");
+		return CL_ECONFIG;
+	}
+	/* A password in the URL would reach every log that names the relay. */
+	host = cfg->smtp_url + (implicit_tls ? 8 : 7);
+	if (memchr(host, '@', strcspn(host, "/?#")) != NULL) {
+		snprintf(err, errlen, "config: smtp_url: must not hold a user or password; "
+		    "set smtp_user and smtp_password_file (mode 0600)");
 		return CL_ECONFIG;
 	}
 	if ((cfg->smtp_user[0] != '\0') != (cfg->smtp_password_file[0] != '\0')) {

@@ -92,7 +92,7 @@ cl_page_confirm_address(cl_app *app, cl_http_req *req, const char *reference,
 	case CL_CONFIRM_EXPIRED:
 		cl_page_error(req, 410, "The link to confirm your email address "
 		    "has expired, so we will not send you a copy of your answers "
-		    "by email. Your request is not affected: we have it.");
+		    "by email.");
 		break;
 	default:
 		cl_page_error(req, 404, NULL);

@@ -1,10 +1,13 @@
 /*
  * confirmation.c: GET /receipt/{token} — the confirmation page: reference,
  * time received, what happens next, and the signed receipt explained.
+ * receipt_link_days after the request was received, the page and copy.json
+ * answer 410 "this link has expired"; receipt.txt keeps working.
  */
 #include <stdio.h>
 #include <string.h>
 
+#include "callin/clock.h"
 #include "callin/log.h"
 #include "callin/page.h"
 #include "callin/reference.h"
@@ -53,8 +56,9 @@ doc_str(const bson_t *doc, const char *key)
 }
 
 /*
- * Look up the request with token for a page; on failure the error page has
- * been sent and CL_ENOTFOUND or CL_EUNAVAIL is returned.
+ * Look up the request with token for a page (a honeypot's decoy token
+ * stands for its decoy, after the same store lookup); on failure the error
+ * page has been sent and CL_ENOTFOUND or CL_EUNAVAIL is returned.
  */
 cl_err
 cl_page_lookup(cl_app *app, cl_http_req *req, const char *token, bson_t *doc)
@@ -62,12 +66,30 @@ cl_page_lookup(cl_app *app, cl_http_req *req, const char *token, bson_t *doc)
 	cl_err rc = cl_store_get(app->store, CL_KEY_TOKEN, token, doc);
 
 	if (rc == CL_ENOTFOUND)
+		rc = cl_decoy_find(app, token, doc);
+	if (rc == CL_ENOTFOUND)
 		cl_page_error(req, 404, NULL);
 	else if (rc != CL_OK) {
 		cl_log(CL_LOG_ERROR, "confirmation: store: %s", cl_strerror(rc));
 		cl_page_error(req, 503, NULL);
 	}
 	return rc;
+}
+
+/*
+ * Whether the private link of the request doc has expired: received
+ * (received_ms) more than receipt_link_days ago.  A document without a
+ * received time has expired.  Cannot fail.
+ */
+static int
+expired(const cl_app *app, const bson_t *doc)
+{
+	bson_iter_t it;
+
+	if (!bson_iter_init_find(&it, doc, "received_ms") ||
+	    !(BSON_ITER_HOLDS_INT64(&it) || BSON_ITER_HOLDS_INT32(&it)))
+		return 1;
+	return cl_now_ms() - bson_iter_as_int64(&it) > app->cfg->receipt_link_days * 86400000;
 }
 
 void
@@ -79,6 +101,12 @@ cl_page_confirmation(cl_app *app, cl_http_req *req, const char *token)
 
 	if (cl_page_lookup(app, req, token, &doc) != CL_OK)
 		return;
+	if (expired(app, &doc)) {
+		bson_destroy(&doc);
+		cl_page_error(req, 410, "The private link to this request's "
+		    "confirmation page and its copy of the answers has expired.");
+		return;
+	}
 	cl_page_time(doc_str(&doc, "received"), when, sizeof when);
 	cl_tmpl_var vars[] = {
 		{ "reference", doc_str(&doc, "reference") },
@@ -106,6 +134,13 @@ cl_page_receipt_file(cl_app *app, cl_http_req *req, const char *token, const cha
 
 	if (cl_page_lookup(app, req, token, &doc) != CL_OK)
 		return;
+	/* receipt.txt holds no personal data and is the requester's proof. */
+	if (!is_receipt && expired(app, &doc)) {
+		bson_destroy(&doc);
+		cl_page_error(req, 410, "The private link to this request's "
+		    "confirmation page and its copy of the answers has expired.");
+		return;
+	}
 	body = doc_str(&doc, is_receipt ? "receipt" : "copy_json");
 	ref = doc_str(&doc, "reference");
 	if (!cl_reference_valid(ref))	/* only a well-formed reference in a header */

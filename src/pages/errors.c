@@ -30,7 +30,10 @@ static const struct error_page pages[] = {
 	  "<p class=\"govuk-body\">If you copied the form from another website, fill in a "
 	  "fresh form on this one instead.</p>" },
 	{ 410, "This link has expired",
-	  "<p class=\"govuk-body\">Links we send by email work for a limited time.</p>" },
+	  "<p class=\"govuk-body\">Links we send only work for a limited time after the request was sent, "
+	  "and that time has passed.</p>"
+	  "<p class=\"govuk-body\">We still have the request. The receipt we sent you can still be "
+	  "<a class=\"govuk-link\" href=\"/verify\">checked</a>; quote its reference number if you contact us.</p>" },
 	{ 413, "What you sent is too large",
 	  "<p class=\"govuk-body\">Each file must be 10MB or smaller, and all files together 25MB or smaller.</p>" },
 	{ 429, "Too many requests",

@@ -1,8 +1,9 @@
 /*
  * health.c: GET /healthz (200 when the store answers and takes writes, the
  * signer is ready, the outbox within its bound and data_dir's free space
- * at least min_free_bytes, else 503 naming the failing check) and GET
- * /metrics (Prometheus
+ * at least min_free_bytes, else 503 naming the failing check; the store's
+ * part is checked at most once a second per worker) and GET /metrics
+ * (Prometheus
  * text format; nginx serves it to loopback only).
  */
 #include <time.h>
@@ -15,6 +16,17 @@
 
 /* /healthz reports the store failing this long after a refused write. */
 #define WRITE_FAILURE_WINDOW_MS	30000
+/* A worker answers /healthz from its last store check this long (ms). */
+#define HEALTH_CACHE_MS		1000
+
+/* This worker's last store check for /healthz (one per process). */
+static struct {
+	int64_t		 at;		/* cl_mono_ms() of the check, 0: none */
+	int		 store;		/* the store answered */
+	int		 outbox_ok;	/* outbox stats read */
+	cl_outbox_stats	 ob;
+	int64_t		 now;		/* cl_now_ms() of the check */
+} last;
 
 /*
  * Fill *ob with the outbox's figures at now (epoch ms) and *age with how
@@ -30,21 +42,43 @@ outbox_age(cl_app *app, int64_t now, cl_outbox_stats *ob, int64_t *age)
 	return rc;
 }
 
+/*
+ * Ask the store (ping, then the outbox's figures) unless this worker did
+ * less than HEALTH_CACHE_MS ago by the monotonic clock: many /healthz in a
+ * second cost one check per worker.  Counted in CL_C_HEALTH_CHECKS.
+ * Cannot fail (a failing store is the result).
+ */
+static void
+store_check(cl_app *app)
+{
+	int64_t mono = cl_mono_ms();
+
+	if (last.at != 0 && mono - last.at < HEALTH_CACHE_MS)
+		return;
+	cl_metrics_add(CL_C_HEALTH_CHECKS, 1);
+	last.at = mono;
+	last.now = cl_now_ms();
+	last.store = cl_store_ping(app->store) == CL_OK;
+	last.outbox_ok = last.store &&
+	    cl_store_outbox_stats(app->store, last.now, &last.ob) == CL_OK;
+}
+
 void
 cl_page_healthz(cl_app *app, cl_http_req *req)
 {
 	cl_buf out = CL_BUF_INIT;
-	cl_outbox_stats ob;
 	int64_t now = cl_now_ms(), age = 0, avail;
-	/* Reads answering is not enough: submissions must be storable too. */
-	int store = cl_store_ping(app->store) == CL_OK &&
-	    !cl_metrics_store_writes_failing(now, WRITE_FAILURE_WINDOW_MS);
-	int key = cl_metrics_helper_up(CL_HELPER_SIGNER);
+	int store, key = cl_metrics_helper_up(CL_HELPER_SIGNER);
 	int outbox = 0, disk = !cl_disk_low(app->cfg, &avail);
 	const char *failing;
 
-	if (store && outbox_age(app, now, &ob, &age) == CL_OK)
+	store_check(app);
+	/* Reads answering is not enough: submissions must be storable too. */
+	store = last.store && !cl_metrics_store_writes_failing(now, WRITE_FAILURE_WINDOW_MS);
+	if (store && last.outbox_ok) {
+		age = last.ob.oldest_due_ms > 0 ? (now - last.ob.oldest_due_ms) / 1000 : 0;
 		outbox = age <= app->cfg->outbox_max_age;
+	}
 	failing = !store ? "store" : !key ? "signing_key" : !outbox ? "outbox" :
 	    !disk ? "disk_space" : NULL;
 	cl_buf_printf(&out, "{\"status\":\"%s\",", failing ? "fail" : "ok");

@@ -1,9 +1,10 @@
 /*
  * submit.c: POST /request.  Reads the body (files go to the store as they
- * arrive), checks the anti-forgery token, the honeypot and the idempotency
- * key, validates the answers, then makes the request real with one durable
+ * arrive), checks the anti-forgery token and the idempotency key,
+ * validates the answers, then makes the request real with one durable
  * write (which also applies the per-email limit) and redirects to its
- * confirmation.
+ * confirmation; a form that filled the honeypot gets a decoy confirmation
+ * instead, indistinguishable from a real one (decoy.c).
  * Whatever goes wrong before that write removes the files already stored,
  * and the page says the request was not submitted.
  */
@@ -166,6 +167,31 @@ unavailable:
 	cl_page_error(req, rc == CL_EUNAVAIL ? 503 : 500, NULL);
 }
 
+/*
+ * Answer a form whose hidden honeypot field was filled (a bot) as accept()
+ * answers a real one, so the bot cannot tell: a 303 to the confirmation of
+ * a decoy token, whose pages answer like a real request's (decoy.c), or
+ * the 503 page when the signer is down.  Nothing is stored, nothing mailed.
+ * It comes after every check a real form passes, so a bot's mistakes get
+ * the same errors as anyone's.  Cannot fail.
+ */
+static void
+decoy(cl_app *app, cl_http_req *req, cl_intake *in)
+{
+	char token[CL_RANDOM_TOKEN_MAX];
+	cl_err rc;
+
+	cl_intake_discard(app, in);
+	cl_metrics_reject(CL_R_HONEYPOT);
+	if ((rc = cl_decoy_new(app, token)) == CL_OK) {
+		cl_log(CL_LOG_WARN, "intake: honeypot filled; nothing stored");
+		to_confirmation(req, token);
+		return;
+	}
+	cl_log(CL_LOG_ERROR, "intake: honeypot filled; no decoy: %s", cl_strerror(rc));
+	cl_page_error(req, rc == CL_EUNAVAIL ? 503 : 500, NULL);
+}
+
 void
 cl_page_submit(cl_app *app, cl_http_req *req)
 {
@@ -207,19 +233,6 @@ cl_page_submit(cl_app *app, cl_http_req *req)
 		    "upload was interrupted.");
 		goto done;
 	}
-	if (in.honeypot) {
-		/* Looks accepted to the bot; nothing is kept. */
-		char decoy[CL_RANDOM_TOKEN_MAX];
-
-		cl_log(CL_LOG_WARN, "intake: honeypot filled; nothing stored");
-		cl_intake_discard(app, &in);
-		cl_metrics_reject(CL_R_HONEYPOT);
-		if (cl_random_token(decoy, 16) != CL_OK)
-			cl_page_error(req, 500, NULL);
-		else
-			to_confirmation(req, decoy);
-		goto done;
-	}
 	csrf = cl_answers_get(&in.answers, "csrf_token");
 	idem = cl_answers_get(&in.answers, "idempotency_key");
 	/* The key must be the one issued with the token. */
@@ -254,7 +267,10 @@ cl_page_submit(cl_app *app, cl_http_req *req)
 		reject(app, req, &in, &errs);
 		goto done;
 	}
-	accept(app, req, &in, key);
+	if (in.honeypot)
+		decoy(app, req, &in);
+	else
+		accept(app, req, &in, key);
 done:
 	cl_form_errors_free(&errs);
 	cl_intake_free(&in);

@@ -288,14 +288,6 @@ def test_same_post_twice_stores_one_request(shared_stack):
     assert shared_stack.count_blobs() == blobs + 1   # the second copy of the file was removed
 
 
-def test_honeypot_looks_accepted_but_stores_nothing(shared_stack):
-    before = shared_stack.count_requests()
-    r = submit(shared_stack, answers=valid_answers(website="http://spam.example"))
-    assert r.status_code == 303
-    assert shared_stack.count_requests() == before
-    assert requests.get(shared_stack.url(r.headers["Location"])).status_code == 404
-
-
 def test_unknown_route_and_wrong_method(shared_stack):
     r = requests.get(shared_stack.url("/nope"))
     assert r.status_code == 404 and "govuk-template" in r.text

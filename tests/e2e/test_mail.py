@@ -583,12 +583,13 @@ def test_implicit_tls_smtps(outbox, tmp_path):
 
 @pytest.mark.parametrize("how", ["mail_require_tls", "smtp_user"])
 def test_no_clear_text_when_tls_is_required(outbox, smtp, tmp_path, how):
-    """The relay offers no STARTTLS: the mailer sends nothing, logs why, and
-    keeps the notifications due."""
+    """The relay offers no STARTTLS: the mailer sends nothing, logs why
+    (never the password), and keeps the notifications due."""
     over = {"mail_require_tls": 1}
+    secret = "pw-" + uuid.uuid4().hex
     if how == "smtp_user":
         pw = tmp_path / "pw"
-        pw.write_text("x")
+        pw.write_text(secret)
         pw.chmod(0o600)
         over = {"smtp_user": "callin", "smtp_password_file": pw}
     outbox.put(1)
@@ -598,6 +599,48 @@ def test_no_clear_text_when_tls_is_required(outbox, smtp, tmp_path, how):
     st = outbox.stats()
     assert st["due"] == 2 and st["sent"] == 0 and st["failed"] == 0
     assert "trying again" in log and ("SSL" in log or "TLS" in log)
+    assert secret not in log
+
+
+def test_starttls_whenever_the_relay_offers_it(outbox, tmp_path):
+    """Without a password or mail_require_tls: a relay offering STARTTLS
+    gets the mail over TLS; one offering it with a certificate that cannot
+    be verified gets nothing (no fall back to clear text); a relay that
+    offers none still gets the mail."""
+    plain = SmtpServer(folder=str(tmp_path)).start()
+    try:
+        outbox.put(1, "--no-confirm")
+        status, log = outbox.once(plain)
+        assert status == 0, log
+        got = plain.wait_for(1)
+        assert len(got) == 1 and not got[0].tls
+        assert outbox.stats()["due"] == 0
+    finally:
+        plain.stop()
+    srv = SmtpServer(tls="starttls-optional", folder=str(tmp_path)).start()
+    try:
+        outbox.put(1)
+        status, log = outbox.once(srv)
+        assert status == 0, log
+        got = srv.wait_for(2)
+        assert len(got) == 2 and all(r.tls for r in got)
+        outbox.put(1, "--no-confirm")
+        status, log = outbox.once(srv, smtp_ca_file="")     # the test CA not trusted
+        assert status == 0, log
+        assert len(srv.snapshot()) == 2 and outbox.stats()["due"] == 1
+        assert "trying again" in log
+    finally:
+        srv.stop()
+
+
+def test_credentials_in_the_relay_url_are_refused(outbox, smtp):
+    secret = "pw-" + uuid.uuid4().hex
+    outbox.put(1)
+    url = smtp.url.replace("smtp://", f"smtp://callin:{secret}@")
+    status, log = outbox.once(smtp, smtp_url=url)
+    assert status == 1 and "smtp_url" in log and "smtp_password_file" in log
+    assert secret not in log
+    assert smtp.snapshot() == [] and outbox.stats()["due"] == 2
 
 
 # Configuration and speed -----------------------------------------------------
@@ -753,7 +796,8 @@ def test_unconfirmed_after_confirm_max_age_nothing_more_is_sent(tmp_path, smtp):
         for method in ("GET", "POST"):
             r = requests.request(method, st.url(path))
             assert r.status_code == 410, (method, r.status_code)
-            assert "This link has expired" in r.text and "we have it" in r.text
+            assert "This link has expired" in r.text and "We still have the request" in r.text
+            assert "confirm your email address has expired" in r.text
         assert ob.stats()["due"] == 0
         assert ob.once(smtp)[0] == 0
         time.sleep(0.3)

@@ -71,7 +71,9 @@ def test_store_locked_gives_503_then_recovers(tmp_path):
         assert st.count_requests() == 1
         token_of(submit(st))              # no restart needed
         assert st.count_requests() == 2
-        assert requests.get(st.url("/healthz")).status_code == 200
+        # Each worker answers from its last store check for up to a second.
+        wait_for(lambda: requests.get(st.url("/healthz")).status_code == 200, timeout=5,
+                 what="/healthz to pass again")
         assert st.count_blobs() == 0
     finally:
         st.stop()

@@ -12,6 +12,8 @@
  *       --title TEXT    the proposal title
  *       --file PATH     attach the file (repeatable)
  *       --no-confirm    no confirmation, only the staff alert
+ *       --age-days D    received D days ago (default now)
+ *       --token         print "REFERENCE TOKEN" on each line
  *   outbox_tool SPEC stats             {"due":..,"oldest_due_ms":..,
  *                                      "sent":..,"failed":..}
  *
@@ -34,6 +36,8 @@ struct opts {
 	const char	*files[MAX_FILES];
 	size_t		 nfiles;
 	int		 confirm;
+	long		 age_days;
+	int		 print_token;
 };
 
 /* Milliseconds since the epoch. */
@@ -101,7 +105,7 @@ put_one(cl_store *st, const struct opts *o)
 	char ref[CL_REFERENCE_MAX], tok[CL_RANDOM_TOKEN_MAX];
 	char idem[CL_RANDOM_TOKEN_MAX], key[24], received[32];
 	bson_t doc = BSON_INITIALIZER, fields, arr, notes, n, to;
-	int64_t ms = now_ms();
+	int64_t ms = now_ms() - (int64_t)o->age_days * 86400000;
 	time_t t = (time_t)(ms / 1000);
 	const char *p, *e;
 	struct tm tm;
@@ -170,7 +174,10 @@ put_one(cl_store *st, const struct opts *o)
 	bson_append_array_end(&doc, &notes);
 	if ((rc = cl_store_put(st, &doc, NULL)) != CL_OK)
 		goto err;
-	printf("%s\n", ref);
+	if (o->print_token)
+		printf("%s %s\n", ref, tok);
+	else
+		printf("%s\n", ref);
 err:
 	bson_destroy(&doc);
 	return rc;
@@ -180,7 +187,7 @@ int
 main(int argc, char **argv)
 {
 	struct opts o = { "staff@example.org", "requester@example.org",
-	    "A proposal", { NULL }, 0, 1 };
+	    "A proposal", { NULL }, 0, 1, 0, 0 };
 	cl_outbox_stats s;
 	cl_store *st = NULL;
 	long count, i;
@@ -204,6 +211,10 @@ main(int argc, char **argv)
 				o.files[o.nfiles++] = argv[++a];
 			else if (strcmp(argv[a], "--no-confirm") == 0)
 				o.confirm = 0;
+			else if (strcmp(argv[a], "--age-days") == 0 && a + 1 < argc)
+				o.age_days = strtol(argv[++a], NULL, 10);
+			else if (strcmp(argv[a], "--token") == 0)
+				o.print_token = 1;
 			else
 				goto usage;
 		}
@@ -231,6 +242,7 @@ out:
 usage:
 	fprintf(stderr, "usage: outbox_tool SPEC put N [--staff A,B] [--to ADDR] "
 	    "[--title T] [--file PATH]... [--no-confirm]\n"
+	    "           [--age-days D] [--token]\n"
 	    "       outbox_tool SPEC stats\n");
 	return 2;
 }

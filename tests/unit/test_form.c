@@ -249,6 +249,8 @@ test_messages_complete(void **state)
 				assert_non_null(fd->msg[text[k]]);
 			if (fd->req != CL_REQ_NEVER)
 				assert_non_null(fd->msg[CL_FE_MISSING]);
+			if (fd->kind != CL_KIND_TEXTAREA)
+				assert_non_null(fd->msg[CL_FE_HIDDEN]);
 			if (fd->kind == CL_KIND_EMAIL ||
 			    fd->kind == CL_KIND_TEL)
 				assert_non_null(fd->msg[CL_FE_INVALID]);

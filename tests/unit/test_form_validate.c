@@ -434,6 +434,56 @@ test_control_one_line(void **state)
 	    NULL);
 }
 
+/*
+ * One-line fields refuse invisible and direction-changing characters with
+ * their own message; ZWNJ and ZWJ (Persian, Indic spelling) and visible
+ * neighbours of the list (U+202F, U+2027, U+2070) are fine.
+ */
+static void
+test_hidden_one_line(void **state)
+{
+	static const char *const bad[] = {
+		"a\xE2\x80\xAA" "b", "a\xE2\x80\xAB" "b", "a\xE2\x80\xAC" "b",
+		"a\xE2\x80\xAD" "b", "evil\xE2\x80\xAE" "gpj.exe",	/* U+202A..E */
+		"a\xE2\x81\xA6" "b", "a\xE2\x81\xA7" "b", "a\xE2\x81\xA8" "b",
+		"a\xE2\x81\xA9" "b",				/* U+2066..9 */
+		"a\xE2\x80\x8B" "b", "a\xE2\x80\x8E" "b", "a\xE2\x80\x8F" "b",
+		"a\xE2\x81\xA0" "b", "a\xE2\x81\xA4" "b",		/* U+2060, 2064 */
+		"\xEF\xBB\xBF" "a", "a\xC2\xAD" "b", "a\xD8\x9C" "b",	/* FEFF AD 61C */
+		"a\xE1\xA0\x8E" "b", "a\xE2\x80\xA8" "b", "a\xE2\x80\xA9" "b",
+		"\xE3\x85\xA4", "a\xF3\xA0\x80\x81" "b", "a\xF3\xA0\x81\xBF" "b",
+	};
+	static const char *const fields[] = { "full_name", "organisation",
+	    "role", "email", "phone", "proposal_title" };
+	size_t i, j;
+
+	(void)state;
+	for (i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+		const cl_field *f = cl_field_get(cl_field_lookup(fields[i]));
+
+		assert_non_null(f->msg[CL_FE_HIDDEN]);
+		for (j = 0; j < sizeof bad / sizeof bad[0]; j++)
+			judge(fields[i], bad[j], strlen(bad[j]), f->msg[CL_FE_HIDDEN]);
+	}
+	judge("full_name", S("Jane\xE2\x80\xAE" "htimS"),
+	    "Full name must not include invisible characters or characters "
+	    "that change the direction of text");
+	judge("full_name", S("\xD9\x85\xDB\x8C\xE2\x80\x8C\xD8\xAE\xD9\x88\xD8\xA7\xD9\x87\xD9\x85"), NULL);
+	judge("full_name", S("\xE0\xB4\xA8\xE0\xB5\x8D\xE2\x80\x8D"), NULL);
+	judge("full_name", S("a\xE2\x80\xAF" "b\xE2\x80\xA7" "c\xE2\x81\xB0"), NULL);
+}
+
+/* Multi-line answers keep direction marks, soft hyphens and the like. */
+static void
+test_hidden_multi_line_kept(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < NTEXTS; i++)
+		if (texts[i].multiline)
+			judge(texts[i].name, S("\xD7\xA9\xD7\x9C\xD7\x95\xD7\x9D"
+			    "\xE2\x80\x8F (2024)\r\nco\xC2\xAD" "operate\xE2\x80\xAE" "x"), NULL);
+}
+
 /* Multi-line fields take TAB, CR and LF, and refuse other controls. */
 static void
 test_control_multi_line(void **state)
@@ -797,6 +847,8 @@ main(void)
 		cmocka_unit_test(test_invalid_utf8),
 		cmocka_unit_test(test_control_one_line),
 		cmocka_unit_test(test_control_multi_line),
+		cmocka_unit_test(test_hidden_one_line),
+		cmocka_unit_test(test_hidden_multi_line_kept),
 		cmocka_unit_test(test_email_format),
 		cmocka_unit_test(test_phone_format),
 		cmocka_unit_test(test_repeated_fields),

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "callin/rand.h"
 #include "callin/reference.h"
 
 #define ALPHABET	"23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -249,10 +250,34 @@ test_normalise(void **state)
 	assert_string_equal(out, "CIR-2222-2222");
 }
 
+/* A seed stands for one valid reference; another seed for another. */
+static void
+test_from_seed(void **state)
+{
+	unsigned char seed[32];
+	char a[CL_REFERENCE_MAX], b[CL_REFERENCE_MAX], c[CL_REFERENCE_MAX];
+
+	(void)state;
+	for (int i = 0; i < 1000; i++) {
+		assert_int_equal(cl_random_bytes(seed, sizeof seed), CL_OK);
+		cl_reference_from(seed, a);
+		cl_reference_from(seed, b);
+		assert_string_equal(a, b);
+		assert_true(cl_reference_valid(a));
+		seed[0] ^= 1;
+		cl_reference_from(seed, c);
+		assert_true(cl_reference_valid(c));
+	}
+	memset(seed, 0xff, sizeof seed);	/* no usable byte at all */
+	cl_reference_from(seed, a);
+	assert_true(cl_reference_valid(a));
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_from_seed),
 		cmocka_unit_test(test_alphabet),
 		cmocka_unit_test(test_format),
 		cmocka_unit_test(test_check_character_catches_typos),

@@ -258,6 +258,26 @@ test_stream_prefix(void **state)
 	assert_false(cl_utf8_stream_done(&st));
 }
 
+/* The hidden list: every listed character in, its neighbours out. */
+static void
+test_hidden(void **state)
+{
+	static const uint32_t in[] = { 0xAD, 0x34F, 0x61C, 0x115F, 0x1160,
+	    0x17B4, 0x17B5, 0x180E, 0x200B, 0x200E, 0x200F, 0x2028, 0x2029,
+	    0x202A, 0x202E, 0x2060, 0x2064, 0x2066, 0x2069, 0x206F, 0x3164,
+	    0xFEFF, 0xFFA0, 0xFFF9, 0xFFFB, 0x1D173, 0x1D17A, 0xE0000,
+	    0xE0001, 0xE007F };
+	static const uint32_t out[] = { 0, 'a', 0xAC, 0xAE, 0x61B, 0x200A,
+	    0x200C, 0x200D, 0x2010, 0x2027, 0x202F, 0x205F, 0x2070, 0xFEFE,
+	    0xFF00, 0xFFFC, 0xFFFD, 0x1D172, 0x1D17B, 0xE0080, 0x10FFFF };
+
+	(void)state;
+	for (size_t i = 0; i < sizeof in / sizeof in[0]; i++)
+		assert_true(cl_utf8_hidden(in[i]));
+	for (size_t i = 0; i < sizeof out / sizeof out[0]; i++)
+		assert_false(cl_utf8_hidden(out[i]));
+}
+
 int
 main(void)
 {
@@ -270,6 +290,7 @@ main(void)
 		cmocka_unit_test(test_chars),
 		cmocka_unit_test(test_stream_splits),
 		cmocka_unit_test(test_stream_prefix),
+		cmocka_unit_test(test_hidden),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
