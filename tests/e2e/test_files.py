@@ -4,6 +4,7 @@ program runs with umask 077, so what the service creates under data_dir is
 0700 folder; a public_keys_dir or key file that group or others may write
 stops start-up; no program leaves a core dump, and those holding a secret
 are not dumpable (no ptrace or /proc/PID/mem for their user either)."""
+import grp
 import os
 import shutil
 import signal
@@ -172,3 +173,25 @@ def test_no_core_dumps_and_not_dumpable(tmp_path):
             p.wait(timeout=30)
         st.stop()
         shutil.rmtree(base, ignore_errors=True)
+
+
+def test_socket_is_0660_and_of_listen_group(tmp_path):
+    """The unix socket: owner and group only, the group listen_group names
+    (nginx's); an unknown group, or listen_group with TCP, stops start-up
+    (the master's log line is JSON: its quotes are escaped)."""
+    group = "www-data" if any(g.gr_name == "www-data" for g in grp.getgrall()) else "nogroup"
+    st = Stack(tmp_path, env={"CALLIN_LISTEN_GROUP": group})
+    st.start_fcgi()
+    try:
+        s = os.stat(st.socket)
+        assert stat.S_ISSOCK(s.st_mode) and stat.S_IMODE(s.st_mode) == 0o660
+        assert s.st_gid == grp.getgrnam(group).gr_gid != os.getgid()
+    finally:
+        st.stop()
+    for env, message in [({"CALLIN_LISTEN_GROUP": "no-such-group-x"},
+                          "config: listen_group: no group named \\\"no-such-group-x"),
+                         ({"CALLIN_LISTEN_GROUP": group, "CALLIN_LISTEN": "127.0.0.1:9"},
+                          "config: listen_group: only for a unix socket")]:
+        r = subprocess.run([os.path.join(BUILD, "callin-fcgi")], env=dict(st.env(), **env),
+                           capture_output=True, text=True, timeout=60)
+        assert r.returncode == 1 and message in r.stdout + r.stderr, r.stdout + r.stderr
