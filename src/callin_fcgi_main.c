@@ -14,6 +14,7 @@
 #include "callin/app.h"
 #include "callin/config.h"
 #include "callin/log.h"
+#include "callin/proc.h"
 #include "callin/server.h"
 
 /* In hub order: cl_app_init() finds each by its cl_helper index. */
@@ -48,6 +49,12 @@ main(int argc, char **argv)
 	cl_config cfg;
 	char err[512];
 
+	/* Every process of the service holds a secret (signer: the key,
+	 * workers: the form secret), and fork passes this on to them all. */
+	if (cl_proc_start(1, err, sizeof err) != CL_OK) {
+		fprintf(stderr, "callin-fcgi: %s\n", err);
+		return 1;
+	}
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "-c") == 0 && i + 1 < argc)
 			path = argv[++i];

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "callin/proc.h"
 #include "callin/receipt.h"
 
 static const char usage[] =
@@ -27,6 +28,11 @@ main(int argc, char *argv[])
 {
 	char id[CL_KEY_ID_LEN + 1], err[512];
 
+	/* It holds the new private key. */
+	if (cl_proc_start(1, err, sizeof err) != CL_OK) {
+		fprintf(stderr, "callin-keygen: %s\n", err);
+		return 1;
+	}
 	if (argc == 2 && (strcmp(argv[1], "-h") == 0 ||
 	    strcmp(argv[1], "--help") == 0)) {
 		fputs(usage, stdout);

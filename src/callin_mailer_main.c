@@ -25,6 +25,7 @@
 #include "callin/hash.h"
 #include "callin/log.h"
 #include "callin/mailer.h"
+#include "callin/proc.h"
 #include "callin/rand.h"
 #include "callin/store.h"
 
@@ -157,6 +158,11 @@ main(int argc, char **argv)
 	int once = 0, status = 1;
 	cl_err rc;
 
+	/* It holds the relay's password (smtp_password_file). */
+	if (cl_proc_start(1, err, sizeof err) != CL_OK) {
+		fprintf(stderr, "callin-mailer: %s\n", err);
+		return 1;
+	}
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "-c") == 0 && i + 1 < argc)
 			path = argv[++i];

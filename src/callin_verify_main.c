@@ -18,6 +18,7 @@
 
 #include "callin/alloc.h"
 #include "callin/hash.h"
+#include "callin/proc.h"
 #include "callin/receipt.h"
 
 #define COPY_MAX	(64 * 1024 * 1024)	/* largest copy.json read */
@@ -234,6 +235,12 @@ main(int argc, char *argv[])
 	int i = 1, verdict = OK, v;
 	cl_err rc;
 
+	/* No secret here (public keys, the user's own files): dumpable, but
+	 * no core file with a requester's answers in it. */
+	if (cl_proc_start(0, err, sizeof err) != CL_OK) {
+		fprintf(stderr, "callin-verify: %s\n", err);
+		return UNREADABLE;
+	}
 	if (argc == 2 && (strcmp(argv[1], "-h") == 0 ||
 	    strcmp(argv[1], "--help") == 0)) {
 		fputs(usage, stdout);

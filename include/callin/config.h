@@ -13,6 +13,8 @@
 
 typedef struct cl_config {
 	char	*listen;		/* unix socket path or host:port */
+	char	*listen_group;		/* group of the unix socket ("": ours) */
+	char	*fastcgi_allow_from;	/* web servers' IP addresses (TCP) */
 	int64_t	 workers;		/* worker processes */
 	int64_t	 max_requests_per_worker; /* recycle a worker after this many (0: never) */
 	char	*store;			/* sqlite:PATH or mongodb://... */

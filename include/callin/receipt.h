@@ -115,6 +115,13 @@ cl_err		 cl_keyring_add_pem(cl_keyring *ring, const char *pem,
  */
 cl_err		 cl_keyring_load(const char *dir, cl_keyring **out,
 		    char *errbuf, size_t errlen);
+/*
+ * The service's load of public_keys_dir: as cl_keyring_load, and also
+ * fails when dir or a *.pem file in it is writable by group or others (one
+ * who could write there could publish a key of their own).
+ */
+cl_err		 cl_keyring_load_served(const char *dir, cl_keyring **out,
+		    char *errbuf, size_t errlen);
 /* The same for a single public key file path.  Fails as above. */
 cl_err		 cl_keyring_load_file(const char *path, cl_keyring **out,
 		    char *errbuf, size_t errlen);

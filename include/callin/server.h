@@ -57,19 +57,22 @@ typedef struct cl_server_hooks {
 } cl_server_hooks;
 
 /*
- * Make the listening socket for spec: a unix socket path (created mode 0660
- * through a rename so it appears complete, replacing a stale one) or
- * host:port (IPv4 or [IPv6]).  *fd is the socket, non-blocking and
- * close-on-exec.  CL_ECONFIG for a bad spec, CL_EIO when it cannot be bound
- * (err gets one line).
+ * Make the listening socket for spec: a unix socket path (created mode 0660,
+ * of group group unless that is "", through a rename so it appears complete,
+ * replacing a stale one) or host:port (IPv4 or [IPv6]).  *fd is the socket,
+ * non-blocking and close-on-exec.  CL_ECONFIG for a bad spec or an unknown
+ * group, CL_EIO when it cannot be bound (err gets one line).
  */
-cl_err cl_server_listen(const char *spec, int *fd, char *err, size_t errlen);
+cl_err cl_server_listen(const char *spec, const char *group, int *fd, char *err,
+    size_t errlen);
 
 /*
  * Run the master until SIGTERM or SIGINT, then drain the workers and return.
  * config_path is re-read on SIGHUP (NULL: environment only); cfg is the
  * configuration already loaded and is owned by the server from now on.
- * Returns CL_OK after a clean stop, CL_EIO when the socket could not be made.
+ * Returns CL_OK after a clean stop, CL_EIO when the socket could not be made,
+ * CL_ECONFIG (logged) when it is TCP on an address other than loopback
+ * without fastcgi_allow_from, or the settings do not fit its kind.
  */
 cl_err cl_server_run(const char *config_path, cl_config *cfg,
     const cl_server_hooks *hooks);

@@ -18,6 +18,7 @@
 #include "callin/attach.h"
 #include "callin/csrf.h"
 #include "callin/log.h"
+#include "callin/proc.h"
 #include "callin/receipt.h"
 #include "app_int.h"
 
@@ -34,7 +35,7 @@ load_public(const cl_config *cfg, cl_app *app, char *err, size_t errlen)
 	char why[400];
 	cl_err rc;
 
-	if ((rc = cl_keyring_load(cfg->public_keys_dir, &ring, why, sizeof why)) != CL_OK) {
+	if ((rc = cl_keyring_load_served(cfg->public_keys_dir, &ring, why, sizeof why)) != CL_OK) {
 		snprintf(err, errlen, "config: public_keys_dir: %s", why);
 		goto err;
 	}
@@ -69,10 +70,12 @@ check_key_child(const cl_config *cfg, int fd)
 	char why[400], err[512] = "";
 	int status = 1;
 
-	cl_app_no_dumps();
-	if (cl_signer_load(cfg->signing_key_file, &signer, why, sizeof why) != CL_OK)
+	/* main() did this already (cl_proc_start); again where the key is. */
+	if (cl_proc_no_dumps(why, sizeof why) != CL_OK)
+		snprintf(err, sizeof err, "signing_key_file: %s", why);
+	else if (cl_signer_load(cfg->signing_key_file, &signer, why, sizeof why) != CL_OK)
 		snprintf(err, sizeof err, "config: signing_key_file: %s", why);
-	else if (cl_keyring_load(cfg->public_keys_dir, &ring, why, sizeof why) != CL_OK)
+	else if (cl_keyring_load_served(cfg->public_keys_dir, &ring, why, sizeof why) != CL_OK)
 		snprintf(err, sizeof err, "config: public_keys_dir: %s", why);
 	else if (!cl_keyring_has(ring, signer))
 		snprintf(err, sizeof err, "config: public_keys_dir: %s does not publish the "
@@ -167,8 +170,9 @@ cl_app_init(const cl_config *cfg, const int *hubs, void **out)
 	app->committer.hub = hubs[CL_HELPER_COMMITTER];
 	app->committer.fd = -1;
 	app->use_committer = cl_app_wants_committer(cfg);
-	cl_app_no_dumps();		/* the form secret */
-	if ((rc = load_public(cfg, app, err, sizeof err)) != CL_OK) {
+	/* the form secret; main() did this already (cl_proc_start) */
+	if ((rc = cl_proc_no_dumps(err, sizeof err)) != CL_OK ||
+	    (rc = load_public(cfg, app, err, sizeof err)) != CL_OK) {
 		cl_log(CL_LOG_ERROR, "%s", err);
 		goto err;
 	}

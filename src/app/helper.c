@@ -1,14 +1,9 @@
 /*
- * helper.c: what the signer and the committer processes share: no core
- * dumps, their signals, and serving their hub.
+ * helper.c: what the signer and the committer processes share: their
+ * signals and serving their hub.
  */
-#include <errno.h>
 #include <signal.h>
-#include <string.h>
-#include <sys/prctl.h>
-#include <sys/resource.h>
 
-#include "callin/log.h"
 #include "callin/signals.h"
 #include "app_int.h"
 
@@ -19,16 +14,6 @@ on_term(int sig)
 {
 	(void)sig;
 	stop = 1;
-}
-
-void
-cl_app_no_dumps(void)
-{
-	struct rlimit none = { 0, 0 };
-
-	if (setrlimit(RLIMIT_CORE, &none) != 0 ||
-	    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
-		cl_log(CL_LOG_WARN, "cannot turn core dumps off: %s", strerror(errno));
 }
 
 cl_err

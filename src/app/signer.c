@@ -16,6 +16,7 @@
 #include "callin/clock.h"
 #include "callin/log.h"
 #include "callin/metrics.h"
+#include "callin/proc.h"
 #include "callin/receipt.h"
 #include "app_int.h"
 
@@ -49,7 +50,11 @@ cl_app_signer_main(const cl_config *cfg, int hub)
 	char err[400];
 	int status = 1;
 
-	cl_app_no_dumps();
+	/* main() did this already (cl_proc_start); again where the key is. */
+	if (cl_proc_no_dumps(err, sizeof err) != CL_OK) {
+		cl_log(CL_LOG_ERROR, "signer: %s", err);
+		goto out;
+	}
 	if (cl_signer_load(cfg->signing_key_file, &s, err, sizeof err) != CL_OK) {
 		cl_log(CL_LOG_ERROR, "signer: config: signing_key_file: %s", err);
 		goto out;

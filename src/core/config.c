@@ -11,6 +11,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "callin/addr.h"
 #include "callin/alloc.h"
 #include "callin/config.h"
 #include "callin/log.h"
@@ -31,6 +32,8 @@ struct key {
 
 static const struct key keys[] = {
 	S(listen, "var/run/callin.sock", 1),
+	S(listen_group, "", 0),			/* chgrp the unix socket to it */
+	S(fastcgi_allow_from, "", 0),		/* needed for a non-loopback TCP listen */
 	I(workers, "4", 1, 256),
 	I(max_requests_per_worker, "0", 0, INT64_C(1) << 40),
 	S(store, "", 0),			/* default sqlite:<data_dir>/callin.db */
@@ -201,6 +204,8 @@ loopback_url(const char *u)
 static cl_err
 check(cl_config *cfg, char *err, size_t errlen)
 {
+	cl_addr_list allow;
+	char why[256];
 	const char *u;
 	char shown[512];
 
@@ -236,6 +241,10 @@ check(cl_config *cfg, char *err, size_t errlen)
 	}
 	if (cfg->max_file_bytes > cfg->max_total_bytes) {
 		snprintf(err, errlen, "config: max_file_bytes: larger than max_total_bytes");
+		return CL_ECONFIG;
+	}
+	if (cl_addr_list_parse(cfg->fastcgi_allow_from, &allow, why, sizeof why) != CL_OK) {
+		snprintf(err, errlen, "config: fastcgi_allow_from: %s", why);
 		return CL_ECONFIG;
 	}
 	if (strchr(cfg->mail_from, '@') == NULL) {

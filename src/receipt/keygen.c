@@ -67,7 +67,8 @@ err:
 
 /*
  * Make a key pair: private key to priv_path (0600, exclusive), public key to
- * pub_dir/<id>.pem (0644, exclusive; pub_dir made if missing).  CL_EIO or
+ * pub_dir/<id>.pem (0600, exclusive; pub_dir made 0700 if missing: only
+ * the service reads it, and serves it at /receipt-keys).  CL_EIO or
  * CL_ECRYPTO with one line in errbuf; nothing is left behind on failure.
  */
 cl_err
@@ -95,7 +96,7 @@ cl_keygen(const char *priv_path, const char *pub_dir,
 		goto err;
 	}
 	rc = CL_EIO;
-	if (mkdir(pub_dir, 0755) != 0 && errno != EEXIST) {
+	if (mkdir(pub_dir, 0700) != 0 && errno != EEXIST) {
 		snprintf(errbuf, errlen, "%s: cannot create directory: %s",
 		    pub_dir, strerror(errno));
 		goto err;
@@ -106,7 +107,7 @@ cl_keygen(const char *priv_path, const char *pub_dir,
 		goto err;
 	wrote_priv = true;
 	n = BIO_get_mem_data(pub, &p);
-	if (write_new(pub_path.data, 0644, p, (size_t)n, errbuf,
+	if (write_new(pub_path.data, 0600, p, (size_t)n, errbuf,
 	    errlen) != CL_OK)
 		goto err;
 	cl_buf_free(&pub_path);

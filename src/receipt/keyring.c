@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <openssl/bio.h>
 #include <openssl/err.h>
@@ -140,9 +141,13 @@ err:
 	return CL_ECONFIG;
 }
 
-/* Read the file path and add its key.  CL_ECONFIG as cl_keyring_add_pem. */
+/*
+ * Read the file path and add its key; with strict, refuse a file writable
+ * by group or others.  CL_ECONFIG as cl_keyring_add_pem.
+ */
 static cl_err
-add_file(cl_keyring *ring, const char *path, char *errbuf, size_t errlen)
+add_file(cl_keyring *ring, const char *path, int strict, char *errbuf,
+    size_t errlen)
 {
 	char *text = NULL;
 	size_t len = 0;
@@ -152,6 +157,12 @@ add_file(cl_keyring *ring, const char *path, char *errbuf, size_t errlen)
 	if (cl_rcpt_read_file(path, &text, &len, &mode, errbuf,
 	    errlen) != CL_OK)
 		return CL_ECONFIG;
+	if (strict && (mode & 022) != 0) {
+		snprintf(errbuf, errlen, "%s: writable by group or others "
+		    "(mode %04o); chmod 600 it", path, mode & 07777);
+		free(text);
+		return CL_ECONFIG;
+	}
 	rc = cl_keyring_add_pem(ring, text, len, path, errbuf, errlen);
 	free(text);
 	return rc;
@@ -165,12 +176,13 @@ by_name(const void *a, const void *b)
 }
 
 /*
- * Load every *.pem file (not hidden) of the directory dir.  CL_ECONFIG, *out
- * NULL and one line in errbuf when dir is unreadable, has no *.pem file, or
- * one of them is not an Ed25519 public key.
+ * Load every *.pem file (not hidden) of the directory dir; with strict,
+ * refuse dir or a file writable by group or others.  CL_ECONFIG, *out NULL
+ * and one line in errbuf when dir is unreadable, has no *.pem file, or one
+ * of them is not an Ed25519 public key.
  */
-cl_err
-cl_keyring_load(const char *dir, cl_keyring **out, char *errbuf,
+static cl_err
+load_dir(const char *dir, int strict, cl_keyring **out, char *errbuf,
     size_t errlen)
 {
 	cl_keyring *ring = NULL;
@@ -178,12 +190,20 @@ cl_keyring_load(const char *dir, cl_keyring **out, char *errbuf,
 	char **names = NULL;
 	size_t n = 0, cap = 0;
 	struct dirent *de;
+	struct stat st;
 	DIR *d;
 
 	*out = NULL;
 	if ((d = opendir(dir)) == NULL) {
 		snprintf(errbuf, errlen, "%s: cannot read directory: %s", dir,
 		    strerror(errno));
+		goto err;
+	}
+	if (strict && (fstat(dirfd(d), &st) != 0 || (st.st_mode & 022) != 0)) {
+		snprintf(errbuf, errlen, "%s: directory writable by group or "
+		    "others (mode %04o); chmod 700 it", dir,
+		    (unsigned)st.st_mode & 07777);
+		closedir(d);
 		goto err;
 	}
 	while ((de = readdir(d)) != NULL) {
@@ -208,7 +228,7 @@ cl_keyring_load(const char *dir, cl_keyring **out, char *errbuf,
 	for (size_t i = 0; i < n; i++) {
 		cl_buf_reset(&path);
 		cl_buf_printf(&path, "%s/%s", dir, names[i]);
-		if (add_file(ring, path.data, errbuf, errlen) != CL_OK)
+		if (add_file(ring, path.data, strict, errbuf, errlen) != CL_OK)
 			goto err;
 	}
 	for (size_t i = 0; i < n; i++)
@@ -226,6 +246,22 @@ err:
 	return CL_ECONFIG;
 }
 
+/* Load the *.pem files of dir.  Fails as load_dir. */
+cl_err
+cl_keyring_load(const char *dir, cl_keyring **out, char *errbuf,
+    size_t errlen)
+{
+	return load_dir(dir, 0, out, errbuf, errlen);
+}
+
+/* Load public_keys_dir, refusing what group or others may write. */
+cl_err
+cl_keyring_load_served(const char *dir, cl_keyring **out, char *errbuf,
+    size_t errlen)
+{
+	return load_dir(dir, 1, out, errbuf, errlen);
+}
+
 /* Load the single public key file path.  Fails as cl_keyring_load. */
 cl_err
 cl_keyring_load_file(const char *path, cl_keyring **out, char *errbuf,
@@ -234,7 +270,7 @@ cl_keyring_load_file(const char *path, cl_keyring **out, char *errbuf,
 	cl_keyring *ring = cl_keyring_new();
 
 	*out = NULL;
-	if (add_file(ring, path, errbuf, errlen) != CL_OK)
+	if (add_file(ring, path, 0, errbuf, errlen) != CL_OK)
 		goto err;
 	*out = ring;
 	return CL_OK;

@@ -63,6 +63,7 @@ struct master {
 	int64_t			 restarts;
 	struct helper		 helpers[CL_SERVER_HELPERS_MAX];
 	int			 client_hubs[CL_SERVER_HELPERS_MAX];
+	cl_addr_list		 allow;		/* fastcgi_allow_from, as at start */
 };
 
 /* Fork one worker into slot s.  Logs and leaves the slot empty on failure. */
@@ -79,7 +80,8 @@ spawn(struct master *m, struct slot *s)
 	if (pid == 0) {
 		for (size_t i = 0; i < m->hooks->nhelpers; i++)
 			close(m->helpers[i].hub[CL_IPC_SERVER]);
-		cl_worker_main(m->lfd, m->cfg, m->hooks, m->client_hubs);
+		cl_worker_main(m->lfd, m->cfg, m->hooks, m->client_hubs,
+		    m->allow.n > 0 ? &m->allow : NULL);
 	}
 	s->pid = pid;
 	s->gen = m->gen;
@@ -320,8 +322,11 @@ reload(struct master *m, const char *config_path)
 		cl_config_free(next);
 		goto refused;
 	}
-	if (strcmp(next->listen, m->cfg->listen) != 0)
-		cl_log(CL_LOG_WARN, "master: listen changed; takes effect at restart");
+	if (strcmp(next->listen, m->cfg->listen) != 0 ||
+	    strcmp(next->listen_group, m->cfg->listen_group) != 0 ||
+	    strcmp(next->fastcgi_allow_from, m->cfg->fastcgi_allow_from) != 0)
+		cl_log(CL_LOG_WARN, "master: listen, listen_group or fastcgi_allow_from "
+		    "changed; takes effect at restart");
 	if (next->workers > MAX_WORKERS)
 		next->workers = MAX_WORKERS;
 	/* Old workers keep their copy of the configuration (fork copied it). */
@@ -442,7 +447,8 @@ cl_server_run(const char *config_path, cl_config *cfg, const cl_server_hooks *ho
 		fcntl(0, F_SETFL, fl | O_NONBLOCK);
 		cl_log(CL_LOG_INFO, "master: using the listening socket on fd 0");
 	} else {
-		if (cl_server_listen(cfg->listen, &m.lfd, err, sizeof err) != CL_OK) {
+		if (cl_server_listen(cfg->listen, cfg->listen_group, &m.lfd, err,
+		    sizeof err) != CL_OK) {
 			cl_log(CL_LOG_ERROR, "%s", err);
 			cl_config_free(m.cfg);
 			free(m.cfg);
@@ -450,6 +456,17 @@ cl_server_run(const char *config_path, cl_config *cfg, const cl_server_hooks *ho
 		}
 		bound_path = strchr(cfg->listen, ':') == NULL ||
 		    strncmp(cfg->listen, "unix:", 5) == 0;
+	}
+	if (cl_server_check_reach(m.lfd, cfg, &m.allow, err, sizeof err) != CL_OK) {
+		cl_log(CL_LOG_ERROR, "%s", err);
+		if (bound_path)
+			unlink(strncmp(cfg->listen, "unix:", 5) == 0 ? cfg->listen + 5 :
+			    cfg->listen);
+		if (m.lfd > 0)
+			close(m.lfd);
+		cl_config_free(m.cfg);
+		free(m.cfg);
+		return CL_ECONFIG;
 	}
 
 	assert(hooks->nhelpers <= CL_SERVER_HELPERS_MAX);

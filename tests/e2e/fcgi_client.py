@@ -27,9 +27,16 @@ def _pair(k, v):
 
 
 class Request:
-    def __init__(self, path, params):
-        self.sock = socket.socket(socket.AF_UNIX)
-        self.sock.connect(path)
+    """A request to the unix socket path, or to (host, port) over TCP from
+    the local address source (None: the kernel's choice)."""
+
+    def __init__(self, path, params, source=None):
+        if isinstance(path, tuple):
+            self.sock = socket.create_connection(
+                path, timeout=30, source_address=(source, 0) if source else None)
+        else:
+            self.sock = socket.socket(socket.AF_UNIX)
+            self.sock.connect(path)
         self.sock.sendall(_record(BEGIN, struct.pack(">HB5x", 1, 0)))
         body = b"".join(_pair(k, v) for k, v in params.items())
         self.sock.sendall(_record(PARAMS, body) + _record(PARAMS, b""))

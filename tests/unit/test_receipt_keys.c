@@ -77,7 +77,7 @@ der_id(const char *pem, char id[17])
 }
 
 /*
- * cl_keygen writes a 0600 private key and a 0644 <id>.pem public key whose
+ * cl_keygen writes a 0600 private key and a 0600 <id>.pem public key whose
  * id is SHA-256 of its DER, refuses to overwrite, and leaves nothing behind
  * when it fails.
  */
@@ -100,7 +100,7 @@ test_receipt_keygen(void **state)
 	cl_buf_printf(&b, "%s/%s.pem", pub, id);
 	pubfile = b.data;
 	assert_int_equal(stat(pubfile, &st), 0);
-	assert_int_equal(st.st_mode & 07777, 0644);
+	assert_int_equal(st.st_mode & 07777, 0600);
 	text = slurp(pubfile);
 	assert_non_null(strstr(text, "-----BEGIN PUBLIC KEY-----\n"));
 	der_id(text, did);
@@ -334,6 +334,61 @@ test_receipt_keyring(void **state)
 	free(d);
 }
 
+/*
+ * The service's load of public_keys_dir refuses the directory or a key file
+ * in it writable by group or others, naming it; callin-verify's load of a
+ * user's own directory does not.
+ */
+static void
+test_receipt_keyring_served(void **state)
+{
+	static const mode_t bad_file[] = { 0620, 0602, 0622, 0664, 0646 };
+	static const mode_t bad_dir[] = { 0770, 0707, 0775, 0757, 0777 };
+	char err[512], *d, *p;
+	cl_keyring *ring;
+
+	(void)state;
+	d = fx_path(dir, "served");
+	assert_int_equal(mkdir(d, 0700), 0);
+	p = fx_write(d, KEY_A_ID ".pem", KEY_A_PUB, 0644);
+	assert_int_equal(chmod(d, 0755), 0);
+	assert_int_equal(cl_keyring_load_served(d, &ring, err, sizeof err),
+	    CL_OK);	/* readable by all is fine: these are public */
+	cl_keyring_free(ring);
+	for (size_t i = 0; i < sizeof bad_file / sizeof bad_file[0]; i++) {
+		assert_int_equal(chmod(p, bad_file[i]), 0);
+		ring = (cl_keyring *)&ring;
+		assert_int_equal(cl_keyring_load_served(d, &ring, err,
+		    sizeof err), CL_ECONFIG);
+		assert_null(ring);
+		assert_non_null(strstr(err, p));
+		assert_non_null(strstr(err, "writable by group or others"));
+		assert_int_equal(cl_keyring_load(d, &ring, err, sizeof err),
+		    CL_OK);
+		cl_keyring_free(ring);
+	}
+	assert_int_equal(chmod(p, 0600), 0);
+	for (size_t i = 0; i < sizeof bad_dir / sizeof bad_dir[0]; i++) {
+		assert_int_equal(chmod(d, bad_dir[i]), 0);
+		ring = (cl_keyring *)&ring;
+		assert_int_equal(cl_keyring_load_served(d, &ring, err,
+		    sizeof err), CL_ECONFIG);
+		assert_null(ring);
+		assert_non_null(strstr(err, "directory writable by group or others"));
+		assert_non_null(strstr(err, d));
+		assert_null(strchr(err, '\n'));
+		assert_int_equal(cl_keyring_load(d, &ring, err, sizeof err),
+		    CL_OK);
+		cl_keyring_free(ring);
+	}
+	assert_int_equal(chmod(d, 0700), 0);
+	assert_int_equal(cl_keyring_load_served(d, &ring, err, sizeof err),
+	    CL_OK);
+	cl_keyring_free(ring);
+	free(p);
+	free(d);
+}
+
 int
 main(void)
 {
@@ -342,6 +397,7 @@ main(void)
 		cmocka_unit_test(test_receipt_key_file_mode),
 		cmocka_unit_test(test_receipt_key_file_refused),
 		cmocka_unit_test(test_receipt_keyring),
+		cmocka_unit_test(test_receipt_keyring_served),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
