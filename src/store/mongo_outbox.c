@@ -116,6 +116,22 @@ mo_check_note(const bson_iter_t *elem, int64_t received_ms, int64_t *due_ms)
 }
 
 /*
+ * Append to el the outbox state of a notification that is due at due_ms
+ * and was never tried: status, due times, attempts, lease and owner.
+ * Cannot fail.
+ */
+static void
+mo_append_due(bson_t *el, int64_t due_ms)
+{
+	BSON_APPEND_UTF8(el, "status", "due");
+	BSON_APPEND_INT64(el, "due_ms", due_ms);
+	BSON_APPEND_INT64(el, "first_due_ms", due_ms);
+	BSON_APPEND_INT32(el, "attempts", 0);
+	BSON_APPEND_INT64(el, "lease_until_ms", 0);
+	BSON_APPEND_UTF8(el, "owner", "");
+}
+
+/*
  * For cl_store_put(): check the notifications of doc (already checked by
  * mg_check_doc for token and received_ms) and make in *stored the document
  * to insert, doc with the outbox array appended, every element due at its
@@ -168,12 +184,7 @@ mg_outbox_doc(const bson_t *doc, bson_t **stored)
 		(void)mo_check_note(&notes, received_ms, &due_ms);
 		bson_uint32_to_string(i, &k, key, sizeof key);
 		bson_append_document_begin(&arr, k, -1, &el);
-		BSON_APPEND_UTF8(&el, "status", "due");
-		BSON_APPEND_INT64(&el, "due_ms", due_ms);
-		BSON_APPEND_INT64(&el, "first_due_ms", due_ms);
-		BSON_APPEND_INT32(&el, "attempts", 0);
-		BSON_APPEND_INT64(&el, "lease_until_ms", 0);
-		BSON_APPEND_UTF8(&el, "owner", "");
+		mo_append_due(&el, due_ms);
 		bson_append_document_end(&arr, &el);
 	}
 	bson_append_array_end(out, &arr);
@@ -803,12 +814,7 @@ mg_confirm(cl_store *base, const char *token, int64_t now_ms,
 	for ((void)bson_iter_init(&it, notes); bson_iter_next(&it); i++) {
 		bson_uint32_to_string(i, &k, key, sizeof key);
 		bson_append_document_begin(&each, k, -1, &el);
-		BSON_APPEND_UTF8(&el, "status", "due");
-		BSON_APPEND_INT64(&el, "due_ms", now_ms);
-		BSON_APPEND_INT64(&el, "first_due_ms", now_ms);
-		BSON_APPEND_INT32(&el, "attempts", 0);
-		BSON_APPEND_INT64(&el, "lease_until_ms", 0);
-		BSON_APPEND_UTF8(&el, "owner", "");
+		mo_append_due(&el, now_ms);
 		(void)bson_iter_recurse(&it, &f);	/* checked by store.c */
 		while (bson_iter_next(&f))
 			if (strcmp(bson_iter_key(&f), "kind") == 0 ||
