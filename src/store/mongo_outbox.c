@@ -41,7 +41,8 @@
  * the owner, so a lease another claimer has taken over cannot be settled by
  * the first one (CL_ENOTFOUND).
  *
- * An outbox id is "<token>:<index>", which cl_store_put() makes sure fits.
+ * An outbox id is "<_id>:<index>", the request's ObjectId in hex: not its
+ * token, which is a secret and must not reach the mailer's log lines.
  * Every write uses w:"majority", j:true.
  */
 #include <assert.h>
@@ -138,7 +139,7 @@ mo_append_due(bson_t *el, int64_t due_ms)
  * due_ms (also its first_due_ms) with no lease.  *stored is NULL when doc
  * has no notifications: insert doc itself.  Fails with CL_EINVAL, logged,
  * for a malformed notification, a document that already has an outbox
- * key, or a token too long for the outbox ids; *stored is then NULL.
+ * key; *stored is then NULL.
  */
 cl_err
 mg_outbox_doc(const bson_t *doc, bson_t **stored)
@@ -147,9 +148,8 @@ mg_outbox_doc(const bson_t *doc, bson_t **stored)
 	bson_t *out = NULL, arr, el;
 	const char *what, *k;
 	int64_t received_ms, due_ms;
-	char key[16], id[CL_BLOB_ID_MAX];
+	char key[16];
 	uint32_t i, count = 0;
-	int len;
 
 	*stored = NULL;
 	what = "no outbox key (reserved)";
@@ -169,13 +169,6 @@ mg_outbox_doc(const bson_t *doc, bson_t **stored)
 	}
 	if (count == 0)
 		return CL_OK;
-	what = "a token short enough for outbox ids";
-	(void)bson_iter_init_find(&it, doc, "token");
-	len = snprintf(id, sizeof id, "%s:%" PRIu32,
-	    bson_iter_utf8(&it, NULL), count - 1);
-	if (len < 0 || (size_t)len >= sizeof id)
-		goto err;
-
 	out = bson_copy(doc);
 	BSON_APPEND_ARRAY_BEGIN(out, "outbox", &arr);
 	(void)bson_iter_init_find(&it, doc, "notifications");
@@ -196,27 +189,30 @@ err:
 }
 
 /*
- * Split the outbox id s ("<token>:<index>") into token (CL_TOKEN_MAX
- * bytes) and *index.  Fails with CL_ENOTFOUND for anything else: no such
- * notification can exist.
+ * Split the outbox id s ("<_id hex>:<index>") into *oid and *index.
+ * Fails with CL_ENOTFOUND for anything else: no such notification can
+ * exist.
  */
 static cl_err
-mo_parse_id(const char *s, char *token, uint32_t *index)
+mo_parse_id(const char *s, bson_oid_t *oid, uint32_t *index)
 {
+	char hex[25];
 	const char *colon, *p;
 	uint32_t v = 0;
 
-	if ((colon = strrchr(s, ':')) == NULL || colon == s ||
-	    (size_t)(colon - s) >= CL_TOKEN_MAX || colon[1] == '\0' ||
-	    strlen(colon + 1) > 6 || (colon[1] == '0' && colon[2] != '\0'))
+	if ((colon = strrchr(s, ':')) == NULL || colon - s != 24 ||
+	    colon[1] == '\0' || strlen(colon + 1) > 6 ||
+	    (colon[1] == '0' && colon[2] != '\0'))
 		return CL_ENOTFOUND;
 	for (p = colon + 1; *p != '\0'; p++) {
 		if (*p < '0' || *p > '9')
 			return CL_ENOTFOUND;
 		v = v * 10 + (uint32_t)(*p - '0');
 	}
-	memcpy(token, s, (size_t)(colon - s));
-	token[colon - s] = '\0';
+	memcpy(hex, s, 24);
+	hex[24] = '\0';
+	if (!mg_parse_id(hex, oid))
+		return CL_ENOTFOUND;
 	*index = v;
 	return CL_OK;
 }
@@ -275,12 +271,15 @@ static cl_err
 mo_fill(const bson_t *doc, uint32_t index, int64_t now, cl_notification *n)
 {
 	bson_iter_t it, arr, note, f, to;
-	const char *token = "?";
+	char oid[25] = "?";
 	uint32_t j;
 	size_t cap = 0;
 
-	if (bson_iter_init_find(&it, doc, "token") && BSON_ITER_HOLDS_UTF8(&it))
-		token = bson_iter_utf8(&it, NULL);
+	/* The id names the request by _id: its token is a secret. */
+	if (bson_iter_init_find(&it, doc, "_id") && BSON_ITER_HOLDS_OID(&it))
+		bson_oid_to_string(bson_iter_oid(&it), oid);
+	else
+		goto corrupt;
 	if (!bson_iter_init_find(&it, doc, "outbox") ||
 	    !BSON_ITER_HOLDS_ARRAY(&it) || !bson_iter_recurse(&it, &arr))
 		goto corrupt;
@@ -317,7 +316,7 @@ mo_fill(const bson_t *doc, uint32_t index, int64_t now, cl_notification *n)
 		}
 		n->to[n->nto++] = cl_strdup(bson_iter_utf8(&to, NULL));
 	}
-	snprintf(n->id, sizeof n->id, "%s:%" PRIu32, token, index);
+	snprintf(n->id, sizeof n->id, "%s:%" PRIu32, oid, index);
 	if (bson_iter_init_find(&it, doc, "confirmed_ms"))
 		n->confirmed_ms = mo_int(&it, 0);
 	n->request = bson_new();
@@ -326,7 +325,7 @@ mo_fill(const bson_t *doc, uint32_t index, int64_t now, cl_notification *n)
 	return CL_OK;
 corrupt:
 	cl_log(CL_LOG_ERROR, "store: MongoDB request %s has no claimable "
-	    "notification %" PRIu32 " in the expected shape", token, index);
+	    "notification %" PRIu32 " in the expected shape", oid, index);
 	return CL_EUNAVAIL;
 }
 
@@ -583,20 +582,21 @@ mg_outbox_sent(cl_store *base, const char *id, const char *owner,
     int64_t now_ms)
 {
 	struct mg_store *st = (struct mg_store *)base;
-	char token[CL_TOKEN_MAX], kstat[MO_KEY_MAX], kowner[MO_KEY_MAX];
+	char kstat[MO_KEY_MAX], kowner[MO_KEY_MAX];
 	char klease[MO_KEY_MAX], ksent[MO_KEY_MAX];
+	bson_oid_t oid;
 	bson_t *filter = NULL, *update = NULL;
 	uint32_t i;
 	cl_err rc;
 
-	if ((rc = mo_parse_id(id, token, &i)) != CL_OK ||
+	if ((rc = mo_parse_id(id, &oid, &i)) != CL_OK ||
 	    (rc = mg_ready(st)) != CL_OK)
 		goto err;
 	mo_key(kstat, i, "status");
 	mo_key(kowner, i, "owner");
 	mo_key(klease, i, "lease_until_ms");
 	mo_key(ksent, i, "sent_ms");
-	filter = BCON_NEW("token", BCON_UTF8(token),
+	filter = BCON_NEW("_id", BCON_OID(&oid),
 	    kstat, BCON_UTF8("due"), kowner, BCON_UTF8(owner),
 	    klease, "{", "$gt", BCON_INT64(now_ms), "}");
 	update = BCON_NEW("$set", "{", kstat, BCON_UTF8("sent"),
@@ -623,14 +623,15 @@ mg_outbox_failed(cl_store *base, const char *id, const char *owner,
     int final, int64_t retry_ms, const char *error)
 {
 	struct mg_store *st = (struct mg_store *)base;
-	char token[CL_TOKEN_MAX], kstat[MO_KEY_MAX], kowner[MO_KEY_MAX];
+	char kstat[MO_KEY_MAX], kowner[MO_KEY_MAX];
 	char klease[MO_KEY_MAX], kerr[MO_KEY_MAX], kdue[MO_KEY_MAX];
+	bson_oid_t oid;
 	char katt[MO_KEY_MAX];
 	bson_t *filter = NULL, *update = NULL, set, inc;
 	uint32_t i;
 	cl_err rc;
 
-	if ((rc = mo_parse_id(id, token, &i)) != CL_OK ||
+	if ((rc = mo_parse_id(id, &oid, &i)) != CL_OK ||
 	    (rc = mg_ready(st)) != CL_OK)
 		goto err;
 	mo_key(kstat, i, "status");
@@ -639,7 +640,7 @@ mg_outbox_failed(cl_store *base, const char *id, const char *owner,
 	mo_key(kerr, i, "last_error");
 	mo_key(kdue, i, "due_ms");
 	mo_key(katt, i, "attempts");
-	filter = BCON_NEW("token", BCON_UTF8(token),
+	filter = BCON_NEW("_id", BCON_OID(&oid),
 	    kstat, BCON_UTF8("due"), kowner, BCON_UTF8(owner));
 	update = bson_new();
 	BSON_APPEND_DOCUMENT_BEGIN(update, "$set", &set);
@@ -797,10 +798,6 @@ mg_confirm(cl_store *base, const char *token, int64_t now_ms,
 	uint32_t i = 0;
 	cl_err rc;
 
-	if (strlen(token) + 8 >= CL_BLOB_ID_MAX) {
-		rc = CL_EINVAL;		/* "<token>:<index>" must fit an id */
-		goto err;
-	}
 	if ((rc = mg_ready(st)) != CL_OK)
 		goto err;
 	filter = BCON_NEW("token", BCON_UTF8(token),

@@ -80,6 +80,7 @@ make_doc(struct fixture *f, const char *title)
 	BSON_APPEND_UTF8(&f->doc, "reference", f->ref);
 	BSON_APPEND_UTF8(&f->doc, "received", "2026-11-23T14:05:09Z");
 	BSON_APPEND_INT64(&f->doc, "received_ms", INT64_C(1795442709000));
+	BSON_APPEND_UTF8(&f->doc, "confirm_code", "CCCCCCCCCCCCCCCCCCCCCw");
 	bson_append_document_begin(&f->doc, "fields", -1, &fields);
 	BSON_APPEND_UTF8(&fields, "requester_type", "campaign_group");
 	BSON_APPEND_UTF8(&fields, "full_name", "Alex Example");
@@ -128,6 +129,7 @@ setup(void **state)
 	f->ctx.from = &f->from;
 	f->ctx.public_base_url = "https://callin.example.gov.uk/";
 	f->ctx.attach_max = 1024;
+	f->ctx.confirm_max_age = 604800;
 	f->ctx.load = loader;
 	f->ctx.load_arg = f;
 	make_doc(f, "Closure of the maternity unit");
@@ -348,22 +350,82 @@ test_confirmation(void **state)
 	assert_string_equal(header(&m, "Subject"), expect);
 	assert_string_equal(header(&m, "To"), "alex@example.org");
 	assert_int_equal(f->loads, 0);
-	assert_int_equal(m.nparts, 3);
+	assert_int_equal(m.nparts, 2);
 	body = cl_buf_str(&m.parts[0].data);
 	assert_crlf(&m.parts[0].data);
 	assert_non_null(strstr(body, "Reference: "));
 	assert_non_null(strstr(body, f->ref));
 	assert_non_null(strstr(body, "What happens next"));
-	assert_non_null(strstr(body, "https://callin.example.gov.uk/receipt/"
-	    "AAAAAAAAAAAAAAAAAAAAAA_-x\r\n"));
+	/* Before the address is confirmed: a link to confirm it, and neither
+	   the private link nor the copy of the answers. */
+	snprintf(expect, sizeof expect, "https://callin.example.gov.uk/confirm/"
+	    "%s/CCCCCCCCCCCCCCCCCCCCCw\r\n", f->ref);
+	assert_non_null(strstr(body, expect));
+	assert_non_null(strstr(body, "The link works until 30 November 2026 "
+	    "at 14:05:09 UTC"));
+	assert_null(strstr(body, "AAAAAAAAAAAAAAAAAAAAAA_-x"));
+	assert_null(strstr(body, "/receipt/"));
 	/* Nothing the requester typed comes back to the address typed. */
 	assert_null(strstr(body, "maternity"));
 	assert_null(strstr(body, "Alex"));
 	assert_string_equal(m.parts[1].filename, "receipt.txt");
 	assert_string_equal(m.parts[1].data.data, "callin-receipt-v1\n"
 	    "reference: x\n");
+	cl_mail_msg_free(&m);
+}
+
+/*
+ * Once the address is confirmed: the copy, the receipt and the private
+ * link to the requester, a short note to staff; neither without a
+ * confirmation time.
+ */
+static void
+test_after_confirmation(void **state)
+{
+	struct fixture *f = *state;
+	char *to[] = { "alex@example.org" }, *staff[] = { "staff@example.gov.uk" };
+	cl_notification n = note(f, "address_confirmed", to, 1);
+	cl_notification s = note(f, "staff_confirmed", staff, 1);
+	cl_mail_msg m = CL_MAIL_MSG_INIT;
+	char why[256], expect[128];
+	const char *body;
+
+	assert_int_equal(cl_mail_build(&f->ctx, &n, NOW, &m, why, sizeof why),
+	    CL_EINVAL);
+	assert_string_equal(why, "the address was not confirmed");
+	assert_int_equal(cl_mail_build(&f->ctx, &s, NOW, &m, why, sizeof why),
+	    CL_EINVAL);
+	n.confirmed_ms = s.confirmed_ms = INT64_C(1795442709000) + 3600000;
+
+	assert_int_equal(cl_mail_build(&f->ctx, &n, NOW, &m, why, sizeof why),
+	    CL_OK);
+	snprintf(expect, sizeof expect, "<%s.address_confirmed@dhsc.example."
+	    "gov.uk>", f->ref);
+	assert_string_equal(m.message_id, expect);
+	snprintf(expect, sizeof expect, "Your call-in request %s: your copy",
+	    f->ref);
+	assert_string_equal(header(&m, "Subject"), expect);
+	body = cl_buf_str(&m.parts[0].data);
+	assert_crlf(&m.parts[0].data);
+	assert_non_null(strstr(body, "https://callin.example.gov.uk/receipt/"
+	    "AAAAAAAAAAAAAAAAAAAAAA_-x\r\n"));
+	assert_null(strstr(body, "Alex"));
+	assert_int_equal(m.nparts, 3);
+	assert_string_equal(m.parts[1].filename, "receipt.txt");
 	assert_string_equal(m.parts[2].filename, "copy.json");
 	assert_string_equal(m.parts[2].type, "application/json");
+	cl_mail_msg_free(&m);
+
+	assert_int_equal(cl_mail_build(&f->ctx, &s, NOW, &m, why, sizeof why),
+	    CL_OK);
+	assert_int_equal(m.nparts, 1);
+	body = cl_buf_str(&m.parts[0].data);
+	snprintf(expect, sizeof expect, "The requester of call-in request %s "
+	    "confirmed their email address on 23 November 2026 at 15:05:09 UTC",
+	    f->ref);
+	assert_non_null(strstr(body, expect));
+	assert_null(strstr(body, "alex@example.org"));
+	assert_null(strstr(body, "AAAAAAAAAAAAAAAAAAAAAA_-x"));
 	cl_mail_msg_free(&m);
 }
 
@@ -438,6 +500,8 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_staff_alert_unreadable,
 		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_after_confirmation, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_confirmation, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_subject_hostile, setup,
