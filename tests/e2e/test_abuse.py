@@ -249,7 +249,7 @@ def test_campaign_copy_of_one_form_stores_one_request_and_reveals_nothing(stack)
     for i, answers in enumerate(others):
         r = submit(stack, answers=answers, hidden=hidden,
                    files=[(f"mine{i}.pdf", PDF + b"%" * (i + 1), "application/pdf")])
-        assert r.status_code == 409, r.text[:500]
+        assert r.status_code == 409 and r.reason == "Conflict", (r.status_code, r.reason)
         assert_styled_not_submitted(r)
         assert "This form has already been sent" in r.text
         assert 'href="/request"' in r.text                    # start again
