@@ -36,6 +36,9 @@ cl_err	cl_random_token(char *out, size_t nbytes);
  */
 void	cl_b64url_encode(const void *p, size_t n, char *out);
 
+/* The number of base64url characters at the start of s.  Cannot fail. */
+size_t	cl_b64url_span(const char *s);
+
 /*
  * Decode the base64url string s (len characters, no padding, no white
  * space) into out, which holds outcap bytes; *outlen gets the byte count.

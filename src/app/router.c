@@ -12,6 +12,7 @@
 #include "callin/log.h"
 #include "callin/metrics.h"
 #include "callin/page.h"
+#include "callin/rand.h"
 
 enum shape {
 	EXACT,		/* path equals pattern */
@@ -65,17 +66,6 @@ cl_app_render_metrics(cl_buf *out)
 	cl_metrics_render(out, route_names, sizeof route_names / sizeof route_names[0]);
 }
 
-/* A path segment of safe characters: letters, digits, '-', '_'. */
-static size_t
-segment(const char *s)
-{
-	size_t n = 0;
-
-	while ((s[n] >= 'a' && s[n] <= 'z') || (s[n] >= 'A' && s[n] <= 'Z') ||
-	    (s[n] >= '0' && s[n] <= '9') || s[n] == '-' || s[n] == '_')
-		n++;
-	return n;
-}
 
 /*
  * Does path match route r?  On a match, arg receives the token or id and
@@ -94,7 +84,7 @@ match(const struct route *r, const char *path, char *arg, size_t arglen,
 	if (strncmp(path, r->pattern, pl) != 0)
 		return 0;
 	path += pl;
-	n = segment(path);
+	n = cl_b64url_span(path);
 	if (n == 0 || n >= arglen)
 		return 0;
 	memcpy(arg, path, n);
@@ -114,7 +104,7 @@ match(const struct route *r, const char *path, char *arg, size_t arglen,
 		return n == 3 && *path == '\0' && arg[0] >= '1' && arg[0] <= '5' &&
 		    strspn(arg, "0123456789") == 3;
 	case REF_CODE:
-		if (*path != '/' || (n = segment(path + 1)) == 0 ||
+		if (*path != '/' || (n = cl_b64url_span(path + 1)) == 0 ||
 		    path[1 + n] != '\0')
 			return 0;
 		*file = path + 1;

@@ -8,6 +8,7 @@
 
 #include "callin/buf.h"
 #include "callin/log.h"
+#include "callin/rand.h"
 
 static cl_log_level min_level = CL_LOG_INFO;
 static char request_id[64];
@@ -85,18 +86,6 @@ cl_log_redact_uri(const char *uri, char *out, size_t n)
 		snprintf(out, n, "%.*s:\u2026%s", (int)(colon - uri), uri, at);
 }
 
-/* Length of the path segment at s: letters, digits, '-' and '_'. */
-static size_t
-segment_len(const char *s)
-{
-	size_t i = 0;
-
-	while ((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
-	    (s[i] >= '0' && s[i] <= '9') || s[i] == '-' || s[i] == '_')
-		i++;
-	return i;
-}
-
 void
 cl_log_redact_path(const char *path, char *out, size_t n)
 {
@@ -112,7 +101,7 @@ cl_log_redact_path(const char *path, char *out, size_t n)
 			rest = "/\u2026";
 		snprintf(out, n, "/receipt/\u2026%s", rest != NULL ? rest : "");
 	} else if (strncmp(path, "/confirm/", 9) == 0) {
-		ref = segment_len(path + 9);
+		ref = cl_b64url_span(path + 9);
 		snprintf(out, n, "/confirm/%.*s%s\u2026", (int)ref, path + 9,
 		    ref > 0 && path[9 + ref] == '/' ? "/" : "");
 	} else

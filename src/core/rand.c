@@ -110,3 +110,9 @@ cl_b64url_decode(const char *s, size_t len, unsigned char *out,
 	*outlen = o;
 	return CL_OK;
 }
+
+size_t
+cl_b64url_span(const char *s)
+{
+	return strspn(s, alphabet);
+}

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "callin/form.h"
+#include "callin/rand.h"
 #include "callin/mail.h"
 #include "mail_int.h"
 
@@ -235,8 +236,7 @@ cl_mail_body_staff_confirmed(const bson_t *req, int64_t confirmed_ms,
 static int
 b64url_ok(const char *s)
 {
-	size_t n = strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-	    "0123456789-_");
+	size_t n = cl_b64url_span(s);
 
 	return n >= 16 && n < 128 && s[n] == '\0';
 }
