@@ -31,6 +31,9 @@ INDEX = 'outbox.status_1_outbox.due_ms_1'
 
 # What outbox_store_client puts (see tests/tools/outbox_store_client.c).
 TOKEN = 'dG9rZW4tZml4ZWQtZm9yLXdpcmUtdGVzdHM'
+# An outbox id names its request by _id, never by the token, a secret the
+# mailer would otherwise write into its log lines.
+OID = ObjectId('6b11088e6b05cfcad41c126c')
 REFERENCE = 'CIR-7Q2M-K9X4'
 IDEM = 'idem-0002'
 RECEIVED_MS = 1795443909000
@@ -208,7 +211,8 @@ def test_claim_sends_find_and_modify_with_majority_journal(server):
     lines = out.splitlines()
     assert lines[0] == 'claimed 1'
     assert lines[1] == '%s:1 confirmation 2 %d r@example.org' % (
-        TOKEN, RECEIVED_MS + 5)
+        doc['_id'], RECEIVED_MS + 5)
+    assert TOKEN not in lines[1]
     request = json.loads(lines[2])
     # The request comes back as the caller stored it: no _id, no outbox.
     assert list(request) == ['token', 'reference', 'idempotency_key',
@@ -238,9 +242,9 @@ def test_claim_takes_the_oldest_due_first_and_stops_at_max(server):
     lines = out.splitlines()
     assert lines[0] == 'claimed 2'
     assert lines[1].startswith('%s:0 staff_alert 0 %d a@example.org,'
-                               'b@example.org' % (TOKEN, RECEIVED_MS))
+                               'b@example.org' % (first['_id'], RECEIVED_MS))
     assert lines[3].startswith('%s:0 staff_alert 0 %d ' % (
-        later['token'], RECEIVED_MS + 50))
+        later['_id'], RECEIVED_MS + 50))
     expect_nothing_more(server)
 
 
@@ -256,7 +260,7 @@ def test_claim_lost_to_another_claimer_is_skipped(server):
     assert rc == 0, err
     lines = out.splitlines()
     assert lines[0] == 'claimed 1'
-    assert lines[1].startswith('%s:1 confirmation ' % TOKEN)
+    assert lines[1].startswith('%s:1 confirmation ' % doc['_id'])
     expect_nothing_more(server)
 
 
@@ -284,11 +288,11 @@ def test_claim_error_after_a_claim_returns_what_was_claimed(server):
 
 
 def test_sent_sends_update_guarded_by_owner_and_lease(server):
-    c = Client(server, 'sent', TOKEN + ':1', 'mailer-1', 5000)
+    c = Client(server, 'sent', str(OID) + ':1', 'mailer-1', 5000)
     drive_indexes(server)
     r = expect_write(server, 'update')
     (u,) = r.doc['updates']
-    assert u['q'] == {'token': TOKEN, 'outbox.1.status': 'due',
+    assert u['q'] == {'_id': OID, 'outbox.1.status': 'due',
                       'outbox.1.owner': 'mailer-1',
                       'outbox.1.lease_until_ms': {'$gt': 5000}}
     assert u['u'] == {'$set': {'outbox.1.status': 'sent',
@@ -300,7 +304,7 @@ def test_sent_sends_update_guarded_by_owner_and_lease(server):
 
 
 def test_sent_without_a_match_is_notfound(server):
-    c = Client(server, 'sent', TOKEN + ':0', 'late', 5000)
+    c = Client(server, 'sent', str(OID) + ':0', 'late', 5000)
     drive_indexes(server)
     expect_write(server, 'update').replies(n=0, nModified=0)
     rc, out, err = c.finish()
@@ -308,12 +312,12 @@ def test_sent_without_a_match_is_notfound(server):
 
 
 def test_failed_retry_sends_guarded_update(server):
-    c = Client(server, 'failed', TOKEN + ':0', 'mailer-1', 'retry', 9000,
+    c = Client(server, 'failed', str(OID) + ':0', 'mailer-1', 'retry', 9000,
                '421 try again later')
     drive_indexes(server)
     r = expect_write(server, 'update')
     (u,) = r.doc['updates']
-    assert u['q'] == {'token': TOKEN, 'outbox.0.status': 'due',
+    assert u['q'] == {'_id': OID, 'outbox.0.status': 'due',
                       'outbox.0.owner': 'mailer-1'}
     assert u['u'] == {
         '$set': {'outbox.0.lease_until_ms': 0,
@@ -326,12 +330,12 @@ def test_failed_retry_sends_guarded_update(server):
 
 
 def test_failed_final_sends_guarded_update(server):
-    c = Client(server, 'failed', TOKEN + ':1', 'mailer-1', 'final', 0,
+    c = Client(server, 'failed', str(OID) + ':1', 'mailer-1', 'final', 0,
                '550 no such user')
     drive_indexes(server)
     r = expect_write(server, 'update')
     (u,) = r.doc['updates']
-    assert u['q'] == {'token': TOKEN, 'outbox.1.status': 'due',
+    assert u['q'] == {'_id': OID, 'outbox.1.status': 'due',
                       'outbox.1.owner': 'mailer-1'}
     assert u['u'] == {
         '$set': {'outbox.1.lease_until_ms': 0,
@@ -343,9 +347,10 @@ def test_failed_final_sends_guarded_update(server):
     assert (rc, out) == (1, 'notfound\n'), err
 
 
-@pytest.mark.parametrize('bad', ['', 'nocolon', ':1', TOKEN + ':',
-                                 TOKEN + ':x', TOKEN + ':01',
-                                 'x' * 64 + ':1'])
+@pytest.mark.parametrize('bad', ['', 'nocolon', ':1', str(OID) + ':',
+                                 str(OID) + ':x', str(OID) + ':01',
+                                 TOKEN + ':1', 'g' * 24 + ':1',
+                                 str(OID)[:-1] + ':1', 'x' * 64 + ':1'])
 def test_malformed_id_is_notfound_without_a_round_trip(server, bad):
     c = Client(server, 'sent', bad, 'm', 5)
     rc, out, err = c.finish()
@@ -427,11 +432,12 @@ def test_outbox_round_trip_on_ferretdb(tmp_path):
         now = RECEIVED_MS + 10
         out = run('claim', now, 1000, 'm1', 10).splitlines()
         assert out[0] == 'claimed 2'
-        assert out[1].startswith(TOKEN + ':0 staff_alert 0 ')
-        assert out[3].startswith(TOKEN + ':1 confirmation 0 ')
+        oid = str(mongo[DB].requests.find_one()['_id'])
+        assert out[1].startswith(oid + ':0 staff_alert 0 ')
+        assert out[3].startswith(oid + ':1 confirmation 0 ')
         assert run('claim', now, 1000, 'm2', 10) == 'claimed 0\n'
-        assert run('sent', TOKEN + ':0', 'm1', now + 1) == 'ok\n'
-        assert run('failed', TOKEN + ':1', 'm1', 'retry', now + 5000,
+        assert run('sent', oid + ':0', 'm1', now + 1) == 'ok\n'
+        assert run('failed', oid + ':1', 'm1', 'retry', now + 5000,
                    '421') == 'ok\n'
         (doc,) = list(mongo[DB].requests.find())
         assert doc['outbox'][0]['status'] == 'sent'
@@ -449,9 +455,9 @@ def test_outbox_round_trip_on_ferretdb(tmp_path):
         out = run('claim', now + 5000, 1000, 'm2', 10).splitlines()
         assert out[0] == 'claimed 1'
         assert out[1] == '%s:1 confirmation 1 %d r@example.org' % (
-            TOKEN, now + 5000)
+            oid, now + 5000)
         # ... and once failed for good it no longer counts.
-        assert run('failed', TOKEN + ':1', 'm2', 'final', 0,
+        assert run('failed', oid + ':1', 'm2', 'final', 0,
                    '550') == 'ok\n'
         assert run('stats', now + 5000) == \
             'due 0 oldest 0 sent 1 failed 1\n'
