@@ -127,9 +127,7 @@ record_failure(cl_mailer *m, const cl_notification *n, int final,
 	/* Retries run for mail_retry_for from what made the message due. */
 	first = n->request != NULL ?
 	    mail_doc_int(n->request, "received_ms", n->due_ms) : n->due_ms;
-	if (n->confirmed_ms > first && n->kind != NULL &&
-	    (strcmp(n->kind, "address_confirmed") == 0 ||
-	    strcmp(n->kind, "staff_confirmed") == 0))
+	if (n->confirmed_ms > first && mail_kind_after_confirm(n->kind))
 		first = n->confirmed_ms;
 	(void)cl_random_bytes(&rnd, sizeof rnd);
 	if (!final && !cl_mail_schedule_next(&m->sched, n->attempts, first,

@@ -288,6 +288,13 @@ static const char *const kinds[] = {
 };
 #define NKINDS	(sizeof kinds / sizeof kinds[0])
 
+int
+mail_kind_after_confirm(const char *kind)
+{
+	return kind != NULL && (strcmp(kind, kinds[K_ADDRESS_CONFIRMED]) == 0 ||
+	    strcmp(kind, kinds[K_STAFF_CONFIRMED]) == 0);
+}
+
 cl_err
 cl_mail_build(const cl_mail_ctx *ctx, const cl_notification *n, time_t now,
     cl_mail_msg *msg, char *why, size_t whylen)
@@ -310,8 +317,7 @@ cl_mail_build(const cl_mail_ctx *ctx, const cl_notification *n, time_t now,
 		snprintf(why, whylen, "unknown kind of notification");
 		goto err;
 	}
-	if ((k == K_ADDRESS_CONFIRMED || k == K_STAFF_CONFIRMED) &&
-	    n->confirmed_ms <= 0) {
+	if (mail_kind_after_confirm(n->kind) && n->confirmed_ms <= 0) {
 		snprintf(why, whylen, "the address was not confirmed");
 		goto err;
 	}

@@ -283,11 +283,12 @@ class Stack:
                                                  {"$inc": {"received_ms": -seconds * 1000}})
             assert r.modified_count == 1
             return
+        import collections
         import bson
         with self.db() as c:
             (raw,) = c.execute("select doc from requests where token = ?", (token,)).fetchone()
             doc = bson.decode(raw, codec_options=bson.CodecOptions(
-                document_class=__import__("collections").OrderedDict))
+                document_class=collections.OrderedDict))
             doc["received_ms"] = bson.Int64(doc["received_ms"] - seconds * 1000)
             assert c.execute("update requests set doc = ?, received_ms = ? where token = ?",
                              (bson.encode(doc), doc["received_ms"], token)).rowcount == 1
