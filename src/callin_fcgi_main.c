@@ -16,20 +16,21 @@
 #include "callin/log.h"
 #include "callin/proc.h"
 #include "callin/server.h"
+#include "callin/svc.h"
 
-/* In hub order: cl_app_init() finds each by its cl_helper index. */
+/* In hub order: cl_svc_open() finds each by its cl_helper index. */
 static const cl_server_helper helpers[CL_HELPER__MAX] = {
 	[CL_HELPER_SIGNER] = { "signer", CL_HELPER_SIGNER, CL_C_SIGNER_RESTARTS,
 	    NULL, cl_app_signer_main },
 	[CL_HELPER_COMMITTER] = { "commit", CL_HELPER_COMMITTER, CL_C_COMMITTER_RESTARTS,
-	    cl_app_wants_committer, cl_app_committer_main },
+	    cl_svc_wants_committer, cl_app_committer_main },
 };
 
 static const cl_server_hooks hooks = {
-	cl_app_check,
-	cl_app_init,
+	cl_svc_check,
+	cl_svc_open,
 	cl_app_handle,
-	cl_app_free,
+	cl_svc_free,
 	helpers,
 	CL_HELPER__MAX,
 };
@@ -67,7 +68,7 @@ main(int argc, char **argv)
 		fprintf(stderr, "callin-fcgi: %s\n", err);
 		return 1;
 	}
-	if (cl_app_check(&cfg, err, sizeof err) != CL_OK) {
+	if (cl_svc_check(&cfg, err, sizeof err) != CL_OK) {
 		fprintf(stderr, "callin-fcgi: %s\n", err);
 		cl_config_free(&cfg);
 		return 1;

@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "callin/clock.h"
 #include "callin/config.h"
 #include "callin/hash.h"
 #include "callin/log.h"
@@ -60,16 +61,6 @@ nap(int64_t ms)
 		nanosleep(&ts, NULL);
 }
 
-/* Seconds on the monotonic clock.  Cannot fail. */
-static double
-seconds_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* Write "hostname:pid:random" into out (n bytes).  Cannot fail. */
 static void
 owner_id(char *out, size_t n)
@@ -93,12 +84,9 @@ owner_id(char *out, size_t n)
 static void
 sweep(cl_store *st, const cl_config *cfg)
 {
-	struct timespec ts;
-	int64_t now, removed = 0;
+	int64_t now = cl_now_ms(), removed = 0;
 	cl_err rc;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 	if ((rc = cl_store_sweep(st, now - cfg->orphan_max_age * 1000, &removed)) != CL_OK)
 		cl_log(CL_LOG_WARN, "sweep: %s; will retry", cl_strerror(rc));
 	else if (removed > 0)
@@ -116,11 +104,8 @@ run(cl_mailer *m, cl_store *st, const cl_config *cfg, int once)
 	size_t n;
 
 	while (!stop) {
-		struct timespec ts;
-		int64_t now;
+		int64_t now = cl_mono_ms();
 
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 		if (last_sweep == 0 || now - last_sweep >= SWEEP_EVERY_MS) {
 			sweep(st, cfg);
 			last_sweep = now;
@@ -196,9 +181,9 @@ main(int argc, char **argv)
 	cl_log(CL_LOG_INFO, "mailer: started as %s, batch %lld%s",
 	    owner, (long long)cfg.mail_batch,
 	    once ? ", once" : "");
-	t0 = seconds_now();
+	t0 = cl_mono_s();
 	status = run(m, st, &cfg, once);
-	dt = seconds_now() - t0;
+	dt = cl_mono_s() - t0;
 	c = cl_mailer_counts_get(m);
 	cl_log(CL_LOG_INFO, "mailer: stopped: claimed %llu, sent %llu, "
 	    "retried %llu, failed %llu, released %llu in %.3f s "

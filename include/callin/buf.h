@@ -27,7 +27,11 @@ void cl_buf_printf(cl_buf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 /* Append s with HTML special characters escaped (& < > " ').  Cannot fail. */
 void cl_buf_html(cl_buf *b, const char *s);
-/* Append s as the inside of a JSON string (quotes not added).  Cannot fail. */
+/*
+ * Append the n bytes of s as the inside of a JSON string (quotes not
+ * added): \" \\ and \b \f \n \r \t short, other bytes below 0x20 as
+ * \u00xx, the rest (DEL too) as is: copy.json's rule.  Cannot fail.
+ */
 void cl_buf_json(cl_buf *b, const char *s, size_t n);
 /* Append n bytes as lower-case hex.  Cannot fail. */
 void cl_buf_hex(cl_buf *b, const unsigned char *p, size_t n);

@@ -10,11 +10,11 @@
 
 #include <stdint.h>
 
-#include "callin/app.h"
 #include "callin/form.h"
 #include "callin/hash.h"
 #include "callin/http.h"
 #include "callin/store.h"
+#include "callin/svc.h"
 
 #define CL_UPLOAD_NAME_MAX	128	/* sanitised file name, with its NUL */
 
@@ -44,7 +44,7 @@ typedef struct cl_intake {
  * (too many parts or text), CL_EIO (the client went away) or CL_EUNAVAIL
  * (the store refused a blob); on failure no blob of this body is left.
  */
-cl_err cl_intake_read(cl_app *app, cl_http_req *req, cl_intake *in);
+cl_err cl_intake_read(cl_svc *app, cl_http_req *req, cl_intake *in);
 
 /*
  * Build in doc (initialised here; bson_destroy it on success) the request
@@ -55,7 +55,7 @@ cl_err cl_intake_read(cl_app *app, cl_http_req *req, cl_intake *in);
  * when the signer is down; CL_ECRYPTO or CL_EINVAL when the copy or receipt
  * cannot be made (doc is then not initialised).
  */
-cl_err cl_intake_build(cl_app *app, const cl_intake *in, const char *token,
+cl_err cl_intake_build(cl_svc *app, const cl_intake *in, const char *token,
     const char *reference, const char *idempotency_key, bson_t *doc);
 
 /*
@@ -96,7 +96,7 @@ typedef enum cl_confirm_outcome {
  * Returns CL_OK with *out set, or CL_EUNAVAIL when the store cannot say or
  * write (nothing confirmed).
  */
-cl_err cl_intake_confirm(cl_app *app, const char *reference,
+cl_err cl_intake_confirm(cl_svc *app, const char *reference,
     const char *code, int commit, int64_t now_ms, cl_confirm_outcome *out);
 /*
  * Append to fields (a document) every form field's answer in a, as the
@@ -106,7 +106,7 @@ cl_err cl_intake_confirm(cl_app *app, const char *reference,
 void cl_intake_fields(const cl_answers *a, bson_t *fields);
 
 /* Delete the blobs in stored (after a rejection).  Cannot fail (logs). */
-void cl_intake_discard(cl_app *app, cl_intake *in);
+void cl_intake_discard(cl_svc *app, cl_intake *in);
 
 /* Free in (not its blobs).  Cannot fail. */
 void cl_intake_free(cl_intake *in);

@@ -6,7 +6,7 @@
  * to libcurl as they are.
  *
  * Safety rules, decided here and applied by every function below:
- *   - an envelope address is a strict ASCII addr-spec (cl_mail_addr_valid);
+ *   - an envelope address is a strict ASCII addr-spec (cl_email_valid);
  *     a message whose sender or recipients are not is refused, never sent;
  *   - header values never carry a control character: CR, LF, TAB and every
  *     other C0/C1 control from the input become spaces, non-ASCII text
@@ -25,31 +25,19 @@
 #include <time.h>
 
 #include "callin/buf.h"
+#include "callin/email.h"
 #include "callin/err.h"
 #include "callin/store.h"
 
-#define CL_MAIL_ADDR_MAX	255	/* an addr-spec (<= 254) and its NUL */
-#define CL_MAIL_LOCAL_MAX	64	/* longest local part */
-#define CL_MAIL_DATE_MAX	40	/* "Tue, 03 Nov 2026 14:05:09 +0000" */
-#define CL_MAIL_MSGID_MAX	(CL_MAIL_ADDR_MAX + 64)
+#define CL_MAIL_MSGID_MAX	(CL_EMAIL_ADDR_MAX + 64)
 #define CL_MAIL_FILENAME_MAX	80	/* longest attachment name, with NUL */
 
 /* ------------------------------------------------------------------ */
 /* Addresses (address.c).                                              */
 
-/*
- * Return 1 if addr is an addr-spec we put in an SMTP envelope: printable
- * ASCII, local part of 1..64 atext characters and dots (no dot first, last
- * or twice), one '@', a domain of letter-digit-hyphen labels of 1..63 (no
- * hyphen first or last; one label, such as "localhost", will do), 254
- * characters in all; else 0.  No quoting, comments, literals, spaces, '<',
- * '>' or controls.  Cannot fail.
- */
-int	cl_mail_addr_valid(const char *addr);
-
 /* The sender, from the mail_from setting. */
 typedef struct cl_mail_from {
-	char	 addr[CL_MAIL_ADDR_MAX];	/* addr-spec, valid */
+	char	 addr[CL_EMAIL_ADDR_MAX];	/* addr-spec, valid */
 	char	*header;			/* From: value, encoded */
 	char	*domain;			/* in addr, after the '@' */
 } cl_mail_from;
@@ -74,7 +62,7 @@ void	cl_mail_from_free(cl_mail_from *from);
 cl_err	cl_mail_addr_list_check(const char *list, char *err, size_t errlen);
 
 /* ------------------------------------------------------------------ */
-/* Encoding (encode.c) and dates (date.c).                              */
+/* Encoding (encode.c).                                                */
 
 /*
  * Append the header line "name: value" (no final CRLF) to out: controls in
@@ -110,18 +98,6 @@ void	cl_mail_filename(const char *name, char *out);
  */
 int	cl_mail_content_type_ok(const char *type);
 
-/*
- * Write the RFC 5322 date of t ("Mon, 23 Nov 2026 14:05:09 +0000"), in
- * English whatever the locale, to out.  Cannot fail.
- */
-void	cl_mail_date(time_t t, char out[CL_MAIL_DATE_MAX]);
-
-/*
- * Write a date for people, "23 November 2026 at 14:05:09 UTC", of the
- * epoch milliseconds ms to out (n bytes).  Cannot fail.
- */
-void	cl_mail_human_date(int64_t ms, char *out, size_t n);
-
 /* ------------------------------------------------------------------ */
 /* Messages (message.c, body.c).                                        */
 
@@ -147,7 +123,7 @@ typedef struct cl_mail_part {
 
 typedef struct cl_mail_msg {
 	char		 message_id[CL_MAIL_MSGID_MAX];	/* "<...@...>" */
-	char		 env_from[CL_MAIL_ADDR_MAX + 2];	/* "<addr>" */
+	char		 env_from[CL_EMAIL_ADDR_MAX + 2];	/* "<addr>" */
 	char		**rcpt;		/* "<addr>" each, valid, no duplicates */
 	size_t		 nrcpt;
 	char		**headers;	/* whole header lines, folded, no CRLF

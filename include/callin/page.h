@@ -6,9 +6,9 @@
 #ifndef CALLIN_PAGE_H
 #define CALLIN_PAGE_H
 
-#include "callin/app.h"
 #include "callin/buf.h"
 #include "callin/http.h"
+#include "callin/svc.h"
 
 /*
  * Wrap content (HTML) in the GOV.UK layout; the title gets "Error: " first
@@ -39,13 +39,6 @@ void cl_page_email_limit(cl_http_req *req, int64_t max, int64_t window);
 /* Send the 405 page with an Allow header listing allow.  Cannot fail. */
 void cl_page_method_not_allowed(cl_http_req *req, const char *allow);
 
-/*
- * Write the RFC 3339 UTC time iso ("2026-11-23T14:05:09Z") in words ("23
- * November 2026 at 14:05:09 UTC") into out (n bytes); an unexpected form
- * is copied as it is.  Cannot fail.
- */
-void cl_page_time(const char *iso, char *out, size_t n);
-
 /* Send an HTML page with status.  Cannot fail (a gone client is ignored). */
 void cl_page_send(cl_http_req *req, int status, const cl_buf *html);
 
@@ -54,7 +47,7 @@ void cl_page_send(cl_http_req *req, int status, const cl_buf *html);
  * success).  On failure the 404 or 503 page has been sent and CL_ENOTFOUND
  * or CL_EUNAVAIL is returned.
  */
-cl_err cl_page_lookup(cl_app *app, cl_http_req *req, const char *token, bson_t *doc);
+cl_err cl_page_lookup(cl_svc *app, cl_http_req *req, const char *token, bson_t *doc);
 
 /*
  * The honeypot's decoy confirmation (decoy.c).  cl_decoy_new() writes into
@@ -65,8 +58,8 @@ cl_err cl_page_lookup(cl_app *app, cl_http_req *req, const char *token, bson_t *
  * for, with the fields the confirmation pages read; nothing is stored
  * anywhere.  CL_ENOTFOUND when token is not a decoy's.
  */
-cl_err cl_decoy_new(cl_app *app, char *token);
-cl_err cl_decoy_find(cl_app *app, const char *token, bson_t *doc);
+cl_err cl_decoy_new(cl_svc *app, char *token);
+cl_err cl_decoy_find(cl_svc *app, const char *token, bson_t *doc);
 
 struct cl_answers;
 struct cl_form_errors;
@@ -77,27 +70,28 @@ struct cl_form_errors;
  * the files again when files_dropped, and the hidden anti-forgery token and
  * idempotency key.  Cannot fail.
  */
-void cl_form_page_render(const cl_app *app, const struct cl_answers *answers,
+void cl_form_page_render(const cl_svc *app, const struct cl_answers *answers,
     const struct cl_form_errors *errs, int files_dropped,
     const char *csrf_token, const char *idempotency_key, cl_buf *page);
 
 /* Handlers: each answers one route.  None can fail: errors become pages. */
-void cl_page_start(cl_app *app, cl_http_req *req);
-void cl_page_form(cl_app *app, cl_http_req *req);
-void cl_page_submit(cl_app *app, cl_http_req *req);
-void cl_page_confirmation(cl_app *app, cl_http_req *req, const char *token);
-void cl_page_receipt_file(cl_app *app, cl_http_req *req, const char *token, const char *file);
+void cl_page_start(cl_svc *app, cl_http_req *req);
+void cl_page_form(cl_svc *app, cl_http_req *req);
+void cl_page_submit(cl_svc *app, cl_http_req *req);
+void cl_page_confirmation(cl_svc *app, cl_http_req *req, const char *token);
+void cl_page_receipt_file(cl_svc *app, cl_http_req *req, const char *token, const char *file);
 /*
  * The link that confirms a requester's address: with post 0 a page with a
  * button (nothing changes), with post 1 the confirmation; 404 for an
  * unknown reference or code, 410 once confirm_max_age has passed, 503 when
  * the store cannot answer.  Cannot fail.
  */
-void cl_page_confirm_address(cl_app *app, cl_http_req *req,
+void cl_page_confirm_address(cl_svc *app, cl_http_req *req,
     const char *reference, const char *code, int post);
-void cl_page_verify(cl_app *app, cl_http_req *req);
-void cl_page_keys(cl_app *app, cl_http_req *req, const char *id);
-void cl_page_healthz(cl_app *app, cl_http_req *req);
-void cl_page_metrics(cl_app *app, cl_http_req *req);
+void cl_page_verify(cl_svc *app, cl_http_req *req);
+void cl_page_keys(cl_svc *app, cl_http_req *req, const char *id);
+void cl_page_healthz(cl_svc *app, cl_http_req *req);
+void cl_page_metrics(cl_svc *app, cl_http_req *req,
+    const char *const *route_names, size_t nroutes);
 
 #endif /* CALLIN_PAGE_H */

@@ -1,11 +1,6 @@
 /*
  * committer.c: the committer process, the SQLite store's one writer of
- * requests, and the workers' call to it.
- *
- * A call is COMMIT_HDR bytes of limit (int64 email_max, int64
- * email_since_ms, host order) then the request document's BSON.  The answer
- * is one byte, the document's cl_err outcome, then on CL_EDUP the token of
- * the request already holding its idempotency key ("" for another clash).
+ * requests (svc.h says what a call to it is).
  *
  * Group commit in two stages.  The main thread takes each round's calls
  * (all that arrived while it was busy), writes them with one
@@ -28,11 +23,9 @@
 #include "callin/clock.h"
 #include "callin/log.h"
 #include "callin/metrics.h"
+#include "callin/svc.h"
 #include "app_int.h"
 
-#define COMMIT_REQ_MAX		(16u * 1024 * 1024)	/* a document is < 1 MiB */
-#define COMMIT_HDR		16	/* the limit before the document */
-#define COMMIT_TIMEOUT_MS	30000
 
 /* An answer waiting for the sync that makes its write durable. */
 struct pending {
@@ -52,14 +45,6 @@ struct committer {
 	int		 synced;	/* syncs since the checkpointer last ran */
 	pthread_cond_t	 ckpt_cv;
 };
-
-int
-cl_app_wants_committer(const cl_config *cfg)
-{
-	/* CALLIN_BENCH_DIRECT_COMMIT: the v1 path, for scripts/bench only. */
-	return strncmp(cfg->store, "sqlite:", 7) == 0 &&
-	    getenv("CALLIN_BENCH_DIRECT_COMMIT") == NULL;
-}
 
 /*
  * The syncer thread: until the main thread stops and nothing is left,
@@ -181,9 +166,9 @@ commit_batch(void *arg, cl_ipc_msg *v, size_t n)
 		abort();	/* as cl_malloc does */
 	for (size_t i = 0; i < n; i++) {
 		cl_buf_putc(&v[i].reply, (char)CL_EINVAL);
-		if (v[i].len <= COMMIT_HDR ||
-		    !bson_init_static(&docs[k], v[i].req + COMMIT_HDR,
-		    v[i].len - COMMIT_HDR)) {
+		if (v[i].len <= CL_COMMIT_HDR ||
+		    !bson_init_static(&docs[k], v[i].req + CL_COMMIT_HDR,
+		    v[i].len - CL_COMMIT_HDR)) {
 			cl_log(CL_LOG_ERROR, "committer: a call without a document");
 			continue;
 		}
@@ -241,7 +226,7 @@ cl_app_committer_main(const cl_config *cfg, int hub)
 	started = 2;
 	cl_log(CL_LOG_INFO, "committer: ready");
 	cl_metrics_helper_ready(CL_HELPER_COMMITTER, (int)getpid());
-	if (cl_app_helper_serve(hub, COMMIT_REQ_MAX, commit_batch, &c) == CL_OK)
+	if (cl_app_helper_serve(hub, CL_COMMIT_REQ_MAX, commit_batch, &c) == CL_OK)
 		status = 0;
 out:
 	if (started) {
@@ -260,91 +245,4 @@ out:
 	pthread_cond_destroy(&c.cv);
 	pthread_mutex_destroy(&c.mu);
 	exit(status);
-}
-
-/*
- * One call to the committer: *rc gets the document's outcome.  Returns the
- * call's own result (cl_ipc_call) and sets *rc only when it is CL_OK.
- */
-static cl_err
-commit_call(cl_app *app, const cl_buf *msg, cl_err *rc, char *existing_token)
-{
-	cl_buf reply = CL_BUF_INIT;
-	cl_err call;
-
-	call = cl_ipc_call(&app->committer, msg->data, msg->len, &reply,
-	    1 + CL_TOKEN_MAX, COMMIT_TIMEOUT_MS);
-	if (call == CL_OK && reply.len == 0)
-		call = CL_ECLOSED;
-	if (call == CL_OK) {
-		*rc = (cl_err)(unsigned char)reply.data[0];
-		snprintf(existing_token, CL_TOKEN_MAX, "%s", reply.data + 1);
-	}
-	cl_buf_free(&reply);
-	return call;
-}
-
-/* Whether the request with token is stored (asked on the read connection). */
-static int
-stored(cl_app *app, const char *token)
-{
-	bson_t got;
-
-	if (cl_store_get(app->store, CL_KEY_TOKEN, token, &got) != CL_OK)
-		return 0;
-	bson_destroy(&got);
-	return 1;
-}
-
-cl_err
-cl_app_commit(cl_app *app, const bson_t *doc, int64_t email_max,
-    int64_t since_ms, char existing_token[CL_TOKEN_MAX])
-{
-	cl_store_put_item it = { .doc = doc, .email_max = email_max,
-	    .email_since_ms = since_ms };
-	cl_buf msg = CL_BUF_INIT;
-	const char *token = NULL;
-	bson_iter_t iter;
-	cl_err rc = CL_EUNAVAIL, call;
-
-	existing_token[0] = '\0';
-	if (!app->use_committer) {
-		(void)cl_store_put_batch(app->store, &it, 1);
-		memcpy(existing_token, it.existing_token, CL_TOKEN_MAX);
-		return it.rc;
-	}
-	if (bson_iter_init_find(&iter, doc, "token") && BSON_ITER_HOLDS_UTF8(&iter))
-		token = bson_iter_utf8(&iter, NULL);
-	if (!cl_metrics_helper_up(CL_HELPER_COMMITTER)) {
-		cl_log(CL_LOG_ERROR, "intake: the committer is not running");
-		goto out;
-	}
-	cl_buf_add(&msg, &email_max, sizeof email_max);
-	cl_buf_add(&msg, &since_ms, sizeof since_ms);
-	cl_buf_add(&msg, bson_get_data(doc), doc->len);
-	call = commit_call(app, &msg, &rc, existing_token);
-	if (call == CL_ECLOSED && cl_metrics_helper_up(CL_HELPER_COMMITTER)) {
-		/* Asked again: if the first call was written, this one is its
-		 * duplicate, answered with this very document's token. */
-		call = commit_call(app, &msg, &rc, existing_token);
-		if (call == CL_OK && rc == CL_EDUP && token != NULL &&
-		    strcmp(existing_token, token) == 0) {
-			existing_token[0] = '\0';
-			rc = CL_OK;
-		}
-	}
-	/* Written before the answer was lost, maybe not yet synced: sync it. */
-	if (call != CL_OK && token != NULL && stored(app, token) &&
-	    cl_store_sync(app->store) == CL_OK) {
-		call = CL_OK;
-		rc = CL_OK;
-	}
-	if (call != CL_OK) {
-		cl_log(CL_LOG_ERROR, "intake: the committer did not answer: %s",
-		    cl_strerror(call));
-		rc = CL_EUNAVAIL;
-	}
-out:
-	cl_buf_free(&msg);
-	return rc;
 }

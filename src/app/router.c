@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "callin/app.h"
+#include "callin/svc.h"
 #include "callin/clock.h"
 #include "callin/log.h"
 #include "callin/metrics.h"
@@ -59,13 +60,6 @@ static const char *const route_names[] = {
 	"confirm_address", "confirm_address_post", "other",
 };
 #define R_OTHER	(sizeof route_names / sizeof route_names[0] - 1)
-
-void
-cl_app_render_metrics(cl_buf *out)
-{
-	cl_metrics_render(out, route_names, sizeof route_names / sizeof route_names[0]);
-}
-
 
 /*
  * Does path match route r?  On a match, arg receives the token or id and
@@ -122,7 +116,7 @@ match(const struct route *r, const char *path, char *arg, size_t arglen,
 void
 cl_app_handle(void *arg, cl_http_req *req)
 {
-	cl_app *app = arg;
+	cl_svc *app = arg;
 	char param[128], allow[64] = "", logged[160];
 	const char *file;
 	const char *method = req->head_only ? "GET" : req->method;
@@ -152,7 +146,8 @@ cl_app_handle(void *arg, cl_http_req *req)
 		case R_KEYS:	cl_page_keys(app, req, NULL); break;
 		case R_KEY_PEM:	cl_page_keys(app, req, param); break;
 		case R_HEALTH:	cl_page_healthz(app, req); break;
-		case R_METRICS:	cl_page_metrics(app, req); break;
+		case R_METRICS:	cl_page_metrics(app, req, route_names,
+				    sizeof route_names / sizeof route_names[0]); break;
 		case R_ERROR:	cl_page_error(req, atoi(param), NULL); break;
 		case R_CONFIRM_GET:
 			cl_page_confirm_address(app, req, param, file, 0);

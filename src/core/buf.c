@@ -94,22 +94,32 @@ cl_buf_html(cl_buf *b, const char *s)
 void
 cl_buf_json(cl_buf *b, const char *s, size_t n)
 {
+	size_t run = 0;
+
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
+		const char *esc = NULL;
 
 		switch (c) {
-		case '"': cl_buf_puts(b, "\\\""); break;
-		case '\\': cl_buf_puts(b, "\\\\"); break;
-		case '\n': cl_buf_puts(b, "\\n"); break;
-		case '\r': cl_buf_puts(b, "\\r"); break;
-		case '\t': cl_buf_puts(b, "\\t"); break;
+		case '"': esc = "\\\""; break;
+		case '\\': esc = "\\\\"; break;
+		case '\b': esc = "\\b"; break;
+		case '\f': esc = "\\f"; break;
+		case '\n': esc = "\\n"; break;
+		case '\r': esc = "\\r"; break;
+		case '\t': esc = "\\t"; break;
 		default:
-			if (c < 0x20 || c == 0x7f)
-				cl_buf_printf(b, "\\u%04x", c);
-			else
-				cl_buf_putc(b, (char)c);
+			if (c >= 0x20)
+				continue;
 		}
+		cl_buf_add(b, s + run, i - run);
+		if (esc != NULL)
+			cl_buf_puts(b, esc);
+		else
+			cl_buf_printf(b, "\\u%04x", c);
+		run = i + 1;
 	}
+	cl_buf_add(b, s + run, n - run);
 }
 
 void

@@ -1,10 +1,6 @@
 /* csrf.c: issue and check the form's stateless anti-forgery token. */
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -12,6 +8,7 @@
 #include <openssl/params.h>
 
 #include "callin/csrf.h"
+#include "callin/readfile.h"
 
 #define CONTEXT		"callin-form-v1"
 #define CONTEXT_LEN	(sizeof(CONTEXT) - 1)
@@ -177,74 +174,18 @@ cl_err
 cl_csrf_load_secret(const char *path, unsigned char *buf, size_t *len,
     char *errbuf, size_t errlen)
 {
-	size_t cap = *len, got = 0;
-	struct stat st;
-	int fd = -1;
-	ssize_t n;
-	cl_err rc = CL_ECONFIG;
+	size_t cap = *len;
 
-	*len = 0;
-	if (path == NULL || path[0] == '\0') {
-		snprintf(errbuf, errlen, "not set");
-		goto err;
-	}
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) == -1) {
-		snprintf(errbuf, errlen, "%s: cannot open: %s", path,
-		    strerror(errno));
-		goto err;
-	}
-	if (fstat(fd, &st) == -1) {
-		snprintf(errbuf, errlen, "%s: cannot stat: %s", path,
-		    strerror(errno));
-		goto err;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		snprintf(errbuf, errlen, "%s: not a regular file", path);
-		goto err;
-	}
-	if (st.st_mode & 077) {
-		snprintf(errbuf, errlen, "%s: group or others may access it "
-		    "(mode %04o); it is a key: chmod 600 it", path,
-		    (unsigned)(st.st_mode & 07777));
-		goto err;
-	}
-	while (got <= cap) {
-		unsigned char extra;
-
-		/* Read a byte past the room to tell a file that is too big. */
-		if (got == cap)
-			n = read(fd, &extra, 1);
-		else
-			n = read(fd, buf + got, cap - got);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1) {
-			snprintf(errbuf, errlen, "%s: cannot read: %s", path,
-			    strerror(errno));
-			goto err;
-		}
-		if (n == 0)
-			break;
-		if (got == cap) {
-			snprintf(errbuf, errlen, "%s: more than %zu bytes; "
-			    "is it the right file?", path, cap);
-			goto err;
-		}
-		got += (size_t)n;
-	}
-	if (got < CL_CSRF_SECRET_MIN) {
+	if (cl_read_file(path, CL_READ_PRIVATE, buf, cap, len, NULL, errbuf,
+	    errlen) != CL_OK)
+		return CL_ECONFIG;
+	if (*len < CL_CSRF_SECRET_MIN) {
 		snprintf(errbuf, errlen, "%s: %zu bytes; a form secret needs "
 		    "at least %d random bytes (head -c 32 /dev/urandom > FILE)",
-		    path, got, CL_CSRF_SECRET_MIN);
-		goto err;
-	}
-	close(fd);
-	*len = got;
-	return CL_OK;
-err:
-	if (fd != -1)
-		close(fd);
-	if (buf != NULL && cap > 0)
+		    path, *len, CL_CSRF_SECRET_MIN);
 		OPENSSL_cleanse(buf, cap);
-	return rc;
+		*len = 0;
+		return CL_ECONFIG;
+	}
+	return CL_OK;
 }

@@ -8,8 +8,8 @@
 #include <string.h>
 
 #include "callin/alloc.h"
+#include "callin/email.h"
 #include "callin/form.h"
-#include "callin/mail.h"
 #include "callin/utf8.h"
 
 /* The earliest decision date accepted: 1 January 1948. */
@@ -209,20 +209,20 @@ count_chars(span s)
 
 /*
  * Return 1 if s is an address we accept (rules in form.h), else 0: one the
- * mailer can put in an envelope (cl_mail_addr_valid, the one definition of
+ * mailer can put in an envelope (cl_email_valid, the one definition of
  * that), whose domain also has two labels or more, the last not all digits.
  */
 static int
 email_ok(span s)
 {
-	char addr[CL_MAIL_ADDR_MAX];
+	char addr[CL_EMAIL_ADDR_MAX];
 	const char *dot;
 
 	if (s.n >= sizeof addr || memchr(s.p, '\0', s.n) != NULL)
 		return 0;
 	memcpy(addr, s.p, s.n);
 	addr[s.n] = '\0';
-	if (!cl_mail_addr_valid(addr))
+	if (!cl_email_valid(addr))
 		return 0;
 	dot = strrchr(addr, '.');
 	if (dot == NULL || dot < strchr(addr, '@'))

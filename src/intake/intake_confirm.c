@@ -27,7 +27,7 @@ doc_str(const bson_t *doc, const char *key)
 }
 
 cl_err
-cl_intake_confirm(cl_app *app, const char *reference, const char *code,
+cl_intake_confirm(cl_svc *app, const char *reference, const char *code,
     int commit, int64_t now_ms, cl_confirm_outcome *out)
 {
 	const size_t code_len = CL_B64URL_LEN(CL_CONFIRM_CODE_BYTES);

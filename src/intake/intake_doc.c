@@ -180,7 +180,7 @@ cl_intake_confirm_notes(const cl_config *cfg, const char *email, bson_t *notes)
 }
 
 cl_err
-cl_intake_build(cl_app *app, const cl_intake *in, const char *token,
+cl_intake_build(cl_svc *app, const cl_intake *in, const char *token,
     const char *reference, const char *idempotency_key, bson_t *doc)
 {
 	unsigned char salt[CL_SALT_LEN], commitment[CL_SHA256_LEN];
@@ -206,7 +206,7 @@ cl_intake_build(cl_app *app, const cl_intake *in, const char *token,
 		goto err;
 	cl_sha256(copy.data, copy.len, commitment);
 	if ((rc = cl_receipt_body(reference, received, commitment, &body)) != CL_OK ||
-	    (rc = cl_app_sign(app, &body, &receipt)) != CL_OK)
+	    (rc = cl_svc_sign(app, &body, &receipt)) != CL_OK)
 		goto err;
 	/* The signer's answer must be a receipt of this very body. */
 	if (cl_receipt_parse(receipt.data, receipt.len, &parsed) != CL_OK ||

@@ -22,7 +22,7 @@
 enum part_kind { P_NONE, P_TEXT, P_FILE, P_SKIP };
 
 struct intake_state {
-	cl_app		*app;
+	cl_svc		*app;
 	cl_intake	*in;
 	enum part_kind	 kind;
 	char		 name[CL_MP_NAME_MAX + 1];
@@ -240,7 +240,7 @@ on_end(void *arg)
 static const cl_mp_callbacks callbacks = { on_begin, on_data, on_end };
 
 cl_err
-cl_intake_read(cl_app *app, cl_http_req *req, cl_intake *in)
+cl_intake_read(cl_svc *app, cl_http_req *req, cl_intake *in)
 {
 	struct intake_state s;
 	int64_t cap = app->cfg->max_total_bytes + TEXT_TOTAL_MAX + 65536;
@@ -265,7 +265,7 @@ done:
 }
 
 void
-cl_intake_discard(cl_app *app, cl_intake *in)
+cl_intake_discard(cl_svc *app, cl_intake *in)
 {
 	for (size_t i = 0; i < in->nfiles; i++) {
 		cl_err rc = cl_store_blob_delete(app->store, in->files[i].blob_id);

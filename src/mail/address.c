@@ -1,6 +1,6 @@
 /*
- * address.c: e-mail addresses that may go into an SMTP envelope, and the
- * sender from the mail_from setting.  libcurl 7.88 copies envelope addresses
+ * address.c: the sender from the mail_from setting and the staff address
+ * list, each address checked by cl_email_valid().  libcurl 7.88 copies envelope addresses
  * into MAIL FROM and RCPT TO commands without looking at them, so anything
  * not checked here could smuggle a command onto the wire.
  */
@@ -9,68 +9,8 @@
 #include <string.h>
 
 #include "callin/alloc.h"
+#include "callin/email.h"
 #include "callin/mail.h"
-
-/* RFC 5322 atext: letters, digits and these. */
-static int
-is_atext(int c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	    (c >= '0' && c <= '9') || (c != '\0' &&
-	    strchr("!#$%&'*+-/=?^_`{|}~", c) != NULL);
-}
-
-/* Letters, digits and hyphen: what a domain label is made of. */
-static int
-is_ldh(int c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	    (c >= '0' && c <= '9') || c == '-';
-}
-
-/* Return 1 if the n bytes at d are a domain of one or more LDH labels. */
-static int
-domain_valid(const char *d, size_t n)
-{
-	size_t i, start = 0, labels = 0;
-
-	for (i = 0; i <= n; i++) {
-		if (i < n && d[i] != '.') {
-			if (!is_ldh((unsigned char)d[i]))
-				return 0;
-			continue;
-		}
-		if (i == start || i - start > 63 || d[start] == '-' ||
-		    d[i - 1] == '-')
-			return 0;
-		labels++;
-		start = i + 1;
-	}
-	return labels >= 1;
-}
-
-int
-cl_mail_addr_valid(const char *addr)
-{
-	const char *at;
-	size_t len, local, i;
-
-	if (addr == NULL || (len = strlen(addr)) == 0 ||
-	    len > CL_MAIL_ADDR_MAX - 1 || (at = strchr(addr, '@')) == NULL)
-		return 0;
-	local = (size_t)(at - addr);
-	if (local == 0 || local > CL_MAIL_LOCAL_MAX || addr[0] == '.' ||
-	    at[-1] == '.')
-		return 0;
-	for (i = 0; i < local; i++) {
-		if (addr[i] == '.') {
-			if (addr[i + 1] == '.')
-				return 0;
-		} else if (!is_atext((unsigned char)addr[i]))
-			return 0;
-	}
-	return domain_valid(at + 1, len - local - 1);
-}
 
 /*
  * Append the display name (n bytes at s, trimmed) to out as a phrase: as
@@ -91,7 +31,7 @@ put_display(const char *s, size_t n, cl_buf *out)
 			return CL_EINVAL;
 		if (c >= 0x80)
 			ascii = 0;
-		else if (c != ' ' && !is_atext(c))
+		else if (c != ' ' && !cl_email_atext(c))
 			plain = 0;
 	}
 	if (ascii && plain) {
@@ -148,7 +88,7 @@ cl_mail_from_parse(const char *mail_from, cl_mail_from *out, char *err,
 	}
 	memcpy(out->addr, s, alen);
 	out->addr[alen] = '\0';
-	if (!cl_mail_addr_valid(out->addr)) {
+	if (!cl_email_valid(out->addr)) {
 		snprintf(err, errlen, "\"%s\" is not a plain e-mail address "
 		    "(local@domain.example)", out->addr);
 		goto err;
@@ -195,7 +135,7 @@ cl_mail_from_free(cl_mail_from *from)
 cl_err
 cl_mail_addr_list_check(const char *list, char *err, size_t errlen)
 {
-	char addr[CL_MAIL_ADDR_MAX];
+	char addr[CL_EMAIL_ADDR_MAX];
 	const char *p = list, *s, *e;
 	size_t len, count = 0;
 
@@ -210,12 +150,12 @@ cl_mail_addr_list_check(const char *list, char *err, size_t errlen)
 		if (e > s) {
 			if ((size_t)(e - s) >= sizeof addr) {
 				snprintf(err, errlen, "an address is longer "
-				    "than %d characters", CL_MAIL_ADDR_MAX - 1);
+				    "than %d characters", CL_EMAIL_ADDR_MAX - 1);
 				return CL_EINVAL;
 			}
 			memcpy(addr, s, (size_t)(e - s));
 			addr[e - s] = '\0';
-			if (!cl_mail_addr_valid(addr)) {
+			if (!cl_email_valid(addr)) {
 				snprintf(err, errlen, "\"%s\" is not a plain "
 				    "e-mail address", addr);
 				return CL_EINVAL;

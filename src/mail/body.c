@@ -8,9 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "callin/date.h"
 #include "callin/form.h"
-#include "callin/rand.h"
 #include "callin/mail.h"
+#include "callin/rand.h"
 #include "mail_int.h"
 
 #define INDENT	"    "
@@ -175,7 +176,7 @@ reference_lines(const bson_t *req, cl_buf *out)
 	cl_buf_printf(out, "Reference: %s\r\n",
 	    mail_doc_str(req, "reference", NULL));
 	if (ms >= 0)
-		cl_mail_human_date(ms, when, sizeof when);
+		cl_date_human(ms, when, sizeof when);
 	else
 		snprintf(when, sizeof when, "%s",
 		    mail_doc_str(req, "received", NULL));
@@ -193,7 +194,7 @@ cl_mail_body_staff(const bson_t *req, int64_t confirmed_ms, const char *files,
 	cl_buf_puts(out, "A new call-in request has been received.\r\n\r\n");
 	reference_lines(req, out);
 	if (confirmed_ms > 0) {
-		cl_mail_human_date(confirmed_ms, when, sizeof when);
+		cl_date_human(confirmed_ms, when, sizeof when);
 		cl_buf_printf(out, "Requester's email address confirmed: yes, "
 		    "on %s\r\n", when);
 	} else
@@ -224,7 +225,7 @@ cl_mail_body_staff_confirmed(const bson_t *req, int64_t confirmed_ms,
 {
 	char when[64];
 
-	cl_mail_human_date(confirmed_ms, when, sizeof when);
+	cl_date_human(confirmed_ms, when, sizeof when);
 	cl_buf_printf(out, "The requester of call-in request %s confirmed "
 	    "their email address on %s.\r\n\r\n",
 	    mail_doc_str(req, "reference", NULL), when);
@@ -300,7 +301,7 @@ cl_mail_body_confirmation(const bson_t *req, const char *public_base_url,
 		    "the page:\r\n");
 		cl_buf_add(out, public_base_url, base_len(public_base_url));
 		cl_buf_printf(out, "/confirm/%s/%s\r\n", ref, code);
-		cl_mail_human_date(ms + confirm_max_age * 1000, until,
+		cl_date_human(ms + confirm_max_age * 1000, until,
 		    sizeof until);
 		cl_buf_printf(out, "The link works until %s.\r\n", until);
 	}

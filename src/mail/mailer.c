@@ -11,8 +11,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "callin/clock.h"
 #include "callin/alloc.h"
+#include "callin/clock.h"
+#include "callin/date.h"
 #include "callin/log.h"
 #include "callin/mailer.h"
 #include "callin/rand.h"
@@ -144,7 +145,7 @@ record_failure(cl_mailer *m, const cl_notification *n, int final,
 		    n->attempts + 1, text);
 	} else {
 		m->counts.retried++;
-		cl_mail_human_date(retry, when, sizeof when);
+		cl_date_human(retry, when, sizeof when);
 		cl_log(CL_LOG_WARN, "mail: %s %s (outbox %s) not sent (try %d), "
 		    "trying again at %s: %s", n->kind, ref_of(n), n->id,
 		    n->attempts + 1, when, text);

@@ -11,6 +11,7 @@
 #include <strings.h>
 
 #include "callin/alloc.h"
+#include "callin/date.h"
 #include "callin/hash.h"
 #include "callin/mail.h"
 #include "callin/reference.h"
@@ -82,7 +83,7 @@ add_recipients(cl_mail_msg *msg, const cl_notification *n, char *why,
 	char *r;
 
 	for (i = 0; i < n->nto; i++) {
-		if (!cl_mail_addr_valid(n->to[i])) {
+		if (!cl_email_valid(n->to[i])) {
 			/* Say where, not what: the address may hold anything. */
 			snprintf(why, whylen, "recipient %zu is not a plain "
 			    "e-mail address; refusing to send", i + 1);
@@ -301,7 +302,7 @@ cl_mail_build(const cl_mail_ctx *ctx, const cl_notification *n, time_t now,
 {
 	const bson_t *req = n->request;
 	cl_buf subject = CL_BUF_INIT, files = CL_BUF_INIT, *body;
-	char date[CL_MAIL_DATE_MAX];
+	char date[CL_DATE_RFC5322_MAX];
 	const char *ref, *title;
 	size_t tlen, k;
 	cl_err rc = CL_EINVAL;
@@ -330,7 +331,7 @@ cl_mail_build(const cl_mail_ctx *ctx, const cl_notification *n, time_t now,
 	    n->kind, ctx->from->domain);
 	snprintf(msg->env_from, sizeof msg->env_from, "<%s>", ctx->from->addr);
 
-	cl_mail_date(now, date);
+	cl_date_rfc5322(now, date);
 	add_raw_header(msg, "Date", date);
 	add_raw_header(msg, "Message-ID", msg->message_id);
 	add_raw_header(msg, "From", ctx->from->header);

@@ -23,6 +23,7 @@
 #include "callin/alloc.h"
 #include "callin/log.h"
 #include "callin/mailer.h"
+#include "callin/readfile.h"
 
 #if LIBCURL_VERSION_NUM < 0x080200
 #define CURLOPT_MAIL_RCPT_ALLOWFAILS CURLOPT_MAIL_RCPT_ALLLOWFAILS
@@ -57,41 +58,15 @@ struct reader {
 static cl_err
 read_password(const char *path, char **out, char *err, size_t errlen)
 {
-	char buf[PASSWORD_MAX + 2];
-	struct stat st;
+	unsigned char buf[PASSWORD_MAX + 2];
+	char why[300];
 	size_t got = 0;
-	ssize_t n;
-	int fd;
 	cl_err rc = CL_ECONFIG;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) == -1) {
-		snprintf(err, errlen, "config: smtp_password_file: %s: cannot "
-		    "open: %s", path, strerror(errno));
-		return CL_ECONFIG;
-	}
-	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
-		snprintf(err, errlen, "config: smtp_password_file: %s: not a "
-		    "regular file", path);
+	if (cl_read_file(path, CL_READ_PRIVATE, buf, sizeof buf, &got, NULL,
+	    why, sizeof why) != CL_OK) {
+		snprintf(err, errlen, "config: smtp_password_file: %s", why);
 		goto err;
-	}
-	if (st.st_mode & 077) {
-		snprintf(err, errlen, "config: smtp_password_file: %s: group or "
-		    "others may access it (mode %04o); chmod 600 it", path,
-		    (unsigned)(st.st_mode & 07777));
-		goto err;
-	}
-	while (got < sizeof buf - 1) {
-		n = read(fd, buf + got, sizeof buf - 1 - got);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1) {
-			snprintf(err, errlen, "config: smtp_password_file: %s: "
-			    "cannot read: %s", path, strerror(errno));
-			goto err;
-		}
-		if (n == 0)
-			break;
-		got += (size_t)n;
 	}
 	if (got > 0 && buf[got - 1] == '\n')
 		got -= (got > 1 && buf[got - 2] == '\r') ? 2 : 1;
@@ -100,11 +75,10 @@ read_password(const char *path, char **out, char *err, size_t errlen)
 		    "longer than %d bytes or holding a NUL", path, PASSWORD_MAX);
 		goto err;
 	}
-	*out = cl_strndup(buf, got);
+	*out = cl_strndup((const char *)buf, got);
 	rc = CL_OK;
 err:
 	OPENSSL_cleanse(buf, sizeof buf);
-	close(fd);
 	return rc;
 }
 

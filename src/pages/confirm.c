@@ -66,7 +66,7 @@ send_outcome(cl_http_req *req, const char *title, const char *html,
 }
 
 void
-cl_page_confirm_address(cl_app *app, cl_http_req *req, const char *reference,
+cl_page_confirm_address(cl_svc *app, cl_http_req *req, const char *reference,
     const char *code, int post)
 {
 	cl_confirm_outcome out;

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "callin/clock.h"
+#include "callin/date.h"
 #include "callin/log.h"
 #include "callin/page.h"
 #include "callin/reference.h"
@@ -61,7 +62,7 @@ doc_str(const bson_t *doc, const char *key)
  * page has been sent and CL_ENOTFOUND or CL_EUNAVAIL is returned.
  */
 cl_err
-cl_page_lookup(cl_app *app, cl_http_req *req, const char *token, bson_t *doc)
+cl_page_lookup(cl_svc *app, cl_http_req *req, const char *token, bson_t *doc)
 {
 	cl_err rc = cl_store_get(app->store, CL_KEY_TOKEN, token, doc);
 
@@ -82,7 +83,7 @@ cl_page_lookup(cl_app *app, cl_http_req *req, const char *token, bson_t *doc)
  * received time has expired.  Cannot fail.
  */
 static int
-expired(const cl_app *app, const bson_t *doc)
+expired(const cl_svc *app, const bson_t *doc)
 {
 	bson_iter_t it;
 
@@ -93,7 +94,7 @@ expired(const cl_app *app, const bson_t *doc)
 }
 
 void
-cl_page_confirmation(cl_app *app, cl_http_req *req, const char *token)
+cl_page_confirmation(cl_svc *app, cl_http_req *req, const char *token)
 {
 	cl_buf content = CL_BUF_INIT, page = CL_BUF_INIT;
 	char when[64];
@@ -107,7 +108,7 @@ cl_page_confirmation(cl_app *app, cl_http_req *req, const char *token)
 		    "confirmation page and its copy of the answers has expired.");
 		return;
 	}
-	cl_page_time(doc_str(&doc, "received"), when, sizeof when);
+	cl_date_human_iso(doc_str(&doc, "received"), when, sizeof when);
 	cl_tmpl_var vars[] = {
 		{ "reference", doc_str(&doc, "reference") },
 		{ "received", doc_str(&doc, "received") },
@@ -125,7 +126,7 @@ cl_page_confirmation(cl_app *app, cl_http_req *req, const char *token)
 }
 
 void
-cl_page_receipt_file(cl_app *app, cl_http_req *req, const char *token, const char *file)
+cl_page_receipt_file(cl_svc *app, cl_http_req *req, const char *token, const char *file)
 {
 	int is_receipt = strcmp(file, "receipt.txt") == 0;
 	const char *body, *ref;

@@ -66,7 +66,7 @@ mac(const void *key, size_t klen, const char *label, const void *p, size_t n,
 
 /* Derive the decoy's keys from app's form secret.  CL_ECRYPTO on failure. */
 static cl_err
-derive(const cl_app *app, struct keys *k)
+derive(const cl_svc *app, struct keys *k)
 {
 	cl_err rc;
 
@@ -136,7 +136,7 @@ err:
 }
 
 cl_err
-cl_decoy_new(cl_app *app, char *token)
+cl_decoy_new(cl_svc *app, char *token)
 {
 	static cl_receipt parsed;	/* 4 KiB: not on the stack */
 	unsigned char ident[IDENT], plain[BLOCK], sealed[BLOCK];
@@ -159,7 +159,7 @@ cl_decoy_new(cl_app *app, char *token)
 	 * costs what a real one costs, and a signer that is down gets the 503
 	 * a real request gets.  Its signature is thrown away.
 	 */
-	if ((rc = cl_app_sign(app, &body, &receipt)) != CL_OK)
+	if ((rc = cl_svc_sign(app, &body, &receipt)) != CL_OK)
 		goto err;
 	if (cl_receipt_parse(receipt.data, receipt.len, &parsed) == CL_OK &&
 	    (cl_keyring_find(app->keyring, parsed.key_id, &index) != CL_OK || index > 255))
@@ -179,7 +179,7 @@ err:
 }
 
 cl_err
-cl_decoy_find(cl_app *app, const char *token, bson_t *doc)
+cl_decoy_find(cl_svc *app, const char *token, bson_t *doc)
 {
 	unsigned char sealed[BLOCK], plain[BLOCK], sig[64];
 	unsigned char b64[4 * ((sizeof sig + 2) / 3) + 1];

@@ -20,7 +20,7 @@ struct render {
 	const cl_answers	*answers;	/* NULL on a fresh form */
 	const cl_form_errors	*errs;		/* NULL when none */
 	int			 files_dropped;	/* the user must choose files again */
-	const cl_app		*app;
+	const cl_svc		*app;
 };
 
 /* The first answer called name, or "" (a fresh form has none). */
@@ -336,7 +336,7 @@ error_summary(struct render *r)
 }
 
 void
-cl_form_page_render(const cl_app *app, const cl_answers *answers,
+cl_form_page_render(const cl_svc *app, const cl_answers *answers,
     const cl_form_errors *errs, int files_dropped, const char *csrf_token,
     const char *idempotency_key, cl_buf *page)
 {
@@ -394,7 +394,7 @@ static size_t	csrf_at, idem_at;	/* marker offsets in form_cache */
 
 /* Render the cached fresh form.  Cannot fail. */
 static void
-cache_form(const cl_app *app)
+cache_form(const cl_svc *app)
 {
 	cl_form_page_render(app, NULL, NULL, 0, CSRF_MARK, IDEM_MARK, &form_cache);
 	csrf_at = (size_t)(strstr(form_cache.data, CSRF_MARK) - form_cache.data);
@@ -402,7 +402,7 @@ cache_form(const cl_app *app)
 }
 
 void
-cl_page_form(cl_app *app, cl_http_req *req)
+cl_page_form(cl_svc *app, cl_http_req *req)
 {
 	char csrf[CL_CSRF_TOKEN_MAX], idem[CL_CSRF_KEY_MAX];
 	const char *c;

@@ -34,7 +34,7 @@ static struct {
  * CL_EUNAVAIL when the store cannot answer.
  */
 static cl_err
-outbox_age(cl_app *app, int64_t now, cl_outbox_stats *ob, int64_t *age)
+outbox_age(cl_svc *app, int64_t now, cl_outbox_stats *ob, int64_t *age)
 {
 	cl_err rc = cl_store_outbox_stats(app->store, now, ob);
 
@@ -49,7 +49,7 @@ outbox_age(cl_app *app, int64_t now, cl_outbox_stats *ob, int64_t *age)
  * Cannot fail (a failing store is the result).
  */
 static void
-store_check(cl_app *app)
+store_check(cl_svc *app)
 {
 	int64_t mono = cl_mono_ms();
 
@@ -64,7 +64,7 @@ store_check(cl_app *app)
 }
 
 void
-cl_page_healthz(cl_app *app, cl_http_req *req)
+cl_page_healthz(cl_svc *app, cl_http_req *req)
 {
 	cl_buf out = CL_BUF_INIT;
 	int64_t now = cl_now_ms(), age = 0, avail;
@@ -96,7 +96,8 @@ cl_page_healthz(cl_app *app, cl_http_req *req)
 }
 
 void
-cl_page_metrics(cl_app *app, cl_http_req *req)
+cl_page_metrics(cl_svc *app, cl_http_req *req,
+    const char *const *route_names, size_t nroutes)
 {
 	cl_buf out = CL_BUF_INIT;
 	cl_outbox_stats ob;
@@ -123,7 +124,7 @@ cl_page_metrics(cl_app *app, cl_http_req *req)
 		    "# HELP callin_outbox_failed Notifications given up on.\n"
 		    "# TYPE callin_outbox_failed gauge\ncallin_outbox_failed %lld\n",
 		    (long long)ob.due, (long long)age, (long long)ob.sent, (long long)ob.failed);
-	cl_app_render_metrics(&out);
+	cl_metrics_render(&out, route_names, nroutes);
 	(void)cl_http_send(req, 200, "text/plain; version=0.0.4; charset=utf-8",
 	    "Cache-Control: no-store\r\n", out.data, out.len);
 	cl_buf_free(&out);

@@ -8,7 +8,7 @@
 #include "callin/receipt.h"
 
 void
-cl_page_keys(cl_app *app, cl_http_req *req, const char *id)
+cl_page_keys(cl_svc *app, cl_http_req *req, const char *id)
 {
 	cl_buf out = CL_BUF_INIT;
 	size_t i;

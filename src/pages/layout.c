@@ -170,18 +170,3 @@ cl_page_render(cl_buf *out, const char *title, int has_error,
 	cl_buf_puts(out, layout_foot);
 	cl_buf_free(&t);
 }
-
-void
-cl_page_time(const char *iso, char *out, size_t n)
-{
-	static const char *const months[] = { "January", "February", "March",
-	    "April", "May", "June", "July", "August", "September", "October",
-	    "November", "December" };
-	int y, mo, d, h, mi, s;
-
-	if (sscanf(iso, "%4d-%2d-%2dT%2d:%2d:%2dZ", &y, &mo, &d, &h, &mi, &s) == 6 &&
-	    mo >= 1 && mo <= 12)
-		snprintf(out, n, "%d %s %d at %02d:%02d:%02d UTC", d, months[mo - 1], y, h, mi, s);
-	else
-		snprintf(out, n, "%s", iso);
-}

@@ -37,7 +37,7 @@ static const char start_html[] =
 	"<p class=\"govuk-body\">You can <a class=\"govuk-link\" href=\"/verify\">check a receipt</a> at any time.</p>\n";
 
 void
-cl_page_start(cl_app *app, cl_http_req *req)
+cl_page_start(cl_svc *app, cl_http_req *req)
 {
 	cl_buf page = CL_BUF_INIT;
 

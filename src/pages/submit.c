@@ -72,7 +72,7 @@ replay(cl_http_req *req, const cl_intake *in, const bson_t *existing)
  * anti-forgery token and idempotency key.
  */
 static void
-reject(cl_app *app, cl_http_req *req, const cl_intake *in,
+reject(cl_svc *app, cl_http_req *req, const cl_intake *in,
     const cl_form_errors *errs)
 {
 	char csrf[CL_CSRF_TOKEN_MAX], idem[CL_CSRF_KEY_MAX];
@@ -103,7 +103,7 @@ reject(cl_app *app, cl_http_req *req, const cl_intake *in,
  * refused: not the store's fault).
  */
 static void
-accept(cl_app *app, cl_http_req *req, cl_intake *in, const char *idem)
+accept(cl_svc *app, cl_http_req *req, cl_intake *in, const char *idem)
 {
 	const cl_config *cfg = app->cfg;
 	char token[CL_RANDOM_TOKEN_MAX], reference[CL_REFERENCE_MAX];
@@ -125,7 +125,7 @@ accept(cl_app *app, cl_http_req *req, cl_intake *in, const char *idem)
 			cl_page_error(req, 500, NULL);
 			return;
 		}
-		rc = cl_app_commit(app, &doc, limit, since, existing);
+		rc = cl_svc_commit(app, &doc, limit, since, existing);
 		bson_destroy(&doc);
 		if (rc == CL_EDUP && existing[0] != '\0') {
 			/* The form was sent twice at once: answer as its first. */
@@ -176,7 +176,7 @@ unavailable:
  * the same errors as anyone's.  Cannot fail.
  */
 static void
-decoy(cl_app *app, cl_http_req *req, cl_intake *in)
+decoy(cl_svc *app, cl_http_req *req, cl_intake *in)
 {
 	char token[CL_RANDOM_TOKEN_MAX];
 	cl_err rc;
@@ -193,7 +193,7 @@ decoy(cl_app *app, cl_http_req *req, cl_intake *in)
 }
 
 void
-cl_page_submit(cl_app *app, cl_http_req *req)
+cl_page_submit(cl_svc *app, cl_http_req *req)
 {
 	cl_intake in = CL_INTAKE_INIT;
 	cl_form_errors errs = CL_FORM_ERRORS_INIT;

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "callin/date.h"
 #include "callin/form.h"
 #include "callin/hash.h"
 #include "callin/log.h"
@@ -84,7 +85,7 @@ check_line(cl_buf *out, const char *id, int ok, const char *text, const char *de
 
 /* The stored copy of reference, hashed.  1 when on file and hashed. */
 static int
-stored_copy_hash(cl_app *app, const char *reference, unsigned char out[CL_SHA256_LEN],
+stored_copy_hash(cl_svc *app, const char *reference, unsigned char out[CL_SHA256_LEN],
     int *unavailable)
 {
 	bson_t doc;
@@ -116,7 +117,7 @@ stored_copy_hash(cl_app *app, const char *reference, unsigned char out[CL_SHA256
  * with nothing written, when the store could not be asked.
  */
 static const char *
-judge(cl_app *app, const cl_answer *receipt, const cl_answer *copy, cl_buf *out)
+judge(cl_svc *app, const cl_answer *receipt, const cl_answer *copy, cl_buf *out)
 {
 	static cl_receipt r;	/* large: keep it off the stack */
 	unsigned char h[CL_SHA256_LEN];
@@ -185,7 +186,7 @@ judge(cl_app *app, const cl_answer *receipt, const cl_answer *copy, cl_buf *out)
 	    "<p class=\"govuk-notification-banner__heading\">%s</p>\n",
 	    strcmp(verdict, "valid") == 0 ? " govuk-notification-banner--success" : "", verdict,
 	    strcmp(verdict, "valid") == 0 ? "This receipt is valid" : "This receipt is not valid");
-	cl_page_time(r.received, when, sizeof when);
+	cl_date_human_iso(r.received, when, sizeof when);
 	cl_buf_puts(out, "<p class=\"govuk-body\">Reference ");
 	cl_buf_html(out, r.reference);
 	cl_buf_puts(out, ", received ");
@@ -217,7 +218,7 @@ static const char verify_form[] =
 	"<a class=\"govuk-link\" href=\"/receipt-keys\">/receipt-keys</a>; you can also check them offline.</p>\n";
 
 void
-cl_page_verify(cl_app *app, cl_http_req *req)
+cl_page_verify(cl_svc *app, cl_http_req *req)
 {
 	struct vform v = { CL_ANSWERS_INIT, "", CL_BUF_INIT, 0 };
 	cl_buf content = CL_BUF_INIT, page = CL_BUF_INIT;

@@ -23,41 +23,12 @@ cl_copy_salt(unsigned char salt[CL_SALT_LEN])
 	return CL_OK;
 }
 
-/*
- * Append the n bytes of s (valid UTF-8) as a quoted JSON string: \" \\ and
- * \b \f \n \r \t short, other bytes below 0x20 as \u00xx, the rest as is.
- * Cannot fail.
- */
+/* Append the n bytes of s (valid UTF-8) as a quoted JSON string.  Cannot fail. */
 static void
 json_string(cl_buf *b, const char *s, size_t n)
 {
-	size_t run = 0;
-
 	cl_buf_putc(b, '"');
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		const char *esc = NULL;
-
-		switch (c) {
-		case '"': esc = "\\\""; break;
-		case '\\': esc = "\\\\"; break;
-		case '\b': esc = "\\b"; break;
-		case '\f': esc = "\\f"; break;
-		case '\n': esc = "\\n"; break;
-		case '\r': esc = "\\r"; break;
-		case '\t': esc = "\\t"; break;
-		default:
-			if (c >= 0x20)
-				continue;
-		}
-		cl_buf_add(b, s + run, i - run);
-		if (esc != NULL)
-			cl_buf_puts(b, esc);
-		else
-			cl_buf_printf(b, "\\u%04x", c);
-		run = i + 1;
-	}
-	cl_buf_add(b, s + run, n - run);
+	cl_buf_json(b, s, n);
 	cl_buf_putc(b, '"');
 }
 

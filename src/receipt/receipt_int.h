@@ -42,7 +42,7 @@ EVP_PKEY	*cl_rcpt_keyring_pkey(const cl_keyring *ring, size_t i);
 /*
  * Read the whole regular file path (at most CL_KEYFILE_MAX bytes) into a
  * new NUL-terminated buffer *out of *len bytes; *mode gets its st_mode.
- * CL_EIO with one line in errbuf when it cannot.
+ * CL_ECONFIG with one line in errbuf when it cannot (cl_read_file()).
  */
 cl_err		 cl_rcpt_read_file(const char *path, char **out, size_t *len,
 		    unsigned *mode, char *errbuf, size_t errlen);

@@ -14,6 +14,7 @@
 
 #include <openssl/evp.h>
 
+#include "callin/date.h"
 #include "callin/mail.h"
 
 static void
@@ -35,13 +36,13 @@ test_addr_valid(void **state)
 
 	(void)state;
 	for (i = 0; i < sizeof good / sizeof good[0]; i++)
-		assert_true(cl_mail_addr_valid(good[i]));
+		assert_true(cl_email_valid(good[i]));
 	for (i = 0; i < sizeof bad / sizeof bad[0]; i++)
-		assert_false(cl_mail_addr_valid(bad[i]));
-	assert_false(cl_mail_addr_valid(NULL));
+		assert_false(cl_email_valid(bad[i]));
+	assert_false(cl_email_valid(NULL));
 	memset(local65, 'a', 65);
 	strcpy(local65 + 65, "@b.co");
-	assert_false(cl_mail_addr_valid(local65));
+	assert_false(cl_email_valid(local65));
 	local65[1] = '@';
 	local65[2] = '\0';
 	memset(long255, 'a', 64);
@@ -49,9 +50,9 @@ test_addr_valid(void **state)
 	for (i = 65; i < 255; i++)
 		long255[i] = (i - 65) % 50 == 49 ? '.' : 'b';
 	long255[255] = '\0';
-	assert_false(cl_mail_addr_valid(long255));	/* 255 characters */
+	assert_false(cl_email_valid(long255));	/* 255 characters */
 	long255[254] = '\0';
-	assert_true(cl_mail_addr_valid(long255));	/* 254 */
+	assert_true(cl_email_valid(long255));	/* 254 */
 }
 
 static void
@@ -353,14 +354,14 @@ test_content_type(void **state)
 static void
 test_dates(void **state)
 {
-	char d[CL_MAIL_DATE_MAX], h[64];
+	char d[CL_DATE_RFC5322_MAX], h[64];
 
 	(void)state;
-	cl_mail_date(0, d);
+	cl_date_rfc5322(0, d);
 	assert_string_equal(d, "Thu, 01 Jan 1970 00:00:00 +0000");
-	cl_mail_date(1795442709, d);
+	cl_date_rfc5322(1795442709, d);
 	assert_string_equal(d, "Mon, 23 Nov 2026 14:05:09 +0000");
-	cl_mail_human_date(INT64_C(1795442709123), h, sizeof h);
+	cl_date_human(INT64_C(1795442709123), h, sizeof h);
 	assert_string_equal(h, "23 November 2026 at 14:05:09 UTC");
 }
 

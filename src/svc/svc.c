@@ -1,5 +1,5 @@
 /*
- * app.c: the per-worker application state, built after fork (store handles,
+ * svc.c: the per-worker service state, built after fork (store handles,
  * the mongoc pool and libmagic are per process), and the start-up check the
  * master runs before forking.
  */
@@ -14,20 +14,20 @@
 #include <openssl/crypto.h>
 
 #include "callin/alloc.h"
-#include "callin/app.h"
 #include "callin/attach.h"
 #include "callin/csrf.h"
 #include "callin/log.h"
+#include "callin/metrics.h"
 #include "callin/proc.h"
 #include "callin/receipt.h"
-#include "app_int.h"
+#include "callin/svc.h"
 
 /*
  * Load the published keys and the form secret into app (a NULL app only
  * checks them).  CL_ECONFIG with one line naming the setting.
  */
 static cl_err
-load_public(const cl_config *cfg, cl_app *app, char *err, size_t errlen)
+load_public(const cl_config *cfg, cl_svc *app, char *err, size_t errlen)
 {
 	cl_keyring *ring = NULL;
 	unsigned char secret[sizeof app->form_secret];
@@ -147,7 +147,7 @@ warm_sniffer(cl_sniffer *s)
 }
 
 cl_err
-cl_app_check(const cl_config *cfg, char *err, size_t errlen)
+cl_svc_check(const cl_config *cfg, char *err, size_t errlen)
 {
 	cl_err rc;
 
@@ -157,9 +157,9 @@ cl_app_check(const cl_config *cfg, char *err, size_t errlen)
 }
 
 cl_err
-cl_app_init(const cl_config *cfg, const int *hubs, void **out)
+cl_svc_open(const cl_config *cfg, const int *hubs, void **out)
 {
-	cl_app *app = cl_calloc(1, sizeof *app);
+	cl_svc *app = cl_calloc(1, sizeof *app);
 	char err[512];
 	cl_err rc;
 
@@ -169,7 +169,7 @@ cl_app_init(const cl_config *cfg, const int *hubs, void **out)
 	app->signer.fd = -1;
 	app->committer.hub = hubs[CL_HELPER_COMMITTER];
 	app->committer.fd = -1;
-	app->use_committer = cl_app_wants_committer(cfg);
+	app->use_committer = cl_svc_wants_committer(cfg);
 	/* the form secret; main() did this already (cl_proc_start) */
 	if ((rc = cl_proc_no_dumps(err, sizeof err)) != CL_OK ||
 	    (rc = load_public(cfg, app, err, sizeof err)) != CL_OK) {
@@ -192,14 +192,14 @@ cl_app_init(const cl_config *cfg, const int *hubs, void **out)
 	*out = app;
 	return CL_OK;
 err:
-	cl_app_free(app);
+	cl_svc_free(app);
 	return rc;
 }
 
 void
-cl_app_free(void *arg)
+cl_svc_free(void *arg)
 {
-	cl_app *app = arg;
+	cl_svc *app = arg;
 
 	if (app == NULL)
 		return;
