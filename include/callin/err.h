@@ -34,4 +34,22 @@ typedef enum cl_err {
  */
 const char *cl_strerror(cl_err rc);
 
+/*
+ * CL_ASSERT(e): an invariant the code already knows (a value checked
+ * before, a size the caller guarantees), never a check of input.  In the
+ * sanitizer build, which every test runs (CALLIN_ASSERTS), a false e logs
+ * its file, line and text as one JSON line on stderr and aborts; in the
+ * optimised build e is type-checked only, never evaluated, so it must have
+ * no side effects.
+ */
+#ifdef CALLIN_ASSERTS
+#define CL_ASSERT(e)	((e) ? (void)0 : cl_assert_fail(#e, __FILE__, __LINE__))
+#else
+#define CL_ASSERT(e)	((void)sizeof(!(e)))
+#endif
+
+/* Report a failed CL_ASSERT and abort.  Never returns. */
+void cl_assert_fail(const char *expr, const char *file, int line)
+    __attribute__((noreturn));
+
 #endif /* CALLIN_ERR_H */

@@ -111,4 +111,46 @@ void cl_intake_discard(cl_svc *app, cl_intake *in);
 /* Free in (not its blobs).  Cannot fail. */
 void cl_intake_free(cl_intake *in);
 
+/* What one POST /request came to (cl_intake_submit). */
+typedef enum cl_submit_outcome {
+	CL_SUBMIT_STORED,	/* stored now: token is its confirmation */
+	CL_SUBMIT_REPLAY,	/* this form again, same answers: token is the first's */
+	CL_SUBMIT_REUSED,	/* a form already sent, other answers: nothing stored */
+	CL_SUBMIT_HONEYPOT,	/* a bot filled the hidden field: nothing stored */
+	CL_SUBMIT_INVALID,	/* answers or files refused: errs says why */
+	CL_SUBMIT_FORGED,	/* anti-forgery token or key missing, forged, expired */
+	CL_SUBMIT_MALFORMED,	/* the body could not be read */
+	CL_SUBMIT_TOO_LARGE,	/* the body is over the limits */
+	CL_SUBMIT_EMAIL_LIMIT,	/* the address is at max_requests_per_email */
+	CL_SUBMIT_UNAVAILABLE,	/* disk low, store or signer down: try again */
+	CL_SUBMIT_FAILED,	/* the token, reference or receipt cannot be made */
+} cl_submit_outcome;
+
+/* One submission as cl_intake_submit() leaves it for the response. */
+typedef struct cl_submission {
+	cl_intake	 in;		/* what was read (the 422 page shows it) */
+	cl_form_errors	 errs;		/* CL_SUBMIT_INVALID: the errors */
+	char		 token[CL_TOKEN_MAX];	/* STORED, REPLAY: the request's */
+} cl_submission;
+
+#define CL_SUBMISSION_INIT { CL_INTAKE_INIT, CL_FORM_ERRORS_INIT, "" }
+
+/*
+ * Decide the POST /request req: refuse it before reading when data_dir is
+ * below min_free_bytes; read the body into s (files stored as they
+ * arrive); check the anti-forgery token and that the idempotency key is
+ * the one issued with it; answer a key already stored as a replay (same
+ * fingerprint) or a reuse; validate; then build, sign and store the
+ * request with the per-email limit applied inside the durable write (a
+ * fresh token and reference after a collision).  Every outcome but
+ * CL_SUBMIT_STORED leaves no file of this body in the store, and each is
+ * counted in the rejection metrics and logged.  Cannot fail: the outcome
+ * says what happened.  Free s with cl_submission_free().
+ */
+cl_submit_outcome cl_intake_submit(cl_svc *app, cl_http_req *req,
+    cl_submission *s);
+
+/* Free what cl_intake_submit() left in s (not its blobs).  Cannot fail. */
+void cl_submission_free(cl_submission *s);
+
 #endif /* CALLIN_INTAKE_H */

@@ -1,11 +1,11 @@
 /* addr.c: lists of IP addresses and peer checks (addr.h). */
 #include <arpa/inet.h>
-#include <assert.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "callin/addr.h"
+#include "callin/err.h"
 
 /* a from sa, an IPv4-mapped IPv6 address as IPv4.  0 if not IP. */
 static int
@@ -105,7 +105,7 @@ cl_addr_is_loopback(const struct sockaddr *sa, socklen_t len)
 		return 0;
 	if (a.family == AF_INET)
 		return a.bytes[0] == 127;
-	assert(a.family == AF_INET6);
+	CL_ASSERT(a.family == AF_INET6);
 	return memcmp(a.bytes, one6, 16) == 0;
 }
 

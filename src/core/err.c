@@ -1,4 +1,7 @@
-/* err.c: descriptions of the project's error codes. */
+/* err.c: descriptions of the project's error codes, and failed asserts. */
+#include <stdio.h>
+#include <stdlib.h>
+
 #include "callin/err.h"
 
 static const char *const descriptions[CL_ERR__MAX] = {
@@ -25,4 +28,17 @@ cl_strerror(cl_err rc)
 	if ((unsigned)rc >= CL_ERR__MAX)
 		return "unknown error";
 	return descriptions[rc];
+}
+
+void
+cl_assert_fail(const char *expr, const char *file, int line)
+{
+	/* Not cl_log: the expression is source text, written as it is. */
+	fprintf(stderr, "{\"level\":\"fatal\",\"msg\":\"assertion failed: "
+	    "%s:%d\",\"expr\":\"", file, line);
+	for (; *expr != '\0'; expr++)
+		fprintf(stderr, *expr == '"' || *expr == '\\' ? "\\%c" : "%c",
+		    *expr);
+	fprintf(stderr, "\"}\n");
+	abort();
 }

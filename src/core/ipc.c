@@ -3,7 +3,6 @@
  * ipc.h): connecting by passing a socket over the hub, one length-prefixed
  * frame each way, and the helper's loop that answers calls in batches.
  */
-#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -15,6 +14,7 @@
 
 #include "callin/alloc.h"
 #include "callin/clock.h"
+#include "callin/err.h"
 #include "callin/ipc.h"
 #include "callin/log.h"
 
@@ -419,7 +419,7 @@ cl_ipc_answer(int fd, const void *p, size_t n)
 	int fl = fcntl(fd, F_GETFL);
 
 	/* A dup() shares the connection's flags: non-blocking. */
-	assert(fl >= 0 && (fl & O_NONBLOCK));
+	CL_ASSERT(fl >= 0 && (fl & O_NONBLOCK));
 	(void)fl;
 	(void)send_frame(fd, n > 0 ? p : "", n, cl_mono_ms() + REPLY_MS);
 	close(fd);

@@ -1,5 +1,4 @@
 /* log.c: JSON-lines logging on stderr. */
-#include <assert.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -7,6 +6,7 @@
 #include <unistd.h>
 
 #include "callin/buf.h"
+#include "callin/err.h"
 #include "callin/log.h"
 #include "callin/rand.h"
 
@@ -68,7 +68,7 @@ cl_log_redact_uri(const char *uri, char *out, size_t n)
 {
 	const char *auth, *end, *at = NULL, *colon, *p;
 
-	assert(n > 0);
+	CL_ASSERT(n > 0);
 	auth = strstr(uri, "://");
 	if (auth == NULL) {
 		snprintf(out, n, "%s", uri);
@@ -92,7 +92,7 @@ cl_log_redact_path(const char *path, char *out, size_t n)
 	const char *rest;
 	size_t ref;
 
-	assert(n > 0);
+	CL_ASSERT(n > 0);
 	if (strncmp(path, "/receipt/", 9) == 0) {
 		/* The file after the token is safe to name; nothing else is. */
 		rest = strchr(path + 9, '/');

@@ -3,13 +3,13 @@
  * that the store keeps: the answers, the attachments, the submission copy
  * and its signed receipt, and the notifications to send.
  */
-#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "callin/clock.h"
+#include "callin/err.h"
 #include "callin/intake.h"
 #include "callin/log.h"
 #include "callin/rand.h"
@@ -147,7 +147,7 @@ append_note(bson_t *arr, const char *key, const char *kind, const char *addr,
 {
 	bson_t n, to;
 
-	assert((addr == NULL) != (list == NULL));
+	CL_ASSERT((addr == NULL) != (list == NULL));
 	bson_append_document_begin(arr, key, -1, &n);
 	BSON_APPEND_UTF8(&n, "kind", kind);
 	bson_append_array_begin(&n, "to", -1, &to);

@@ -130,7 +130,8 @@ record_failure(cl_mailer *m, const cl_notification *n, int final,
 	    mail_doc_int(n->request, "received_ms", n->due_ms) : n->due_ms;
 	if (n->confirmed_ms > first && mail_kind_after_confirm(n->kind))
 		first = n->confirmed_ms;
-	(void)cl_random_bytes(&rnd, sizeof rnd);
+	if (cl_random_bytes(&rnd, sizeof rnd) != CL_OK)
+		rnd = 0;	/* no jitter: still a good retry time */
 	if (!final && !cl_mail_schedule_next(&m->sched, n->attempts, first,
 	    now, rnd, &retry)) {
 		final = 1;

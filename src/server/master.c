@@ -10,7 +10,6 @@
  * die, rolled over on SIGHUP (the old one stops once the new one reports
  * ready), stopped after the last worker on SIGTERM.
  */
-#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -26,6 +25,7 @@
 
 #include "callin/alloc.h"
 #include "callin/clock.h"
+#include "callin/err.h"
 #include "callin/ipc.h"
 #include "callin/log.h"
 #include "callin/metrics.h"
@@ -469,7 +469,7 @@ cl_server_run(const char *config_path, cl_config *cfg, const cl_server_hooks *ho
 		return CL_ECONFIG;
 	}
 
-	assert(hooks->nhelpers <= CL_SERVER_HELPERS_MAX);
+	CL_ASSERT(hooks->nhelpers <= CL_SERVER_HELPERS_MAX);
 	for (size_t i = 0; i < hooks->nhelpers; i++) {
 		if (cl_ipc_hub(m.helpers[i].hub) != CL_OK) {
 			cl_log(CL_LOG_ERROR, "master: cannot make the %s's hub",

@@ -142,7 +142,8 @@ warm_sniffer(cl_sniffer *s)
 
 	for (size_t i = 0; i < CL_SNIFF_BYTES; i++)
 		text[i] = line[i % (sizeof line - 1)];
-	(void)cl_sniff(s, text, CL_SNIFF_BYTES, &mime);
+	if (cl_sniff(s, text, CL_SNIFF_BYTES, &mime) != CL_OK)
+		cl_log(CL_LOG_WARN, "worker: the content sniffer did not warm up");
 	free(text);
 }
 
