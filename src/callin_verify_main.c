@@ -23,7 +23,6 @@
 
 #define COPY_MAX	(64 * 1024 * 1024)	/* largest copy.json read */
 
-enum { OK = 0, INVALID = 1, UNREADABLE = 2 };
 
 static const char usage[] =
     "usage: callin-verify --key PUB.pem|KEYS_DIR receipt.txt "
@@ -169,9 +168,9 @@ find_attachment(const bson_t *copy, const char *path, const char *hex)
 
 /*
  * Check copy.json at path against the receipt r, then each attachment file
- * against the copy.  Returns OK, INVALID or UNREADABLE.
+ * against the copy.  Returns the verdict.
  */
-static int
+static cl_verdict
 check_copy(const cl_receipt *r, const char *path, char **files, int nfiles)
 {
 	unsigned char md[CL_SHA256_LEN];
@@ -180,10 +179,10 @@ check_copy(const cl_receipt *r, const char *path, char **files, int nfiles)
 	bson_t *copy = NULL;
 	char *text = NULL;
 	size_t len = 0;
-	int verdict = OK;
+	cl_verdict verdict = CL_VERDICT_VALID;
 
 	if (slurp("copy.json", path, COPY_MAX, &text, &len) != CL_OK) {
-		verdict = UNREADABLE;
+		verdict = CL_VERDICT_UNREADABLE;
 		goto out;
 	}
 	cl_sha256(text, len, md);
@@ -193,7 +192,7 @@ check_copy(const cl_receipt *r, const char *path, char **files, int nfiles)
 	else {
 		printf("copy.json: INVALID: does not match the receipt's "
 		    "commitment (its sha256 is %s)\n", hex);
-		verdict = INVALID;
+		verdict = CL_VERDICT_INVALID;
 	}
 	if (nfiles == 0)
 		goto out;
@@ -201,19 +200,19 @@ check_copy(const cl_receipt *r, const char *path, char **files, int nfiles)
 	    &berr)) == NULL) {
 		printf("copy.json: not JSON (%s); cannot check attachments\n",
 		    berr.message);
-		verdict = UNREADABLE;
+		verdict = CL_VERDICT_UNREADABLE;
 		goto out;
 	}
 	for (int i = 0; i < nfiles; i++) {
 		if (hash_file(files[i], md) != CL_OK) {
-			verdict = UNREADABLE;
+			verdict = CL_VERDICT_UNREADABLE;
 			goto out;
 		}
 		cl_hex(md, sizeof md, hex);
 		if (!find_attachment(copy, files[i], hex)) {
 			printf("attachment %s: INVALID: not listed in "
 			    "copy.json (its sha256 is %s)\n", files[i], hex);
-			verdict = INVALID;
+			verdict = CL_VERDICT_INVALID;
 		}
 	}
 out:
@@ -232,19 +231,20 @@ main(int argc, char *argv[])
 	struct stat st;
 	char err[512], *text = NULL;
 	size_t len = 0;
-	int i = 1, verdict = OK, v;
+	cl_verdict verdict = CL_VERDICT_VALID, v;
+	int i = 1;
 	cl_err rc;
 
 	/* No secret here (public keys, the user's own files): dumpable, but
 	 * no core file with a requester's answers in it. */
 	if (cl_proc_start(0, err, sizeof err) != CL_OK) {
 		fprintf(stderr, "callin-verify: %s\n", err);
-		return UNREADABLE;
+		return CL_VERDICT_UNREADABLE;
 	}
 	if (argc == 2 && (strcmp(argv[1], "-h") == 0 ||
 	    strcmp(argv[1], "--help") == 0)) {
 		fputs(usage, stdout);
-		return OK;
+		return CL_VERDICT_VALID;
 	}
 	if (i < argc && strncmp(argv[i], "--key=", 6) == 0)
 		keyarg = argv[i++] + 6;
@@ -254,7 +254,7 @@ main(int argc, char *argv[])
 	}
 	if (keyarg == NULL || *keyarg == '\0' || i >= argc) {
 		fputs(usage, stderr);
-		return UNREADABLE;
+		return CL_VERDICT_UNREADABLE;
 	}
 	if (stat(keyarg, &st) == 0 && S_ISDIR(st.st_mode))
 		rc = cl_keyring_load(keyarg, &ring, err, sizeof err);
@@ -262,16 +262,16 @@ main(int argc, char *argv[])
 		rc = cl_keyring_load_file(keyarg, &ring, err, sizeof err);
 	if (rc != CL_OK) {
 		printf("key: %s\n", err);
-		verdict = UNREADABLE;
+		verdict = CL_VERDICT_UNREADABLE;
 		goto out;
 	}
 	if (slurp("receipt", argv[i], CL_RECEIPT_MAX, &text, &len) != CL_OK) {
-		verdict = UNREADABLE;
+		verdict = CL_VERDICT_UNREADABLE;
 		goto out;
 	}
 	if (cl_receipt_parse(text, len, &r) != CL_OK) {
 		printf("receipt: malformed: %s\n", r.reason);
-		verdict = UNREADABLE;
+		verdict = CL_VERDICT_UNREADABLE;
 		goto out;
 	}
 	printf("receipt: well-formed (reference %s, received %s%s)\n",
@@ -284,12 +284,12 @@ main(int argc, char *argv[])
 	case CL_ENOTFOUND:
 		printf("signature: INVALID: signed with key %s, which is not "
 		    "among the given keys\n", r.key_id);
-		verdict = INVALID;
+		verdict = CL_VERDICT_INVALID;
 		break;
 	default:
 		printf("signature: INVALID: does not verify with key %s\n",
 		    r.key_id);
-		verdict = INVALID;
+		verdict = CL_VERDICT_INVALID;
 		break;
 	}
 	if (i + 1 < argc) {
@@ -298,9 +298,9 @@ main(int argc, char *argv[])
 			verdict = v;
 	}
 out:
-	if (verdict == OK)
+	if (verdict == CL_VERDICT_VALID)
 		printf("result: valid\n");
-	else if (verdict == INVALID)
+	else if (verdict == CL_VERDICT_INVALID)
 		printf("result: INVALID\n");
 	else
 		printf("result: could not check (unreadable or malformed "

@@ -188,6 +188,21 @@ cl_err		 cl_receipt_sign_body(const cl_signer *s, const char *body,
 		    size_t n, int64_t now, int64_t max_skew, cl_buf *out);
 
 /*
+ * What checking a receipt comes to, one encoding for /verify and
+ * callin-verify (which exits with it): every check passed; readable, but a
+ * check failed; not something we can read as a receipt (or a file given
+ * with it).  Worse verdicts are larger.
+ */
+typedef enum cl_verdict {
+	CL_VERDICT_VALID = 0,
+	CL_VERDICT_INVALID = 1,
+	CL_VERDICT_UNREADABLE = 2,
+} cl_verdict;
+
+/* "valid", "invalid" or "unreadable".  Cannot fail. */
+const char	*cl_verdict_name(cl_verdict v);
+
+/*
  * Parse the len bytes of text as a v1 receipt into out (line ends handled as
  * above).  Fails with CL_EPARSE and a reason in out->reason ("line 3:
  * received is not ...") when it is not exactly one.  Parsing checks the form

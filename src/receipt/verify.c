@@ -32,3 +32,12 @@ err:
 	EVP_MD_CTX_free(ctx);
 	return rc;
 }
+
+const char *
+cl_verdict_name(cl_verdict v)
+{
+	static const char *const names[] = { "valid", "invalid", "unreadable" };
+
+	CL_ASSERT(v >= CL_VERDICT_VALID && v <= CL_VERDICT_UNREADABLE);
+	return names[v];
+}
