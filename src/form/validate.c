@@ -261,6 +261,30 @@ required(cl_field_id f, const facts *fx)
 	}
 }
 
+/*
+ * The one non-empty answer to the single-valued field f in a, or NULL with
+ * the error recorded: sent more than once, or missing when required.  An
+ * empty answer to an optional field is NULL with no error.  Cannot fail.
+ */
+static const cl_answer *
+single_answer(const cl_answers *a, cl_field_id f, const facts *fx,
+    cl_form_errors *errs)
+{
+	const cl_answer *e;
+
+	if (cl_answers_count(a, cl_fields[f].name) > 1) {
+		fail(errs, f, CL_FE_REPEATED, 0, 0);
+		return NULL;
+	}
+	if ((e = cl_answers_find(a, cl_fields[f].name)) == NULL ||
+	    e->len == 0) {
+		if (required(f, fx))
+			fail(errs, f, CL_FE_MISSING, 0, 0);
+		return NULL;
+	}
+	return e;
+}
+
 /* Check a text, textarea, email or tel field. */
 static void
 check_text(const cl_answers *a, cl_field_id f, const facts *fx,
@@ -271,15 +295,8 @@ check_text(const cl_answers *a, cl_field_id f, const facts *fx,
 	cl_ferr bad;
 	span s;
 
-	if (cl_answers_count(a, fd->name) > 1) {
-		fail(errs, f, CL_FE_REPEATED, 0, 0);
+	if ((e = single_answer(a, f, fx, errs)) == NULL)
 		return;
-	}
-	if ((e = cl_answers_find(a, fd->name)) == NULL || e->len == 0) {
-		if (required(f, fx))
-			fail(errs, f, CL_FE_MISSING, 0, 0);
-		return;
-	}
 	s = trim(fd->kind, e);
 	bad = check_chars(s, fd->kind == CL_KIND_TEXTAREA);
 	if (bad != CL_FE__MAX) {
@@ -340,20 +357,10 @@ static void
 check_choice(const cl_answers *a, cl_field_id f, const facts *fx,
     cl_form_errors *errs)
 {
-	const cl_field *fd = &cl_fields[f];
 	const cl_answer *e;
-	size_t n = cl_answers_count(a, fd->name);
 
-	if (n > 1) {
-		fail(errs, f, CL_FE_REPEATED, 0, 0);
-		return;
-	}
-	if ((e = cl_answers_find(a, fd->name)) == NULL || e->len == 0) {
-		if (required(f, fx))
-			fail(errs, f, CL_FE_MISSING, 0, 0);
-		return;
-	}
-	if (option_index(f, e) < 0)
+	if ((e = single_answer(a, f, fx, errs)) != NULL &&
+	    option_index(f, e) < 0)
 		fail(errs, f, CL_FE_INVALID, 0, 0);
 }
 
