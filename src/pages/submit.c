@@ -85,8 +85,11 @@ reject(cl_app *app, cl_http_req *req, const cl_intake *in,
 		cl_page_error(req, 500, NULL);
 		return;
 	}
-	cl_form_page_render(app, &in->answers, errs, in->nchosen > 0, csrf, idem, &page);
-	cl_page_send(req, 422, &page);
+	if (cl_form_page_render(app, &in->answers, errs, in->nchosen > 0, csrf, idem,
+	    &page) == CL_OK)
+		cl_page_send(req, 422, &page);
+	else
+		cl_page_error(req, 500, NULL);
 	cl_buf_free(&page);
 }
 
@@ -219,7 +222,7 @@ cl_page_submit(cl_app *app, cl_http_req *req)
 		break;
 	case CL_ETOOBIG:
 		cl_metrics_reject(CL_R_TOO_LARGE);
-		cl_page_error(req, 413, NULL);
+		cl_page_error_for(app, req, 413, NULL);
 		goto done;
 	case CL_EUNAVAIL:
 		cl_metrics_reject(CL_R_UNAVAILABLE);
