@@ -5,12 +5,9 @@
  * address (cl_intake_confirm), which sends the copy and the private link.
  * No page here shows anything of the request but its reference.
  */
-#include <stdio.h>
-#include <string.h>
 
 #include "callin/clock.h"
 #include "callin/intake.h"
-#include "callin/log.h"
 #include "callin/page.h"
 #include "callin/tmpl.h"
 
