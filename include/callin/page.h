@@ -1,22 +1,30 @@
 /*
  * page.h: the HTML pages of the service and the handlers that answer with
- * them.  Every page goes through cl_page_render() (the GOV.UK layout) and
- * every user-supplied string through escaping (tmpl.h, cl_buf_html).
+ * them.  Every page is a template (src/pages/templates/, tmpl.h) that
+ * includes the GOV.UK layout's partials and escapes every value; the C code
+ * only builds the data.  Each page's HTML comes from a cl_page_*_html()
+ * function that fails with CL_EINVAL (logged) when its template does, so
+ * a unit test can render every page in every state.
  */
 #ifndef CALLIN_PAGE_H
 #define CALLIN_PAGE_H
 
 #include "callin/buf.h"
 #include "callin/http.h"
+#include "callin/intake.h"
+#include "callin/receipt.h"
 #include "callin/svc.h"
 
+struct cl_config;
+struct cl_tmpl;
+
 /*
- * Wrap content (HTML) in the GOV.UK layout; the title gets "Error: " first
- * when has_error.  before_content (HTML, may be NULL) goes above <main>, for
- * a back link.  Cannot fail.
+ * Render the page template tmpl with d into out, giving d what the layout
+ * partials read: the page's title (which gets "Error: " first when
+ * has_error) and has_error.  CL_EINVAL (logged) when the template fails.
  */
-void cl_page_render(cl_buf *out, const char *title, int has_error,
-    const char *before_content, const char *content);
+cl_err cl_page_build(cl_buf *out, const char *tmpl, const char *title,
+    int has_error, struct cl_tmpl *d);
 
 /*
  * Send the styled page for an error status (400, 403, 404, 405, 409 (a
@@ -24,9 +32,21 @@ void cl_page_render(cl_buf *out, const char *title, int has_error,
  * shows those, 429, 500, 503).  detail (plain text, may be
  * NULL) adds a sentence.  A POST /request answered with any of them, here
  * or by nginx through /_error/, says the request was not submitted.
- * Cannot fail.
+ * The 413 page names the limits of the configuration when sent with
+ * cl_page_error_for() and an app (app may be NULL: none named).  When the
+ * page cannot be made a plain-text 500 is sent.  Cannot fail.
  */
 void cl_page_error(cl_http_req *req, int status, const char *detail);
+void cl_page_error_for(const cl_svc *app, cl_http_req *req, int status,
+    const char *detail);
+
+/*
+ * The HTML of the error page for status (as cl_page_error) into out: the
+ * limits of cfg (may be NULL) in the 413 page, the warning that the request
+ * was not submitted when submit.  CL_EINVAL when the template fails.
+ */
+cl_err cl_page_error_html(cl_buf *out, const struct cl_config *cfg, int status,
+    int submit, const char *detail);
 
 /*
  * Send the 429 page for a POST /request refused because its email address
@@ -35,6 +55,8 @@ void cl_page_error(cl_http_req *req, int status, const char *detail);
  * meanwhile.  Cannot fail.
  */
 void cl_page_email_limit(cl_http_req *req, int64_t max, int64_t window);
+/* Its HTML into out.  CL_EINVAL when the template fails. */
+cl_err cl_page_email_limit_html(cl_buf *out, int64_t max, int64_t window);
 
 /* Send the 405 page with an Allow header listing allow.  Cannot fail. */
 void cl_page_method_not_allowed(cl_http_req *req, const char *allow);
@@ -68,11 +90,52 @@ struct cl_form_errors;
  * Render the request form into page: answers written back (NULL for a fresh
  * form), errors in a summary and inline (NULL for none), a note asking for
  * the files again when files_dropped, and the hidden anti-forgery token and
- * idempotency key.  Cannot fail.
+ * idempotency key.  CL_EINVAL when the template fails.
  */
-void cl_form_page_render(const cl_svc *app, const struct cl_answers *answers,
+cl_err cl_form_page_render(const cl_svc *app, const struct cl_answers *answers,
     const struct cl_form_errors *errs, int files_dropped,
     const char *csrf_token, const char *idempotency_key, cl_buf *page);
+
+/* The start page's HTML, with app's limits.  CL_EINVAL as above. */
+cl_err cl_page_start_html(const cl_svc *app, cl_buf *out);
+
+/*
+ * The confirmation page's HTML for a request (reference, received time in
+ * RFC 3339, private token, receipt text).  CL_EINVAL as above.
+ */
+cl_err cl_page_confirmation_html(cl_buf *out, const char *reference,
+    const char *received, const char *token, const char *receipt);
+
+/*
+ * The HTML of the address-confirmation page for outcome (pending, done or
+ * already; CL_EINVAL for the others, which are error pages).
+ */
+cl_err cl_page_confirm_html(cl_buf *out, cl_confirm_outcome outcome,
+    const char *reference, const char *code);
+
+#define CL_VERIFY_CHECKS	3	/* signature, on file, copy */
+
+typedef struct cl_verify_check {
+	const char	*id;		/* "signature", "on-file", "copy" */
+	int		 ok;
+	const char	*text;
+	char		 detail[256];	/* "" for none */
+} cl_verify_check;
+
+typedef struct cl_verify_result {
+	cl_verdict	 verdict;
+	const char	*reason;	/* unreadable: why */
+	const char	*reference;	/* readable: the receipt's */
+	const char	*received;	/* readable: RFC 3339 */
+	cl_verify_check	 checks[CL_VERIFY_CHECKS];
+	size_t		 nchecks;
+} cl_verify_result;
+
+/*
+ * The /verify page's HTML: the result panel of res (NULL: none, the page
+ * of a GET), then the form.  CL_EINVAL as above.
+ */
+cl_err cl_page_verify_html(cl_buf *out, const cl_verify_result *res);
 
 /* Handlers: each answers one route.  None can fail: errors become pages. */
 void cl_page_start(cl_svc *app, cl_http_req *req);

@@ -148,7 +148,7 @@ cl_app_handle(void *arg, cl_http_req *req)
 		case R_HEALTH:	cl_page_healthz(app, req); break;
 		case R_METRICS:	cl_page_metrics(app, req, route_names,
 				    sizeof route_names / sizeof route_names[0]); break;
-		case R_ERROR:	cl_page_error(req, atoi(param), NULL); break;
+		case R_ERROR:	cl_page_error_for(app, req, atoi(param), NULL); break;
 		case R_CONFIRM_GET:
 			cl_page_confirm_address(app, req, param, file, 0);
 			break;

@@ -14,36 +14,24 @@
 #include "callin/reference.h"
 #include "callin/tmpl.h"
 
-static const char confirmation_html[] =
-	"<div class=\"govuk-panel govuk-panel--confirmation\">\n"
-	"<h1 class=\"govuk-panel__title\">Request sent</h1>\n"
-	"<div class=\"govuk-panel__body\">Your reference number<br><strong id=\"reference\">{{reference}}</strong></div>\n"
-	"</div>\n"
-	"<p class=\"govuk-body\">We received your request on <time id=\"received\" datetime=\"{{received}}\">{{received_text}}</time>.</p>\n"
-	"<p class=\"govuk-body\" id=\"email-note\">We are sending a confirmation to the email address you gave, with your receipt attached. It should arrive within a few minutes. "
-	"It has a link to confirm that the address is yours: once you confirm, we also email you a copy of your answers and this page's address.</p>\n"
-	"<h2 class=\"govuk-heading-m\">What happens next</h2>\n"
-	"<p class=\"govuk-body\">The Department of Health and Social Care will consider your request. "
-	"It may contact the NHS commissioning body and others involved, and may ask the Independent "
-	"Reconfiguration Panel for advice. There is no set time for a decision: it can take several months.</p>\n"
-	"<p class=\"govuk-body\">Quote your reference number {{reference}} if you contact us about this request.</p>\n"
-	"<h2 class=\"govuk-heading-m\">Your signed receipt</h2>\n"
-	"<p class=\"govuk-body\">Your receipt proves that we received your request at this time and exactly what it said. "
-	"It is signed by the service with a published key, so you or anyone else can check it later without having to trust us.</p>\n"
-	"<p class=\"govuk-body\">Keep both files safe:</p>\n"
-	"<ul class=\"govuk-list govuk-list--bullet\">\n"
-	"<li><a class=\"govuk-link\" href=\"/receipt/{{token}}/receipt.txt\" download>Download your receipt (receipt.txt)</a>: "
-	"it contains no personal details, so you can share or publish it</li>\n"
-	"<li><a class=\"govuk-link\" href=\"/receipt/{{token}}/copy.json\" download>Download a copy of your request (copy.json)</a>: "
-	"every answer you gave and a fingerprint of each file; the receipt fingerprints this copy</li>\n"
-	"</ul>\n"
-	"<p class=\"govuk-body\">To check a receipt, use <a class=\"govuk-link\" href=\"/verify\">check a receipt</a>, "
-	"our free <code>callin-verify</code> tool, or the <code>openssl</code> commands in the service's documentation.</p>\n"
-	"<details class=\"govuk-details\">\n"
-	"<summary class=\"govuk-details__summary\"><span class=\"govuk-details__summary-text\">Show the receipt</span></summary>\n"
-	"<div class=\"govuk-details__text\"><pre id=\"receipt-text\">{{receipt}}</pre></div>\n"
-	"</details>\n"
-	"<p class=\"govuk-body\">This page's address is private to you: keep it if you want to download the files again.</p>\n";
+cl_err
+cl_page_confirmation_html(cl_buf *out, const char *reference,
+    const char *received, const char *token, const char *receipt)
+{
+	cl_tmpl *d = cl_tmpl_new();
+	char when[64];
+	cl_err rc;
+
+	cl_date_human_iso(received, when, sizeof when);
+	cl_tmpl_set(d, "reference", reference);
+	cl_tmpl_set(d, "received", received);
+	cl_tmpl_set(d, "received_text", when);
+	cl_tmpl_set(d, "token", token);
+	cl_tmpl_set(d, "receipt", receipt);
+	rc = cl_page_build(out, "confirmation", "Request sent", 0, d);
+	cl_tmpl_free(d);
+	return rc;
+}
 
 /* The UTF-8 string at key in doc, or "" when absent. */
 static const char *
@@ -96,8 +84,7 @@ expired(const cl_svc *app, const bson_t *doc)
 void
 cl_page_confirmation(cl_svc *app, cl_http_req *req, const char *token)
 {
-	cl_buf content = CL_BUF_INIT, page = CL_BUF_INIT;
-	char when[64];
+	cl_buf page = CL_BUF_INIT;
 	bson_t doc;
 
 	if (cl_page_lookup(app, req, token, &doc) != CL_OK)
@@ -108,20 +95,12 @@ cl_page_confirmation(cl_svc *app, cl_http_req *req, const char *token)
 		    "confirmation page and its copy of the answers has expired.");
 		return;
 	}
-	cl_date_human_iso(doc_str(&doc, "received"), when, sizeof when);
-	cl_tmpl_var vars[] = {
-		{ "reference", doc_str(&doc, "reference") },
-		{ "received", doc_str(&doc, "received") },
-		{ "received_text", when },
-		{ "token", token },
-		{ "receipt", doc_str(&doc, "receipt") },
-		{ NULL, NULL },
-	};
-	(void)cl_tmpl_render(&content, confirmation_html, vars);
-	cl_page_render(&page, "Request sent", 0, NULL, cl_buf_str(&content));
-	cl_page_send(req, 200, &page);
+	if (cl_page_confirmation_html(&page, doc_str(&doc, "reference"),
+	    doc_str(&doc, "received"), token, doc_str(&doc, "receipt")) == CL_OK)
+		cl_page_send(req, 200, &page);
+	else
+		cl_page_error(req, 500, NULL);
 	bson_destroy(&doc);
-	cl_buf_free(&content);
 	cl_buf_free(&page);
 }
 

@@ -14,7 +14,6 @@
  * receipt's signature is an HMAC, not the service's: its key never vouches
  * for a request the service did not keep, so /verify calls it not valid.
  */
-#include <assert.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -24,6 +23,7 @@
 #include <openssl/evp.h>
 
 #include "callin/clock.h"
+#include "callin/err.h"
 #include "callin/intake.h"
 #include "callin/page.h"
 #include "callin/rand.h"
@@ -52,7 +52,7 @@ mac(const void *key, size_t klen, const char *label, const void *p, size_t n,
 	unsigned char msg[64];
 	size_t l = strlen(label), outlen = 0;
 
-	assert(l + n <= sizeof msg);
+	CL_ASSERT(l + n <= sizeof msg);
 	memcpy(msg, label, l);
 	if (n > 0)
 		memcpy(msg + l, p, n);

@@ -1,63 +1,43 @@
 /*
- * errors.c: the styled error pages, one table entry per status, and the
- * 429 page of the per-email limit.
+ * errors.c: the styled error pages, one table entry (title, template) per
+ * status, and the 429 page of the per-email limit.
  */
 #include <stdint.h>
 #include <string.h>
 
+#include "callin/attach.h"
+#include "callin/config.h"
 #include "callin/log.h"
 #include "callin/page.h"
+#include "callin/tmpl.h"
 
 struct error_page {
 	int		 status;
 	const char	*title;
-	const char	*body;	/* HTML, no user input */
+	const char	*tmpl;	/* templates/<tmpl>.html */
 };
 
 static const struct error_page pages[] = {
-	{ 400, "Sorry, we could not read what was sent",
-	  "<p class=\"govuk-body\">The information sent to us was incomplete or not in a form we could read.</p>" },
-	{ 403, "Your form has expired or could not be checked",
-	  "<p class=\"govuk-body\">For your security, forms can only be sent from this website and expire after a day.</p>" },
-	{ 404, "Page not found",
-	  "<p class=\"govuk-body\">If you typed the web address, check it is correct.</p>"
-	  "<p class=\"govuk-body\">If you pasted the web address, check you copied the entire address.</p>" },
-	{ 405, "This page cannot be used like that",
-	  "<p class=\"govuk-body\">The page exists, but not for this kind of request.</p>" },
-	{ 409, "This form has already been sent",
-	  "<p class=\"govuk-body\">A request was sent with this form before, with different answers. "
-	  "Each form can be sent once, so we have not kept what you sent now.</p>"
-	  "<p class=\"govuk-body\">If you copied the form from another website, fill in a "
-	  "fresh form on this one instead.</p>" },
-	{ 410, "This link has expired",
-	  "<p class=\"govuk-body\">Links we send only work for a limited time after the request was sent, "
-	  "and that time has passed.</p>"
-	  "<p class=\"govuk-body\">We still have the request. The receipt we sent you can still be "
-	  "<a class=\"govuk-link\" href=\"/verify\">checked</a>; quote its reference number if you contact us.</p>" },
-	{ 413, "What you sent is too large",
-	  "<p class=\"govuk-body\">Each file must be 10MB or smaller, and all files together 25MB or smaller.</p>" },
-	{ 429, "Too many requests",
-	  "<p class=\"govuk-body\">Too many requests have been sent to this service in a short time, "
-	  "from your connection or from everyone together. Wait a minute, then try again.</p>" },
-	{ 500, "Sorry, there is a problem with the service",
-	  "<p class=\"govuk-body\">Try again later.</p>" },
-	{ 503, "Sorry, the service is unavailable",
-	  "<p class=\"govuk-body\">We cannot save requests at the moment. Try again in a few minutes.</p>" },
+	{ 400, "Sorry, we could not read what was sent", "error_400" },
+	{ 403, "Your form has expired or could not be checked", "error_403" },
+	{ 404, "Page not found", "error_404" },
+	{ 405, "This page cannot be used like that", "error_405" },
+	{ 409, "This form has already been sent", "error_409" },
+	{ 410, "This link has expired", "error_410" },
+	{ 413, "What you sent is too large", "error_413" },
+	{ 429, "Too many requests", "error_429" },
+	{ 500, "Sorry, there is a problem with the service", "error_500" },
+	{ 503, "Sorry, the service is unavailable", "error_503" },
 };
 
 /*
  * The per-email limit's 429 (the table's 429 is nginx's rate limits, per
- * client and global).  The page says the request was not submitted, as for any failed
- * POST /request, then the limit and when to try again (added by
- * cl_page_email_limit), then this.
+ * client and global).  The page says the request was not submitted, as for
+ * any failed POST /request, then the limit and when to try again.
  */
 static const struct error_page email_limit = {
 	429, "You cannot send more requests from this email address for now",
-	"<p class=\"govuk-body\">Requests you sent before are not affected: we have them, "
-	"and you do not need to send them again.</p>"
-	"<p class=\"govuk-body\">If you cannot wait, contact the Department of Health and "
-	"Social Care another way, for example by post, and give the reference numbers "
-	"of the requests you have already sent.</p>"
+	"email_limit"
 };
 
 /* Send html with status and extra header lines (may be NULL). */
@@ -94,56 +74,98 @@ page_for(int status)
 }
 
 /*
- * Send the error page e, with detail (plain text, may be NULL) and then
- * html (may be NULL) above its body, and extra header lines (may be NULL).
- * Cannot fail.
+ * Whether req is a failed POST /request, answered here or by nginx via
+ * /_error/.  Cannot fail.
  */
-static void
-error_page(cl_http_req *req, const struct error_page *e, const char *detail,
-    const char *html, const char *extra)
+static int
+is_submit(cl_http_req *req)
 {
-	cl_buf body = CL_BUF_INIT, page = CL_BUF_INIT;
 	const char *orig = cl_http_param(req, "ORIGINAL_URI");
-	/* A failed POST /request, answered here or by nginx via /_error/. */
-	int submit = (strcmp(req->method, "POST") == 0 &&
+
+	return (strcmp(req->method, "POST") == 0 &&
 	    strcmp(req->path, "/request") == 0) ||
 	    (strncmp(req->path, "/_error/", 8) == 0 &&
 	    strncmp(orig, "/request", 8) == 0 && (orig[8] == '\0' || orig[8] == '?'));
+}
 
-	cl_buf_puts(&body, "<h1 class=\"govuk-heading-l\">");
-	cl_buf_html(&body, e->title);
-	cl_buf_puts(&body, "</h1>\n");
-	if (submit)
-		cl_buf_puts(&body, "<div class=\"govuk-warning-text\" data-outcome=\"not-submitted\">"
-		    "<span class=\"govuk-warning-text__icon\" aria-hidden=\"true\">!</span>"
-		    "<strong class=\"govuk-warning-text__text\">"
-		    "<span class=\"govuk-visually-hidden\">Warning</span>"
-		    "Your request has not been submitted. Nothing you entered has been kept.</strong></div>\n");
-	if (detail != NULL) {
-		cl_buf_puts(&body, "<p class=\"govuk-body\">");
-		cl_buf_html(&body, detail);
-		cl_buf_puts(&body, "</p>\n");
-	}
-	if (html != NULL)
-		cl_buf_puts(&body, html);
-	cl_buf_puts(&body, e->body);
+/*
+ * Render the error page e into out with d (which gets the page's common
+ * values): the warning when submit, detail (plain text, may be NULL).
+ * CL_EINVAL (logged) when its template fails.
+ */
+static cl_err
+error_html(cl_buf *out, const struct error_page *e, int submit,
+    const char *detail, cl_tmpl *d)
+{
+	cl_tmpl_flag(d, "submit", submit);
+	cl_tmpl_set(d, "detail", detail);
 	/* Sending the form again cannot help with the per-email limit. */
-	if (submit && e != &email_limit)
-		cl_buf_puts(&body, "\n<p class=\"govuk-body\"><a class=\"govuk-link\" href=\"/request\">"
-		    "Go back to the form and send your request again</a>.</p>");
-	else
-		cl_buf_puts(&body, "\n<p class=\"govuk-body\"><a class=\"govuk-link\" href=\"/\">"
-		    "Go to the start page</a>.</p>");
-	cl_page_render(&page, e->title, 0, NULL, cl_buf_str(&body));
-	send_page(req, e->status, &page, extra);
-	cl_buf_free(&body);
+	cl_tmpl_flag(d, "again", submit && e != &email_limit);
+	return cl_page_build(out, e->tmpl, e->title, 0, d);
+}
+
+/*
+ * Send the page in html with e's status, or when it could not be made
+ * (rc) a plain 500: the templates failed, so no page can be trusted.
+ * Cannot fail.
+ */
+static void
+send_error(cl_http_req *req, const struct error_page *e, cl_err rc,
+    const cl_buf *html, const char *extra)
+{
+	static const char plain[] = "Sorry, there is a problem with the service.\n";
+
+	if (rc == CL_OK) {
+		send_page(req, e->status, html, extra);
+		return;
+	}
+	if (cl_http_send(req, 500, "text/plain; charset=utf-8",
+	    "Cache-Control: no-store\r\n", plain, sizeof plain - 1) != CL_OK)
+		cl_log(CL_LOG_INFO, "client went away before the response was sent");
+}
+
+cl_err
+cl_page_error_html(cl_buf *out, const cl_config *cfg, int status, int submit,
+    const char *detail)
+{
+	const struct error_page *e = page_for(status);
+	cl_tmpl *d = cl_tmpl_new();
+	cl_buf size = CL_BUF_INIT;
+	cl_err rc;
+
+	cl_tmpl_flag(d, "limits", cfg != NULL);
+	if (cfg != NULL) {
+		cl_attach_size(&size, cfg->max_file_bytes);
+		cl_tmpl_set(d, "max_file", cl_buf_str(&size));
+		cl_buf_reset(&size);
+		cl_attach_size(&size, cfg->max_total_bytes);
+		cl_tmpl_set(d, "max_total", cl_buf_str(&size));
+		cl_tmpl_flag(d, "together", cfg->max_files > 1 &&
+		    cfg->max_total_bytes < cfg->max_files * cfg->max_file_bytes);
+	}
+	rc = error_html(out, e, submit, detail, d);
+	cl_tmpl_free(d);
+	cl_buf_free(&size);
+	return rc;
+}
+
+void
+cl_page_error_for(const cl_svc *app, cl_http_req *req, int status,
+    const char *detail)
+{
+	cl_buf page = CL_BUF_INIT;
+	cl_err rc;
+
+	rc = cl_page_error_html(&page, app ? app->cfg : NULL, status,
+	    is_submit(req), detail);
+	send_error(req, page_for(status), rc, &page, NULL);
 	cl_buf_free(&page);
 }
 
 void
 cl_page_error(cl_http_req *req, int status, const char *detail)
 {
-	error_page(req, page_for(status), detail, NULL, NULL);
+	cl_page_error_for(NULL, req, status, detail);
 }
 
 /*
@@ -167,34 +189,43 @@ duration(cl_buf *out, int64_t s)
 	    s == units[i].unit ? "" : "s");
 }
 
+cl_err
+cl_page_email_limit_html(cl_buf *out, int64_t max, int64_t window)
+{
+	cl_tmpl *d = cl_tmpl_new();
+	cl_buf w = CL_BUF_INIT;
+	cl_err rc;
+
+	duration(&w, window);
+	cl_tmpl_setf(d, "max", "%lld", (long long)max);
+	cl_tmpl_set(d, "window", cl_buf_str(&w));
+	cl_tmpl_flag(d, "tomorrow", window == 86400);
+	rc = error_html(out, &email_limit, 1, NULL, d);
+	cl_tmpl_free(d);
+	cl_buf_free(&w);
+	return rc;
+}
+
 void
 cl_page_email_limit(cl_http_req *req, int64_t max, int64_t window)
 {
-	cl_buf before = CL_BUF_INIT;
+	cl_buf page = CL_BUF_INIT;
+	cl_err rc;
 
-	cl_buf_printf(&before, "<p class=\"govuk-body\">This email address has already sent "
-	    "the maximum number of requests we accept from one address for now: %lld in ",
-	    (long long)max);
-	duration(&before, window);
-	cl_buf_puts(&before, ".</p>\n<p class=\"govuk-body\">");
-	if (window == 86400)
-		cl_buf_puts(&before, "Try again tomorrow.");
-	else {
-		cl_buf_puts(&before, "Try again in ");
-		duration(&before, window);
-		cl_buf_puts(&before, ".");
-	}
-	cl_buf_puts(&before, "</p>\n");
-	error_page(req, &email_limit, NULL, cl_buf_str(&before), NULL);
-	cl_buf_free(&before);
+	rc = cl_page_email_limit_html(&page, max, window);
+	send_error(req, &email_limit, rc, &page, NULL);
+	cl_buf_free(&page);
 }
 
 void
 cl_page_method_not_allowed(cl_http_req *req, const char *allow)
 {
-	cl_buf h = CL_BUF_INIT;
+	cl_buf h = CL_BUF_INIT, page = CL_BUF_INIT;
+	cl_err rc;
 
 	cl_buf_printf(&h, "Allow: %s\r\n", allow);
-	error_page(req, page_for(405), NULL, NULL, h.data);
+	rc = cl_page_error_html(&page, NULL, 405, is_submit(req), NULL);
+	send_error(req, page_for(405), rc, &page, h.data);
 	cl_buf_free(&h);
+	cl_buf_free(&page);
 }

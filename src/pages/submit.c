@@ -45,9 +45,11 @@ reject(cl_svc *app, cl_http_req *req, const cl_submission *s)
 		cl_page_error(req, 500, NULL);
 		return;
 	}
-	cl_form_page_render(app, &s->in.answers, &s->errs, s->in.nchosen > 0,
-	    csrf, idem, &page);
-	cl_page_send(req, 422, &page);
+	if (cl_form_page_render(app, &s->in.answers, &s->errs,
+	    s->in.nchosen > 0, csrf, idem, &page) == CL_OK)
+		cl_page_send(req, 422, &page);
+	else
+		cl_page_error(req, 500, NULL);
 	cl_buf_free(&page);
 }
 
@@ -98,7 +100,7 @@ cl_page_submit(cl_svc *app, cl_http_req *req)
 		    "happen if the upload was interrupted.");
 		break;
 	case CL_SUBMIT_TOO_LARGE:
-		cl_page_error(req, 413, NULL);
+		cl_page_error_for(app, req, 413, NULL);
 		break;
 	case CL_SUBMIT_EMAIL_LIMIT:
 		cl_page_email_limit(req, app->cfg->max_requests_per_email,
