@@ -418,7 +418,7 @@ mg_sweep_batch(struct mg_store *st, const bson_oid_t *ids, size_t n,
 
 	for (i = 0; i < n; i++)
 		bson_oid_to_string(&ids[i], hex[i]);
-	BSON_APPEND_DOCUMENT_BEGIN(&filter, "attachments.blob_id", &sub);
+	BSON_APPEND_DOCUMENT_BEGIN(&filter, MG_BLOB_REF, &sub);
 	BSON_APPEND_ARRAY_BEGIN(&sub, "$in", &in);
 	for (i = 0; i < n; i++) {
 		bson_uint32_to_string((uint32_t)i, &k, key, sizeof key);
@@ -427,21 +427,21 @@ mg_sweep_batch(struct mg_store *st, const bson_oid_t *ids, size_t n,
 	bson_append_array_end(&sub, &in);
 	bson_append_document_end(&filter, &sub);
 	BSON_APPEND_DOCUMENT_BEGIN(&opts, "projection", &sub);
-	BSON_APPEND_INT32(&sub, "attachments.blob_id", 1);
+	BSON_APPEND_INT32(&sub, MG_BLOB_REF, 1);
 	BSON_APPEND_INT32(&sub, "_id", 0);
 	bson_append_document_end(&opts, &sub);
 
 	cur = mongoc_collection_find_with_opts(st->requests, &filter, &opts,
 	    NULL);
 	while (mongoc_cursor_next(cur, &doc)) {
-		if (!bson_iter_init_find(&it, doc, "attachments") ||
+		if (!bson_iter_init_find(&it, doc, CL_DOC_ATTACHMENTS) ||
 		    !BSON_ITER_HOLDS_ARRAY(&it) ||
 		    !bson_iter_recurse(&it, &att))
 			continue;
 		while (bson_iter_next(&att)) {
 			if (!BSON_ITER_HOLDS_DOCUMENT(&att) ||
 			    !bson_iter_recurse(&att, &el) ||
-			    !bson_iter_find(&el, "blob_id") ||
+			    !bson_iter_find(&el, CL_DOC_ATT_BLOB_ID) ||
 			    !BSON_ITER_HOLDS_UTF8(&el))
 				continue;
 			bid = bson_iter_utf8(&el, NULL);

@@ -74,8 +74,7 @@ sq_blob_open(cl_store *st, const char *name, cl_blob **out)
 	if ((rc = sq_stmt(s, SQ_BLOB_INSERT, &stmt)) != CL_OK)
 		goto err;
 	sqlite3_bind_text(stmt, 1, b->id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(stmt, 2, name != NULL ? name : "", -1,
-	    SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 2, name, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(stmt, 3, cl_now_ms());
 	if ((src = sqlite3_step(stmt)) != SQLITE_DONE) {
 		rc = sq_error(s, src, "insert blob");
@@ -295,10 +294,6 @@ sq_blob_delete(cl_store *st, const char *id)
 	cl_err rc;
 	int gone, src;
 
-	if (id == NULL) {
-		rc = CL_ENOTFOUND;
-		goto err;
-	}
 	if ((rc = blob_remove(s, id, &gone)) != CL_OK)
 		goto err;
 	if (gone)
@@ -368,10 +363,6 @@ sq_blob_read(cl_store *st, const char *id, cl_store_sink sink, void *arg)
 	int linked = 0, n, src;
 	cl_err rc;
 
-	if (id == NULL) {
-		rc = CL_ENOTFOUND;
-		goto err;
-	}
 	if ((rc = sq_ready(s)) != CL_OK)
 		goto err;
 	if ((rc = blob_state(s, id, &size, &linked)) != CL_OK)

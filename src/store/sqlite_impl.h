@@ -121,12 +121,13 @@ cl_err	sq_blob_read(cl_store *, const char *, cl_store_sink, void *);
 cl_err	sq_sweep(cl_store *, int64_t, int64_t *);
 
 /* sqlite_put.c */
-cl_err	sq_put(cl_store *, const bson_t *, char *);
-cl_err	sq_put_batch(cl_store *, cl_store_put_item *, size_t);
+cl_err	sq_put(cl_store *, struct st_put *);
+cl_err	sq_put_batch(cl_store *, struct st_put *, size_t);
 cl_err	sq_get(cl_store *, cl_store_key, const char *, bson_t *);
 cl_err	sq_count(cl_store *, int64_t *);
 cl_err	sq_count_by_email(cl_store *, const char *, int64_t, int64_t *);
-cl_err	sq_confirm(cl_store *, const char *, int64_t, const bson_t *);
+cl_err	sq_confirm(cl_store *, const char *, int64_t, const cl_reqdoc_note *,
+	    size_t);
 cl_err	sq_confirmed(cl_store *, const char *, int64_t *);
 
 /* sqlite_outbox.c */

@@ -304,21 +304,21 @@ mg_ready(struct mg_store *st)
 	if (st->indexed)
 		return CL_OK;
 	req = BCON_NEW(
-	    "0", "{", "key", "{", "reference", BCON_INT32(1), "}",
+	    "0", "{", "key", "{", CL_DOC_REFERENCE, BCON_INT32(1), "}",
 	        "name", BCON_UTF8("reference_1"),
 	        "unique", BCON_BOOL(true), "}",
-	    "1", "{", "key", "{", "idempotency_key", BCON_INT32(1), "}",
+	    "1", "{", "key", "{", CL_DOC_IDEMPOTENCY_KEY, BCON_INT32(1), "}",
 	        "name", BCON_UTF8("idempotency_key_1"),
 	        "unique", BCON_BOOL(true), "}",
-	    "2", "{", "key", "{", "token", BCON_INT32(1), "}",
+	    "2", "{", "key", "{", CL_DOC_TOKEN, BCON_INT32(1), "}",
 	        "name", BCON_UTF8("token_1"), "unique", BCON_BOOL(true), "}",
-	    "3", "{", "key", "{", "attachments.blob_id", BCON_INT32(1), "}",
+	    "3", "{", "key", "{", MG_BLOB_REF, BCON_INT32(1), "}",
 	        "name", BCON_UTF8("attachments.blob_id_1"), "}",
 	    "4", "{", "key", "{", "outbox.status", BCON_INT32(1),
 	        "outbox.due_ms", BCON_INT32(1), "}",
 	        "name", BCON_UTF8("outbox.status_1_outbox.due_ms_1"), "}",
-	    "5", "{", "key", "{", "email_lc", BCON_INT32(1),
-	        "received_ms", BCON_INT32(1), "}",
+	    "5", "{", "key", "{", CL_DOC_EMAIL_LC, BCON_INT32(1),
+	        CL_DOC_RECEIVED_MS, BCON_INT32(1), "}",
 	        "name", BCON_UTF8("email_lc_1_received_ms_1"), "}");
 	files = BCON_NEW(
 	    "0", "{", "key", "{", "filename", BCON_INT32(1),
@@ -417,7 +417,7 @@ mg_referenced(struct mg_store *st, const char *const *ids, size_t n, bool *yes)
 	cl_err rc = CL_OK;
 
 	*yes = false;
-	BSON_APPEND_DOCUMENT_BEGIN(&filter, "attachments.blob_id", &field);
+	BSON_APPEND_DOCUMENT_BEGIN(&filter, MG_BLOB_REF, &field);
 	BSON_APPEND_ARRAY_BEGIN(&field, "$in", &in);
 	for (i = 0; i < n; i++) {
 		bson_uint32_to_string((uint32_t)i, &k, key, sizeof key);

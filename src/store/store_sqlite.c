@@ -206,7 +206,7 @@ static const char sq_schema_v3[] =
 
 /*
  * Schema version 4: the requester's address, normalised as
- * cl_store_email_norm() does (NULL when the document has none), with the
+ * st_email_norm() does (NULL when the document has none), with the
  * index that serves cl_store_count_by_email().  Rows from before are
  * filled in from their stored documents by callin_doc_email() (see
  * sq_doc_email), which only the connection that migrates defines.
@@ -567,7 +567,7 @@ err:
 
 /*
  * The SQL function callin_doc_email(doc) of the version 4 migration: the
- * normalised fields.email of the BSON document doc (cl_store_doc_email),
+ * normalised fields.email of the BSON document doc (st_doc_email),
  * or NULL when it has none or doc is not a document.  Cannot fail.
  */
 static void
@@ -583,7 +583,7 @@ sq_doc_email(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 	    (data = sqlite3_value_blob(argv[0])) == NULL ||
 	    (n = sqlite3_value_bytes(argv[0])) <= 0 ||
 	    !bson_init_static(&doc, data, (size_t)n) ||
-	    (email = cl_store_doc_email(&doc)) == NULL) {
+	    (email = st_doc_email(&doc)) == NULL) {
 		sqlite3_result_null(ctx);
 		return;
 	}
