@@ -11,6 +11,7 @@
 #include "callin/log.h"
 #include "callin/page.h"
 #include "callin/reference.h"
+#include "callin/reqdoc.h"
 #include "callin/tmpl.h"
 
 static const char confirmation_html[] =
@@ -44,16 +45,8 @@ static const char confirmation_html[] =
 	"</details>\n"
 	"<p class=\"govuk-body\">This page's address is private to you: keep it if you want to download the files again.</p>\n";
 
-/* The UTF-8 string at key in doc, or "" when absent. */
-static const char *
-doc_str(const bson_t *doc, const char *key)
-{
-	bson_iter_t it;
-
-	if (bson_iter_init_find(&it, doc, key) && BSON_ITER_HOLDS_UTF8(&it))
-		return bson_iter_utf8(&it, NULL);
-	return "";
-}
+/* The string at key of doc, or "" when absent. */
+#define doc_str(doc, key)	cl_reqdoc_str((doc), (key), "", NULL)
 
 /*
  * Look up the request with token for a page (a honeypot's decoy token
@@ -84,12 +77,11 @@ cl_page_lookup(cl_app *app, cl_http_req *req, const char *token, bson_t *doc)
 static int
 expired(const cl_app *app, const bson_t *doc)
 {
-	bson_iter_t it;
+	int64_t ms = cl_reqdoc_int(doc, CL_DOC_RECEIVED_MS, -1);
 
-	if (!bson_iter_init_find(&it, doc, "received_ms") ||
-	    !(BSON_ITER_HOLDS_INT64(&it) || BSON_ITER_HOLDS_INT32(&it)))
+	if (ms < 0)
 		return 1;
-	return cl_now_ms() - bson_iter_as_int64(&it) > app->cfg->receipt_link_days * 86400000;
+	return cl_now_ms() - ms > app->cfg->receipt_link_days * 86400000;
 }
 
 void
@@ -107,13 +99,13 @@ cl_page_confirmation(cl_app *app, cl_http_req *req, const char *token)
 		    "confirmation page and its copy of the answers has expired.");
 		return;
 	}
-	cl_page_time(doc_str(&doc, "received"), when, sizeof when);
+	cl_page_time(doc_str(&doc, CL_DOC_RECEIVED), when, sizeof when);
 	cl_tmpl_var vars[] = {
-		{ "reference", doc_str(&doc, "reference") },
-		{ "received", doc_str(&doc, "received") },
+		{ "reference", doc_str(&doc, CL_DOC_REFERENCE) },
+		{ "received", doc_str(&doc, CL_DOC_RECEIVED) },
 		{ "received_text", when },
 		{ "token", token },
-		{ "receipt", doc_str(&doc, "receipt") },
+		{ "receipt", doc_str(&doc, CL_DOC_RECEIPT) },
 		{ NULL, NULL },
 	};
 	(void)cl_tmpl_render(&content, confirmation_html, vars);
@@ -141,8 +133,8 @@ cl_page_receipt_file(cl_app *app, cl_http_req *req, const char *token, const cha
 		    "confirmation page and its copy of the answers has expired.");
 		return;
 	}
-	body = doc_str(&doc, is_receipt ? "receipt" : "copy_json");
-	ref = doc_str(&doc, "reference");
+	body = doc_str(&doc, is_receipt ? CL_DOC_RECEIPT : CL_DOC_COPY_JSON);
+	ref = doc_str(&doc, CL_DOC_REFERENCE);
 	if (!cl_reference_valid(ref))	/* only a well-formed reference in a header */
 		ref = "callin";
 	cl_buf_printf(&h, "Content-Disposition: attachment; filename=\"%s-%s\"\r\n"
