@@ -67,11 +67,7 @@ sq_blob_open(cl_store *st, const char *name, cl_blob **out)
 		rc = CL_EUNAVAIL;
 		goto err;
 	}
-	if ((rc = sq_ready(s)) != CL_OK)
-		goto err;
-	if ((rc = sq_sync(s, SQ_SYNC_LEVEL_NORMAL)) != CL_OK)
-		goto err;
-	if ((rc = sq_stmt(s, SQ_BLOB_INSERT, &stmt)) != CL_OK)
+	if ((rc = sq_prepare(s, SQ_SYNC_LEVEL_NORMAL, SQ_BLOB_INSERT, &stmt)) != CL_OK)
 		goto err;
 	sqlite3_bind_text(stmt, 1, b->id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(stmt, 2, name, -1, SQLITE_STATIC);
@@ -102,11 +98,7 @@ blob_put_chunk(struct sq_blob *b, const void *p, size_t n)
 	cl_err rc;
 	int src;
 
-	if ((rc = sq_ready(s)) != CL_OK)
-		goto err;
-	if ((rc = sq_sync(s, SQ_SYNC_LEVEL_NORMAL)) != CL_OK)
-		goto err;
-	if ((rc = sq_stmt(s, SQ_CHUNK_INSERT, &stmt)) != CL_OK)
+	if ((rc = sq_prepare(s, SQ_SYNC_LEVEL_NORMAL, SQ_CHUNK_INSERT, &stmt)) != CL_OK)
 		goto err;
 	sqlite3_bind_text(stmt, 1, b->id, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(stmt, 2, b->seq);
@@ -185,11 +177,7 @@ blob_remove(struct sq_store *s, const char *id, int *gone)
 	int src;
 
 	*gone = 0;
-	if ((rc = sq_ready(s)) != CL_OK)
-		goto err;
-	if ((rc = sq_sync(s, SQ_SYNC_LEVEL_NORMAL)) != CL_OK)
-		goto err;
-	if ((rc = sq_stmt(s, SQ_BLOB_REMOVE, &stmt)) != CL_OK)
+	if ((rc = sq_prepare(s, SQ_SYNC_LEVEL_NORMAL, SQ_BLOB_REMOVE, &stmt)) != CL_OK)
 		goto err;
 	sqlite3_bind_text(stmt, 1, id, -1, SQLITE_STATIC);
 	if ((src = sqlite3_step(stmt)) != SQLITE_DONE) {
@@ -246,11 +234,7 @@ sq_blob_finish(cl_blob *bb, char *id)
 	if (b->fill > 0 && (rc = blob_put_chunk(b, b->chunk, b->fill)) !=
 	    CL_OK)
 		goto err;
-	if ((rc = sq_ready(s)) != CL_OK)
-		goto err;
-	if ((rc = sq_sync(s, SQ_SYNC_LEVEL_NORMAL)) != CL_OK)
-		goto err;
-	if ((rc = sq_stmt(s, SQ_BLOB_FINISH, &stmt)) != CL_OK)
+	if ((rc = sq_prepare(s, SQ_SYNC_LEVEL_NORMAL, SQ_BLOB_FINISH, &stmt)) != CL_OK)
 		goto err;
 	sqlite3_bind_text(stmt, 1, b->id, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(stmt, 2, b->size);

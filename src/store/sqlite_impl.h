@@ -106,6 +106,9 @@ struct sq_blob {
 /* store_sqlite.c */
 cl_err	sq_ready(struct sq_store *);
 cl_err	sq_stmt(struct sq_store *, enum sq_stmt, sqlite3_stmt **);
+cl_err	sq_prepare(struct sq_store *, enum sq_sync, enum sq_stmt,
+	    sqlite3_stmt **);
+cl_err	sq_int_row(struct sq_store *, sqlite3_stmt *, const char *, int64_t *);
 cl_err	sq_exec(struct sq_store *, enum sq_stmt, const char *);
 cl_err	sq_sync(struct sq_store *, enum sq_sync);
 cl_err	sq_error(struct sq_store *, int, const char *);

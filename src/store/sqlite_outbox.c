@@ -216,11 +216,7 @@ ob_settle(struct sq_store *s, enum sq_stmt id, const char *oid,
 
 	if ((rc = ob_parse_id(oid, &row)) != CL_OK)
 		goto err;
-	if ((rc = sq_ready(s)) != CL_OK)
-		goto err;
-	if ((rc = sq_sync(s, SQ_SYNC_LEVEL_FULL)) != CL_OK)
-		goto err;
-	if ((rc = sq_stmt(s, id, &stmt)) != CL_OK)
+	if ((rc = sq_prepare(s, SQ_SYNC_LEVEL_FULL, id, &stmt)) != CL_OK)
 		goto err;
 	sqlite3_bind_int64(stmt, 1, row);
 	sqlite3_bind_text(stmt, 2, owner, -1, SQLITE_STATIC);
@@ -320,9 +316,7 @@ sq_outbox_stats(cl_store *st, int64_t now_ms, cl_outbox_stats *stats)
 	cl_err rc;
 	int src;
 
-	if ((rc = sq_ready(s)) != CL_OK)
-		goto err;
-	if ((rc = sq_stmt(s, SQ_OUTBOX_STATS, &stmt)) != CL_OK)
+	if ((rc = sq_prepare(s, SQ_SYNC_UNKNOWN, SQ_OUTBOX_STATS, &stmt)) != CL_OK)
 		goto err;
 	while ((src = sqlite3_step(stmt)) == SQLITE_ROW) {
 		if ((status = sqlite3_column_text(stmt, 0)) == NULL)

@@ -150,26 +150,14 @@ static cl_err
 count_email(struct sq_store *s, const char *email, int64_t since_ms,
     int64_t *n)
 {
-	sqlite3_stmt *stmt = NULL;
+	sqlite3_stmt *stmt;
 	cl_err rc;
-	int src;
 
 	if ((rc = sq_stmt(s, SQ_REQ_COUNT_EMAIL, &stmt)) != CL_OK)
-		goto err;
+		return rc;
 	sqlite3_bind_text(stmt, 1, email, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(stmt, 2, since_ms);
-	if ((src = sqlite3_step(stmt)) != SQLITE_ROW) {
-		rc = sq_error(s, src, "count requests by email");
-		goto err;
-	}
-	*n = sqlite3_column_int64(stmt, 0);
-	rc = CL_OK;
-err:
-	if (stmt != NULL) {
-		sqlite3_reset(stmt);
-		sqlite3_clear_bindings(stmt);
-	}
-	return rc;
+	return sq_int_row(s, stmt, "count requests by email", n);
 }
 
 /*
@@ -313,9 +301,7 @@ sq_get(cl_store *st, cl_store_key key, const char *value, bson_t *out)
 
 	assert((size_t)key < sizeof by_key / sizeof by_key[0] && value != NULL);
 	id = by_key[key];
-	if ((rc = sq_ready(s)) != CL_OK)
-		goto err;
-	if ((rc = sq_stmt(s, id, &stmt)) != CL_OK)
+	if ((rc = sq_prepare(s, SQ_SYNC_UNKNOWN, id, &stmt)) != CL_OK)
 		goto err;
 	sqlite3_bind_text(stmt, 1, value, -1, SQLITE_STATIC);
 	if ((src = sqlite3_step(stmt)) == SQLITE_DONE) {
@@ -347,24 +333,12 @@ cl_err
 sq_count(cl_store *st, int64_t *n)
 {
 	struct sq_store *s = (struct sq_store *)st;
-	sqlite3_stmt *stmt = NULL;
+	sqlite3_stmt *stmt;
 	cl_err rc;
-	int src;
 
-	if ((rc = sq_ready(s)) != CL_OK)
-		goto err;
-	if ((rc = sq_stmt(s, SQ_REQ_COUNT, &stmt)) != CL_OK)
-		goto err;
-	if ((src = sqlite3_step(stmt)) != SQLITE_ROW) {
-		rc = sq_error(s, src, "count requests");
-		goto err;
-	}
-	*n = sqlite3_column_int64(stmt, 0);
-	rc = CL_OK;
-err:
-	if (stmt != NULL)
-		sqlite3_reset(stmt);
-	return rc;
+	if ((rc = sq_prepare(s, SQ_SYNC_UNKNOWN, SQ_REQ_COUNT, &stmt)) != CL_OK)
+		return rc;
+	return sq_int_row(s, stmt, "count requests", n);
 }
 
 /*
@@ -391,26 +365,15 @@ sq_count_by_email(cl_store *st, const char *email, int64_t since_ms,
 static cl_err
 confirmed_at(struct sq_store *s, const char *token, int64_t *at)
 {
-	sqlite3_stmt *stmt = NULL;
+	sqlite3_stmt *stmt;
 	cl_err rc;
-	int src;
 
 	*at = 0;
 	if ((rc = sq_stmt(s, SQ_REQ_CONFIRMED, &stmt)) != CL_OK)
-		goto err;
+		return rc;
 	sqlite3_bind_text(stmt, 1, token, -1, SQLITE_STATIC);
-	src = sqlite3_step(stmt);
-	if (src == SQLITE_DONE)
-		rc = CL_ENOTFOUND;
-	else if (src != SQLITE_ROW)
-		rc = sq_error(s, src, "read confirmation");
-	else
-		*at = sqlite3_column_int64(stmt, 0);
-err:
-	if (stmt != NULL) {
-		sqlite3_reset(stmt);
-		sqlite3_clear_bindings(stmt);
-	}
+	if ((rc = sq_int_row(s, stmt, "read confirmation", at)) != CL_OK)
+		*at = 0;
 	return rc;
 }
 

@@ -286,6 +286,50 @@ sq_stmt(struct sq_store *s, enum sq_stmt id, sqlite3_stmt **out)
 }
 
 /*
+ * Make the connection ready (sq_ready), set PRAGMA synchronous to level
+ * unless it is SQ_SYNC_UNKNOWN (sq_sync: outside a transaction only), and
+ * return in *out the cached statement id (sq_stmt).  Fails with
+ * CL_EUNAVAIL; *out is then NULL.
+ */
+cl_err
+sq_prepare(struct sq_store *s, enum sq_sync level, enum sq_stmt id,
+    sqlite3_stmt **out)
+{
+	cl_err rc;
+
+	*out = NULL;
+	if ((rc = sq_ready(s)) != CL_OK ||
+	    (level != SQ_SYNC_UNKNOWN && (rc = sq_sync(s, level)) != CL_OK))
+		return rc;
+	return sq_stmt(s, id, out);
+}
+
+/*
+ * Step the bound statement stmt to its row and read its first column, an
+ * integer (NULL is 0), into *v; then reset it and clear its bindings.
+ * Fails with CL_ENOTFOUND when it has no row, CL_EUNAVAIL (logged with
+ * what).
+ */
+cl_err
+sq_int_row(struct sq_store *s, sqlite3_stmt *stmt, const char *what,
+    int64_t *v)
+{
+	cl_err rc = CL_OK;
+	int src;
+
+	src = sqlite3_step(stmt);
+	if (src == SQLITE_ROW)
+		*v = sqlite3_column_int64(stmt, 0);
+	else if (src == SQLITE_DONE)
+		rc = CL_ENOTFOUND;
+	else
+		rc = sq_error(s, src, what);
+	sqlite3_reset(stmt);
+	sqlite3_clear_bindings(stmt);
+	return rc;
+}
+
+/*
  * Run the cached statement id, which takes no parameters, to its end.
  * Fails with CL_EUNAVAIL, logged with what.
  */
