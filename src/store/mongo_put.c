@@ -25,27 +25,20 @@
 static cl_err
 mg_check_blobs(struct mg_store *st, const char *const *ids, size_t n)
 {
-	bson_t filter = BSON_INITIALIZER, opts = BSON_INITIALIZER, sub, in;
+	bson_t filter = BSON_INITIALIZER, opts = BSON_INITIALIZER, sub;
 	mongoc_cursor_t *cur = NULL;
 	const bson_t *doc;
 	bson_error_t err;
-	bson_oid_t oid;
-	char key[16];
-	const char *k;
+	bson_oid_t *oids;
 	size_t i, found = 0;
 	bool linked;
 	cl_err rc = CL_OK;
 
-	BSON_APPEND_DOCUMENT_BEGIN(&filter, "_id", &sub);
-	BSON_APPEND_ARRAY_BEGIN(&sub, "$in", &in);
-	for (i = 0; i < n; i++) {
-		if (!mg_parse_id(ids[i], &oid))
+	oids = cl_calloc(n + 1, sizeof *oids);
+	for (i = 0; i < n; i++)
+		if (!mg_parse_id(ids[i], &oids[i]))
 			break;
-		bson_uint32_to_string((uint32_t)i, &k, key, sizeof key);
-		bson_append_oid(&in, k, -1, &oid);
-	}
-	bson_append_array_end(&sub, &in);
-	bson_append_document_end(&filter, &sub);
+	mg_append_in_oid(&filter, "_id", oids, i);
 	if (i < n) {
 		cl_log(CL_LOG_WARN, "store: request names a malformed blob id");
 		rc = CL_EINVAL;
@@ -78,6 +71,7 @@ err:
 	mongoc_cursor_destroy(cur);
 	bson_destroy(&filter);
 	bson_destroy(&opts);
+	free(oids);
 	return rc;
 }
 

@@ -407,24 +407,14 @@ mg_parse_id(const char *s, bson_oid_t *oid)
 cl_err
 mg_referenced(struct mg_store *st, const char *const *ids, size_t n, bool *yes)
 {
-	bson_t filter = BSON_INITIALIZER, field, in, opts = BSON_INITIALIZER;
+	bson_t filter = BSON_INITIALIZER, field, opts = BSON_INITIALIZER;
 	mongoc_cursor_t *cur = NULL;
 	const bson_t *doc;
 	bson_error_t err;
-	char key[16];
-	const char *k;
-	size_t i;
 	cl_err rc = CL_OK;
 
 	*yes = false;
-	BSON_APPEND_DOCUMENT_BEGIN(&filter, MG_BLOB_REF, &field);
-	BSON_APPEND_ARRAY_BEGIN(&field, "$in", &in);
-	for (i = 0; i < n; i++) {
-		bson_uint32_to_string((uint32_t)i, &k, key, sizeof key);
-		bson_append_utf8(&in, k, -1, ids[i], -1);
-	}
-	bson_append_array_end(&field, &in);
-	bson_append_document_end(&filter, &field);
+	mg_append_in_str(&filter, MG_BLOB_REF, ids, n);
 	BSON_APPEND_INT64(&opts, "limit", 1);
 	BSON_APPEND_DOCUMENT_BEGIN(&opts, "projection", &field);
 	BSON_APPEND_INT32(&field, "_id", 1);
@@ -470,4 +460,44 @@ mg_ping(cl_store *base)
 err:
 	bson_destroy(&cmd);
 	return rc;
+}
+
+/* See mongo_impl.h. */
+void
+mg_append_in_str(bson_t *doc, const char *field, const char *const *v,
+    size_t n)
+{
+	bson_t sub, in;
+	char key[16];
+	const char *k;
+	size_t i;
+
+	BSON_APPEND_DOCUMENT_BEGIN(doc, field, &sub);
+	BSON_APPEND_ARRAY_BEGIN(&sub, "$in", &in);
+	for (i = 0; i < n; i++) {
+		bson_uint32_to_string((uint32_t)i, &k, key, sizeof key);
+		bson_append_utf8(&in, k, -1, v[i], -1);
+	}
+	bson_append_array_end(&sub, &in);
+	bson_append_document_end(doc, &sub);
+}
+
+/* See mongo_impl.h. */
+void
+mg_append_in_oid(bson_t *doc, const char *field, const bson_oid_t *v,
+    size_t n)
+{
+	bson_t sub, in;
+	char key[16];
+	const char *k;
+	size_t i;
+
+	BSON_APPEND_DOCUMENT_BEGIN(doc, field, &sub);
+	BSON_APPEND_ARRAY_BEGIN(&sub, "$in", &in);
+	for (i = 0; i < n; i++) {
+		bson_uint32_to_string((uint32_t)i, &k, key, sizeof key);
+		bson_append_oid(&in, k, -1, &v[i]);
+	}
+	bson_append_array_end(&sub, &in);
+	bson_append_document_end(doc, &sub);
 }
