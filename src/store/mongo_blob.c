@@ -45,8 +45,8 @@ mg_remove(struct mg_store *st, const bson_oid_t *ids, size_t n,
 	bson_error_t err;
 	cl_err rc = CL_OK;
 
-	mg_append_in_oid(&files, "_id", ids, n);
-	mg_append_in_oid(&chunks, "files_id", ids, n);
+	mg_append_in(&files, "_id", NULL, ids, n);
+	mg_append_in(&chunks, "files_id", NULL, ids, n);
 
 	if (!mongoc_collection_delete_many(st->files, &files, st->wopts,
 	    &reply, &err)) {
@@ -279,6 +279,22 @@ mg_blob_abort(cl_blob *base)
 }
 
 /*
+ * Parse the blob id into *oid and set *ref to whether a stored request
+ * references it.  Fails with CL_ENOTFOUND for a malformed id, CL_EUNAVAIL.
+ */
+static cl_err
+mg_blob_ref(struct mg_store *st, const char *id, bson_oid_t *oid, bool *ref)
+{
+	cl_err rc;
+
+	if (!mg_parse_id(id, oid))
+		return CL_ENOTFOUND;
+	if ((rc = mg_ready(st)) != CL_OK)
+		return rc;
+	return mg_referenced(st, &id, 1, ref);
+}
+
+/*
  * Delete the finished blob id unless a request references it.  Fails with
  * CL_ENOTFOUND for a malformed or unknown id, CL_EINVAL when referenced,
  * CL_EUNAVAIL.
@@ -292,12 +308,7 @@ mg_blob_delete(cl_store *base, const char *id)
 	bool ref;
 	cl_err rc;
 
-	if (!mg_parse_id(id, &oid)) {
-		rc = CL_ENOTFOUND;
-		goto err;
-	}
-	if ((rc = mg_ready(st)) != CL_OK ||
-	    (rc = mg_referenced(st, &id, 1, &ref)) != CL_OK)
+	if ((rc = mg_blob_ref(st, id, &oid, &ref)) != CL_OK)
 		goto err;
 	if (ref) {
 		rc = CL_EINVAL;
@@ -329,12 +340,7 @@ mg_blob_read(cl_store *base, const char *id, cl_store_sink sink, void *arg)
 	bool ref;
 	cl_err rc;
 
-	if (!mg_parse_id(id, &oid)) {
-		rc = CL_ENOTFOUND;
-		goto err;
-	}
-	if ((rc = mg_ready(st)) != CL_OK ||
-	    (rc = mg_referenced(st, &id, 1, &ref)) != CL_OK)
+	if ((rc = mg_blob_ref(st, id, &oid, &ref)) != CL_OK)
 		goto err;
 	if (!ref) {
 		rc = CL_ENOTFOUND;
@@ -397,7 +403,7 @@ mg_sweep_batch(struct mg_store *st, const bson_oid_t *ids, size_t n,
 		bson_oid_to_string(&ids[i], hex[i]);
 		hexp[i] = hex[i];
 	}
-	mg_append_in_str(&filter, MG_BLOB_REF, hexp, n);
+	mg_append_in(&filter, MG_BLOB_REF, hexp, NULL, n);
 	BSON_APPEND_DOCUMENT_BEGIN(&opts, "projection", &sub);
 	BSON_APPEND_INT32(&sub, MG_BLOB_REF, 1);
 	BSON_APPEND_INT32(&sub, "_id", 0);
@@ -435,7 +441,7 @@ mg_sweep_batch(struct mg_store *st, const bson_oid_t *ids, size_t n,
 
 	if (nkeep > 0) {
 		bson_reinit(&filter);
-		mg_append_in_oid(&filter, "_id", keep, nkeep);
+		mg_append_in(&filter, "_id", NULL, keep, nkeep);
 		BSON_APPEND_DOCUMENT_BEGIN(&update, "$set", &sub);
 		BSON_APPEND_UTF8(&sub, "metadata.state", "linked");
 		bson_append_document_end(&update, &sub);
@@ -545,7 +551,7 @@ mg_orphan_batch(struct mg_store *st, const bson_oid_t *ids, size_t n,
 	size_t i, ndrop = 0;
 	cl_err rc = CL_OK;
 
-	mg_append_in_oid(&filter, "_id", ids, n);
+	mg_append_in(&filter, "_id", NULL, ids, n);
 	BSON_APPEND_DOCUMENT_BEGIN(&opts, "projection", &sub);
 	BSON_APPEND_INT32(&sub, "_id", 1);
 	bson_append_document_end(&opts, &sub);
@@ -570,7 +576,7 @@ mg_orphan_batch(struct mg_store *st, const bson_oid_t *ids, size_t n,
 		goto err;
 
 	bson_reinit(&filter);
-	mg_append_in_oid(&filter, "files_id", drop, ndrop);
+	mg_append_in(&filter, "files_id", NULL, drop, ndrop);
 	if (!mongoc_collection_delete_many(st->chunks, &filter, st->wopts,
 	    NULL, &err)) {
 		rc = mg_error(&err, "sweep: delete orphan chunks");

@@ -99,11 +99,11 @@ cl_err	mg_error(const bson_error_t *, const char *);
 bool	mg_parse_id(const char *, bson_oid_t *);
 cl_err	mg_referenced(struct mg_store *, const char *const *, size_t, bool *);
 /*
- * Append to doc the key field holding {$in: [...]} of the n strings or
- * ObjectIds v.  Cannot fail.
+ * Append to doc the key field holding {$in: [...]} of the n strings strs
+ * or, when strs is NULL, the n ObjectIds oids.  Cannot fail.
  */
-void	mg_append_in_str(bson_t *, const char *, const char *const *, size_t);
-void	mg_append_in_oid(bson_t *, const char *, const bson_oid_t *, size_t);
+void	mg_append_in(bson_t *, const char *, const char *const *,
+	    const bson_oid_t *, size_t);
 
 /* mongo_blob.c */
 cl_err	mg_blob_open(cl_store *, const char *, cl_blob **);

@@ -38,7 +38,7 @@ mg_check_blobs(struct mg_store *st, const char *const *ids, size_t n)
 	for (i = 0; i < n; i++)
 		if (!mg_parse_id(ids[i], &oids[i]))
 			break;
-	mg_append_in_oid(&filter, "_id", oids, i);
+	mg_append_in(&filter, "_id", NULL, oids, i);
 	if (i < n) {
 		cl_log(CL_LOG_WARN, "store: request names a malformed blob id");
 		rc = CL_EINVAL;

@@ -414,7 +414,7 @@ mg_referenced(struct mg_store *st, const char *const *ids, size_t n, bool *yes)
 	cl_err rc = CL_OK;
 
 	*yes = false;
-	mg_append_in_str(&filter, MG_BLOB_REF, ids, n);
+	mg_append_in(&filter, MG_BLOB_REF, ids, NULL, n);
 	BSON_APPEND_INT64(&opts, "limit", 1);
 	BSON_APPEND_DOCUMENT_BEGIN(&opts, "projection", &field);
 	BSON_APPEND_INT32(&field, "_id", 1);
@@ -464,39 +464,23 @@ err:
 
 /* See mongo_impl.h. */
 void
-mg_append_in_str(bson_t *doc, const char *field, const char *const *v,
-    size_t n)
+mg_append_in(bson_t *doc, const char *field, const char *const *strs,
+    const bson_oid_t *oids, size_t n)
 {
 	bson_t sub, in;
 	char key[16];
 	const char *k;
 	size_t i;
 
+	assert((strs == NULL) != (oids == NULL));
 	BSON_APPEND_DOCUMENT_BEGIN(doc, field, &sub);
 	BSON_APPEND_ARRAY_BEGIN(&sub, "$in", &in);
 	for (i = 0; i < n; i++) {
 		bson_uint32_to_string((uint32_t)i, &k, key, sizeof key);
-		bson_append_utf8(&in, k, -1, v[i], -1);
-	}
-	bson_append_array_end(&sub, &in);
-	bson_append_document_end(doc, &sub);
-}
-
-/* See mongo_impl.h. */
-void
-mg_append_in_oid(bson_t *doc, const char *field, const bson_oid_t *v,
-    size_t n)
-{
-	bson_t sub, in;
-	char key[16];
-	const char *k;
-	size_t i;
-
-	BSON_APPEND_DOCUMENT_BEGIN(doc, field, &sub);
-	BSON_APPEND_ARRAY_BEGIN(&sub, "$in", &in);
-	for (i = 0; i < n; i++) {
-		bson_uint32_to_string((uint32_t)i, &k, key, sizeof key);
-		bson_append_oid(&in, k, -1, &v[i]);
+		if (strs != NULL)
+			bson_append_utf8(&in, k, -1, strs[i], -1);
+		else
+			bson_append_oid(&in, k, -1, &oids[i]);
 	}
 	bson_append_array_end(&sub, &in);
 	bson_append_document_end(doc, &sub);
