@@ -15,10 +15,10 @@
 #     fails to compile;
 #   - callin_<NAME>_check (unless CALLIN_FUZZ): the same objects linked as a
 #     shared library with -Wl,--no-undefined against the checks of the
-#     modules it names (and the libraries their public headers bring) and
-#     nothing else, so a call into any other module (a back-edge, or a
-#     dependency not declared) fails to link.  The checks
-#     are part of the default build.
+#     modules it names (and of what their public headers bring: PUBLIC
+#     modules and EXTERNAL_PUBLIC libraries) and nothing else, so a call
+#     into any other module (a back-edge, or a dependency not declared)
+#     fails to link.  The checks are part of the default build.
 
 set(CALLIN_MODINC ${CMAKE_BINARY_DIR}/modinc)
 
@@ -42,10 +42,11 @@ function(callin_module name)
   set(pub "")
   set(priv "")
   set(checks "")
+  set(pub_checks "")
   foreach(m ${M_PUBLIC})
     list(APPEND pub_o callin_${m}_o)
     list(APPEND pub callin_${m})
-    list(APPEND checks callin_${m}_check)
+    list(APPEND pub_checks callin_${m}_check)
   endforeach()
   foreach(m ${M_PRIVATE})
     list(APPEND priv_o callin_${m}_o)
@@ -67,8 +68,8 @@ function(callin_module name)
 
   if(NOT CALLIN_FUZZ)
     add_library(callin_${name}_check SHARED $<TARGET_OBJECTS:callin_${name}_o>)
-    target_link_libraries(callin_${name}_check PUBLIC ${M_EXTERNAL_PUBLIC}
-      PRIVATE ${checks} ${M_EXTERNAL})
+    target_link_libraries(callin_${name}_check
+      PUBLIC ${pub_checks} ${M_EXTERNAL_PUBLIC} PRIVATE ${checks} ${M_EXTERNAL})
     target_link_options(callin_${name}_check PRIVATE -Wl,--no-undefined)
     set_target_properties(callin_${name}_check PROPERTIES
       LIBRARY_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/modcheck)

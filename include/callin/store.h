@@ -16,24 +16,28 @@
  *      w:majority, j:true).  Either all of it is visible afterwards or none.
  *   3. if step 2 fails, the caller removes its blobs with cl_store_blob_delete().
  *
- * The request document (libbson) given to cl_store_put() has at least:
- *   token            string, >= 128 random bits, base64url (unique)
- *   reference        string, "CIR-XXXX-XXXX"                   (unique)
- *   idempotency_key  string from the form                      (unique)
- *   received         string, RFC 3339 UTC "2026-11-23T14:05:09Z"
- *   received_ms      int64, milliseconds since the epoch
- *   fields           document: answer name -> string, or array of strings
- *   attachments      array of { blob_id, name, content_type, size (int64),
- *                    sha256 (64 lower-case hex) }, possibly empty
- * and may carry more (copy_json, receipt, notifications, ...): backends store
+ * The request document given to cl_store_put() is the one reqdoc.h
+ * describes, checked by cl_reqdoc_parse() (the rules are stated there,
+ * once, and both backends take exactly what it accepts).  Backends store
  * the whole document and give it back unchanged from cl_store_get().  When
  * fields.email is a string, the store keeps a normalised copy of it (ASCII
  * letters in lower case, a "+tag" between the local part's first character
  * and the last '@' removed, every other byte as it is) for
  * cl_store_count_by_email().  The top-level keys "outbox", "email_lc" and
- * "confirmed_ms" are the MongoDB backend's own (it keeps the outbox state,
- * that normalised copy and the confirmation time in the request document,
- * and hides them from readers): a document carrying one is refused there.
+ * "confirmed_ms" are the store's own (the MongoDB backend keeps the outbox
+ * state, that normalised copy and the confirmation time in the request
+ * document, and hides them from readers): a document carrying one is
+ * refused by both backends.
+ *
+ * Argument errors are decided once, above the backends, so both give the
+ * same code for the same call:
+ *   - a NULL or unusable key to look something up by (token, reference,
+ *     idempotency key, blob id, outbox id, owner of a report): CL_ENOTFOUND,
+ *     since no such thing can be stored;
+ *   - anything else a caller got wrong (a document or notes not shaped as
+ *     reqdoc.h says, a NULL document, a NULL blob name, a NULL or empty
+ *     address to count, a NULL or empty claim owner, a negative lease, an
+ *     unknown cl_store_key): CL_EINVAL.
  *
  * Errors: CL_EUNAVAIL when the store cannot be reached or written (disk full,
  * read-only, locked past the busy timeout, server selection timed out);
@@ -48,12 +52,13 @@
 #include <bson/bson.h>
 
 #include "callin/err.h"
+#include "callin/reqdoc.h"
 
 typedef struct cl_store cl_store;	/* an open store */
 typedef struct cl_blob cl_blob;		/* an attachment being written */
 
-#define CL_BLOB_ID_MAX	64		/* longest blob id, with its NUL */
-#define CL_TOKEN_MAX	64		/* longest token, with its NUL */
+#define CL_BLOB_ID_MAX	CL_REQDOC_BLOB_ID_MAX	/* longest blob id, with its NUL */
+#define CL_TOKEN_MAX	CL_REQDOC_TOKEN_MAX	/* longest token, with its NUL */
 
 /* Which unique key cl_store_get() looks up. */
 typedef enum cl_store_key {
@@ -82,7 +87,8 @@ cl_err cl_store_ping(cl_store *st);
 
 /*
  * Start writing an attachment called name (already sanitised).  On success
- * *out is the writer.  Fails with CL_EUNAVAIL.
+ * *out is the writer (else NULL).  Fails with CL_EINVAL for a NULL name,
+ * CL_EUNAVAIL.
  */
 cl_err cl_store_blob_open(cl_store *st, const char *name, cl_blob **out);
 
@@ -91,8 +97,8 @@ cl_err cl_blob_write(cl_blob *b, const void *p, size_t n);
 
 /*
  * Finish the blob, copy its id (NUL-terminated, < CL_BLOB_ID_MAX) into id and
- * free the writer.  On failure everything written is removed and the writer
- * freed as well.  Either way b is gone afterwards.
+ * free the writer.  On failure id is "", everything written is removed and
+ * the writer freed as well.  Either way b is gone afterwards.
  */
 cl_err cl_blob_finish(cl_blob *b, char id[CL_BLOB_ID_MAX]);
 
@@ -101,14 +107,15 @@ void cl_blob_abort(cl_blob *b);
 
 /*
  * Delete a finished blob that no stored request references.  CL_ENOTFOUND
- * when there is no such blob, CL_EINVAL when a request references it.
+ * when there is no such blob (also for a NULL or malformed id), CL_EINVAL
+ * when a request references it.
  */
 cl_err cl_store_blob_delete(cl_store *st, const char *id);
 
 /*
  * Stream the bytes of the blob id, referenced by a stored request, to sink in
- * order.  CL_ENOTFOUND for an unknown or unreferenced id; a sink's error is
- * returned as is.
+ * order.  CL_ENOTFOUND for an unknown or unreferenced id (also NULL or
+ * malformed); a sink's error is returned as is.
  */
 cl_err cl_store_blob_read(cl_store *st, const char *id, cl_store_sink sink,
     void *arg);
@@ -120,8 +127,10 @@ cl_err cl_store_blob_read(cl_store *st, const char *id, cl_store_sink sink,
  *                 not NULL, CL_TOKEN_MAX bytes) receives that request's token;
  *                 or the reference or token collides (existing_token is then
  *                 ""), and the caller retries with new ones;
- *   CL_EINVAL     a required key is missing, or a blob is unknown or already
- *                 linked to another request;
+ *   CL_EINVAL     doc is NULL or not shaped as cl_reqdoc_parse() wants (a
+ *                 duplicate is not looked for then), or a blob is unknown
+ *                 or already linked to another request (a duplicate wins
+ *                 over that);
  *   CL_EUNAVAIL   the write did not happen.
  * Nothing is stored when it fails.
  */
@@ -150,7 +159,8 @@ typedef struct cl_store_put_item {
  * as for cl_store_put), CL_ELIMIT (the address is at its limit; nothing of
  * it stored), CL_EINVAL, CL_EUNAVAIL.  Returns CL_OK when the write was
  * made, CL_EUNAVAIL when it was not: then no item is stored and every item
- * that would have been has rc CL_EUNAVAIL.  A backend that cannot batch
+ * that would have been has rc CL_EUNAVAIL (one refused by
+ * cl_reqdoc_parse() keeps CL_EINVAL).  A backend that cannot batch
  * (MongoDB) writes the items one by one, each durable by itself, and
  * returns CL_EUNAVAIL when any of them got it.
  */
@@ -187,7 +197,8 @@ void cl_store_checkpoint(cl_store *st);
 /*
  * Look up one request by a unique key and copy its document into out
  * (initialised here; the caller calls bson_destroy() on success only).
- * CL_ENOTFOUND when none, CL_EUNAVAIL when the store cannot answer.
+ * CL_ENOTFOUND when none (also for a NULL value), CL_EINVAL for an unknown
+ * key, CL_EUNAVAIL when the store cannot answer.
  */
 cl_err cl_store_get(cl_store *st, cl_store_key key, const char *value,
     bson_t *out);
@@ -253,22 +264,24 @@ typedef struct cl_outbox_stats {
  * Claim up to max notifications that are due at now_ms (status due, due_ms
  * <= now_ms, no live lease), oldest first, leasing each to owner until
  * now_ms + lease_ms.  *out receives an array of *n claimed notifications
- * (free with cl_notifications_free), possibly empty.  CL_EUNAVAIL when the
- * store cannot answer.
+ * (free with cl_notifications_free), possibly empty (max 0 claims nothing).
+ * CL_EINVAL for a NULL or empty owner or a negative lease_ms, CL_EUNAVAIL
+ * when the store cannot answer.
  */
 cl_err cl_store_outbox_claim(cl_store *st, int64_t now_ms, int64_t lease_ms,
     const char *owner, size_t max, cl_notification **out, size_t *n);
 
 /*
  * Record that notification id was sent.  Only the owner of a live lease may
- * do so: CL_ENOTFOUND when id is unknown or no longer leased by owner.
+ * do so: CL_ENOTFOUND when id is unknown or no longer leased by owner (also
+ * for a NULL or malformed id and a NULL or empty owner).
  */
 cl_err cl_store_outbox_sent(cl_store *st, const char *id, const char *owner,
     int64_t now_ms);
 
 /*
  * Record a failed try of id by owner: when final, status "failed"; else
- * due again at retry_ms.  attempts grows by one and error is kept.
+ * due again at retry_ms.  attempts grows by one and error (NULL: "") is kept.
  * CL_ENOTFOUND as for cl_store_outbox_sent().
  */
 cl_err cl_store_outbox_failed(cl_store *st, const char *id, const char *owner,
@@ -283,12 +296,12 @@ cl_err cl_store_outbox_stats(cl_store *st, int64_t now_ms, cl_outbox_stats *stat
 /*
  * Record that the requester of the request with token confirmed their
  * email address at now_ms and queue, in the same durable write, the
- * notifications in notes (an array shaped as a document's notifications,
- * each due at now_ms), the first time only.  Returns CL_OK when this call
- * confirmed it; CL_EDUP when it was confirmed before (nothing queued);
- * CL_ENOTFOUND when there is no such request (also for a NULL token);
- * CL_EINVAL for notes not shaped so; CL_EUNAVAIL when the write did not
- * happen.
+ * notifications in notes (an array shaped as cl_reqdoc_parse_notes()
+ * wants, each due at its due_ms, else at now_ms), the first time only.
+ * Returns CL_OK when this call confirmed it; CL_EDUP when it was confirmed
+ * before (nothing queued); CL_ENOTFOUND when there is no such request (also
+ * for a NULL or empty token, checked first); CL_EINVAL for NULL notes or
+ * notes not shaped so; CL_EUNAVAIL when the write did not happen.
  */
 cl_err cl_store_confirm(cl_store *st, const char *token, int64_t now_ms,
     const bson_t *notes);

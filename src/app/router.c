@@ -8,12 +8,12 @@
 #include <string.h>
 
 #include "callin/app.h"
-#include "callin/svc.h"
 #include "callin/clock.h"
 #include "callin/log.h"
 #include "callin/metrics.h"
 #include "callin/page.h"
 #include "callin/rand.h"
+#include "callin/svc.h"
 
 enum shape {
 	EXACT,		/* path equals pattern */

@@ -13,18 +13,7 @@
 #include "callin/log.h"
 #include "callin/rand.h"
 #include "callin/reference.h"
-
-/* The string at the dotted key of doc, or NULL. */
-static const char *
-doc_str(const bson_t *doc, const char *key)
-{
-	bson_iter_t it, sub;
-
-	if (!bson_iter_init(&it, doc) || !bson_iter_find_descendant(&it, key,
-	    &sub) || !BSON_ITER_HOLDS_UTF8(&sub))
-		return NULL;
-	return bson_iter_utf8(&sub, NULL);
-}
+#include "callin/reqdoc.h"
 
 cl_err
 cl_intake_confirm(cl_svc *app, const char *reference, const char *code,
@@ -33,8 +22,7 @@ cl_intake_confirm(cl_svc *app, const char *reference, const char *code,
 	const size_t code_len = CL_B64URL_LEN(CL_CONFIRM_CODE_BYTES);
 	const char *token, *want, *email;
 	bson_t doc, notes;
-	bson_iter_t it;
-	int64_t received_ms = -1, confirmed_ms;
+	int64_t received_ms, confirmed_ms;
 	int have_doc = 0;
 	cl_err rc;
 
@@ -47,12 +35,10 @@ cl_intake_confirm(cl_svc *app, const char *reference, const char *code,
 	if (rc != CL_OK)
 		goto err;
 	have_doc = 1;
-	token = doc_str(&doc, "token");
-	want = doc_str(&doc, "confirm_code");
-	email = doc_str(&doc, "fields.email");
-	if (bson_iter_init_find(&it, &doc, "received_ms") &&
-	    BSON_ITER_HOLDS_INT64(&it))
-		received_ms = bson_iter_int64(&it);
+	token = cl_reqdoc_str(&doc, CL_DOC_TOKEN, NULL, NULL);
+	want = cl_reqdoc_str(&doc, CL_DOC_CONFIRM_CODE, NULL, NULL);
+	email = cl_reqdoc_str(&doc, CL_DOC_EMAIL, NULL, NULL);
+	received_ms = cl_reqdoc_int(&doc, CL_DOC_RECEIVED_MS, -1);
 	/* Requests from before confirmation codes have none to match. */
 	if (token == NULL || want == NULL || email == NULL ||
 	    received_ms < 0 || strlen(want) != code_len ||

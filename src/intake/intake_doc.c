@@ -14,6 +14,7 @@
 #include "callin/log.h"
 #include "callin/rand.h"
 #include "callin/receipt.h"
+#include "callin/reqdoc.h"
 
 /* Append the answers of every form field to fields, in page order. */
 static void
@@ -81,11 +82,11 @@ append_attachments(const cl_intake *in, bson_t *arr)
 
 		snprintf(key, sizeof key, "%zu", i);
 		bson_append_document_begin(arr, key, -1, &d);
-		BSON_APPEND_UTF8(&d, "blob_id", u->blob_id);
-		BSON_APPEND_UTF8(&d, "name", u->name);
-		BSON_APPEND_UTF8(&d, "content_type", u->content_type);
-		BSON_APPEND_INT64(&d, "size", u->size);
-		BSON_APPEND_UTF8(&d, "sha256", u->sha256);
+		BSON_APPEND_UTF8(&d, CL_DOC_ATT_BLOB_ID, u->blob_id);
+		BSON_APPEND_UTF8(&d, CL_DOC_ATT_NAME, u->name);
+		BSON_APPEND_UTF8(&d, CL_DOC_ATT_CONTENT_TYPE, u->content_type);
+		BSON_APPEND_INT64(&d, CL_DOC_ATT_SIZE, u->size);
+		BSON_APPEND_UTF8(&d, CL_DOC_ATT_SHA256, u->sha256);
 		bson_append_document_end(arr, &d);
 	}
 }
@@ -149,8 +150,8 @@ append_note(bson_t *arr, const char *key, const char *kind, const char *addr,
 
 	CL_ASSERT((addr == NULL) != (list == NULL));
 	bson_append_document_begin(arr, key, -1, &n);
-	BSON_APPEND_UTF8(&n, "kind", kind);
-	bson_append_array_begin(&n, "to", -1, &to);
+	BSON_APPEND_UTF8(&n, CL_DOC_NOTE_KIND, kind);
+	bson_append_array_begin(&n, CL_DOC_NOTE_TO, -1, &to);
 	if (addr != NULL)
 		BSON_APPEND_UTF8(&to, "0", addr);
 	else
@@ -165,7 +166,7 @@ append_notifications(const cl_config *cfg, const cl_answers *a, bson_t *doc)
 {
 	bson_t arr;
 
-	bson_append_array_begin(doc, "notifications", -1, &arr);
+	bson_append_array_begin(doc, CL_DOC_NOTIFICATIONS, -1, &arr);
 	append_note(&arr, "0", "staff_alert", NULL, cfg->staff_alert_to);
 	append_note(&arr, "1", "confirmation", cl_answers_get(a, "email"), NULL);
 	bson_append_array_end(doc, &arr);
@@ -218,19 +219,19 @@ cl_intake_build(cl_svc *app, const cl_intake *in, const char *token,
 	}
 
 	bson_init(doc);
-	BSON_APPEND_UTF8(doc, "token", token);
-	BSON_APPEND_UTF8(doc, "reference", reference);
-	BSON_APPEND_UTF8(doc, "idempotency_key", idempotency_key);
+	BSON_APPEND_UTF8(doc, CL_DOC_TOKEN, token);
+	BSON_APPEND_UTF8(doc, CL_DOC_REFERENCE, reference);
+	BSON_APPEND_UTF8(doc, CL_DOC_IDEMPOTENCY_KEY, idempotency_key);
 	cl_intake_fingerprint(in, fingerprint);
-	BSON_APPEND_UTF8(doc, "answers_sha256", fingerprint);
-	BSON_APPEND_UTF8(doc, "received", received);
-	BSON_APPEND_INT64(doc, "received_ms", now_ms);
-	BSON_APPEND_DOCUMENT(doc, "fields", &fields);
-	BSON_APPEND_ARRAY(doc, "attachments", &arr);
-	BSON_APPEND_UTF8(doc, "copy_json", cl_buf_str(&copy));
-	BSON_APPEND_UTF8(doc, "receipt", cl_buf_str(&receipt));
-	BSON_APPEND_UTF8(doc, "key_id", parsed.key_id);
-	BSON_APPEND_UTF8(doc, "confirm_code", code);
+	BSON_APPEND_UTF8(doc, CL_DOC_ANSWERS_SHA256, fingerprint);
+	BSON_APPEND_UTF8(doc, CL_DOC_RECEIVED, received);
+	BSON_APPEND_INT64(doc, CL_DOC_RECEIVED_MS, now_ms);
+	BSON_APPEND_DOCUMENT(doc, CL_DOC_FIELDS, &fields);
+	BSON_APPEND_ARRAY(doc, CL_DOC_ATTACHMENTS, &arr);
+	BSON_APPEND_UTF8(doc, CL_DOC_COPY_JSON, cl_buf_str(&copy));
+	BSON_APPEND_UTF8(doc, CL_DOC_RECEIPT, cl_buf_str(&receipt));
+	BSON_APPEND_UTF8(doc, CL_DOC_KEY_ID, parsed.key_id);
+	BSON_APPEND_UTF8(doc, CL_DOC_CONFIRM_CODE, code);
 	append_notifications(app->cfg, &in->answers, doc);
 	rc = CL_OK;
 err:

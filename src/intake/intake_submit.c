@@ -18,6 +18,7 @@
 #include "callin/metrics.h"
 #include "callin/rand.h"
 #include "callin/reference.h"
+#include "callin/reqdoc.h"
 
 #define PUT_TRIES	5	/* fresh reference and token after a collision */
 
@@ -31,16 +32,11 @@ static cl_submit_outcome
 replay(const cl_intake *in, const bson_t *existing, char token[CL_TOKEN_MAX])
 {
 	char mine[CL_SHA256_HEX];
-	const char *tok = NULL, *theirs = NULL;
-	bson_iter_t it;
+	const char *tok = cl_reqdoc_str(existing, CL_DOC_TOKEN, NULL, NULL);
+	const char *theirs = cl_reqdoc_str(existing, CL_DOC_ANSWERS_SHA256,
+	    NULL, NULL);
 
 	cl_intake_fingerprint(in, mine);
-	if (bson_iter_init_find(&it, existing, "token") &&
-	    BSON_ITER_HOLDS_UTF8(&it))
-		tok = bson_iter_utf8(&it, NULL);
-	if (bson_iter_init_find(&it, existing, "answers_sha256") &&
-	    BSON_ITER_HOLDS_UTF8(&it))
-		theirs = bson_iter_utf8(&it, NULL);
 	if (tok != NULL && theirs != NULL && strcmp(mine, theirs) == 0 &&
 	    strlen(tok) < CL_TOKEN_MAX) {
 		cl_metrics_reject(CL_R_REPLAY);

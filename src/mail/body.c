@@ -109,7 +109,7 @@ answer_list(cl_buf *out, const cl_field *f, const bson_t *req)
 	uint32_t n;
 	int any = 0;
 
-	snprintf(path, sizeof path, "fields.%s", f->name);
+	snprintf(path, sizeof path, CL_DOC_FIELDS ".%s", f->name);
 	if (bson_iter_init(&it, req) && bson_iter_find_descendant(&it, path,
 	    &it) && BSON_ITER_HOLDS_ARRAY(&it) && bson_iter_recurse(&it, &arr)) {
 		while (bson_iter_next(&arr)) {
@@ -137,8 +137,8 @@ field_answer(cl_buf *out, const cl_field *f, const bson_t *req)
 	const char *v;
 	size_t n;
 
-	snprintf(path, sizeof path, "fields.%s", f->name);
-	v = mail_doc_str(req, path, &n);
+	snprintf(path, sizeof path, CL_DOC_FIELDS ".%s", f->name);
+	v = cl_reqdoc_str(req, path, "", &n);
 	switch (f->kind) {
 	case CL_KIND_CHECKBOXES:
 		answer_list(out, f, req);
@@ -171,15 +171,15 @@ static void
 reference_lines(const bson_t *req, cl_buf *out)
 {
 	char when[64];
-	int64_t ms = mail_doc_int(req, "received_ms", -1);
+	int64_t ms = cl_reqdoc_int(req, CL_DOC_RECEIVED_MS, -1);
 
 	cl_buf_printf(out, "Reference: %s\r\n",
-	    mail_doc_str(req, "reference", NULL));
+	    cl_reqdoc_str(req, CL_DOC_REFERENCE, "", NULL));
 	if (ms >= 0)
 		cl_date_human(ms, when, sizeof when);
 	else
 		snprintf(when, sizeof when, "%s",
-		    mail_doc_str(req, "received", NULL));
+		    cl_reqdoc_str(req, CL_DOC_RECEIVED, "", NULL));
 	cl_buf_printf(out, "Received: %s\r\n", when);
 }
 
@@ -216,7 +216,7 @@ cl_mail_body_staff(const bson_t *req, int64_t confirmed_ms, const char *files,
 	cl_buf_puts(out, files);
 	cl_buf_printf(out, "\r\n-- \r\nSent by the call-in request service. "
 	    "The receipt of this request was signed with key %s.\r\n",
-	    mail_doc_str(req, "key_id", NULL));
+	    cl_reqdoc_str(req, CL_DOC_KEY_ID, "", NULL));
 }
 
 void
@@ -228,7 +228,7 @@ cl_mail_body_staff_confirmed(const bson_t *req, int64_t confirmed_ms,
 	cl_date_human(confirmed_ms, when, sizeof when);
 	cl_buf_printf(out, "The requester of call-in request %s confirmed "
 	    "their email address on %s.\r\n\r\n",
-	    mail_doc_str(req, "reference", NULL), when);
+	    cl_reqdoc_str(req, CL_DOC_REFERENCE, "", NULL), when);
 	reference_lines(req, out);
 	cl_buf_puts(out, "\r\n-- \r\nSent by the call-in request service.\r\n");
 }
@@ -270,9 +270,9 @@ void
 cl_mail_body_confirmation(const bson_t *req, const char *public_base_url,
     int64_t confirm_max_age, cl_buf *out)
 {
-	const char *code = mail_doc_str(req, "confirm_code", NULL);
-	const char *ref = mail_doc_str(req, "reference", NULL);
-	int64_t ms = mail_doc_int(req, "received_ms", -1);
+	const char *code = cl_reqdoc_str(req, CL_DOC_CONFIRM_CODE, "", NULL);
+	const char *ref = cl_reqdoc_str(req, CL_DOC_REFERENCE, "", NULL);
+	int64_t ms = cl_reqdoc_int(req, CL_DOC_RECEIVED_MS, -1);
 	char until[64];
 
 	cl_buf_puts(out, "We have received your request to call in a proposal "
@@ -312,7 +312,7 @@ void
 cl_mail_body_address_confirmed(const bson_t *req, const char *public_base_url,
     cl_buf *out)
 {
-	const char *token = mail_doc_str(req, "token", NULL);
+	const char *token = cl_reqdoc_str(req, CL_DOC_TOKEN, "", NULL);
 
 	cl_buf_puts(out, "Thank you for confirming your email address.\r\n\r\n");
 	reference_lines(req, out);

@@ -107,7 +107,7 @@ static const char *
 ref_of(const cl_notification *n)
 {
 	const char *r = n->request != NULL ?
-	    mail_doc_str(n->request, "reference", NULL) : "";
+	    cl_reqdoc_str(n->request, CL_DOC_REFERENCE, "", NULL) : "";
 
 	return r[0] != '\0' ? r : "?";
 }
@@ -127,7 +127,7 @@ record_failure(cl_mailer *m, const cl_notification *n, int final,
 
 	/* Retries run for mail_retry_for from what made the message due. */
 	first = n->request != NULL ?
-	    mail_doc_int(n->request, "received_ms", n->due_ms) : n->due_ms;
+	    cl_reqdoc_int(n->request, CL_DOC_RECEIVED_MS, n->due_ms) : n->due_ms;
 	if (n->confirmed_ms > first && mail_kind_after_confirm(n->kind))
 		first = n->confirmed_ms;
 	if (cl_random_bytes(&rnd, sizeof rnd) != CL_OK)

@@ -136,11 +136,11 @@ read_file_entry(bson_iter_t *it, struct file *f)
 	bson_iter_document(it, &len, &data);
 	if (!bson_init_static(&d, data, len))
 		return 0;
-	f->name = mail_doc_str(&d, "name", &f->name_len);
-	f->type = mail_doc_str(&d, "content_type", NULL);
-	f->sha256 = mail_doc_str(&d, "sha256", NULL);
-	f->blob_id = mail_doc_str(&d, "blob_id", NULL);
-	f->size = mail_doc_int(&d, "size", -1);
+	f->name = cl_reqdoc_str(&d, CL_DOC_ATT_NAME, "", &f->name_len);
+	f->type = cl_reqdoc_str(&d, CL_DOC_ATT_CONTENT_TYPE, "", NULL);
+	f->sha256 = cl_reqdoc_str(&d, CL_DOC_ATT_SHA256, "", NULL);
+	f->blob_id = cl_reqdoc_str(&d, CL_DOC_ATT_BLOB_ID, "", NULL);
+	f->size = cl_reqdoc_int(&d, CL_DOC_ATT_SIZE, -1);
 	return f->size >= 0;
 }
 
@@ -224,7 +224,7 @@ staff_files(const cl_mail_ctx *ctx, const bson_t *req, cl_mail_msg *msg,
 	int attach;
 	cl_err rc;
 
-	if (bson_iter_init_find(&it, req, "attachments") &&
+	if (bson_iter_init_find(&it, req, CL_DOC_ATTACHMENTS) &&
 	    BSON_ITER_HOLDS_ARRAY(&it) && bson_iter_recurse(&it, &arr))
 		while (bson_iter_next(&arr))
 			if (read_file_entry(&arr, &f)) {
@@ -272,7 +272,7 @@ attach_string(cl_mail_msg *msg, const bson_t *req, const char *key,
 	const char *s;
 	size_t n, i;
 
-	s = mail_doc_str(req, key, &n);
+	s = cl_reqdoc_str(req, key, "", &n);
 	if (n == 0)
 		return;
 	i = add_part(msg, type, filename);
@@ -322,7 +322,7 @@ cl_mail_build(const cl_mail_ctx *ctx, const cl_notification *n, time_t now,
 		snprintf(why, whylen, "the address was not confirmed");
 		goto err;
 	}
-	ref = mail_doc_str(req, "reference", NULL);
+	ref = cl_reqdoc_str(req, CL_DOC_REFERENCE, "", NULL);
 	if (!cl_reference_valid(ref)) {
 		snprintf(why, whylen, "the request has no valid reference");
 		goto err;
@@ -339,7 +339,7 @@ cl_mail_build(const cl_mail_ctx *ctx, const cl_notification *n, time_t now,
 		goto err;
 	switch (k) {
 	case K_STAFF:
-		title = mail_doc_str(req, "fields.proposal_title", &tlen);
+		title = cl_reqdoc_str(req, CL_DOC_FIELDS ".proposal_title", "", &tlen);
 		cl_buf_printf(&subject, "New call-in request %s: ", ref);
 		cl_buf_add(&subject, title, strnlen(title, tlen));
 		break;
@@ -378,14 +378,14 @@ cl_mail_build(const cl_mail_ctx *ctx, const cl_notification *n, time_t now,
 		/* Before the address is confirmed: nothing personal. */
 		cl_mail_body_confirmation(req, ctx->public_base_url,
 		    ctx->confirm_max_age, body);
-		attach_string(msg, req, "receipt", "text/plain; charset=UTF-8",
+		attach_string(msg, req, CL_DOC_RECEIPT, "text/plain; charset=UTF-8",
 		    "receipt.txt");
 		break;
 	default:
 		cl_mail_body_address_confirmed(req, ctx->public_base_url, body);
-		attach_string(msg, req, "receipt", "text/plain; charset=UTF-8",
+		attach_string(msg, req, CL_DOC_RECEIPT, "text/plain; charset=UTF-8",
 		    "receipt.txt");
-		attach_string(msg, req, "copy_json", "application/json",
+		attach_string(msg, req, CL_DOC_COPY_JSON, "application/json",
 		    "copy.json");
 		break;
 	}

@@ -12,6 +12,7 @@
 #include "callin/log.h"
 #include "callin/page.h"
 #include "callin/reference.h"
+#include "callin/reqdoc.h"
 #include "callin/tmpl.h"
 
 cl_err
@@ -33,16 +34,8 @@ cl_page_confirmation_html(cl_buf *out, const char *reference,
 	return rc;
 }
 
-/* The UTF-8 string at key in doc, or "" when absent. */
-static const char *
-doc_str(const bson_t *doc, const char *key)
-{
-	bson_iter_t it;
-
-	if (bson_iter_init_find(&it, doc, key) && BSON_ITER_HOLDS_UTF8(&it))
-		return bson_iter_utf8(&it, NULL);
-	return "";
-}
+/* The string at key of doc, or "" when absent. */
+#define doc_str(doc, key)	cl_reqdoc_str((doc), (key), "", NULL)
 
 /*
  * Look up the request with token for a page (a honeypot's decoy token
@@ -73,12 +66,11 @@ cl_page_lookup(cl_svc *app, cl_http_req *req, const char *token, bson_t *doc)
 static int
 expired(const cl_svc *app, const bson_t *doc)
 {
-	bson_iter_t it;
+	int64_t ms = cl_reqdoc_int(doc, CL_DOC_RECEIVED_MS, -1);
 
-	if (!bson_iter_init_find(&it, doc, "received_ms") ||
-	    !(BSON_ITER_HOLDS_INT64(&it) || BSON_ITER_HOLDS_INT32(&it)))
+	if (ms < 0)
 		return 1;
-	return cl_now_ms() - bson_iter_as_int64(&it) > app->cfg->receipt_link_days * 86400000;
+	return cl_now_ms() - ms > app->cfg->receipt_link_days * 86400000;
 }
 
 void
@@ -95,8 +87,9 @@ cl_page_confirmation(cl_svc *app, cl_http_req *req, const char *token)
 		    "confirmation page and its copy of the answers has expired.");
 		return;
 	}
-	if (cl_page_confirmation_html(&page, doc_str(&doc, "reference"),
-	    doc_str(&doc, "received"), token, doc_str(&doc, "receipt")) == CL_OK)
+	if (cl_page_confirmation_html(&page, doc_str(&doc, CL_DOC_REFERENCE),
+	    doc_str(&doc, CL_DOC_RECEIVED), token,
+	    doc_str(&doc, CL_DOC_RECEIPT)) == CL_OK)
 		cl_page_send(req, 200, &page);
 	else
 		cl_page_error(req, 500, NULL);
@@ -121,8 +114,8 @@ cl_page_receipt_file(cl_svc *app, cl_http_req *req, const char *token, const cha
 		    "confirmation page and its copy of the answers has expired.");
 		return;
 	}
-	body = doc_str(&doc, is_receipt ? "receipt" : "copy_json");
-	ref = doc_str(&doc, "reference");
+	body = doc_str(&doc, is_receipt ? CL_DOC_RECEIPT : CL_DOC_COPY_JSON);
+	ref = doc_str(&doc, CL_DOC_REFERENCE);
 	if (!cl_reference_valid(ref))	/* only a well-formed reference in a header */
 		ref = "callin";
 	cl_buf_printf(&h, "Content-Disposition: attachment; filename=\"%s-%s\"\r\n"

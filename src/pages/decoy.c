@@ -29,6 +29,7 @@
 #include "callin/rand.h"
 #include "callin/receipt.h"
 #include "callin/reference.h"
+#include "callin/reqdoc.h"
 
 #define BLOCK		16	/* the sealed token's bytes */
 #define IDENT		10	/* received ms (6 bytes) and random (4) */
@@ -207,13 +208,13 @@ cl_decoy_find(cl_svc *app, const char *token, bson_t *doc)
 	EVP_EncodeBlock(b64, sig, sizeof sig);
 	cl_buf_printf(&receipt, "key: %s\nsignature: %s\n", key_id, (const char *)b64);
 	bson_init(doc);
-	BSON_APPEND_UTF8(doc, "token", token);
-	BSON_APPEND_UTF8(doc, "reference", reference);
-	BSON_APPEND_UTF8(doc, "received", received);
-	BSON_APPEND_INT64(doc, "received_ms", ms);
-	BSON_APPEND_UTF8(doc, "copy_json", cl_buf_str(&copy));
-	BSON_APPEND_UTF8(doc, "receipt", cl_buf_str(&receipt));
-	BSON_APPEND_UTF8(doc, "key_id", key_id);
+	BSON_APPEND_UTF8(doc, CL_DOC_TOKEN, token);
+	BSON_APPEND_UTF8(doc, CL_DOC_REFERENCE, reference);
+	BSON_APPEND_UTF8(doc, CL_DOC_RECEIVED, received);
+	BSON_APPEND_INT64(doc, CL_DOC_RECEIVED_MS, ms);
+	BSON_APPEND_UTF8(doc, CL_DOC_COPY_JSON, cl_buf_str(&copy));
+	BSON_APPEND_UTF8(doc, CL_DOC_RECEIPT, cl_buf_str(&receipt));
+	BSON_APPEND_UTF8(doc, CL_DOC_KEY_ID, key_id);
 	rc = CL_OK;
 err:
 	OPENSSL_cleanse(&k, sizeof k);

@@ -17,6 +17,7 @@
 #include "callin/multipart.h"
 #include "callin/page.h"
 #include "callin/receipt.h"
+#include "callin/reqdoc.h"
 #include "callin/tmpl.h"
 
 #define VERIFY_PART_MAX	(1024 * 1024)	/* a receipt or a copy.json */
@@ -101,7 +102,7 @@ stored_copy_hash(cl_svc *app, const char *reference, unsigned char out[CL_SHA256
 		*unavailable = rc != CL_ENOTFOUND;
 		return 0;
 	}
-	if (bson_iter_init_find(&it, &doc, "copy_json") && BSON_ITER_HOLDS_UTF8(&it)) {
+	if (bson_iter_init_find(&it, &doc, CL_DOC_COPY_JSON) && BSON_ITER_HOLDS_UTF8(&it)) {
 		const char *s = bson_iter_utf8(&it, &len);
 		cl_sha256(s, len, out);
 		bson_destroy(&doc);

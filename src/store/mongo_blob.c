@@ -31,25 +31,6 @@ mg_oid_value(bson_value_t *v, const bson_oid_t *oid)
 }
 
 /*
- * Append to doc the key "$in" holding the n ObjectIds ids.  Cannot fail.
- */
-static void
-mg_append_in(bson_t *doc, const bson_oid_t *ids, size_t n)
-{
-	bson_t in;
-	char key[16];
-	const char *k;
-	size_t i;
-
-	BSON_APPEND_ARRAY_BEGIN(doc, "$in", &in);
-	for (i = 0; i < n; i++) {
-		bson_uint32_to_string((uint32_t)i, &k, key, sizeof key);
-		bson_append_oid(&in, k, -1, &ids[i]);
-	}
-	bson_append_array_end(doc, &in);
-}
-
-/*
  * Remove the n GridFS files ids: their files documents first, then their
  * chunks (so that a half-done removal leaves orphan chunks, which the sweep
  * finds).  *deleted (if not NULL) gets how many files documents went.
@@ -59,17 +40,13 @@ static cl_err
 mg_remove(struct mg_store *st, const bson_oid_t *ids, size_t n,
     int64_t *deleted)
 {
-	bson_t files = BSON_INITIALIZER, chunks = BSON_INITIALIZER, sub, reply;
+	bson_t files = BSON_INITIALIZER, chunks = BSON_INITIALIZER, reply;
 	bson_iter_t it;
 	bson_error_t err;
 	cl_err rc = CL_OK;
 
-	BSON_APPEND_DOCUMENT_BEGIN(&files, "_id", &sub);
-	mg_append_in(&sub, ids, n);
-	bson_append_document_end(&files, &sub);
-	BSON_APPEND_DOCUMENT_BEGIN(&chunks, "files_id", &sub);
-	mg_append_in(&sub, ids, n);
-	bson_append_document_end(&chunks, &sub);
+	mg_append_in(&files, "_id", NULL, ids, n);
+	mg_append_in(&chunks, "files_id", NULL, ids, n);
 
 	if (!mongoc_collection_delete_many(st->files, &files, st->wopts,
 	    &reply, &err)) {
@@ -302,6 +279,22 @@ mg_blob_abort(cl_blob *base)
 }
 
 /*
+ * Parse the blob id into *oid and set *ref to whether a stored request
+ * references it.  Fails with CL_ENOTFOUND for a malformed id, CL_EUNAVAIL.
+ */
+static cl_err
+mg_blob_ref(struct mg_store *st, const char *id, bson_oid_t *oid, bool *ref)
+{
+	cl_err rc;
+
+	if (!mg_parse_id(id, oid))
+		return CL_ENOTFOUND;
+	if ((rc = mg_ready(st)) != CL_OK)
+		return rc;
+	return mg_referenced(st, &id, 1, ref);
+}
+
+/*
  * Delete the finished blob id unless a request references it.  Fails with
  * CL_ENOTFOUND for a malformed or unknown id, CL_EINVAL when referenced,
  * CL_EUNAVAIL.
@@ -315,12 +308,7 @@ mg_blob_delete(cl_store *base, const char *id)
 	bool ref;
 	cl_err rc;
 
-	if (!mg_parse_id(id, &oid)) {
-		rc = CL_ENOTFOUND;
-		goto err;
-	}
-	if ((rc = mg_ready(st)) != CL_OK ||
-	    (rc = mg_referenced(st, &id, 1, &ref)) != CL_OK)
+	if ((rc = mg_blob_ref(st, id, &oid, &ref)) != CL_OK)
 		goto err;
 	if (ref) {
 		rc = CL_EINVAL;
@@ -352,12 +340,7 @@ mg_blob_read(cl_store *base, const char *id, cl_store_sink sink, void *arg)
 	bool ref;
 	cl_err rc;
 
-	if (!mg_parse_id(id, &oid)) {
-		rc = CL_ENOTFOUND;
-		goto err;
-	}
-	if ((rc = mg_ready(st)) != CL_OK ||
-	    (rc = mg_referenced(st, &id, 1, &ref)) != CL_OK)
+	if ((rc = mg_blob_ref(st, id, &oid, &ref)) != CL_OK)
 		goto err;
 	if (!ref) {
 		rc = CL_ENOTFOUND;
@@ -402,46 +385,41 @@ mg_sweep_batch(struct mg_store *st, const bson_oid_t *ids, size_t n,
     int64_t *removed)
 {
 	char hex[MG_BATCH][25];
+	const char *hexp[MG_BATCH];
 	bool linked[MG_BATCH] = { false };
 	bson_oid_t keep[MG_BATCH], drop[MG_BATCH];
 	size_t i, nkeep = 0, ndrop = 0;
 	bson_t filter = BSON_INITIALIZER, opts = BSON_INITIALIZER;
-	bson_t update = BSON_INITIALIZER, sub, in;
+	bson_t update = BSON_INITIALIZER, sub;
 	bson_iter_t it, att, el;
 	mongoc_cursor_t *cur = NULL;
 	const bson_t *doc;
 	bson_error_t err;
-	const char *k, *bid;
-	char key[16];
+	const char *bid;
 	int64_t deleted;
 	cl_err rc = CL_OK;
 
-	for (i = 0; i < n; i++)
-		bson_oid_to_string(&ids[i], hex[i]);
-	BSON_APPEND_DOCUMENT_BEGIN(&filter, "attachments.blob_id", &sub);
-	BSON_APPEND_ARRAY_BEGIN(&sub, "$in", &in);
 	for (i = 0; i < n; i++) {
-		bson_uint32_to_string((uint32_t)i, &k, key, sizeof key);
-		bson_append_utf8(&in, k, -1, hex[i], -1);
+		bson_oid_to_string(&ids[i], hex[i]);
+		hexp[i] = hex[i];
 	}
-	bson_append_array_end(&sub, &in);
-	bson_append_document_end(&filter, &sub);
+	mg_append_in(&filter, MG_BLOB_REF, hexp, NULL, n);
 	BSON_APPEND_DOCUMENT_BEGIN(&opts, "projection", &sub);
-	BSON_APPEND_INT32(&sub, "attachments.blob_id", 1);
+	BSON_APPEND_INT32(&sub, MG_BLOB_REF, 1);
 	BSON_APPEND_INT32(&sub, "_id", 0);
 	bson_append_document_end(&opts, &sub);
 
 	cur = mongoc_collection_find_with_opts(st->requests, &filter, &opts,
 	    NULL);
 	while (mongoc_cursor_next(cur, &doc)) {
-		if (!bson_iter_init_find(&it, doc, "attachments") ||
+		if (!bson_iter_init_find(&it, doc, CL_DOC_ATTACHMENTS) ||
 		    !BSON_ITER_HOLDS_ARRAY(&it) ||
 		    !bson_iter_recurse(&it, &att))
 			continue;
 		while (bson_iter_next(&att)) {
 			if (!BSON_ITER_HOLDS_DOCUMENT(&att) ||
 			    !bson_iter_recurse(&att, &el) ||
-			    !bson_iter_find(&el, "blob_id") ||
+			    !bson_iter_find(&el, CL_DOC_ATT_BLOB_ID) ||
 			    !BSON_ITER_HOLDS_UTF8(&el))
 				continue;
 			bid = bson_iter_utf8(&el, NULL);
@@ -463,9 +441,7 @@ mg_sweep_batch(struct mg_store *st, const bson_oid_t *ids, size_t n,
 
 	if (nkeep > 0) {
 		bson_reinit(&filter);
-		BSON_APPEND_DOCUMENT_BEGIN(&filter, "_id", &sub);
-		mg_append_in(&sub, keep, nkeep);
-		bson_append_document_end(&filter, &sub);
+		mg_append_in(&filter, "_id", NULL, keep, nkeep);
 		BSON_APPEND_DOCUMENT_BEGIN(&update, "$set", &sub);
 		BSON_APPEND_UTF8(&sub, "metadata.state", "linked");
 		bson_append_document_end(&update, &sub);
@@ -489,6 +465,48 @@ err:
 }
 
 /*
+ * Run the find filter/opts on coll and hand the ObjectIds at field of what
+ * it yields to batch, MG_BATCH at a time (the last batch shorter), with
+ * removed.  Fails with CL_EUNAVAIL (logged with what) or as batch fails.
+ */
+static cl_err
+mg_sweep_ids(struct mg_store *st, mongoc_collection_t *coll,
+    const bson_t *filter, const bson_t *opts, const char *field,
+    cl_err (*batch)(struct mg_store *, const bson_oid_t *, size_t, int64_t *),
+    int64_t *removed, const char *what)
+{
+	bson_oid_t ids[MG_BATCH];
+	mongoc_cursor_t *cur;
+	const bson_t *doc;
+	bson_error_t err;
+	bson_iter_t it;
+	size_t n = 0;
+	cl_err rc = CL_OK;
+
+	cur = mongoc_collection_find_with_opts(coll, filter, opts, NULL);
+	while (mongoc_cursor_next(cur, &doc)) {
+		if (!bson_iter_init_find(&it, doc, field) ||
+		    !BSON_ITER_HOLDS_OID(&it))
+			continue;
+		bson_oid_copy(bson_iter_oid(&it), &ids[n++]);
+		if (n == MG_BATCH) {
+			if ((rc = batch(st, ids, n, removed)) != CL_OK)
+				goto err;
+			n = 0;
+		}
+	}
+	if (mongoc_cursor_error(cur, &err)) {
+		rc = mg_error(&err, what);
+		goto err;
+	}
+	if (n > 0)
+		rc = batch(st, ids, n, removed);
+err:
+	mongoc_cursor_destroy(cur);
+	return rc;
+}
+
+/*
  * Sweep pass 1: every files document still "pending" and created before
  * older_than_ms goes through mg_sweep_batch(), MG_BATCH at a time.  Fails
  * with CL_EUNAVAIL.
@@ -497,13 +515,7 @@ static cl_err
 mg_sweep_files(struct mg_store *st, int64_t older_than_ms, int64_t *removed)
 {
 	bson_t filter = BSON_INITIALIZER, opts = BSON_INITIALIZER, sub;
-	bson_oid_t ids[MG_BATCH];
-	mongoc_cursor_t *cur = NULL;
-	const bson_t *doc;
-	bson_error_t err;
-	bson_iter_t it;
-	size_t n = 0;
-	cl_err rc = CL_OK;
+	cl_err rc;
 
 	BSON_APPEND_UTF8(&filter, "metadata.state", "pending");
 	BSON_APPEND_DOCUMENT_BEGIN(&filter, "metadata.created_ms", &sub);
@@ -513,26 +525,8 @@ mg_sweep_files(struct mg_store *st, int64_t older_than_ms, int64_t *removed)
 	BSON_APPEND_INT32(&sub, "_id", 1);
 	bson_append_document_end(&opts, &sub);
 
-	cur = mongoc_collection_find_with_opts(st->files, &filter, &opts, NULL);
-	while (mongoc_cursor_next(cur, &doc)) {
-		if (!bson_iter_init_find(&it, doc, "_id") ||
-		    !BSON_ITER_HOLDS_OID(&it))
-			continue;
-		bson_oid_copy(bson_iter_oid(&it), &ids[n++]);
-		if (n == MG_BATCH) {
-			if ((rc = mg_sweep_batch(st, ids, n, removed)) != CL_OK)
-				goto err;
-			n = 0;
-		}
-	}
-	if (mongoc_cursor_error(cur, &err)) {
-		rc = mg_error(&err, "sweep: find files");
-		goto err;
-	}
-	if (n > 0)
-		rc = mg_sweep_batch(st, ids, n, removed);
-err:
-	mongoc_cursor_destroy(cur);
+	rc = mg_sweep_ids(st, st->files, &filter, &opts, "_id", mg_sweep_batch,
+	    removed, "sweep: find files");
 	bson_destroy(&filter);
 	bson_destroy(&opts);
 	return rc;
@@ -557,9 +551,7 @@ mg_orphan_batch(struct mg_store *st, const bson_oid_t *ids, size_t n,
 	size_t i, ndrop = 0;
 	cl_err rc = CL_OK;
 
-	BSON_APPEND_DOCUMENT_BEGIN(&filter, "_id", &sub);
-	mg_append_in(&sub, ids, n);
-	bson_append_document_end(&filter, &sub);
+	mg_append_in(&filter, "_id", NULL, ids, n);
 	BSON_APPEND_DOCUMENT_BEGIN(&opts, "projection", &sub);
 	BSON_APPEND_INT32(&sub, "_id", 1);
 	bson_append_document_end(&opts, &sub);
@@ -584,9 +576,7 @@ mg_orphan_batch(struct mg_store *st, const bson_oid_t *ids, size_t n,
 		goto err;
 
 	bson_reinit(&filter);
-	BSON_APPEND_DOCUMENT_BEGIN(&filter, "files_id", &sub);
-	mg_append_in(&sub, drop, ndrop);
-	bson_append_document_end(&filter, &sub);
+	mg_append_in(&filter, "files_id", NULL, drop, ndrop);
 	if (!mongoc_collection_delete_many(st->chunks, &filter, st->wopts,
 	    NULL, &err)) {
 		rc = mg_error(&err, "sweep: delete orphan chunks");
@@ -611,14 +601,9 @@ static cl_err
 mg_sweep_chunks(struct mg_store *st, int64_t older_than_ms, int64_t *removed)
 {
 	bson_t filter = BSON_INITIALIZER, opts = BSON_INITIALIZER, sub;
-	bson_oid_t ids[MG_BATCH], bound;
+	bson_oid_t bound;
 	uint8_t raw[12] = { 0 };
-	mongoc_cursor_t *cur = NULL;
-	const bson_t *doc;
-	bson_error_t err;
-	bson_iter_t it;
 	uint32_t secs;
-	size_t n = 0;
 	cl_err rc = CL_OK;
 
 	if (older_than_ms <= 0)
@@ -640,28 +625,9 @@ mg_sweep_chunks(struct mg_store *st, int64_t older_than_ms, int64_t *removed)
 	BSON_APPEND_INT32(&sub, "_id", 0);
 	bson_append_document_end(&opts, &sub);
 
-	cur = mongoc_collection_find_with_opts(st->chunks, &filter, &opts,
-	    NULL);
-	while (mongoc_cursor_next(cur, &doc)) {
-		if (!bson_iter_init_find(&it, doc, "files_id") ||
-		    !BSON_ITER_HOLDS_OID(&it))
-			continue;
-		bson_oid_copy(bson_iter_oid(&it), &ids[n++]);
-		if (n == MG_BATCH) {
-			if ((rc = mg_orphan_batch(st, ids, n, removed)) !=
-			    CL_OK)
-				goto err;
-			n = 0;
-		}
-	}
-	if (mongoc_cursor_error(cur, &err)) {
-		rc = mg_error(&err, "sweep: find chunks");
-		goto err;
-	}
-	if (n > 0)
-		rc = mg_orphan_batch(st, ids, n, removed);
+	rc = mg_sweep_ids(st, st->chunks, &filter, &opts, "files_id",
+	    mg_orphan_batch, removed, "sweep: find chunks");
 err:
-	mongoc_cursor_destroy(cur);
 	bson_destroy(&filter);
 	bson_destroy(&opts);
 	return rc;

@@ -20,7 +20,7 @@
  *                       indexed on {outbox.status, outbox.due_ms}; a
  *                       request whose fields.email is a string also
  *                       carries email_lc, that address normalised
- *                       (cl_store_email_norm), indexed on {email_lc,
+ *                       (st_email_norm), indexed on {email_lc,
  *                       received_ms} for cl_store_count_by_email();
  *                       readers never see outbox or email_lc;
  *   attachments.files   GridFS bucket "attachments", 1 MiB chunks; each file
@@ -56,6 +56,8 @@
 #define MG_CHUNKS		"attachments.chunks"
 #define MG_CHUNK_SIZE		(1024 * 1024)	/* GridFS chunkSizeBytes */
 #define MG_BATCH		100		/* ids per $in query in sweep */
+/* The path of the blob ids a request references. */
+#define MG_BLOB_REF		CL_DOC_ATTACHMENTS "." CL_DOC_ATT_BLOB_ID
 
 /* Timeouts applied when the URI does not set them (milliseconds). */
 #define MG_SERVER_SELECTION_MS	2000
@@ -96,6 +98,12 @@ cl_err	mg_ready(struct mg_store *);
 cl_err	mg_error(const bson_error_t *, const char *);
 bool	mg_parse_id(const char *, bson_oid_t *);
 cl_err	mg_referenced(struct mg_store *, const char *const *, size_t, bool *);
+/*
+ * Append to doc the key field holding {$in: [...]} of the n strings strs
+ * or, when strs is NULL, the n ObjectIds oids.  Cannot fail.
+ */
+void	mg_append_in(bson_t *, const char *, const char *const *,
+	    const bson_oid_t *, size_t);
 
 /* mongo_blob.c */
 cl_err	mg_blob_open(cl_store *, const char *, cl_blob **);
@@ -107,20 +115,21 @@ cl_err	mg_blob_read(cl_store *, const char *, cl_store_sink, void *);
 cl_err	mg_sweep(cl_store *, int64_t, int64_t *);
 
 /* mongo_put.c */
-cl_err	mg_put(cl_store *, const bson_t *, char *);
+cl_err	mg_put(cl_store *, struct st_put *);
 cl_err	mg_get(cl_store *, cl_store_key, const char *, bson_t *);
 cl_err	mg_count(cl_store *, int64_t *);
 cl_err	mg_count_by_email(cl_store *, const char *, int64_t, int64_t *);
 
 /* mongo_outbox.c */
-cl_err	mg_outbox_doc(const bson_t *, bson_t **);
+void	mg_outbox_append(const cl_reqdoc *, bson_t *);
 cl_err	mg_outbox_claim(cl_store *, int64_t, int64_t, const char *, size_t,
 	    cl_notification **, size_t *);
 cl_err	mg_outbox_sent(cl_store *, const char *, const char *, int64_t);
 cl_err	mg_outbox_failed(cl_store *, const char *, const char *, int,
 	    int64_t, const char *);
 cl_err	mg_outbox_stats(cl_store *, int64_t, cl_outbox_stats *);
-cl_err	mg_confirm(cl_store *, const char *, int64_t, const bson_t *);
+cl_err	mg_confirm(cl_store *, const char *, int64_t, const cl_reqdoc_note *,
+	    size_t);
 cl_err	mg_confirmed(cl_store *, const char *, int64_t *);
 
 #endif /* CALLIN_MONGO_IMPL_H */

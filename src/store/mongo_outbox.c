@@ -45,13 +45,13 @@
  * token, which is a secret and must not reach the mailer's log lines.
  * Every write uses w:"majority", j:true.
  */
-#include <assert.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "callin/alloc.h"
+#include "callin/err.h"
 #include "callin/log.h"
 #include "mongo_impl.h"
 
@@ -62,58 +62,6 @@ static void
 mo_key(char key[MO_KEY_MAX], uint32_t index, const char *field)
 {
 	snprintf(key, MO_KEY_MAX, "outbox.%" PRIu32 ".%s", index, field);
-}
-
-/*
- * Whether it holds a non-empty string without NUL bytes (the SQLite
- * backend's rule for notification strings).  Cannot fail.
- */
-static bool
-mo_is_text(const bson_iter_t *it)
-{
-	const char *s;
-	uint32_t len;
-
-	if (!BSON_ITER_HOLDS_UTF8(it))
-		return false;
-	s = bson_iter_utf8(it, &len);
-	return len > 0 && memchr(s, '\0', len) == NULL;
-}
-
-/*
- * Check the notifications[] element it stands on as the SQLite backend
- * does: a document with a kind string, a to array of strings, optionally a
- * message_id string and a due_ms integer.  *due_ms receives its due_ms, or
- * received_ms.  Fails with CL_EINVAL.
- */
-static cl_err
-mo_check_note(const bson_iter_t *elem, int64_t received_ms, int64_t *due_ms)
-{
-	bson_iter_t doc, it, to;
-
-	if (!BSON_ITER_HOLDS_DOCUMENT(elem) || !bson_iter_recurse(elem, &doc))
-		return CL_EINVAL;
-	it = doc;
-	if (!bson_iter_find(&it, "kind") || !mo_is_text(&it))
-		return CL_EINVAL;
-	it = doc;
-	if (!bson_iter_find(&it, "to") || !BSON_ITER_HOLDS_ARRAY(&it) ||
-	    !bson_iter_recurse(&it, &to))
-		return CL_EINVAL;
-	while (bson_iter_next(&to))
-		if (!mo_is_text(&to))
-			return CL_EINVAL;
-	it = doc;
-	if (bson_iter_find(&it, "message_id") && !mo_is_text(&it))
-		return CL_EINVAL;
-	*due_ms = received_ms;
-	it = doc;
-	if (bson_iter_find(&it, "due_ms")) {
-		if (!BSON_ITER_HOLDS_INT64(&it) && !BSON_ITER_HOLDS_INT32(&it))
-			return CL_EINVAL;
-		*due_ms = bson_iter_as_int64(&it);
-	}
-	return CL_OK;
 }
 
 /*
@@ -133,59 +81,26 @@ mo_append_due(bson_t *el, int64_t due_ms)
 }
 
 /*
- * For cl_store_put(): check the notifications of doc (already checked by
- * mg_check_doc for token and received_ms) and make in *stored the document
- * to insert, doc with the outbox array appended, every element due at its
- * due_ms (also its first_due_ms) with no lease.  *stored is NULL when doc
- * has no notifications: insert doc itself.  Fails with CL_EINVAL, logged,
- * for a malformed notification, a document that already has an outbox
- * key; *stored is then NULL.
+ * For cl_store_put(): append to stored, the copy of r's document to
+ * insert, the outbox array, one element per notification of r, due at its
+ * due_ms (also its first_due_ms) with no lease.  Cannot fail.
  */
-cl_err
-mg_outbox_doc(const bson_t *doc, bson_t **stored)
+void
+mg_outbox_append(const cl_reqdoc *r, bson_t *stored)
 {
-	bson_iter_t it, notes;
-	bson_t *out = NULL, arr, el;
-	const char *what, *k;
-	int64_t received_ms, due_ms;
+	bson_t arr, el;
+	const char *k;
 	char key[16];
-	uint32_t i, count = 0;
+	size_t i;
 
-	*stored = NULL;
-	what = "no outbox key (reserved)";
-	if (bson_iter_init_find(&it, doc, "outbox"))
-		goto err;
-	if (!bson_iter_init_find(&it, doc, "notifications"))
-		return CL_OK;
-	what = "valid notifications";
-	if (!BSON_ITER_HOLDS_ARRAY(&it) || !bson_iter_recurse(&it, &notes))
-		goto err;
-	(void)bson_iter_init_find(&it, doc, "received_ms");
-	received_ms = bson_iter_as_int64(&it);
-	while (bson_iter_next(&notes)) {
-		if (mo_check_note(&notes, received_ms, &due_ms) != CL_OK)
-			goto err;
-		count++;
-	}
-	if (count == 0)
-		return CL_OK;
-	out = bson_copy(doc);
-	BSON_APPEND_ARRAY_BEGIN(out, "outbox", &arr);
-	(void)bson_iter_init_find(&it, doc, "notifications");
-	(void)bson_iter_recurse(&it, &notes);
-	for (i = 0; bson_iter_next(&notes); i++) {
-		(void)mo_check_note(&notes, received_ms, &due_ms);
-		bson_uint32_to_string(i, &k, key, sizeof key);
+	BSON_APPEND_ARRAY_BEGIN(stored, CL_DOC_OUTBOX, &arr);
+	for (i = 0; i < r->nnotes; i++) {
+		bson_uint32_to_string((uint32_t)i, &k, key, sizeof key);
 		bson_append_document_begin(&arr, k, -1, &el);
-		mo_append_due(&el, due_ms);
+		mo_append_due(&el, r->notes[i].due_ms);
 		bson_append_document_end(&arr, &el);
 	}
-	bson_append_array_end(out, &arr);
-	*stored = out;
-	return CL_OK;
-err:
-	cl_log(CL_LOG_WARN, "store: request document lacks %s", what);
-	return CL_EINVAL;
+	bson_append_array_end(stored, &arr);
 }
 
 /*
@@ -273,26 +188,26 @@ mo_fill(const bson_t *doc, uint32_t index, int64_t now, cl_notification *n)
 	bson_iter_t it, arr, note, f, to;
 	char oid[25] = "?";
 	uint32_t j;
-	size_t cap = 0;
 
 	/* The id names the request by _id: its token is a secret. */
 	if (bson_iter_init_find(&it, doc, "_id") && BSON_ITER_HOLDS_OID(&it))
 		bson_oid_to_string(bson_iter_oid(&it), oid);
 	else
 		goto corrupt;
-	if (!bson_iter_init_find(&it, doc, "outbox") ||
+	if (!bson_iter_init_find(&it, doc, CL_DOC_OUTBOX) ||
 	    !BSON_ITER_HOLDS_ARRAY(&it) || !bson_iter_recurse(&it, &arr))
 		goto corrupt;
 	for (j = 0; j <= index; j++)
 		if (!bson_iter_next(&arr))
 			goto corrupt;
-	if (!mo_claimable(&arr, now, &n->due_ms, &n->attempts))
+	/* mo_claimable() has seen that arr holds a document. */
+	if (!mo_claimable(&arr, now, &n->due_ms, &n->attempts) ||
+	    !bson_iter_recurse(&arr, &f))
 		goto corrupt;
-	(void)bson_iter_recurse(&arr, &f);
-	if (bson_iter_find(&f, "kind"))
+	if (bson_iter_find(&f, CL_DOC_NOTE_KIND))
 		note = arr;		/* its own kind and recipients */
 	else {
-		if (!bson_iter_init_find(&it, doc, "notifications") ||
+		if (!bson_iter_init_find(&it, doc, CL_DOC_NOTIFICATIONS) ||
 		    !BSON_ITER_HOLDS_ARRAY(&it) || !bson_iter_recurse(&it, &note))
 			goto corrupt;
 		for (j = 0; j <= index; j++)
@@ -300,28 +215,24 @@ mo_fill(const bson_t *doc, uint32_t index, int64_t now, cl_notification *n)
 				goto corrupt;
 	}
 	if (!BSON_ITER_HOLDS_DOCUMENT(&note) || !bson_iter_recurse(&note, &f) ||
-	    !bson_iter_find(&f, "kind") || !BSON_ITER_HOLDS_UTF8(&f))
+	    !bson_iter_find(&f, CL_DOC_NOTE_KIND) || !BSON_ITER_HOLDS_UTF8(&f))
 		goto corrupt;
 	n->kind = cl_strdup(bson_iter_utf8(&f, NULL));
-	(void)bson_iter_recurse(&note, &f);
-	if (!bson_iter_find(&f, "to") || !BSON_ITER_HOLDS_ARRAY(&f) ||
+	if (!bson_iter_recurse(&note, &f) ||
+	    !bson_iter_find(&f, CL_DOC_NOTE_TO) || !BSON_ITER_HOLDS_ARRAY(&f) ||
 	    !bson_iter_recurse(&f, &to))
 		goto corrupt;
 	while (bson_iter_next(&to)) {
 		if (!BSON_ITER_HOLDS_UTF8(&to))
 			goto corrupt;
-		if (n->nto == cap) {
-			cap = cap == 0 ? 4 : cap * 2;
-			n->to = cl_realloc(n->to, cap * sizeof *n->to);
-		}
-		n->to[n->nto++] = cl_strdup(bson_iter_utf8(&to, NULL));
+		st_note_add_to(n, bson_iter_utf8(&to, NULL));
 	}
 	snprintf(n->id, sizeof n->id, "%s:%" PRIu32, oid, index);
-	if (bson_iter_init_find(&it, doc, "confirmed_ms"))
+	if (bson_iter_init_find(&it, doc, CL_DOC_CONFIRMED_MS))
 		n->confirmed_ms = mo_int(&it, 0);
 	n->request = bson_new();
-	bson_copy_to_excluding_noinit(doc, n->request, "_id", "outbox",
-	    "email_lc", "confirmed_ms", NULL);
+	bson_copy_to_excluding_noinit(doc, n->request, "_id", CL_DOC_OUTBOX,
+	    CL_DOC_EMAIL_LC, CL_DOC_CONFIRMED_MS, NULL);
 	return CL_OK;
 corrupt:
 	cl_log(CL_LOG_ERROR, "store: MongoDB request %s has no claimable "
@@ -348,7 +259,7 @@ mo_keep(struct mo_pick *picks, size_t max, size_t *np, const bson_oid_t *oid,
 {
 	size_t at;
 
-	assert(*np <= max && max > 0);
+	CL_ASSERT(*np <= max && max > 0);
 	if (*np == max && picks[max - 1].due_ms <= due_ms)
 		return;
 	if (*np < max)
@@ -386,8 +297,8 @@ mo_pick(struct mg_store *st, int64_t now, size_t max, struct mo_pick *picks,
 	*np = 0;
 	filter = BCON_NEW("outbox.status", BCON_UTF8("due"),
 	    "outbox.due_ms", "{", "$lte", BCON_INT64(now), "}");
-	opts = BCON_NEW("projection", "{", "token", BCON_INT32(1),
-	    "outbox", BCON_INT32(1), "}");
+	opts = BCON_NEW("projection", "{", CL_DOC_TOKEN, BCON_INT32(1),
+	    CL_DOC_OUTBOX, BCON_INT32(1), "}");
 	cur = mongoc_collection_find_with_opts(st->requests, filter, opts,
 	    NULL);
 	while (mongoc_cursor_next(cur, &doc)) {
@@ -395,12 +306,12 @@ mo_pick(struct mg_store *st, int64_t now, size_t max, struct mo_pick *picks,
 		    !BSON_ITER_HOLDS_OID(&it))
 			continue;
 		oid = bson_iter_oid(&it);
-		if (!bson_iter_init_find(&it, doc, "token") ||
+		if (!bson_iter_init_find(&it, doc, CL_DOC_TOKEN) ||
 		    !BSON_ITER_HOLDS_UTF8(&it))
 			continue;
 		token = bson_iter_utf8(&it, &len);
 		if (len >= CL_TOKEN_MAX || !bson_iter_init_find(&it, doc,
-		    "outbox") || !BSON_ITER_HOLDS_ARRAY(&it) ||
+		    CL_DOC_OUTBOX) || !BSON_ITER_HOLDS_ARRAY(&it) ||
 		    !bson_iter_recurse(&it, &arr))
 			continue;
 		for (i = 0; bson_iter_next(&arr); i++)
@@ -442,7 +353,8 @@ mo_claim_one(struct mg_store *st, const struct mo_pick *p, int64_t now,
 	mo_key(kdue, p->index, "due_ms");
 	mo_key(klease, p->index, "lease_until_ms");
 	mo_key(kowner, p->index, "owner");
-	query = BCON_NEW("_id", BCON_OID(&p->oid), "token", BCON_UTF8(p->token),
+	query = BCON_NEW("_id", BCON_OID(&p->oid), CL_DOC_TOKEN,
+	    BCON_UTF8(p->token),
 	    kstat, BCON_UTF8("due"),
 	    kdue, "{", "$lte", BCON_INT64(now), "}",
 	    klease, "{", "$lte", BCON_INT64(now), "}");
@@ -474,21 +386,6 @@ err:
 	return rc;
 }
 
-/* Free what n holds, not n itself.  Cannot fail. */
-static void
-mo_clear(cl_notification *n)
-{
-	size_t i;
-
-	free(n->kind);
-	for (i = 0; i < n->nto; i++)
-		free(n->to[i]);
-	free(n->to);
-	if (n->request != NULL)
-		bson_destroy(n->request);
-	memset(n, 0, sizeof *n);
-}
-
 /*
  * Claim up to max notifications due at now_ms for owner until now_ms +
  * lease_ms, oldest due first, in the two steps at the top of this file.
@@ -508,7 +405,7 @@ mg_outbox_claim(cl_store *base, int64_t now_ms, int64_t lease_ms,
 	bool got;
 	cl_err rc;
 
-	assert(max > 0);
+	CL_ASSERT(max > 0);
 	if ((rc = mg_ready(st)) != CL_OK)
 		goto err;
 	picks = cl_calloc(max, sizeof *picks);
@@ -520,7 +417,7 @@ mg_outbox_claim(cl_store *base, int64_t now_ms, int64_t lease_ms,
 		rc = mo_claim_one(st, &picks[i], now_ms, now_ms + lease_ms,
 		    owner, &v[cnt], &got);
 		if (rc != CL_OK) {
-			mo_clear(&v[cnt]);
+			st_note_clear(&v[cnt]);
 			if (cnt == 0)
 				goto err;
 			rc = CL_OK;
@@ -780,43 +677,44 @@ err:
 /*
  * cl_store_confirm(): one updateOne (w:"majority", j:true) on the request
  * with token and no confirmed_ms that sets confirmed_ms and appends to its
- * outbox one element per note, due at now_ms, carrying the note's kind and
- * recipients (the document's notifications stay as put).  CL_OK, CL_EDUP
- * (confirmed before), CL_ENOTFOUND, CL_EINVAL (notes too many for the
- * outbox ids), CL_EUNAVAIL.
+ * outbox one element per checked note of v, due at its due_ms, carrying
+ * the note's kind and recipients (the document's notifications stay as
+ * put).  CL_OK, CL_EDUP (confirmed before), CL_ENOTFOUND, CL_EUNAVAIL.
  */
 cl_err
 mg_confirm(cl_store *base, const char *token, int64_t now_ms,
-    const bson_t *notes)
+    const cl_reqdoc_note *v, size_t n)
 {
 	struct mg_store *st = (struct mg_store *)base;
 	bson_t *filter = NULL, update = BSON_INITIALIZER, set, push, out, each, el;
-	bson_iter_t it, f;
+	bson_t to;
 	char key[16];
 	const char *k;
 	int64_t at;
-	uint32_t i = 0;
+	size_t i, j;
 	cl_err rc;
 
 	if ((rc = mg_ready(st)) != CL_OK)
 		goto err;
-	filter = BCON_NEW("token", BCON_UTF8(token),
-	    "confirmed_ms", "{", "$exists", BCON_BOOL(false), "}");
+	filter = BCON_NEW(CL_DOC_TOKEN, BCON_UTF8(token),
+	    CL_DOC_CONFIRMED_MS, "{", "$exists", BCON_BOOL(false), "}");
 	BSON_APPEND_DOCUMENT_BEGIN(&update, "$set", &set);
-	BSON_APPEND_INT64(&set, "confirmed_ms", now_ms);
+	BSON_APPEND_INT64(&set, CL_DOC_CONFIRMED_MS, now_ms);
 	bson_append_document_end(&update, &set);
 	BSON_APPEND_DOCUMENT_BEGIN(&update, "$push", &push);
-	BSON_APPEND_DOCUMENT_BEGIN(&push, "outbox", &out);
+	BSON_APPEND_DOCUMENT_BEGIN(&push, CL_DOC_OUTBOX, &out);
 	BSON_APPEND_ARRAY_BEGIN(&out, "$each", &each);
-	for ((void)bson_iter_init(&it, notes); bson_iter_next(&it); i++) {
-		bson_uint32_to_string(i, &k, key, sizeof key);
+	for (i = 0; i < n; i++) {
+		bson_uint32_to_string((uint32_t)i, &k, key, sizeof key);
 		bson_append_document_begin(&each, k, -1, &el);
-		mo_append_due(&el, now_ms);
-		(void)bson_iter_recurse(&it, &f);	/* checked by store.c */
-		while (bson_iter_next(&f))
-			if (strcmp(bson_iter_key(&f), "kind") == 0 ||
-			    strcmp(bson_iter_key(&f), "to") == 0)
-				bson_append_iter(&el, NULL, 0, &f);
+		mo_append_due(&el, v[i].due_ms);
+		BSON_APPEND_UTF8(&el, CL_DOC_NOTE_KIND, v[i].kind);
+		BSON_APPEND_ARRAY_BEGIN(&el, CL_DOC_NOTE_TO, &to);
+		for (j = 0; j < v[i].nto; j++) {
+			bson_uint32_to_string((uint32_t)j, &k, key, sizeof key);
+			bson_append_utf8(&to, k, -1, v[i].to[j], -1);
+		}
+		bson_append_array_end(&el, &to);
 		bson_append_document_end(&each, &el);
 	}
 	bson_append_array_end(&out, &each);
@@ -848,12 +746,12 @@ mg_confirmed(cl_store *base, const char *token, int64_t *confirmed_ms)
 
 	if ((rc = mg_ready(st)) != CL_OK)
 		goto err;
-	filter = BCON_NEW("token", BCON_UTF8(token));
-	opts = BCON_NEW("limit", BCON_INT64(1),
-	    "projection", "{", "_id", BCON_INT32(1), "confirmed_ms", BCON_INT32(1), "}");
+	filter = BCON_NEW(CL_DOC_TOKEN, BCON_UTF8(token));
+	opts = BCON_NEW("limit", BCON_INT64(1), "projection", "{",
+	    "_id", BCON_INT32(1), CL_DOC_CONFIRMED_MS, BCON_INT32(1), "}");
 	cur = mongoc_collection_find_with_opts(st->requests, filter, opts, NULL);
 	if (mongoc_cursor_next(cur, &doc)) {
-		if (bson_iter_init_find(&it, doc, "confirmed_ms"))
+		if (bson_iter_init_find(&it, doc, CL_DOC_CONFIRMED_MS))
 			*confirmed_ms = mo_int(&it, 0);
 	} else if (mongoc_cursor_error(cur, &err))
 		rc = mg_error(&err, "read confirmation");

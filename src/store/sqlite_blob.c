@@ -67,15 +67,10 @@ sq_blob_open(cl_store *st, const char *name, cl_blob **out)
 		rc = CL_EUNAVAIL;
 		goto err;
 	}
-	if ((rc = sq_ready(s)) != CL_OK)
-		goto err;
-	if ((rc = sq_sync(s, SQ_SYNC_LEVEL_NORMAL)) != CL_OK)
-		goto err;
-	if ((rc = sq_stmt(s, SQ_BLOB_INSERT, &stmt)) != CL_OK)
+	if ((rc = sq_prepare(s, SQ_SYNC_LEVEL_NORMAL, SQ_BLOB_INSERT, &stmt)) != CL_OK)
 		goto err;
 	sqlite3_bind_text(stmt, 1, b->id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(stmt, 2, name != NULL ? name : "", -1,
-	    SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 2, name, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(stmt, 3, cl_now_ms());
 	if ((src = sqlite3_step(stmt)) != SQLITE_DONE) {
 		rc = sq_error(s, src, "insert blob");
@@ -103,11 +98,7 @@ blob_put_chunk(struct sq_blob *b, const void *p, size_t n)
 	cl_err rc;
 	int src;
 
-	if ((rc = sq_ready(s)) != CL_OK)
-		goto err;
-	if ((rc = sq_sync(s, SQ_SYNC_LEVEL_NORMAL)) != CL_OK)
-		goto err;
-	if ((rc = sq_stmt(s, SQ_CHUNK_INSERT, &stmt)) != CL_OK)
+	if ((rc = sq_prepare(s, SQ_SYNC_LEVEL_NORMAL, SQ_CHUNK_INSERT, &stmt)) != CL_OK)
 		goto err;
 	sqlite3_bind_text(stmt, 1, b->id, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(stmt, 2, b->seq);
@@ -186,11 +177,7 @@ blob_remove(struct sq_store *s, const char *id, int *gone)
 	int src;
 
 	*gone = 0;
-	if ((rc = sq_ready(s)) != CL_OK)
-		goto err;
-	if ((rc = sq_sync(s, SQ_SYNC_LEVEL_NORMAL)) != CL_OK)
-		goto err;
-	if ((rc = sq_stmt(s, SQ_BLOB_REMOVE, &stmt)) != CL_OK)
+	if ((rc = sq_prepare(s, SQ_SYNC_LEVEL_NORMAL, SQ_BLOB_REMOVE, &stmt)) != CL_OK)
 		goto err;
 	sqlite3_bind_text(stmt, 1, id, -1, SQLITE_STATIC);
 	if ((src = sqlite3_step(stmt)) != SQLITE_DONE) {
@@ -247,11 +234,7 @@ sq_blob_finish(cl_blob *bb, char *id)
 	if (b->fill > 0 && (rc = blob_put_chunk(b, b->chunk, b->fill)) !=
 	    CL_OK)
 		goto err;
-	if ((rc = sq_ready(s)) != CL_OK)
-		goto err;
-	if ((rc = sq_sync(s, SQ_SYNC_LEVEL_NORMAL)) != CL_OK)
-		goto err;
-	if ((rc = sq_stmt(s, SQ_BLOB_FINISH, &stmt)) != CL_OK)
+	if ((rc = sq_prepare(s, SQ_SYNC_LEVEL_NORMAL, SQ_BLOB_FINISH, &stmt)) != CL_OK)
 		goto err;
 	sqlite3_bind_text(stmt, 1, b->id, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(stmt, 2, b->size);
@@ -295,10 +278,6 @@ sq_blob_delete(cl_store *st, const char *id)
 	cl_err rc;
 	int gone, src;
 
-	if (id == NULL) {
-		rc = CL_ENOTFOUND;
-		goto err;
-	}
 	if ((rc = blob_remove(s, id, &gone)) != CL_OK)
 		goto err;
 	if (gone)
@@ -368,10 +347,6 @@ sq_blob_read(cl_store *st, const char *id, cl_store_sink sink, void *arg)
 	int linked = 0, n, src;
 	cl_err rc;
 
-	if (id == NULL) {
-		rc = CL_ENOTFOUND;
-		goto err;
-	}
 	if ((rc = sq_ready(s)) != CL_OK)
 		goto err;
 	if ((rc = blob_state(s, id, &size, &linked)) != CL_OK)

@@ -106,6 +106,9 @@ struct sq_blob {
 /* store_sqlite.c */
 cl_err	sq_ready(struct sq_store *);
 cl_err	sq_stmt(struct sq_store *, enum sq_stmt, sqlite3_stmt **);
+cl_err	sq_prepare(struct sq_store *, enum sq_sync, enum sq_stmt,
+	    sqlite3_stmt **);
+cl_err	sq_int_row(struct sq_store *, sqlite3_stmt *, const char *, int64_t *);
 cl_err	sq_exec(struct sq_store *, enum sq_stmt, const char *);
 cl_err	sq_sync(struct sq_store *, enum sq_sync);
 cl_err	sq_error(struct sq_store *, int, const char *);
@@ -121,12 +124,13 @@ cl_err	sq_blob_read(cl_store *, const char *, cl_store_sink, void *);
 cl_err	sq_sweep(cl_store *, int64_t, int64_t *);
 
 /* sqlite_put.c */
-cl_err	sq_put(cl_store *, const bson_t *, char *);
-cl_err	sq_put_batch(cl_store *, cl_store_put_item *, size_t);
+cl_err	sq_put(cl_store *, struct st_put *);
+cl_err	sq_put_batch(cl_store *, struct st_put *, size_t);
 cl_err	sq_get(cl_store *, cl_store_key, const char *, bson_t *);
 cl_err	sq_count(cl_store *, int64_t *);
 cl_err	sq_count_by_email(cl_store *, const char *, int64_t, int64_t *);
-cl_err	sq_confirm(cl_store *, const char *, int64_t, const bson_t *);
+cl_err	sq_confirm(cl_store *, const char *, int64_t, const cl_reqdoc_note *,
+	    size_t);
 cl_err	sq_confirmed(cl_store *, const char *, int64_t *);
 
 /* sqlite_outbox.c */

@@ -62,7 +62,6 @@ ob_recipients(const char *json, int64_t row, cl_notification *n)
 	bson_iter_t it, arr;
 	bson_error_t berr;
 	cl_buf b = CL_BUF_INIT;
-	size_t cap = 0;
 	cl_err rc;
 
 	cl_buf_puts(&b, "{\"to\":");
@@ -75,11 +74,7 @@ ob_recipients(const char *json, int64_t row, cl_notification *n)
 	while (bson_iter_next(&arr)) {
 		if (!BSON_ITER_HOLDS_UTF8(&arr))
 			goto corrupt;
-		if (n->nto == cap) {
-			cap = cap == 0 ? 4 : cap * 2;
-			n->to = cl_realloc(n->to, cap * sizeof *n->to);
-		}
-		n->to[n->nto++] = cl_strdup(bson_iter_utf8(&arr, NULL));
+		st_note_add_to(n, bson_iter_utf8(&arr, NULL));
 	}
 	bson_destroy(&doc);
 	cl_buf_free(&b);
@@ -94,21 +89,21 @@ corrupt:
 }
 
 /*
- * Fill n from the current row of the SQ_OUTBOX_DUE statement stmt: id,
- * kind, recipients, attempts, due_ms, a copy of the request document and
- * when its address was confirmed.
+ * Fill n from the current row of the SQ_OUTBOX_DUE statement stmt: id
+ * (also the row id into *rowp), kind, recipients, attempts, due_ms, a copy
+ * of the request document and when its address was confirmed.
  * Fails with CL_EUNAVAIL, logged, for a row that cannot be read; n then
  * holds what was filled, for cl_notifications_free().
  */
 static cl_err
-ob_row(sqlite3_stmt *stmt, cl_notification *n)
+ob_row(sqlite3_stmt *stmt, cl_notification *n, int64_t *rowp)
 {
 	const unsigned char *kind, *to;
 	const uint8_t *doc;
 	int64_t row;
 	int len;
 
-	row = sqlite3_column_int64(stmt, 0);
+	row = *rowp = sqlite3_column_int64(stmt, 0);
 	snprintf(n->id, sizeof n->id, "%" PRId64, row);
 	kind = sqlite3_column_text(stmt, 1);
 	to = sqlite3_column_text(stmt, 2);
@@ -142,8 +137,8 @@ sq_outbox_claim(cl_store *st, int64_t now_ms, int64_t lease_ms,
 	struct sq_store *s = (struct sq_store *)st;
 	sqlite3_stmt *stmt = NULL;
 	cl_notification *v = NULL;
+	int64_t *rows = NULL;
 	size_t cnt = 0, cap = 0, i;
-	int64_t row;
 	cl_err rc;
 	int src;
 
@@ -162,10 +157,11 @@ sq_outbox_claim(cl_store *st, int64_t now_ms, int64_t lease_ms,
 		if (cnt == cap) {
 			cap = cap == 0 ? (max < 16 ? max : 16) : cap * 2;
 			v = cl_realloc(v, cap * sizeof *v);
+			rows = cl_realloc(rows, cap * sizeof *rows);
 		}
 		memset(&v[cnt], 0, sizeof v[cnt]);
 		cnt++;
-		if ((rc = ob_row(stmt, &v[cnt - 1])) != CL_OK)
+		if ((rc = ob_row(stmt, &v[cnt - 1], &rows[cnt - 1])) != CL_OK)
 			goto err;
 	}
 	if (src != SQLITE_DONE) {
@@ -177,8 +173,7 @@ sq_outbox_claim(cl_store *st, int64_t now_ms, int64_t lease_ms,
 	for (i = 0; i < cnt; i++) {
 		if ((rc = sq_stmt(s, SQ_OUTBOX_LEASE, &stmt)) != CL_OK)
 			goto err;
-		(void)ob_parse_id(v[i].id, &row);
-		sqlite3_bind_int64(stmt, 1, row);
+		sqlite3_bind_int64(stmt, 1, rows[i]);
 		sqlite3_bind_int64(stmt, 2, now_ms + lease_ms);
 		sqlite3_bind_text(stmt, 3, owner, -1, SQLITE_STATIC);
 		if ((src = sqlite3_step(stmt)) != SQLITE_DONE) {
@@ -190,6 +185,7 @@ sq_outbox_claim(cl_store *st, int64_t now_ms, int64_t lease_ms,
 	}
 	if ((rc = sq_exec(s, SQ_COMMIT, "commit claim")) != CL_OK)
 		goto err;
+	free(rows);
 	*out = v;
 	*n = cnt;
 	return CL_OK;
@@ -197,7 +193,8 @@ err:
 	if (stmt != NULL)
 		sqlite3_reset(stmt);
 	sq_rollback(s);
-	cl_notifications_free(v, cnt);
+	st_notes_free(v, cnt);
+	free(rows);
 	return rc;
 }
 
@@ -219,11 +216,7 @@ ob_settle(struct sq_store *s, enum sq_stmt id, const char *oid,
 
 	if ((rc = ob_parse_id(oid, &row)) != CL_OK)
 		goto err;
-	if ((rc = sq_ready(s)) != CL_OK)
-		goto err;
-	if ((rc = sq_sync(s, SQ_SYNC_LEVEL_FULL)) != CL_OK)
-		goto err;
-	if ((rc = sq_stmt(s, id, &stmt)) != CL_OK)
+	if ((rc = sq_prepare(s, SQ_SYNC_LEVEL_FULL, id, &stmt)) != CL_OK)
 		goto err;
 	sqlite3_bind_int64(stmt, 1, row);
 	sqlite3_bind_text(stmt, 2, owner, -1, SQLITE_STATIC);
@@ -323,9 +316,7 @@ sq_outbox_stats(cl_store *st, int64_t now_ms, cl_outbox_stats *stats)
 	cl_err rc;
 	int src;
 
-	if ((rc = sq_ready(s)) != CL_OK)
-		goto err;
-	if ((rc = sq_stmt(s, SQ_OUTBOX_STATS, &stmt)) != CL_OK)
+	if ((rc = sq_prepare(s, SQ_SYNC_UNKNOWN, SQ_OUTBOX_STATS, &stmt)) != CL_OK)
 		goto err;
 	while ((src = sqlite3_step(stmt)) == SQLITE_ROW) {
 		if ((status = sqlite3_column_text(stmt, 0)) == NULL)

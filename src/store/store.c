@@ -1,10 +1,15 @@
-/* store.c: picks the backend named by the store setting and dispatches to it. */
-#include <assert.h>
-#include <math.h>
+/*
+ * store.c: the store's front: picks the backend named by the store setting,
+ * checks every argument once (store.h says which error each gets, the
+ * request document is checked by cl_reqdoc_parse) and dispatches to the
+ * backend, which gets checked values only.  It sits above the backends and
+ * store_common.c; nothing below calls into it.
+ */
 #include <stdlib.h>
 #include <string.h>
 
 #include "callin/alloc.h"
+#include "callin/err.h"
 #include "callin/log.h"
 #include "store_impl.h"
 
@@ -43,6 +48,8 @@ cl_err
 cl_store_blob_open(cl_store *st, const char *name, cl_blob **out)
 {
 	*out = NULL;
+	if (name == NULL)
+		return CL_EINVAL;
 	return st->ops->blob_open(st, name, out);
 }
 
@@ -55,7 +62,12 @@ cl_blob_write(cl_blob *b, const void *p, size_t n)
 cl_err
 cl_blob_finish(cl_blob *b, char id[CL_BLOB_ID_MAX])
 {
-	return b->ops->blob_finish(b, id);
+	cl_err rc;
+
+	id[0] = '\0';
+	if ((rc = b->ops->blob_finish(b, id)) != CL_OK)
+		id[0] = '\0';
+	return rc;
 }
 
 void
@@ -68,61 +80,117 @@ cl_blob_abort(cl_blob *b)
 cl_err
 cl_store_blob_delete(cl_store *st, const char *id)
 {
+	if (id == NULL || id[0] == '\0')
+		return CL_ENOTFOUND;
 	return st->ops->blob_delete(st, id);
 }
 
 cl_err
 cl_store_blob_read(cl_store *st, const char *id, cl_store_sink sink, void *arg)
 {
+	CL_ASSERT(sink != NULL);
+	if (id == NULL || id[0] == '\0')
+		return CL_ENOTFOUND;
 	return st->ops->blob_read(st, id, sink, arg);
+}
+
+/*
+ * Check the document doc for a put into *p (see struct st_put), with the
+ * outcome reset: CL_EUNAVAIL and existing_token "".  Fails with CL_EINVAL
+ * (also p->rc) for a NULL document or one cl_reqdoc_parse() refuses.
+ */
+static cl_err
+put_check(const bson_t *doc, char *existing_token, struct st_put *p)
+{
+	memset(p, 0, sizeof *p);
+	p->existing_token = existing_token;
+	if (existing_token != NULL)
+		existing_token[0] = '\0';
+	if (cl_reqdoc_parse(doc, &p->req) != CL_OK)
+		return p->rc = CL_EINVAL;
+	p->email = st_doc_email(doc);
+	p->rc = CL_EUNAVAIL;
+	return CL_OK;
+}
+
+/* Free what put_check() made.  Cannot fail. */
+static void
+put_free(struct st_put *p)
+{
+	cl_reqdoc_free(&p->req);
+	free(p->email);
 }
 
 cl_err
 cl_store_put(cl_store *st, const bson_t *doc, char *existing_token)
 {
-	if (existing_token != NULL)
-		existing_token[0] = '\0';
-	return st->ops->put(st, doc, existing_token);
+	struct st_put p;
+	cl_err rc;
+
+	if ((rc = put_check(doc, existing_token, &p)) == CL_OK)
+		rc = st->ops->put(st, &p);
+	put_free(&p);
+	return rc;
 }
 
 /*
- * Put one item the way a backend without put_batch does: count its address
- * first (not atomic with the insert: two writers racing may both pass),
- * then put it.  Sets it->rc and returns it.
+ * Put one request the way a backend without put_batch does: count its
+ * address first (not atomic with the insert: two writers racing may both
+ * pass), then put it.  Sets p->rc and returns it.
  */
 static cl_err
-put_counted(cl_store *st, cl_store_put_item *it)
+put_counted(cl_store *st, struct st_put *p)
 {
-	char *email;
 	int64_t n = 0;
 
-	if (it->email_max > 0 && (email = cl_store_doc_email(it->doc)) != NULL) {
-		it->rc = st->ops->count_by_email(st, email, it->email_since_ms, &n);
-		free(email);
-		if (it->rc == CL_OK && n >= it->email_max)
-			it->rc = CL_ELIMIT;
-		if (it->rc != CL_OK)
-			return it->rc;
+	if (p->email_max > 0 && p->email != NULL) {
+		p->rc = st->ops->count_by_email(st, p->email, p->email_since_ms,
+		    &n);
+		if (p->rc == CL_OK && n >= p->email_max)
+			p->rc = CL_ELIMIT;
+		if (p->rc != CL_OK)
+			return p->rc;
 	}
-	return it->rc = st->ops->put(st, it->doc, it->existing_token);
+	return st->ops->put(st, p);
 }
 
-/* See store.h: the backend's batch, or one put after another. */
+/*
+ * See store.h: each document checked here (one refused keeps CL_EINVAL
+ * and is not passed on), then the backend's batch of the others, or one
+ * put after another.
+ */
 cl_err
 cl_store_put_batch(cl_store *st, cl_store_put_item *v, size_t n)
 {
+	struct st_put *p;
+	size_t *at, i, m = 0;
 	cl_err rc = CL_OK;
 
-	for (size_t i = 0; i < n; i++) {
-		assert(v[i].doc != NULL);
+	p = cl_calloc(n + 1, sizeof *p);
+	at = cl_calloc(n + 1, sizeof *at);
+	for (i = 0; i < n; i++) {
 		v[i].rc = CL_EUNAVAIL;
-		v[i].existing_token[0] = '\0';
+		if (put_check(v[i].doc, v[i].existing_token, &p[m]) != CL_OK) {
+			v[i].rc = CL_EINVAL;
+			put_free(&p[m]);
+			continue;
+		}
+		p[m].email_max = v[i].email_max;
+		p[m].email_since_ms = v[i].email_since_ms;
+		at[m++] = i;
 	}
 	if (st->ops->put_batch != NULL)
-		return st->ops->put_batch(st, v, n);
-	for (size_t i = 0; i < n; i++)
-		if (put_counted(st, &v[i]) == CL_EUNAVAIL)
-			rc = CL_EUNAVAIL;
+		rc = m > 0 ? st->ops->put_batch(st, p, m) : CL_OK;
+	else
+		for (i = 0; i < m; i++)
+			if (put_counted(st, &p[i]) == CL_EUNAVAIL)
+				rc = CL_EUNAVAIL;
+	for (i = 0; i < m; i++) {
+		v[at[i]].rc = p[i].rc;
+		put_free(&p[i]);
+	}
+	free(p);
+	free(at);
 	return rc;
 }
 
@@ -146,15 +214,33 @@ cl_store_checkpoint(cl_store *st)
 		st->ops->checkpoint(st);
 }
 
+/*
+ * Look up one request (see store.h): out is initialised first, and stays
+ * an empty document with nothing to free on failure.  CL_EINVAL for an
+ * unknown key kind, CL_ENOTFOUND (also for a NULL value), CL_EUNAVAIL.
+ */
 cl_err
 cl_store_get(cl_store *st, cl_store_key key, const char *value, bson_t *out)
 {
-	return st->ops->get(st, key, value, out);
+	cl_err rc;
+
+	bson_init(out);
+	if (key != CL_KEY_TOKEN && key != CL_KEY_REFERENCE &&
+	    key != CL_KEY_IDEMPOTENCY)
+		return CL_EINVAL;
+	if (value == NULL)
+		return CL_ENOTFOUND;
+	if ((rc = st->ops->get(st, key, value, out)) != CL_OK) {
+		bson_destroy(out);
+		bson_init(out);
+	}
+	return rc;
 }
 
 cl_err
 cl_store_count(cl_store *st, int64_t *n)
 {
+	*n = 0;
 	return st->ops->count(st, n);
 }
 
@@ -172,7 +258,7 @@ cl_store_count_by_email(cl_store *st, const char *email, int64_t since_ms,
 
 	*n = 0;
 	if (email == NULL ||
-	    (norm = cl_store_email_norm(email, strlen(email))) == NULL) {
+	    (norm = st_email_norm(email, strlen(email))) == NULL) {
 		rc = CL_EINVAL;
 		goto err;
 	}
@@ -184,51 +270,6 @@ err:
 	*n = 0;
 	free(norm);
 	return rc;
-}
-
-/* See store_impl.h. */
-char *
-cl_store_email_norm(const char *s, size_t n)
-{
-	const char *at = NULL, *plus;
-	char *out;
-	size_t i, o = 0;
-
-	if (n == 0 || memchr(s, '\0', n) != NULL)
-		return NULL;
-	for (i = n; i-- > 0; )
-		if (s[i] == '@') {
-			at = s + i;
-			break;
-		}
-	/* "local+tag@domain": the tag goes; a leading '+' is not a tag. */
-	plus = at != NULL && at > s ? memchr(s + 1, '+', (size_t)(at - s) - 1) :
-	    NULL;
-	out = cl_malloc(n + 1);
-	for (i = 0; i < n; i++) {
-		if (plus != NULL && s + i >= plus && s + i < at)
-			continue;
-		out[o++] = s[i] >= 'A' && s[i] <= 'Z' ? (char)(s[i] - 'A' + 'a') :
-		    s[i];
-	}
-	out[o] = '\0';
-	return out;
-}
-
-/* See store_impl.h. */
-char *
-cl_store_doc_email(const bson_t *doc)
-{
-	bson_iter_t it, sub;
-	const char *s;
-	uint32_t n;
-
-	if (!bson_iter_init_find(&it, doc, "fields") ||
-	    !BSON_ITER_HOLDS_DOCUMENT(&it) || !bson_iter_recurse(&it, &sub) ||
-	    !bson_iter_find(&sub, "email") || !BSON_ITER_HOLDS_UTF8(&sub))
-		return NULL;
-	s = bson_iter_utf8(&sub, &n);
-	return cl_store_email_norm(s, n);
 }
 
 cl_err
@@ -259,13 +300,14 @@ cl_store_outbox_claim(cl_store *st, int64_t now_ms, int64_t lease_ms,
 
 /*
  * Record that owner sent notification id (see store.h).  CL_ENOTFOUND for
- * a NULL id or owner, an unknown id or a lease owner no longer holds.
+ * a NULL or empty id or owner, an unknown id or a lease owner no longer
+ * holds.
  */
 cl_err
 cl_store_outbox_sent(cl_store *st, const char *id, const char *owner,
     int64_t now_ms)
 {
-	if (id == NULL || owner == NULL || *owner == '\0')
+	if (id == NULL || *id == '\0' || owner == NULL || *owner == '\0')
 		return CL_ENOTFOUND;
 	return st->ops->outbox_sent(st, id, owner, now_ms);
 }
@@ -278,7 +320,7 @@ cl_err
 cl_store_outbox_failed(cl_store *st, const char *id, const char *owner,
     int final, int64_t retry_ms, const char *error)
 {
-	if (id == NULL || owner == NULL || *owner == '\0')
+	if (id == NULL || *id == '\0' || owner == NULL || *owner == '\0')
 		return CL_ENOTFOUND;
 	return st->ops->outbox_failed(st, id, owner, final != 0, retry_ms,
 	    error != NULL ? error : "");
@@ -295,49 +337,25 @@ cl_store_outbox_stats(cl_store *st, int64_t now_ms, cl_outbox_stats *stats)
 }
 
 /*
- * Whether notes is an array of notifications as cl_store_confirm() takes
- * them: documents each with a kind string and a to array of one or more
- * strings, at least one document.  Cannot fail.
+ * Confirm the request token at now_ms, queueing notes (see store.h): a
+ * NULL or empty token is CL_ENOTFOUND, then notes are checked
+ * (CL_EINVAL).
  */
-static bool
-notes_ok(const bson_t *notes)
-{
-	bson_iter_t it, doc, f, to;
-	size_t n = 0;
-
-	if (!bson_iter_init(&it, notes))
-		return false;
-	while (bson_iter_next(&it)) {
-		size_t nto = 0;
-
-		if (!BSON_ITER_HOLDS_DOCUMENT(&it) || !bson_iter_recurse(&it, &doc))
-			return false;
-		f = doc;
-		if (!bson_iter_find(&f, "kind") || !BSON_ITER_HOLDS_UTF8(&f))
-			return false;
-		f = doc;
-		if (!bson_iter_find(&f, "to") || !BSON_ITER_HOLDS_ARRAY(&f) ||
-		    !bson_iter_recurse(&f, &to))
-			return false;
-		while (bson_iter_next(&to))
-			if (!BSON_ITER_HOLDS_UTF8(&to) || nto++ > 64)
-				return false;
-		if (nto == 0)
-			return false;
-		n++;
-	}
-	return n > 0 && cl_store_doc_portable(notes);
-}
-
 cl_err
 cl_store_confirm(cl_store *st, const char *token, int64_t now_ms,
     const bson_t *notes)
 {
+	cl_reqdoc_note *v;
+	size_t n;
+	cl_err rc;
+
 	if (token == NULL || token[0] == '\0')
 		return CL_ENOTFOUND;
-	if (notes == NULL || !notes_ok(notes))
+	if (cl_reqdoc_parse_notes(notes, now_ms, &v, &n) != CL_OK)
 		return CL_EINVAL;
-	return st->ops->confirm(st, token, now_ms, notes);
+	rc = st->ops->confirm(st, token, now_ms, v, n);
+	cl_reqdoc_notes_free(v, n);
+	return rc;
 }
 
 cl_err
@@ -357,73 +375,5 @@ cl_store_confirmed(cl_store *st, const char *token, int64_t *confirmed_ms)
 void
 cl_notifications_free(cl_notification *v, size_t n)
 {
-	size_t i, j;
-
-	if (v == NULL)
-		return;
-	for (i = 0; i < n; i++) {
-		free(v[i].kind);
-		for (j = 0; j < v[i].nto; j++)
-			free(v[i].to[j]);
-		free(v[i].to);
-		if (v[i].request != NULL)
-			bson_destroy(v[i].request);
-	}
-	free(v);
-}
-
-/*
- * cl_store_doc_portable() over the elements it iterates, depth levels
- * down; in_array tells whether they are an array's.  Cannot fail.
- */
-static bool
-portable_iter(bson_iter_t *it, bool in_array, int depth)
-{
-	bson_iter_t sub;
-	const char *key, *str;
-	uint32_t len;
-	double d;
-
-	if (depth > 64)
-		return false;
-	while (bson_iter_next(it)) {
-		key = bson_iter_key(it);
-		if (!in_array && (key[0] == '\0' || key[0] == '$' ||
-		    strchr(key, '.') != NULL))
-			return false;
-		switch (bson_iter_type(it)) {
-		case BSON_TYPE_UTF8:
-			str = bson_iter_utf8(it, &len);
-			if (memchr(str, '\0', len) != NULL)
-				return false;
-			break;
-		case BSON_TYPE_DOUBLE:
-			d = bson_iter_double(it);
-			if (isnan(d) || isinf(d))
-				return false;
-			break;
-		case BSON_TYPE_ARRAY:
-			if (in_array || !bson_iter_recurse(it, &sub) ||
-			    !portable_iter(&sub, true, depth + 1))
-				return false;
-			break;
-		case BSON_TYPE_DOCUMENT:
-			if (!bson_iter_recurse(it, &sub) ||
-			    !portable_iter(&sub, false, depth + 1))
-				return false;
-			break;
-		default:
-			break;
-		}
-	}
-	return true;
-}
-
-/* See store_impl.h. */
-bool
-cl_store_doc_portable(const bson_t *doc)
-{
-	bson_iter_t it;
-
-	return bson_iter_init(&it, doc) && portable_iter(&it, false, 0);
+	st_notes_free(v, n);
 }

@@ -3,13 +3,13 @@
  * client pool, driver logging), the lazy connection and index set-up, error
  * mapping, ping, and the ops table.  See mongo_impl.h for the layout.
  */
-#include <assert.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "callin/alloc.h"
+#include "callin/err.h"
 #include "callin/log.h"
 #include "mongo_impl.h"
 
@@ -268,7 +268,7 @@ mg_create_indexes(struct mg_store *st, const char *coll, bson_t *indexes)
 	if (!bson_iter_init(&it, indexes))
 		return CL_EINVAL;
 	while (rc == CL_OK && bson_iter_next(&it)) {
-		assert(BSON_ITER_HOLDS_DOCUMENT(&it));
+		CL_ASSERT(BSON_ITER_HOLDS_DOCUMENT(&it));
 		bson_iter_document(&it, &len, &data);
 		if (!bson_init_static(&index, data, len))
 			return CL_EINVAL;
@@ -304,21 +304,21 @@ mg_ready(struct mg_store *st)
 	if (st->indexed)
 		return CL_OK;
 	req = BCON_NEW(
-	    "0", "{", "key", "{", "reference", BCON_INT32(1), "}",
+	    "0", "{", "key", "{", CL_DOC_REFERENCE, BCON_INT32(1), "}",
 	        "name", BCON_UTF8("reference_1"),
 	        "unique", BCON_BOOL(true), "}",
-	    "1", "{", "key", "{", "idempotency_key", BCON_INT32(1), "}",
+	    "1", "{", "key", "{", CL_DOC_IDEMPOTENCY_KEY, BCON_INT32(1), "}",
 	        "name", BCON_UTF8("idempotency_key_1"),
 	        "unique", BCON_BOOL(true), "}",
-	    "2", "{", "key", "{", "token", BCON_INT32(1), "}",
+	    "2", "{", "key", "{", CL_DOC_TOKEN, BCON_INT32(1), "}",
 	        "name", BCON_UTF8("token_1"), "unique", BCON_BOOL(true), "}",
-	    "3", "{", "key", "{", "attachments.blob_id", BCON_INT32(1), "}",
+	    "3", "{", "key", "{", MG_BLOB_REF, BCON_INT32(1), "}",
 	        "name", BCON_UTF8("attachments.blob_id_1"), "}",
 	    "4", "{", "key", "{", "outbox.status", BCON_INT32(1),
 	        "outbox.due_ms", BCON_INT32(1), "}",
 	        "name", BCON_UTF8("outbox.status_1_outbox.due_ms_1"), "}",
-	    "5", "{", "key", "{", "email_lc", BCON_INT32(1),
-	        "received_ms", BCON_INT32(1), "}",
+	    "5", "{", "key", "{", CL_DOC_EMAIL_LC, BCON_INT32(1),
+	        CL_DOC_RECEIVED_MS, BCON_INT32(1), "}",
 	        "name", BCON_UTF8("email_lc_1_received_ms_1"), "}");
 	files = BCON_NEW(
 	    "0", "{", "key", "{", "filename", BCON_INT32(1),
@@ -407,24 +407,14 @@ mg_parse_id(const char *s, bson_oid_t *oid)
 cl_err
 mg_referenced(struct mg_store *st, const char *const *ids, size_t n, bool *yes)
 {
-	bson_t filter = BSON_INITIALIZER, field, in, opts = BSON_INITIALIZER;
+	bson_t filter = BSON_INITIALIZER, field, opts = BSON_INITIALIZER;
 	mongoc_cursor_t *cur = NULL;
 	const bson_t *doc;
 	bson_error_t err;
-	char key[16];
-	const char *k;
-	size_t i;
 	cl_err rc = CL_OK;
 
 	*yes = false;
-	BSON_APPEND_DOCUMENT_BEGIN(&filter, "attachments.blob_id", &field);
-	BSON_APPEND_ARRAY_BEGIN(&field, "$in", &in);
-	for (i = 0; i < n; i++) {
-		bson_uint32_to_string((uint32_t)i, &k, key, sizeof key);
-		bson_append_utf8(&in, k, -1, ids[i], -1);
-	}
-	bson_append_array_end(&field, &in);
-	bson_append_document_end(&filter, &field);
+	mg_append_in(&filter, MG_BLOB_REF, ids, NULL, n);
 	BSON_APPEND_INT64(&opts, "limit", 1);
 	BSON_APPEND_DOCUMENT_BEGIN(&opts, "projection", &field);
 	BSON_APPEND_INT32(&field, "_id", 1);
@@ -470,4 +460,28 @@ mg_ping(cl_store *base)
 err:
 	bson_destroy(&cmd);
 	return rc;
+}
+
+/* See mongo_impl.h. */
+void
+mg_append_in(bson_t *doc, const char *field, const char *const *strs,
+    const bson_oid_t *oids, size_t n)
+{
+	bson_t sub, in;
+	char key[16];
+	const char *k;
+	size_t i;
+
+	CL_ASSERT((strs == NULL) != (oids == NULL));
+	BSON_APPEND_DOCUMENT_BEGIN(doc, field, &sub);
+	BSON_APPEND_ARRAY_BEGIN(&sub, "$in", &in);
+	for (i = 0; i < n; i++) {
+		bson_uint32_to_string((uint32_t)i, &k, key, sizeof key);
+		if (strs != NULL)
+			bson_append_utf8(&in, k, -1, strs[i], -1);
+		else
+			bson_append_oid(&in, k, -1, &oids[i]);
+	}
+	bson_append_array_end(&sub, &in);
+	bson_append_document_end(doc, &sub);
 }

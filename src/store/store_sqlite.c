@@ -206,7 +206,7 @@ static const char sq_schema_v3[] =
 
 /*
  * Schema version 4: the requester's address, normalised as
- * cl_store_email_norm() does (NULL when the document has none), with the
+ * st_email_norm() does (NULL when the document has none), with the
  * index that serves cl_store_count_by_email().  Rows from before are
  * filled in from their stored documents by callin_doc_email() (see
  * sq_doc_email), which only the connection that migrates defines.
@@ -283,6 +283,50 @@ sq_stmt(struct sq_store *s, enum sq_stmt id, sqlite3_stmt **out)
 		sqlite3_reset(s->stmt[id]);
 	*out = s->stmt[id];
 	return CL_OK;
+}
+
+/*
+ * Make the connection ready (sq_ready), set PRAGMA synchronous to level
+ * unless it is SQ_SYNC_UNKNOWN (sq_sync: outside a transaction only), and
+ * return in *out the cached statement id (sq_stmt).  Fails with
+ * CL_EUNAVAIL; *out is then NULL.
+ */
+cl_err
+sq_prepare(struct sq_store *s, enum sq_sync level, enum sq_stmt id,
+    sqlite3_stmt **out)
+{
+	cl_err rc;
+
+	*out = NULL;
+	if ((rc = sq_ready(s)) != CL_OK ||
+	    (level != SQ_SYNC_UNKNOWN && (rc = sq_sync(s, level)) != CL_OK))
+		return rc;
+	return sq_stmt(s, id, out);
+}
+
+/*
+ * Step the bound statement stmt to its row and read its first column, an
+ * integer (NULL is 0), into *v; then reset it and clear its bindings.
+ * Fails with CL_ENOTFOUND when it has no row, CL_EUNAVAIL (logged with
+ * what).
+ */
+cl_err
+sq_int_row(struct sq_store *s, sqlite3_stmt *stmt, const char *what,
+    int64_t *v)
+{
+	cl_err rc = CL_OK;
+	int src;
+
+	src = sqlite3_step(stmt);
+	if (src == SQLITE_ROW)
+		*v = sqlite3_column_int64(stmt, 0);
+	else if (src == SQLITE_DONE)
+		rc = CL_ENOTFOUND;
+	else
+		rc = sq_error(s, src, what);
+	sqlite3_reset(stmt);
+	sqlite3_clear_bindings(stmt);
+	return rc;
 }
 
 /*
@@ -567,7 +611,7 @@ err:
 
 /*
  * The SQL function callin_doc_email(doc) of the version 4 migration: the
- * normalised fields.email of the BSON document doc (cl_store_doc_email),
+ * normalised fields.email of the BSON document doc (st_doc_email),
  * or NULL when it has none or doc is not a document.  Cannot fail.
  */
 static void
@@ -583,7 +627,7 @@ sq_doc_email(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 	    (data = sqlite3_value_blob(argv[0])) == NULL ||
 	    (n = sqlite3_value_bytes(argv[0])) <= 0 ||
 	    !bson_init_static(&doc, data, (size_t)n) ||
-	    (email = cl_store_doc_email(&doc)) == NULL) {
+	    (email = st_doc_email(&doc)) == NULL) {
 		sqlite3_result_null(ctx);
 		return;
 	}

@@ -5,6 +5,7 @@
 
 #include "callin/log.h"
 #include "callin/metrics.h"
+#include "callin/reqdoc.h"
 #include "callin/svc.h"
 
 #define COMMIT_TIMEOUT_MS	30000
@@ -59,7 +60,6 @@ cl_svc_commit(cl_svc *app, const bson_t *doc, int64_t email_max,
 	    .email_since_ms = since_ms };
 	cl_buf msg = CL_BUF_INIT;
 	const char *token = NULL;
-	bson_iter_t iter;
 	cl_err rc = CL_EUNAVAIL, call;
 
 	existing_token[0] = '\0';
@@ -70,8 +70,7 @@ cl_svc_commit(cl_svc *app, const bson_t *doc, int64_t email_max,
 		memcpy(existing_token, it.existing_token, CL_TOKEN_MAX);
 		return it.rc;
 	}
-	if (bson_iter_init_find(&iter, doc, "token") && BSON_ITER_HOLDS_UTF8(&iter))
-		token = bson_iter_utf8(&iter, NULL);
+	token = cl_reqdoc_str(doc, CL_DOC_TOKEN, NULL, NULL);
 	if (!cl_metrics_helper_up(CL_HELPER_COMMITTER)) {
 		cl_log(CL_LOG_ERROR, "intake: the committer is not running");
 		goto out;

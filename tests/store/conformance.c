@@ -914,6 +914,7 @@ main(int argc, char **argv)
 	snprintf(group, sizeof group, "store conformance (%s)", argv[1]);
 	fails = cmocka_run_group_tests_name(group, common, NULL, NULL);
 	fails += t_outbox_group();
+	fails += t_args_group();
 	if (t_env.sqlite) {
 		fails += t_sqlite_group();
 		if (fails == 0)

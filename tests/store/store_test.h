@@ -89,5 +89,7 @@ int	t_is_ferretdb(void);
 int	t_sqlite_group(void);
 /* The outbox groups (outbox.c); returns the number of failures. */
 int	t_outbox_group(void);
+/* The argument errors (args.c); returns the number of failures. */
+int	t_args_group(void);
 
 #endif /* CALLIN_STORE_TEST_H */
