@@ -10,16 +10,10 @@
 #include "callin/log.h"
 #include "callin/rand.h"
 
-static cl_log_level min_level = CL_LOG_INFO;
+static const cl_log_level min_level = CL_LOG_INFO;
 static char request_id[64];
 
 static const char *const level_names[] = { "debug", "info", "warn", "error" };
-
-void
-cl_log_set_level(cl_log_level lvl)
-{
-	min_level = lvl;
-}
 
 void
 cl_log_set_request_id(const char *id)

@@ -87,8 +87,9 @@ cl_store_put(cl_store *st, const bson_t *doc, char *existing_token)
 
 /*
  * Put one item the way a backend without put_batch does: count its address
- * first (not atomic with the insert: two writers racing may both pass),
- * then put it.  Sets it->rc and returns it.
+ * with cl_store_count_by_email() first (not atomic with the insert: two
+ * writers racing may both pass), then cl_store_put() it.  Sets it->rc and
+ * returns it.
  */
 static cl_err
 put_counted(cl_store *st, cl_store_put_item *it)
@@ -97,14 +98,16 @@ put_counted(cl_store *st, cl_store_put_item *it)
 	int64_t n = 0;
 
 	if (it->email_max > 0 && (email = cl_store_doc_email(it->doc)) != NULL) {
-		it->rc = st->ops->count_by_email(st, email, it->email_since_ms, &n);
+		/* Normalising the normalised address again leaves it as is. */
+		it->rc = cl_store_count_by_email(st, email, it->email_since_ms,
+		    &n);
 		free(email);
 		if (it->rc == CL_OK && n >= it->email_max)
 			it->rc = CL_ELIMIT;
 		if (it->rc != CL_OK)
 			return it->rc;
 	}
-	return it->rc = st->ops->put(st, it->doc, it->existing_token);
+	return it->rc = cl_store_put(st, it->doc, it->existing_token);
 }
 
 /* See store.h: the backend's batch, or one put after another. */
