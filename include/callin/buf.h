@@ -33,8 +33,6 @@ void cl_buf_html(cl_buf *b, const char *s);
  * \u00xx, the rest (DEL too) as is: copy.json's rule.  Cannot fail.
  */
 void cl_buf_json(cl_buf *b, const char *s, size_t n);
-/* Append n bytes as lower-case hex.  Cannot fail. */
-void cl_buf_hex(cl_buf *b, const unsigned char *p, size_t n);
 /* Empty the buffer, keeping its memory.  Cannot fail. */
 void cl_buf_reset(cl_buf *b);
 /* Release the buffer's memory and reset it.  Cannot fail. */

@@ -217,9 +217,6 @@ const cl_field	*cl_field_get(cl_field_id f);
  */
 cl_field_id	 cl_field_lookup(const char *name);
 
-/* Return 1 if a field is called name or part of it is, else 0. */
-int		 cl_form_known_name(const char *name);
-
 /* Return 1 if the field's kind is one line of text (text, email, tel). */
 int		 cl_field_is_text(cl_field_id f);
 
@@ -248,14 +245,6 @@ void		 cl_field_input_id(cl_field_id f, size_t i,
 
 #define CL_NCOMMISSIONERS	50	/* NHS England, its 7 regions, 42 ICBs */
 
-typedef struct cl_commissioner {
-	const char	*slug;	/* "icb-devon" */
-	const char	*name;	/* "NHS Devon Integrated Care Board" */
-	const char	*kind;	/* "nhs_england" or "icb" */
-} cl_commissioner;
-
-extern const cl_commissioner	cl_commissioners[CL_NCOMMISSIONERS];
-
 /*
  * The commissioner field's options: each commissioner (value slug, label
  * name, group "NHS England" or "Integrated care boards") and last
@@ -263,9 +252,6 @@ extern const cl_commissioner	cl_commissioners[CL_NCOMMISSIONERS];
  */
 extern const cl_option		cl_commissioner_options[CL_NCOMMISSIONERS + 1];
 
-/* Return the name of the commissioner slug ("I don't know" for dont_know),
- * or NULL for an unknown slug.  Cannot fail. */
-const char	*cl_commissioner_name(const char *slug);
 
 /* ------------------------------------------------------------------ */
 /* Validation.                                                         */
@@ -311,10 +297,6 @@ void		 cl_form_errors_add(cl_form_errors *errs, cl_field_id f,
 
 /* Return the first error on the field called name, or NULL. */
 const cl_form_error *cl_form_error_find(const cl_form_errors *errs,
-		    const char *name);
-
-/* Return the first message on the field called name, or NULL. */
-const char	*cl_form_error_for(const cl_form_errors *errs,
 		    const char *name);
 
 /* Free the errors and leave errs empty and reusable.  Cannot fail. */

@@ -88,6 +88,6 @@ void cl_ipc_answer(int fd, const void *p, size_t n);
  * under way has been answered; CL_EIO when waiting fails.
  */
 cl_err cl_ipc_serve(int hub, size_t max_req, cl_ipc_handler handler,
-    void *arg, volatile sig_atomic_t *stop, const sigset_t *wait_mask);
+    void *arg, const volatile sig_atomic_t *stop, const sigset_t *wait_mask);
 
 #endif /* CALLIN_IPC_H */

@@ -96,7 +96,7 @@ cl_err	cl_mailer_new(const cl_config *cfg, cl_store *st, const char *owner,
  * again now) and the call returns.  *claimed (if not NULL) gets how many
  * were claimed; counts grow.  CL_EUNAVAIL when the store cannot answer.
  */
-cl_err	cl_mailer_batch(cl_mailer *m, volatile sig_atomic_t *stop,
+cl_err	cl_mailer_batch(cl_mailer *m, const volatile sig_atomic_t *stop,
 	    size_t *claimed);
 
 /* The counts so far.  Cannot fail. */

@@ -43,14 +43,4 @@ void	cl_reference_from(const unsigned char seed[32], char out[CL_REFERENCE_MAX])
  */
 int	cl_reference_valid(const char *s);
 
-/*
- * Read a reference as a person may type it (any case; spaces and hyphens
- * anywhere; "CIR" optional) and write its canonical form into out:
- *   CL_OK       a valid reference;
- *   CL_EVERIFY  shaped like one but the check character does not match:
- *               a typing mistake (out holds the canonical form all the same);
- *   CL_EPARSE   not shaped like a reference (out is "").
- */
-cl_err	cl_reference_normalise(const char *in, char out[CL_REFERENCE_MAX]);
-
 #endif /* CALLIN_REFERENCE_H */

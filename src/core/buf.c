@@ -123,19 +123,6 @@ cl_buf_json(cl_buf *b, const char *s, size_t n)
 }
 
 void
-cl_buf_hex(cl_buf *b, const unsigned char *p, size_t n)
-{
-	static const char digits[] = "0123456789abcdef";
-
-	reserve(b, n * 2);
-	for (size_t i = 0; i < n; i++) {
-		b->data[b->len++] = digits[p[i] >> 4];
-		b->data[b->len++] = digits[p[i] & 15];
-	}
-	b->data[b->len] = '\0';
-}
-
-void
 cl_buf_reset(cl_buf *b)
 {
 	b->len = 0;

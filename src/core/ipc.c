@@ -255,13 +255,11 @@ err:
 struct conn {
 	int	fd;	/* -1: closed, removed at the end of the round */
 	cl_buf	in;	/* bytes read, not yet answered */
-	int	call;	/* in this round's batch */
 };
 
 struct server {
 	struct conn	*c;
 	size_t		 n, cap;
-	size_t		 max_req;
 };
 
 /* Close connection i (removed later by compact).  Cannot fail. */
@@ -427,9 +425,9 @@ cl_ipc_answer(int fd, const void *p, size_t n)
 
 cl_err
 cl_ipc_serve(int hub, size_t max_req, cl_ipc_handler handler, void *arg,
-    volatile sig_atomic_t *stop, const sigset_t *wait_mask)
+    const volatile sig_atomic_t *stop, const sigset_t *wait_mask)
 {
-	struct server s = { NULL, 0, 0, max_req };
+	struct server s = { NULL, 0, 0 };
 	struct pollfd *p = NULL;
 	size_t pcap = 0;
 	cl_err rc = CL_OK;

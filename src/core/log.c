@@ -10,16 +10,9 @@
 #include "callin/log.h"
 #include "callin/rand.h"
 
-static cl_log_level min_level = CL_LOG_INFO;
 static char request_id[64];
 
 static const char *const level_names[] = { "debug", "info", "warn", "error" };
-
-void
-cl_log_set_level(cl_log_level lvl)
-{
-	min_level = lvl;
-}
 
 void
 cl_log_set_request_id(const char *id)
@@ -39,8 +32,9 @@ cl_log(cl_log_level lvl, const char *fmt, ...)
 	cl_buf b = CL_BUF_INIT;
 	va_list ap;
 
-	if (lvl < min_level)
-		return;
+	CL_ASSERT((unsigned)lvl <= CL_LOG_ERROR);
+	if (lvl == CL_LOG_DEBUG)
+		return;		/* the lowest level written is info */
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);

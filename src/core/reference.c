@@ -115,37 +115,3 @@ cl_reference_valid(const char *s)
 	}
 	return checksum(v, NCHARS) == 0;
 }
-
-cl_err
-cl_reference_normalise(const char *in, char out[CL_REFERENCE_MAX])
-{
-	char c, chars[NCHARS + 3];
-	int v[NCHARS], i, n = 0, start = 0;
-	size_t k;
-
-	out[0] = '\0';
-	if (in == NULL)
-		return CL_EPARSE;
-	/* Keep letters and digits, upper-cased; drop spaces and hyphens. */
-	for (k = 0; in[k] != '\0'; k++) {
-		c = in[k];
-		if (c == ' ' || c == '-' || c == '\t')
-			continue;
-		if (c >= 'a' && c <= 'z')
-			c = (char)(c - 'a' + 'A');
-		if (!((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')))
-			return CL_EPARSE;
-		if (n == (int)sizeof chars)
-			return CL_EPARSE;
-		chars[n++] = c;
-	}
-	if (n == NCHARS + 3 && memcmp(chars, "CIR", 3) == 0)
-		start = 3;
-	else if (n != NCHARS)
-		return CL_EPARSE;
-	for (i = 0; i < NCHARS; i++)
-		if ((v[i] = value(chars[start + i])) < 0)
-			return CL_EPARSE;
-	format(v, out);
-	return checksum(v, NCHARS) == 0 ? CL_OK : CL_EVERIFY;
-}

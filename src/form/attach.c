@@ -181,7 +181,7 @@ cl_attach_sanitise_name(const char *raw, char *out, size_t outlen)
 	n = strlen(s);
 	for (i = 0; i < n; i += len) {
 		len = cl_utf8_decode(s + i, n - i, &cp);
-		if ((bad = len == 0) != 0)
+		if ((bad = (len == 0)) != 0)
 			len = 1;
 		if (bad && was_bad)
 			continue;	/* one U+FFFD for a run of bad bytes */
@@ -205,7 +205,8 @@ cl_attach_sanitise_name(const char *raw, char *out, size_t outlen)
 		name = "attachment";
 		len = strlen(name);
 	}
-	cap = outlen - 1 < CL_ATTACH_NAME_LEN ? outlen - 1 : CL_ATTACH_NAME_LEN;
+	if ((cap = outlen - 1) > CL_ATTACH_NAME_LEN)
+		cap = CL_ATTACH_NAME_LEN;
 	if (device_name(name, len) && cap > 1) {
 		out[off++] = '_';
 		cap--;

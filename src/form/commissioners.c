@@ -3,14 +3,13 @@
  * compiled in from conf/commissioners.tsv (slug, name, kind).  Edit both
  * together: test_form_commissioners checks that they agree row for row.
  */
-#include <string.h>
-
 #include "callin/form.h"
 
-#define NHSE	"nhs_england", "NHS England"		/* kind, group */
-#define ICB	"icb", "Integrated care boards"
+/* The option groups, one per kind of the file ("nhs_england", "icb"). */
+#define NHSE	"NHS England"
+#define ICB	"Integrated care boards"
 
-/* X(slug, name, kind and group), in the file's order. */
+/* X(slug, name, group), in the file's order. */
 #define COMMISSIONERS(X) \
 	X("nhs-england", \
 	    "NHS England (national)", NHSE) \
@@ -113,27 +112,9 @@
 	X("icb-west-yorkshire", \
 	    "NHS West Yorkshire Integrated Care Board", ICB)
 
-#define AS_COMMISSIONER(slug, name, kg)	AS_COMMISSIONER_(slug, name, kg)
-#define AS_COMMISSIONER_(slug, name, kind, group) { slug, name, kind },
-#define AS_OPTION(slug, name, kg)	AS_OPTION_(slug, name, kg)
-#define AS_OPTION_(slug, name, kind, group) { slug, name, NULL, group },
-
-const cl_commissioner cl_commissioners[CL_NCOMMISSIONERS] = {
-	COMMISSIONERS(AS_COMMISSIONER)
-};
+#define AS_OPTION(slug, name, group)	{ slug, name, NULL, group },
 
 const cl_option cl_commissioner_options[CL_NCOMMISSIONERS + 1] = {
 	COMMISSIONERS(AS_OPTION)
 	{ "dont_know", "I don't know", NULL, NULL },
 };
-
-const char *
-cl_commissioner_name(const char *slug)
-{
-	size_t i;
-
-	for (i = 0; i < CL_NCOMMISSIONERS + 1; i++)
-		if (strcmp(cl_commissioner_options[i].value, slug) == 0)
-			return cl_commissioner_options[i].label;
-	return NULL;
-}

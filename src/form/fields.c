@@ -444,12 +444,6 @@ cl_field_lookup(const char *name)
 }
 
 int
-cl_form_known_name(const char *name)
-{
-	return cl_field_lookup(name) != CL_F__MAX;
-}
-
-int
 cl_field_is_text(cl_field_id f)
 {
 	switch (cl_fields[f].kind) {

@@ -93,14 +93,6 @@ cl_form_error_find(const cl_form_errors *errs, const char *name)
 	return NULL;
 }
 
-const char *
-cl_form_error_for(const cl_form_errors *errs, const char *name)
-{
-	const cl_form_error *e = cl_form_error_find(errs, name);
-
-	return e != NULL ? e->message : NULL;
-}
-
 void
 cl_form_errors_free(cl_form_errors *errs)
 {

@@ -233,7 +233,8 @@ release(cl_mailer *m, const cl_notification *n, const char *why)
 }
 
 cl_err
-cl_mailer_batch(cl_mailer *m, volatile sig_atomic_t *stop, size_t *claimed)
+cl_mailer_batch(cl_mailer *m, const volatile sig_atomic_t *stop,
+    size_t *claimed)
 {
 	cl_notification *v = NULL;
 	char down[512] = "", why[600];

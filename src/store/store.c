@@ -135,8 +135,9 @@ cl_store_put(cl_store *st, const bson_t *doc, char *existing_token)
 
 /*
  * Put one request the way a backend without put_batch does: count its
- * address first (not atomic with the insert: two writers racing may both
- * pass), then put it.  Sets p->rc and returns it.
+ * address with cl_store_count_by_email() first (not atomic with the
+ * insert: two writers racing may both pass; normalising the normalised
+ * address again leaves it as is), then put it.  Sets p->rc and returns it.
  */
 static cl_err
 put_counted(cl_store *st, struct st_put *p)
@@ -144,7 +145,7 @@ put_counted(cl_store *st, struct st_put *p)
 	int64_t n = 0;
 
 	if (p->email_max > 0 && p->email != NULL) {
-		p->rc = st->ops->count_by_email(st, p->email, p->email_since_ms,
+		p->rc = cl_store_count_by_email(st, p->email, p->email_since_ms,
 		    &n);
 		if (p->rc == CL_OK && n >= p->email_max)
 			p->rc = CL_ELIMIT;

@@ -51,7 +51,9 @@ test_answers(void **state)
 		char name[] = "tmp", value[] = "abc";
 
 		cl_answers_add(&a, name, value, 3);
+		/* cppcheck-suppress unreadVariable ; the answers must not see it */
 		name[0] = 'X';
+		/* cppcheck-suppress unreadVariable ; the answers must not see it */
 		value[0] = 'X';
 		assert_string_equal(cl_answers_get(&a, "tmp"), "abc");
 	}
@@ -308,9 +310,8 @@ test_lookup(void **state)
 	assert_int_equal(cl_field_lookup("csrf_token"), CL_F__MAX);
 	assert_int_equal(cl_field_lookup(""), CL_F__MAX);
 	assert_int_equal(cl_field_lookup("Full_name"), CL_F__MAX);
-	assert_true(cl_form_known_name("attachments"));
-	assert_true(cl_form_known_name("decision_date-year"));
-	assert_false(cl_form_known_name("idempotency_key"));
+	assert_int_equal(cl_field_lookup("attachments"), CL_F_ATTACHMENTS);
+	assert_int_equal(cl_field_lookup("idempotency_key"), CL_F__MAX);
 	assert_true(cl_field_is_text(CL_F_EMAIL));
 	assert_false(cl_field_is_text(CL_F_GROUNDS_STATEMENT));
 }

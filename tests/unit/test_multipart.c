@@ -111,6 +111,7 @@ run_cuts(const char *body, size_t len, const size_t *cuts, size_t ncuts,
 
 	res->feed = CL_OK;
 	for (i = 0; i <= ncuts; i++) {
+		/* cppcheck-suppress nullPointer ; cuts is read only when ncuts > 0 */
 		to = i < ncuts ? cuts[i] : len;
 		rc = cl_mp_feed(p, body + at, to - at);
 		if (res->feed == CL_OK)

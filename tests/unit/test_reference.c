@@ -1,7 +1,7 @@
 /*
  * test_reference.c: "CIR-XXXX-XXXX" references: format, the check
  * character (every single substitution and every transposition caught,
- * exhaustively, on many samples), randomness, and reading what people type.
+ * exhaustively, on many samples) and randomness.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -199,57 +199,6 @@ test_valid_is_strict(void **state)
 	assert_true(cl_reference_valid("CIR-2222-2222"));
 }
 
-/* What people type: any case, spaces, hyphens, with or without "CIR". */
-static void
-test_normalise(void **state)
-{
-	char ref[CL_REFERENCE_MAX], in[64], out[CL_REFERENCE_MAX];
-	size_t i;
-
-	(void)state;
-	assert_int_equal(cl_reference_new(ref), CL_OK);
-	snprintf(in, sizeof in, "%s", ref);
-	for (i = 0; in[i] != '\0'; i++)
-		if (in[i] >= 'A' && in[i] <= 'Z')
-			in[i] = (char)(in[i] - 'A' + 'a');
-	assert_int_equal(cl_reference_normalise(in, out), CL_OK);
-	assert_string_equal(out, ref);
-	snprintf(in, sizeof in, "  %.3s %.4s %.4s ", ref, ref + 4, ref + 9);
-	assert_int_equal(cl_reference_normalise(in, out), CL_OK);
-	assert_string_equal(out, ref);
-	snprintf(in, sizeof in, "%.4s%.4s", ref + 4, ref + 9);
-	assert_int_equal(cl_reference_normalise(in, out), CL_OK);
-	assert_string_equal(out, ref);
-	snprintf(in, sizeof in, "%.4s-%.4s", ref + 4, ref + 9);
-	assert_int_equal(cl_reference_normalise(in, out), CL_OK);
-	assert_string_equal(out, ref);
-	/* A typing mistake: shaped right, check fails. */
-	snprintf(in, sizeof in, "%s", ref);
-	in[5] = in[5] == 'X' ? 'Y' : 'X';
-	assert_int_equal(cl_reference_normalise(in, out), CL_EVERIFY);
-	assert_string_equal(out, in);
-	/* Not a reference at all. */
-	assert_int_equal(cl_reference_normalise("", out), CL_EPARSE);
-	assert_string_equal(out, "");
-	assert_int_equal(cl_reference_normalise("hello", out), CL_EPARSE);
-	assert_int_equal(cl_reference_normalise("CIR-2222-222", out), CL_EPARSE);
-	assert_int_equal(cl_reference_normalise("CIR-2222-22222", out),
-	    CL_EPARSE);
-	assert_int_equal(cl_reference_normalise("CIR-O222-2222", out),
-	    CL_EPARSE);
-	assert_int_equal(cl_reference_normalise("CIR-2222-2222!", out),
-	    CL_EPARSE);
-	assert_int_equal(cl_reference_normalise("XYZ-2222-2222", out),
-	    CL_EPARSE);
-	assert_int_equal(cl_reference_normalise("CIR-\xC3\xA9" "222-2222", out),
-	    CL_EPARSE);
-	assert_int_equal(cl_reference_normalise(
-	    "CIR-2222-2222CIR-2222-2222CIR-2222-2222CIR-2222-2222", out),
-	    CL_EPARSE);
-	assert_int_equal(cl_reference_normalise("cir 2222 2222", out), CL_OK);
-	assert_string_equal(out, "CIR-2222-2222");
-}
-
 /* A seed stands for one valid reference; another seed for another. */
 static void
 test_from_seed(void **state)
@@ -284,7 +233,6 @@ main(void)
 		cmocka_unit_test(test_check_scheme_exhaustive),
 		cmocka_unit_test(test_random),
 		cmocka_unit_test(test_valid_is_strict),
-		cmocka_unit_test(test_normalise),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
