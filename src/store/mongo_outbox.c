@@ -420,8 +420,7 @@ mg_outbox_claim(cl_store *base, int64_t now_ms, int64_t lease_ms,
 			st_note_clear(&v[cnt]);
 			if (cnt == 0)
 				goto err;
-			rc = CL_OK;
-			break;
+			break;	/* keep the claims made: they are leased */
 		}
 		if (got)
 			cnt++;
