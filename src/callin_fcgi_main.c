@@ -22,8 +22,9 @@
 static const cl_server_helper helpers[CL_HELPER__MAX] = {
 	[CL_HELPER_SIGNER] = { "signer", CL_HELPER_SIGNER, CL_C_SIGNER_RESTARTS,
 	    NULL, cl_app_signer_main },
-	[CL_HELPER_COMMITTER] = { "commit", CL_HELPER_COMMITTER, CL_C_COMMITTER_RESTARTS,
-	    cl_svc_wants_committer, cl_app_committer_main },
+	[CL_HELPER_COMMITTER] = { "commit", CL_HELPER_COMMITTER,
+	    CL_C_COMMITTER_RESTARTS, cl_svc_wants_committer,
+	    cl_app_committer_main },
 };
 
 static const cl_server_hooks hooks = {

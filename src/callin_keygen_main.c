@@ -33,8 +33,8 @@ main(int argc, char *argv[])
 		fprintf(stderr, "callin-keygen: %s\n", err);
 		return 1;
 	}
-	if (argc == 2 && (strcmp(argv[1], "-h") == 0 ||
-	    strcmp(argv[1], "--help") == 0)) {
+	if (argc == 2 &&
+	    (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
 		fputs(usage, stdout);
 		return 0;
 	}
@@ -47,7 +47,9 @@ main(int argc, char *argv[])
 		return 1;
 	}
 	printf("%s\n", id);
-	fprintf(stderr, "callin-keygen: wrote private key %s and public key "
-	    "%s/%s.pem\n", argv[1], argv[2], id);
+	fprintf(stderr,
+	    "callin-keygen: wrote private key %s and public key "
+	    "%s/%s.pem\n",
+	    argv[1], argv[2], id);
 	return fflush(stdout) == 0 ? 0 : 1;
 }

@@ -30,8 +30,8 @@
 #include "callin/rand.h"
 #include "callin/store.h"
 
-#define STORE_BACKOFF_MAX_MS	30000
-#define SWEEP_EVERY_MS		(10 * 60 * 1000)	/* sweep orphans this often */
+#define STORE_BACKOFF_MAX_MS 30000
+#define SWEEP_EVERY_MS (10 * 60 * 1000) /* sweep orphans this often */
 
 static volatile sig_atomic_t stop;
 
@@ -55,7 +55,8 @@ usage(void)
 static void
 nap(int64_t ms)
 {
-	struct timespec ts = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000 };
+	struct timespec ts = { (time_t)(ms / 1000),
+		(long)(ms % 1000) * 1000000 };
 
 	if (!stop)
 		nanosleep(&ts, NULL);
@@ -89,10 +90,12 @@ sweep(cl_store *st, const cl_config *cfg)
 	int64_t now = cl_now_ms(), removed = 0;
 	cl_err rc;
 
-	if ((rc = cl_store_sweep(st, now - cfg->orphan_max_age * 1000, &removed)) != CL_OK)
+	if ((rc = cl_store_sweep(st, now - cfg->orphan_max_age * 1000,
+		 &removed)) != CL_OK)
 		cl_log(CL_LOG_WARN, "sweep: %s; will retry", cl_strerror(rc));
 	else if (removed > 0)
-		cl_log(CL_LOG_INFO, "sweep: removed %lld orphaned attachments", (long long)removed);
+		cl_log(CL_LOG_INFO, "sweep: removed %lld orphaned attachments",
+		    (long long)removed);
 }
 
 /*
@@ -163,12 +166,13 @@ main(int argc, char **argv)
 		return 1;
 	}
 	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_signal;	/* no SA_RESTART: wake from sleeps */
+	sa.sa_handler = on_signal; /* no SA_RESTART: wake from sleeps */
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	signal(SIGXFSZ, SIG_IGN);	/* a file size limit fails the write instead */
+	signal(SIGXFSZ,
+	    SIG_IGN); /* a file size limit fails the write instead */
 
 	owner_id(owner, sizeof owner);
 	if ((rc = cl_store_open(cfg.store, &st)) != CL_OK) {
@@ -180,19 +184,20 @@ main(int argc, char **argv)
 		fprintf(stderr, "callin-mailer: %s\n", err);
 		goto out;
 	}
-	cl_log(CL_LOG_INFO, "mailer: started as %s, batch %lld%s",
-	    owner, (long long)cfg.mail_batch,
-	    once ? ", once" : "");
+	cl_log(CL_LOG_INFO, "mailer: started as %s, batch %lld%s", owner,
+	    (long long)cfg.mail_batch, once ? ", once" : "");
 	t0 = cl_mono_s();
 	status = run(m, st, &cfg, once);
 	dt = cl_mono_s() - t0;
 	c = cl_mailer_counts_get(m);
-	cl_log(CL_LOG_INFO, "mailer: stopped: claimed %llu, sent %llu, "
+	cl_log(CL_LOG_INFO,
+	    "mailer: stopped: claimed %llu, sent %llu, "
 	    "retried %llu, failed %llu, released %llu in %.3f s "
-	    "(%.1f messages/s)", (unsigned long long)c->claimed,
-	    (unsigned long long)c->sent, (unsigned long long)c->retried,
-	    (unsigned long long)c->failed, (unsigned long long)c->released,
-	    dt, dt > 0 ? (double)c->sent / dt : 0.0);
+	    "(%.1f messages/s)",
+	    (unsigned long long)c->claimed, (unsigned long long)c->sent,
+	    (unsigned long long)c->retried, (unsigned long long)c->failed,
+	    (unsigned long long)c->released, dt,
+	    dt > 0 ? (double)c->sent / dt : 0.0);
 out:
 	cl_mailer_free(m);
 	cl_store_close(st);

@@ -21,7 +21,7 @@
 #include "callin/proc.h"
 #include "callin/receipt.h"
 
-#define COPY_MAX	(64 * 1024 * 1024)	/* largest copy.json read */
+#define COPY_MAX (64 * 1024 * 1024) /* largest copy.json read */
 
 
 static const char usage[] =
@@ -156,8 +156,8 @@ find_attachment(const bson_t *copy, const char *path, const char *hex)
 		}
 		v = doc;
 		printf("\"");
-		if (bson_iter_find(&v, "size") && (BSON_ITER_HOLDS_INT32(&v) ||
-		    BSON_ITER_HOLDS_INT64(&v)))
+		if (bson_iter_find(&v, "size") &&
+		    (BSON_ITER_HOLDS_INT32(&v) || BSON_ITER_HOLDS_INT64(&v)))
 			printf(", %lld bytes",
 			    (long long)bson_iter_as_int64(&v));
 		printf(")\n");
@@ -191,13 +191,14 @@ check_copy(const cl_receipt *r, const char *path, char **files, int nfiles)
 		printf("copy.json: matches commitment sha256:%s\n", hex);
 	else {
 		printf("copy.json: INVALID: does not match the receipt's "
-		    "commitment (its sha256 is %s)\n", hex);
+		       "commitment (its sha256 is %s)\n",
+		    hex);
 		verdict = CL_VERDICT_INVALID;
 	}
 	if (nfiles == 0)
 		goto out;
 	if ((copy = bson_new_from_json((const uint8_t *)text, (ssize_t)len,
-	    &berr)) == NULL) {
+		 &berr)) == NULL) {
 		printf("copy.json: not JSON (%s); cannot check attachments\n",
 		    berr.message);
 		verdict = CL_VERDICT_UNREADABLE;
@@ -211,7 +212,8 @@ check_copy(const cl_receipt *r, const char *path, char **files, int nfiles)
 		cl_hex(md, sizeof md, hex);
 		if (!find_attachment(copy, files[i], hex)) {
 			printf("attachment %s: INVALID: not listed in "
-			    "copy.json (its sha256 is %s)\n", files[i], hex);
+			       "copy.json (its sha256 is %s)\n",
+			    files[i], hex);
 			verdict = CL_VERDICT_INVALID;
 		}
 	}
@@ -241,8 +243,8 @@ main(int argc, char *argv[])
 		fprintf(stderr, "callin-verify: %s\n", err);
 		return CL_VERDICT_UNREADABLE;
 	}
-	if (argc == 2 && (strcmp(argv[1], "-h") == 0 ||
-	    strcmp(argv[1], "--help") == 0)) {
+	if (argc == 2 &&
+	    (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
 		fputs(usage, stdout);
 		return CL_VERDICT_VALID;
 	}
@@ -275,15 +277,14 @@ main(int argc, char *argv[])
 		goto out;
 	}
 	printf("receipt: well-formed (reference %s, received %s%s)\n",
-	    r.reference, r.received, r.crlf ? "; CR LF line ends read as LF" :
-	    "");
+	    r.reference, r.received,
+	    r.crlf ? "; CR LF line ends read as LF" : "");
 	switch (cl_receipt_verify(&r, ring)) {
-	case CL_OK:
-		printf("signature: valid (key %s)\n", r.key_id);
-		break;
+	case CL_OK: printf("signature: valid (key %s)\n", r.key_id); break;
 	case CL_ENOTFOUND:
 		printf("signature: INVALID: signed with key %s, which is not "
-		    "among the given keys\n", r.key_id);
+		       "among the given keys\n",
+		    r.key_id);
 		verdict = CL_VERDICT_INVALID;
 		break;
 	default:
@@ -304,7 +305,7 @@ out:
 		printf("result: INVALID\n");
 	else
 		printf("result: could not check (unreadable or malformed "
-		    "input)\n");
+		       "input)\n");
 	free(text);
 	cl_keyring_free(ring);
 	return verdict;

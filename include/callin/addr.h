@@ -12,16 +12,16 @@
 
 #include "callin/err.h"
 
-#define CL_ADDR_LIST_MAX	64
+#define CL_ADDR_LIST_MAX 64
 
 typedef struct cl_addr {
-	int		family;		/* AF_INET or AF_INET6 */
-	unsigned char	bytes[16];	/* 4 or 16 used, network order */
+	int family;		 /* AF_INET or AF_INET6 */
+	unsigned char bytes[16]; /* 4 or 16 used, network order */
 } cl_addr;
 
 typedef struct cl_addr_list {
-	size_t	n;
-	cl_addr	v[CL_ADDR_LIST_MAX];
+	size_t n;
+	cl_addr v[CL_ADDR_LIST_MAX];
 } cl_addr_list;
 
 /*
@@ -31,25 +31,25 @@ typedef struct cl_addr_list {
  * prefixes and zone ids are refused), or saying there are more than
  * CL_ADDR_LIST_MAX.
  */
-cl_err	cl_addr_list_parse(const char *text, cl_addr_list *out, char *err,
-	    size_t errlen);
+cl_err cl_addr_list_parse(const char *text, cl_addr_list *out, char *err,
+    size_t errlen);
 
 /*
  * Whether the socket address sa (len bytes; AF_INET or AF_INET6, others
  * never match) is in list.  Cannot fail.
  */
-int	cl_addr_list_has(const cl_addr_list *list, const struct sockaddr *sa,
-	    socklen_t len);
+int cl_addr_list_has(const cl_addr_list *list, const struct sockaddr *sa,
+    socklen_t len);
 
 /*
  * Whether sa is an IP address on the loopback network (127.0.0.0/8, ::1,
  * or ::ffff:127.x.y.z).  0 for other families and for the unspecified
  * address (0.0.0.0, ::), which listens on every interface.  Cannot fail.
  */
-int	cl_addr_is_loopback(const struct sockaddr *sa, socklen_t len);
+int cl_addr_is_loopback(const struct sockaddr *sa, socklen_t len);
 
 /* Write sa as text ("a.b.c.d" or "x:y::z", "?" otherwise) into out. */
-void	cl_addr_format(const struct sockaddr *sa, socklen_t len, char *out,
-	    size_t outlen);
+void cl_addr_format(const struct sockaddr *sa, socklen_t len, char *out,
+    size_t outlen);
 
 #endif /* CALLIN_ADDR_H */

@@ -10,10 +10,12 @@
 #include "callin/http.h"
 
 /* The signer process (server.h's helper main): never returns. */
-void cl_app_signer_main(const cl_config *cfg, int hub) __attribute__((noreturn));
+void cl_app_signer_main(const cl_config *cfg, int hub)
+    __attribute__((noreturn));
 
 /* The committer process (server.h's helper main): never returns. */
-void cl_app_committer_main(const cl_config *cfg, int hub) __attribute__((noreturn));
+void cl_app_committer_main(const cl_config *cfg, int hub)
+    __attribute__((noreturn));
 
 /* Route one request to its handler; always sends a response.  Cannot fail. */
 void cl_app_handle(void *app, cl_http_req *req);

@@ -24,8 +24,8 @@
 #include "callin/buf.h"
 #include "callin/err.h"
 
-#define CL_ATTACH_NAME_LEN	120	/* most bytes in a sanitised name */
-#define CL_ATTACH_NAME_MAX	121	/* room for one and its NUL */
+#define CL_ATTACH_NAME_LEN 120 /* most bytes in a sanitised name */
+#define CL_ATTACH_NAME_MAX 121 /* room for one and its NUL */
 
 /*
  * How many first bytes of a file cl_sniff() wants.  libmagic 5.44 finds
@@ -33,16 +33,16 @@
  * most about 30 KiB for them (its searches stop there); the rest need far
  * less.  64 KiB leaves room for other libmagic versions.
  */
-#define CL_SNIFF_BYTES		(64 * 1024)
+#define CL_SNIFF_BYTES (64 * 1024)
 
 typedef struct cl_filetype {
-	const char	*mime;		/* the content type we store */
-	const char	*ext;		/* usual extension, without the dot */
-	const char	*short_name;	/* "DOCX", for lists */
-	const char	*name;		/* "Word document (DOCX)" */
+	const char *mime;	/* the content type we store */
+	const char *ext;	/* usual extension, without the dot */
+	const char *short_name; /* "DOCX", for lists */
+	const char *name;	/* "Word document (DOCX)" */
 } cl_filetype;
 
-typedef struct cl_sniffer cl_sniffer;	/* libmagic, opened once a process */
+typedef struct cl_sniffer cl_sniffer; /* libmagic, opened once a process */
 
 /*
  * Write into out (outlen bytes, at most CL_ATTACH_NAME_MAX used) a safe
@@ -55,16 +55,16 @@ typedef struct cl_sniffer cl_sniffer;	/* libmagic, opened once a process */
  * (or outlen - 1), cut on a character boundary, keeping a short extension.
  * An empty result becomes "attachment".  Cannot fail; outlen must be >= 1.
  */
-void	cl_attach_sanitise_name(const char *raw, char *out, size_t outlen);
+void cl_attach_sanitise_name(const char *raw, char *out, size_t outlen);
 
 /*
  * Open libmagic with its default database (once per process, after fork).
  * CL_ECONFIG when the database cannot be loaded; *out is then NULL.
  */
-cl_err	cl_sniffer_open(cl_sniffer **out);
+cl_err cl_sniffer_open(cl_sniffer **out);
 
 /* Close the sniffer.  NULL is fine.  Cannot fail. */
-void	cl_sniffer_close(cl_sniffer *s);
+void cl_sniffer_close(cl_sniffer *s);
 
 /*
  * Tell the type of a file from its first n bytes at p: all of the file when
@@ -78,10 +78,10 @@ void	cl_sniffer_close(cl_sniffer *s);
  * must check the rest of a longer file (cl_utf8_stream, see
  * cl_attach_is_text()) and refuse it if it is not UTF-8.
  */
-cl_err	cl_sniff(cl_sniffer *s, const void *p, size_t n, const char **mime);
+cl_err cl_sniff(cl_sniffer *s, const void *p, size_t n, const char **mime);
 
 /* Return 1 if mime is an accepted text type (its bytes must be UTF-8). */
-int	cl_attach_is_text(const char *mime);
+int cl_attach_is_text(const char *mime);
 
 /* Return the accepted types (*n of them), in the order above. */
 const cl_filetype *cl_attach_types(size_t *n);
@@ -93,7 +93,7 @@ const cl_filetype *cl_attach_type(const char *mime);
  * Append the short names as a list for people: "PDF, DOCX, XLSX, ODT, ODS,
  * PNG, JPEG, TXT or CSV".  Cannot fail.
  */
-void	cl_attach_type_list(cl_buf *b);
+void cl_attach_type_list(cl_buf *b);
 
 /* Return the file input's accept attribute: ".pdf,.docx,...".  Cannot fail. */
 const char *cl_attach_accept(void);
@@ -103,13 +103,13 @@ const char *cl_attach_accept(void);
  * to 10 files. Each file must be smaller than 10MB, and all files together
  * smaller than 25MB. Files must be PDF, DOCX, ... or CSV."  Cannot fail.
  */
-void	cl_attach_hint(cl_buf *b, int64_t max_files, int64_t max_file_bytes,
-	    int64_t max_total_bytes);
+void cl_attach_hint(cl_buf *b, int64_t max_files, int64_t max_file_bytes,
+    int64_t max_total_bytes);
 
 /*
  * Append a size for people: whole MB when it is a multiple of 1 MiB, else
  * KB, else bytes ("10MB", "512KB", "100 bytes").  Cannot fail.
  */
-void	cl_attach_size(cl_buf *b, int64_t bytes);
+void cl_attach_size(cl_buf *b, int64_t bytes);
 
 #endif /* CALLIN_ATTACH_H */

@@ -9,12 +9,15 @@
 #include <stddef.h>
 
 typedef struct cl_buf {
-	char	*data;	/* NUL-terminated contents (NULL until the first append) */
-	size_t	 len;	/* bytes used, not counting the NUL */
-	size_t	 cap;	/* bytes allocated */
+	char *data; /* NUL-terminated contents (NULL until the first append) */
+	size_t len; /* bytes used, not counting the NUL */
+	size_t cap; /* bytes allocated */
 } cl_buf;
 
-#define CL_BUF_INIT { NULL, 0, 0 }
+#define CL_BUF_INIT \
+	{ \
+		NULL, 0, 0 \
+	}
 
 /* Append n bytes of p.  Cannot fail. */
 void cl_buf_add(cl_buf *b, const void *p, size_t n);

@@ -31,20 +31,20 @@
 #include "callin/err.h"
 #include "callin/rand.h"
 
-#define CL_CSRF_TOKEN_LEN	75	/* characters of a token */
-#define CL_CSRF_TOKEN_MAX	76	/* room for a token and its NUL */
-#define CL_CSRF_SECRET_MIN	32	/* fewest bytes in a secret */
-#define CL_CSRF_SKEW		60	/* seconds a token may be early */
-#define CL_CSRF_KEY_LEN		22	/* characters of an idempotency key */
-#define CL_CSRF_KEY_MAX		23	/* room for a key and its NUL */
+#define CL_CSRF_TOKEN_LEN 75  /* characters of a token */
+#define CL_CSRF_TOKEN_MAX 76  /* room for a token and its NUL */
+#define CL_CSRF_SECRET_MIN 32 /* fewest bytes in a secret */
+#define CL_CSRF_SKEW 60	      /* seconds a token may be early */
+#define CL_CSRF_KEY_LEN 22    /* characters of an idempotency key */
+#define CL_CSRF_KEY_MAX 23    /* room for a key and its NUL */
 
 /*
  * Write a fresh token issued at now into out.  CL_EINVAL for a secret
  * shorter than CL_CSRF_SECRET_MIN, CL_ECRYPTO when the CSPRNG or HMAC fails;
  * out is "" on failure.
  */
-cl_err	cl_csrf_issue(const void *secret, size_t secret_len, time_t now,
-	    char out[CL_CSRF_TOKEN_MAX]);
+cl_err cl_csrf_issue(const void *secret, size_t secret_len, time_t now,
+    char out[CL_CSRF_TOKEN_MAX]);
 
 /*
  * Check that token was issued with secret and is still valid at now:
@@ -55,15 +55,15 @@ cl_err	cl_csrf_issue(const void *secret, size_t secret_len, time_t now,
  *   CL_EINVAL   genuine but expired, or issued too far in the future (the
  *               form should be shown again with a fresh token).
  */
-cl_err	cl_csrf_check(const void *secret, size_t secret_len, const char *token,
-	    time_t now, int64_t max_age_s);
+cl_err cl_csrf_check(const void *secret, size_t secret_len, const char *token,
+    time_t now, int64_t max_age_s);
 
 /*
  * Write into key the idempotency key issued with token (its nonce,
  * base64url).  CL_EVERIFY for a malformed token (key is then "").  Says
  * nothing of the token's MAC: check that with cl_csrf_check().
  */
-cl_err	cl_csrf_key(const char *token, char key[CL_CSRF_KEY_MAX]);
+cl_err cl_csrf_key(const char *token, char key[CL_CSRF_KEY_MAX]);
 /*
  * Read the secret in the file path into buf, whose size is *len on entry;
  * *len is the secret's length on success.  All the file's bytes are the
@@ -72,7 +72,7 @@ cl_err	cl_csrf_key(const char *token, char key[CL_CSRF_KEY_MAX]);
  * file, that group or others may access (mode & 077), or that holds fewer
  * than CL_CSRF_SECRET_MIN or more than *len bytes.
  */
-cl_err	cl_csrf_load_secret(const char *path, unsigned char *buf, size_t *len,
-	    char *errbuf, size_t errlen);
+cl_err cl_csrf_load_secret(const char *path, unsigned char *buf, size_t *len,
+    char *errbuf, size_t errlen);
 
 #endif /* CALLIN_CSRF_H */

@@ -7,8 +7,8 @@
 #ifndef CALLIN_EMAIL_H
 #define CALLIN_EMAIL_H
 
-#define CL_EMAIL_ADDR_MAX	255	/* an addr-spec (<= 254) and its NUL */
-#define CL_EMAIL_LOCAL_MAX	64	/* longest local part */
+#define CL_EMAIL_ADDR_MAX 255 /* an addr-spec (<= 254) and its NUL */
+#define CL_EMAIL_LOCAL_MAX 64 /* longest local part */
 
 /*
  * Return 1 if addr is an addr-spec we put in an SMTP envelope: printable
@@ -18,9 +18,9 @@
  * characters in all; else 0.  No quoting, comments, literals, spaces, '<',
  * '>' or controls.  Cannot fail.
  */
-int	cl_email_valid(const char *addr);
+int cl_email_valid(const char *addr);
 
 /* Whether c is RFC 5322 atext: a letter, a digit or one of !#$%&'*+-/=?^_`{|}~. */
-int	cl_email_atext(int c);
+int cl_email_atext(int c);
 
 #endif /* CALLIN_EMAIL_H */

@@ -10,21 +10,21 @@
 #define CALLIN_ERR_H
 
 typedef enum cl_err {
-	CL_OK = 0,	/* success */
-	CL_ENOMEM,	/* out of memory (allocation wrappers abort instead) */
-	CL_EINVAL,	/* bad argument or bad input from a client */
-	CL_EPARSE,	/* malformed input that could not be parsed */
-	CL_ETOOBIG,	/* a size or count limit was exceeded */
-	CL_ETYPE,	/* content of a kind we do not accept */
-	CL_EIO,		/* a local I/O error (file, socket, stream) */
-	CL_EUNAVAIL,	/* a dependency (store, relay) is unavailable: retry later */
-	CL_EDUP,	/* a unique key already exists */
-	CL_ENOTFOUND,	/* no such record */
-	CL_ECRYPTO,	/* a cryptographic operation failed */
-	CL_ECONFIG,	/* bad or missing configuration */
-	CL_EVERIFY,	/* a signature or hash did not verify */
-	CL_ECLOSED,	/* the peer went away */
-	CL_ELIMIT,	/* a per-sender quota is used up */
+	CL_OK = 0,  /* success */
+	CL_ENOMEM,  /* out of memory (allocation wrappers abort instead) */
+	CL_EINVAL,  /* bad argument or bad input from a client */
+	CL_EPARSE,  /* malformed input that could not be parsed */
+	CL_ETOOBIG, /* a size or count limit was exceeded */
+	CL_ETYPE,   /* content of a kind we do not accept */
+	CL_EIO,	    /* a local I/O error (file, socket, stream) */
+	CL_EUNAVAIL, /* a dependency (store, relay) is unavailable: retry later */
+	CL_EDUP,     /* a unique key already exists */
+	CL_ENOTFOUND, /* no such record */
+	CL_ECRYPTO,   /* a cryptographic operation failed */
+	CL_ECONFIG,   /* bad or missing configuration */
+	CL_EVERIFY,   /* a signature or hash did not verify */
+	CL_ECLOSED,   /* the peer went away */
+	CL_ELIMIT,    /* a per-sender quota is used up */
 	CL_ERR__MAX
 } cl_err;
 
@@ -43,9 +43,9 @@ const char *cl_strerror(cl_err rc);
  * no side effects.
  */
 #ifdef CALLIN_ASSERTS
-#define CL_ASSERT(e)	((e) ? (void)0 : cl_assert_fail(#e, __FILE__, __LINE__))
+#define CL_ASSERT(e) ((e) ? (void)0 : cl_assert_fail(#e, __FILE__, __LINE__))
 #else
-#define CL_ASSERT(e)	((void)sizeof(!(e)))
+#define CL_ASSERT(e) ((void)sizeof(!(e)))
 #endif
 
 /* Report a failed CL_ASSERT and abort.  Never returns. */

@@ -62,32 +62,34 @@
 /* Answers: an ordered multimap of the text parts of the form.         */
 
 typedef struct cl_answer {
-	char	*name;	/* field name, NUL-terminated */
-	char	*value;	/* value, NUL-terminated copy (may hold NULs) */
-	size_t	 len;	/* bytes of value, not counting the final NUL */
+	char *name;  /* field name, NUL-terminated */
+	char *value; /* value, NUL-terminated copy (may hold NULs) */
+	size_t len;  /* bytes of value, not counting the final NUL */
 } cl_answer;
 
 typedef struct cl_answers {
-	cl_answer	*v;
-	size_t		 n, cap;
+	cl_answer *v;
+	size_t n, cap;
 } cl_answers;
 
-#define CL_ANSWERS_INIT { NULL, 0, 0 }
+#define CL_ANSWERS_INIT \
+	{ \
+		NULL, 0, 0 \
+	}
 
 /* Append a copy of name and the len bytes of value.  Cannot fail. */
-void		 cl_answers_add(cl_answers *a, const char *name,
-		    const char *value, size_t len);
+void cl_answers_add(cl_answers *a, const char *name, const char *value,
+    size_t len);
 /* Return the first answer called name, or NULL.  Cannot fail. */
-const cl_answer	*cl_answers_find(const cl_answers *a, const char *name);
+const cl_answer *cl_answers_find(const cl_answers *a, const char *name);
 /* Return the first value called name, or NULL.  Cannot fail. */
-const char	*cl_answers_get(const cl_answers *a, const char *name);
+const char *cl_answers_get(const cl_answers *a, const char *name);
 /* Return how many answers are called name.  Cannot fail. */
-size_t		 cl_answers_count(const cl_answers *a, const char *name);
+size_t cl_answers_count(const cl_answers *a, const char *name);
 /* Return 1 if some answer called name has exactly value, else 0. */
-int		 cl_answers_has(const cl_answers *a, const char *name,
-		    const char *value);
+int cl_answers_has(const cl_answers *a, const char *name, const char *value);
 /* Free the answers and leave a empty and reusable.  Cannot fail. */
-void		 cl_answers_free(cl_answers *a);
+void cl_answers_free(cl_answers *a);
 
 /* ------------------------------------------------------------------ */
 /* The field table.                                                    */
@@ -103,8 +105,8 @@ typedef enum cl_section_id {
 } cl_section_id;
 
 typedef struct cl_section {
-	const char	*title;	/* the section's heading */
-	const char	*intro;	/* a paragraph under it, or NULL */
+	const char *title; /* the section's heading */
+	const char *intro; /* a paragraph under it, or NULL */
 } cl_section;
 
 /* The fields, in page order. */
@@ -131,16 +133,16 @@ typedef enum cl_field_id {
 } cl_field_id;
 
 typedef enum cl_field_kind {
-	CL_KIND_TEXT,		/* <input type=text>, one line */
-	CL_KIND_TEXTAREA,	/* <textarea>, several lines */
-	CL_KIND_EMAIL,		/* <input type=email>, one line */
-	CL_KIND_TEL,		/* <input type=tel>, one line */
-	CL_KIND_RADIO,		/* radios: one of the options */
-	CL_KIND_CHECKBOXES,	/* checkboxes: a set of the options */
-	CL_KIND_SELECT,		/* <select>: one of the options */
-	CL_KIND_DATE,		/* GOV.UK date input: -day, -month, -year */
-	CL_KIND_CHECKBOX,	/* one checkbox (a declaration), value "yes" */
-	CL_KIND_FILE,		/* file input, repeatable; checked by attach.h */
+	CL_KIND_TEXT,	    /* <input type=text>, one line */
+	CL_KIND_TEXTAREA,   /* <textarea>, several lines */
+	CL_KIND_EMAIL,	    /* <input type=email>, one line */
+	CL_KIND_TEL,	    /* <input type=tel>, one line */
+	CL_KIND_RADIO,	    /* radios: one of the options */
+	CL_KIND_CHECKBOXES, /* checkboxes: a set of the options */
+	CL_KIND_SELECT,	    /* <select>: one of the options */
+	CL_KIND_DATE,	    /* GOV.UK date input: -day, -month, -year */
+	CL_KIND_CHECKBOX,   /* one checkbox (a declaration), value "yes" */
+	CL_KIND_FILE,	    /* file input, repeatable; checked by attach.h */
 	CL_KIND__MAX
 } cl_field_kind;
 
@@ -148,29 +150,29 @@ typedef enum cl_field_kind {
 typedef enum cl_req {
 	CL_REQ_ALWAYS,
 	CL_REQ_NEVER,
-	CL_REQ_UNLESS_INDIVIDUAL,	/* requester_type other than individual */
-	CL_REQ_WHEN_DECIDED,		/* proposal_stage decision_made,
+	CL_REQ_UNLESS_INDIVIDUAL, /* requester_type other than individual */
+	CL_REQ_WHEN_DECIDED,	  /* proposal_stage decision_made,
 					   implementing or implemented */
 	CL_REQ__MAX
 } cl_req;
 
 /* What is wrong with an answer: the index of a field's messages. */
 typedef enum cl_ferr {
-	CL_FE_MISSING,		/* required and not given */
-	CL_FE_TOO_LONG,		/* more than max_chars characters */
-	CL_FE_INVALID,		/* bad format, or not one of the options */
-	CL_FE_ENCODING,		/* not valid UTF-8 */
-	CL_FE_CONTROL,		/* control characters (line breaks in one line) */
-	CL_FE_HIDDEN,		/* invisible or direction characters in one line */
-	CL_FE_REPEATED,		/* sent more than once */
-	CL_FE_NOT_ALLOWED,	/* best_interests before a decision */
-	CL_FE_DATE_NO_DAY,	/* date parts missing: */
+	CL_FE_MISSING,	   /* required and not given */
+	CL_FE_TOO_LONG,	   /* more than max_chars characters */
+	CL_FE_INVALID,	   /* bad format, or not one of the options */
+	CL_FE_ENCODING,	   /* not valid UTF-8 */
+	CL_FE_CONTROL,	   /* control characters (line breaks in one line) */
+	CL_FE_HIDDEN,	   /* invisible or direction characters in one line */
+	CL_FE_REPEATED,	   /* sent more than once */
+	CL_FE_NOT_ALLOWED, /* best_interests before a decision */
+	CL_FE_DATE_NO_DAY, /* date parts missing: */
 	CL_FE_DATE_NO_MONTH,
 	CL_FE_DATE_NO_YEAR,
 	CL_FE_DATE_NO_DAY_MONTH,
 	CL_FE_DATE_NO_DAY_YEAR,
 	CL_FE_DATE_NO_MONTH_YEAR,
-	CL_FE_DATE_YEAR_DIGITS,	/* year not 4 digits */
+	CL_FE_DATE_YEAR_DIGITS, /* year not 4 digits */
 	CL_FE_DATE_REAL,	/* not a real date (31 2 2024, letters) */
 	CL_FE_DATE_FUTURE,	/* after today */
 	CL_FE_DATE_TOO_EARLY,	/* before 1 January 1948 */
@@ -180,53 +182,53 @@ typedef enum cl_ferr {
 
 /* One choice of a radio, checkbox or select field. */
 typedef struct cl_option {
-	const char	*value;	/* the value sent */
-	const char	*label;	/* what the user reads */
-	const char	*hint;	/* a line under the label, or NULL */
-	const char	*group;	/* select <optgroup> label, or NULL */
+	const char *value; /* the value sent */
+	const char *label; /* what the user reads */
+	const char *hint;  /* a line under the label, or NULL */
+	const char *group; /* select <optgroup> label, or NULL */
 } cl_option;
 
 typedef struct cl_field {
-	const char	*name;		/* the name attribute (date: prefix) */
-	cl_field_kind	 kind;
-	cl_section_id	 section;
-	const char	*label;		/* label, or legend of a fieldset */
-	const char	*hint;		/* hint under the label, or NULL */
-	cl_req		 req;
-	size_t		 max_chars;	/* text kinds: limit in characters */
-	const cl_option	*options;	/* radio, checkboxes, select, checkbox */
-	size_t		 noptions;
-	const char	*autocomplete;	/* autocomplete attribute, or NULL */
-	int		 spellcheck_off;/* 1: add spellcheck="false" */
-	unsigned	 width;		/* GOV.UK fixed width class (20 for
+	const char *name; /* the name attribute (date: prefix) */
+	cl_field_kind kind;
+	cl_section_id section;
+	const char *label; /* label, or legend of a fieldset */
+	const char *hint;  /* hint under the label, or NULL */
+	cl_req req;
+	size_t max_chars;	  /* text kinds: limit in characters */
+	const cl_option *options; /* radio, checkboxes, select, checkbox */
+	size_t noptions;
+	const char *autocomplete;    /* autocomplete attribute, or NULL */
+	int spellcheck_off;	     /* 1: add spellcheck="false" */
+	unsigned width;		     /* GOV.UK fixed width class (20 for
 					   govuk-input--width-20), 0 full */
-	const char	*msg[CL_FE__MAX]; /* error messages, NULL if n/a */
+	const char *msg[CL_FE__MAX]; /* error messages, NULL if n/a */
 } cl_field;
 
 /* The table, indexed by cl_field_id, in page order. */
-extern const cl_field	cl_fields[CL_F__MAX];
+extern const cl_field cl_fields[CL_F__MAX];
 /* The section headings, indexed by cl_section_id. */
-extern const cl_section	cl_sections[CL_SEC__MAX];
+extern const cl_section cl_sections[CL_SEC__MAX];
 
 /* Return the field f (f < CL_F__MAX).  Cannot fail. */
-const cl_field	*cl_field_get(cl_field_id f);
+const cl_field *cl_field_get(cl_field_id f);
 
 /*
  * Return the field whose name is name, or CL_F__MAX when none.  Date part
  * names ("decision_date-day") give the date field.  Cannot fail.
  */
-cl_field_id	 cl_field_lookup(const char *name);
+cl_field_id cl_field_lookup(const char *name);
 
 /* Return 1 if the field's kind is one line of text (text, email, tel). */
-int		 cl_field_is_text(cl_field_id f);
+int cl_field_is_text(cl_field_id f);
 
-#define CL_INPUT_ID_MAX	64	/* longest input id, with its NUL */
+#define CL_INPUT_ID_MAX 64 /* longest input id, with its NUL */
 
 /* Date input parts, as option indexes of cl_field_input_id(). */
-#define CL_DATE_DAY	0
-#define CL_DATE_MONTH	1
-#define CL_DATE_YEAR	2
-#define CL_DATE__MAX	3
+#define CL_DATE_DAY 0
+#define CL_DATE_MONTH 1
+#define CL_DATE_YEAR 2
+#define CL_DATE__MAX 3
 
 /* The suffixes of date parts: "day", "month", "year". */
 extern const char *const cl_date_parts[CL_DATE__MAX];
@@ -237,44 +239,46 @@ extern const char *const cl_date_parts[CL_DATE__MAX];
  * for i beyond the year), and the field name for the rest, whatever i is.
  * Cannot fail.
  */
-void		 cl_field_input_id(cl_field_id f, size_t i,
-		    char out[CL_INPUT_ID_MAX]);
+void cl_field_input_id(cl_field_id f, size_t i, char out[CL_INPUT_ID_MAX]);
 
 /* ------------------------------------------------------------------ */
 /* Commissioners (compiled from conf/commissioners.tsv).               */
 
-#define CL_NCOMMISSIONERS	50	/* NHS England, its 7 regions, 42 ICBs */
+#define CL_NCOMMISSIONERS 50 /* NHS England, its 7 regions, 42 ICBs */
 
 /*
  * The commissioner field's options: each commissioner (value slug, label
  * name, group "NHS England" or "Integrated care boards") and last
  * "dont_know" "I don't know".
  */
-extern const cl_option		cl_commissioner_options[CL_NCOMMISSIONERS + 1];
+extern const cl_option cl_commissioner_options[CL_NCOMMISSIONERS + 1];
 
 
 /* ------------------------------------------------------------------ */
 /* Validation.                                                         */
 
-#define CL_DATE_PART_DAY	0x1	/* bits of cl_form_error.parts */
-#define CL_DATE_PART_MONTH	0x2
-#define CL_DATE_PART_YEAR	0x4
+#define CL_DATE_PART_DAY 0x1 /* bits of cl_form_error.parts */
+#define CL_DATE_PART_MONTH 0x2
+#define CL_DATE_PART_YEAR 0x4
 
 typedef struct cl_form_error {
-	cl_field_id	 field;
-	const char	*name;		/* the field's name */
-	char		 anchor[CL_INPUT_ID_MAX]; /* id to link to */
-	cl_ferr		 kind;
-	unsigned	 parts;		/* date parts to mark (CL_DATE_PART_*) */
-	char		*message;	/* the message, owned */
+	cl_field_id field;
+	const char *name;	      /* the field's name */
+	char anchor[CL_INPUT_ID_MAX]; /* id to link to */
+	cl_ferr kind;
+	unsigned parts; /* date parts to mark (CL_DATE_PART_*) */
+	char *message;	/* the message, owned */
 } cl_form_error;
 
 typedef struct cl_form_errors {
-	cl_form_error	*v;		/* in page order */
-	size_t		 n, cap;
+	cl_form_error *v; /* in page order */
+	size_t n, cap;
 } cl_form_errors;
 
-#define CL_FORM_ERRORS_INIT { NULL, 0, 0 }
+#define CL_FORM_ERRORS_INIT \
+	{ \
+		NULL, 0, 0 \
+	}
 
 /*
  * Validate the answers a as received at time now, adding one error per
@@ -283,8 +287,7 @@ typedef struct cl_form_errors {
  * that are not fields are ignored.  Returns CL_OK when it ran: the answers
  * are valid iff errs->n == 0 afterwards.  CL_EINVAL for NULL arguments.
  */
-cl_err		 cl_form_validate(const cl_answers *a, time_t now,
-		    cl_form_errors *errs);
+cl_err cl_form_validate(const cl_answers *a, time_t now, cl_form_errors *errs);
 
 /*
  * Add an error on field f with a copy of message, in page order after the
@@ -292,21 +295,21 @@ cl_err		 cl_form_validate(const cl_answers *a, time_t now,
  * input.  For the lead's attachment checks (kind CL_FE_ATTACHMENT) and the
  * like.  Cannot fail.
  */
-void		 cl_form_errors_add(cl_form_errors *errs, cl_field_id f,
-		    cl_ferr kind, const char *message);
+void cl_form_errors_add(cl_form_errors *errs, cl_field_id f, cl_ferr kind,
+    const char *message);
 
 /* Return the first error on the field called name, or NULL. */
 const cl_form_error *cl_form_error_find(const cl_form_errors *errs,
-		    const char *name);
+    const char *name);
 
 /* Free the errors and leave errs empty and reusable.  Cannot fail. */
-void		 cl_form_errors_free(cl_form_errors *errs);
+void cl_form_errors_free(cl_form_errors *errs);
 
 /*
  * Trim leading and trailing spaces, tabs, CR and LF from the values of form
  * fields (not of other names, such as hidden tokens), in place, so that
  * what is stored is what was validated.  Cannot fail.
  */
-void		 cl_form_normalise(cl_answers *a);
+void cl_form_normalise(cl_answers *a);
 
 #endif /* CALLIN_FORM_H */

@@ -16,17 +16,17 @@
 #include "callin/multipart.h"
 
 typedef struct cl_http_req {
-	FCGX_Request	*fcgi;
-	const char	*method;	/* "GET", "POST", ... */
-	const char	*path;		/* decoded-free path, no query */
-	const char	*query;		/* "" when none */
-	const char	*content_type;	/* "" when none */
-	int64_t		 content_length; /* -1 when absent or not a number */
-	const char	*request_id;	/* nginx $request_id, "" when none */
-	const char	*remote_addr;
-	int64_t		 body_read;	/* bytes of body consumed so far */
-	int		 status;	/* status sent, 0 before the response */
-	int		 head_only;	/* HEAD request: headers only */
+	FCGX_Request *fcgi;
+	const char *method;	  /* "GET", "POST", ... */
+	const char *path;	  /* decoded-free path, no query */
+	const char *query;	  /* "" when none */
+	const char *content_type; /* "" when none */
+	int64_t content_length;	  /* -1 when absent or not a number */
+	const char *request_id;	  /* nginx $request_id, "" when none */
+	const char *remote_addr;
+	int64_t body_read; /* bytes of body consumed so far */
+	int status;	   /* status sent, 0 before the response */
+	int head_only;	   /* HEAD request: headers only */
 } cl_http_req;
 
 /*

@@ -16,26 +16,29 @@
 #include "callin/store.h"
 #include "callin/svc.h"
 
-#define CL_UPLOAD_NAME_MAX	128	/* sanitised file name, with its NUL */
+#define CL_UPLOAD_NAME_MAX 128 /* sanitised file name, with its NUL */
 
 typedef struct cl_upload {
-	char		 name[CL_UPLOAD_NAME_MAX];	/* sanitised */
-	const char	*content_type;	/* from the bytes (static string) */
-	int64_t		 size;
-	char		 sha256[CL_SHA256_HEX];
-	char		 blob_id[CL_BLOB_ID_MAX];	/* "" until stored */
+	char name[CL_UPLOAD_NAME_MAX]; /* sanitised */
+	const char *content_type;      /* from the bytes (static string) */
+	int64_t size;
+	char sha256[CL_SHA256_HEX];
+	char blob_id[CL_BLOB_ID_MAX]; /* "" until stored */
 } cl_upload;
 
 typedef struct cl_intake {
-	cl_answers	 answers;	/* text parts, in order received */
-	cl_upload	*files;		/* files stored as blobs */
-	size_t		 nfiles;
-	size_t		 nchosen;	/* file parts with a name (some refused) */
-	char		 file_error[320]; /* first problem with a file, "" if none */
-	int		 honeypot;	/* the hidden "website" field was filled */
+	cl_answers answers; /* text parts, in order received */
+	cl_upload *files;   /* files stored as blobs */
+	size_t nfiles;
+	size_t nchosen;	      /* file parts with a name (some refused) */
+	char file_error[320]; /* first problem with a file, "" if none */
+	int honeypot;	      /* the hidden "website" field was filled */
 } cl_intake;
 
-#define CL_INTAKE_INIT { CL_ANSWERS_INIT, NULL, 0, 0, "", 0 }
+#define CL_INTAKE_INIT \
+	{ \
+		CL_ANSWERS_INIT, NULL, 0, 0, "", 0 \
+	}
 
 /*
  * Read the body of req (multipart/form-data) into in.  Returns CL_OK when
@@ -68,7 +71,7 @@ cl_err cl_intake_build(cl_svc *app, const cl_intake *in, const char *token,
 void cl_intake_fingerprint(const cl_intake *in, char hex[CL_SHA256_HEX]);
 
 /* Random bytes in a request's address confirmation code (22 characters). */
-#define CL_CONFIRM_CODE_BYTES	16
+#define CL_CONFIRM_CODE_BYTES 16
 
 /*
  * Into notes (initialised here; bson_destroy it), the notifications that
@@ -81,11 +84,11 @@ void cl_intake_confirm_notes(const cl_config *cfg, const char *email,
 
 /* What a link to confirm an address comes to (cl_intake_confirm). */
 typedef enum cl_confirm_outcome {
-	CL_CONFIRM_PENDING,	/* a good link, not confirmed yet (check only) */
-	CL_CONFIRM_DONE,	/* confirmed by this call: messages queued */
-	CL_CONFIRM_ALREADY,	/* confirmed before: nothing more queued */
-	CL_CONFIRM_EXPIRED,	/* older than confirm_max_age: nothing queued */
-	CL_CONFIRM_UNKNOWN,	/* no such reference, or not its code */
+	CL_CONFIRM_PENDING, /* a good link, not confirmed yet (check only) */
+	CL_CONFIRM_DONE,    /* confirmed by this call: messages queued */
+	CL_CONFIRM_ALREADY, /* confirmed before: nothing more queued */
+	CL_CONFIRM_EXPIRED, /* older than confirm_max_age: nothing queued */
+	CL_CONFIRM_UNKNOWN, /* no such reference, or not its code */
 } cl_confirm_outcome;
 
 /*
@@ -96,8 +99,8 @@ typedef enum cl_confirm_outcome {
  * Returns CL_OK with *out set, or CL_EUNAVAIL when the store cannot say or
  * write (nothing confirmed).
  */
-cl_err cl_intake_confirm(cl_svc *app, const char *reference,
-    const char *code, int commit, int64_t now_ms, cl_confirm_outcome *out);
+cl_err cl_intake_confirm(cl_svc *app, const char *reference, const char *code,
+    int commit, int64_t now_ms, cl_confirm_outcome *out);
 /*
  * Append to fields (a document) every form field's answer in a, as the
  * request document and copy.json keep them: "" or [] for one not given.
@@ -113,27 +116,30 @@ void cl_intake_free(cl_intake *in);
 
 /* What one POST /request came to (cl_intake_submit). */
 typedef enum cl_submit_outcome {
-	CL_SUBMIT_STORED,	/* stored now: token is its confirmation */
-	CL_SUBMIT_REPLAY,	/* this form again, same answers: token is the first's */
-	CL_SUBMIT_REUSED,	/* a form already sent, other answers: nothing stored */
-	CL_SUBMIT_HONEYPOT,	/* a bot filled the hidden field: nothing stored */
-	CL_SUBMIT_INVALID,	/* answers or files refused: errs says why */
-	CL_SUBMIT_FORGED,	/* anti-forgery token or key missing, forged, expired */
-	CL_SUBMIT_MALFORMED,	/* the body could not be read */
-	CL_SUBMIT_TOO_LARGE,	/* the body is over the limits */
-	CL_SUBMIT_EMAIL_LIMIT,	/* the address is at max_requests_per_email */
-	CL_SUBMIT_UNAVAILABLE,	/* disk low, store or signer down: try again */
-	CL_SUBMIT_FAILED,	/* the token, reference or receipt cannot be made */
+	CL_SUBMIT_STORED, /* stored now: token is its confirmation */
+	CL_SUBMIT_REPLAY, /* this form again, same answers: token is the first's */
+	CL_SUBMIT_REUSED, /* a form already sent, other answers: nothing stored */
+	CL_SUBMIT_HONEYPOT, /* a bot filled the hidden field: nothing stored */
+	CL_SUBMIT_INVALID,  /* answers or files refused: errs says why */
+	CL_SUBMIT_FORGED, /* anti-forgery token or key missing, forged, expired */
+	CL_SUBMIT_MALFORMED,   /* the body could not be read */
+	CL_SUBMIT_TOO_LARGE,   /* the body is over the limits */
+	CL_SUBMIT_EMAIL_LIMIT, /* the address is at max_requests_per_email */
+	CL_SUBMIT_UNAVAILABLE, /* disk low, store or signer down: try again */
+	CL_SUBMIT_FAILED, /* the token, reference or receipt cannot be made */
 } cl_submit_outcome;
 
 /* One submission as cl_intake_submit() leaves it for the response. */
 typedef struct cl_submission {
-	cl_intake	 in;		/* what was read (the 422 page shows it) */
-	cl_form_errors	 errs;		/* CL_SUBMIT_INVALID: the errors */
-	char		 token[CL_TOKEN_MAX];	/* STORED, REPLAY: the request's */
+	cl_intake in;		  /* what was read (the 422 page shows it) */
+	cl_form_errors errs;	  /* CL_SUBMIT_INVALID: the errors */
+	char token[CL_TOKEN_MAX]; /* STORED, REPLAY: the request's */
 } cl_submission;
 
-#define CL_SUBMISSION_INIT { CL_INTAKE_INIT, CL_FORM_ERRORS_INIT, "" }
+#define CL_SUBMISSION_INIT \
+	{ \
+		CL_INTAKE_INIT, CL_FORM_ERRORS_INIT, "" \
+	}
 
 /*
  * Decide the POST /request req: refuse it before reading when data_dir is

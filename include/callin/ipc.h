@@ -21,16 +21,16 @@
 #include "callin/buf.h"
 #include "callin/err.h"
 
-#define CL_IPC_SERVER	0	/* index of the helper's end of a hub */
-#define CL_IPC_CLIENT	1	/* index of the workers' end */
+#define CL_IPC_SERVER 0 /* index of the helper's end of a hub */
+#define CL_IPC_CLIENT 1 /* index of the workers' end */
 
 /* Make a hub in fds (close-on-exec).  CL_EIO when the sockets cannot be made. */
 cl_err cl_ipc_hub(int fds[2]);
 
 /* A worker's connection to one helper. */
 typedef struct cl_ipc_client {
-	int	hub;	/* the hub's client end (not owned) */
-	int	fd;	/* the connection, -1 until the first call */
+	int hub; /* the hub's client end (not owned) */
+	int fd;	 /* the connection, -1 until the first call */
 } cl_ipc_client;
 
 /*
@@ -52,11 +52,11 @@ void cl_ipc_client_close(cl_ipc_client *c);
 
 /* One call in a round, as the server hands it to its handler. */
 typedef struct cl_ipc_msg {
-	const unsigned char	*req;	/* the call's bytes */
-	size_t			 len;
-	cl_buf			 reply;	/* the handler writes the answer here */
-	int			 fd;	/* the connection (the server's) */
-	int			 deferred; /* set: the handler answers later */
+	const unsigned char *req; /* the call's bytes */
+	size_t len;
+	cl_buf reply; /* the handler writes the answer here */
+	int fd;	      /* the connection (the server's) */
+	int deferred; /* set: the handler answers later */
 } cl_ipc_msg;
 
 /*
@@ -87,7 +87,7 @@ void cl_ipc_answer(int fd, const void *p, size_t n);
  * not yet handed to the handler: nobody waits for its answer.  Returns CL_OK once *stop is set and the round
  * under way has been answered; CL_EIO when waiting fails.
  */
-cl_err cl_ipc_serve(int hub, size_t max_req, cl_ipc_handler handler,
-    void *arg, const volatile sig_atomic_t *stop, const sigset_t *wait_mask);
+cl_err cl_ipc_serve(int hub, size_t max_req, cl_ipc_handler handler, void *arg,
+    const volatile sig_atomic_t *stop, const sigset_t *wait_mask);
 
 #endif /* CALLIN_IPC_H */

@@ -6,7 +6,7 @@
 #define CALLIN_LOG_H
 
 typedef enum cl_log_level {
-	CL_LOG_DEBUG,		/* not written: the lowest level written is info */
+	CL_LOG_DEBUG, /* not written: the lowest level written is info */
 	CL_LOG_INFO,
 	CL_LOG_WARN,
 	CL_LOG_ERROR,

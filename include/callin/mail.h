@@ -29,17 +29,17 @@
 #include "callin/err.h"
 #include "callin/store.h"
 
-#define CL_MAIL_MSGID_MAX	(CL_EMAIL_ADDR_MAX + 64)
-#define CL_MAIL_FILENAME_MAX	80	/* longest attachment name, with NUL */
+#define CL_MAIL_MSGID_MAX (CL_EMAIL_ADDR_MAX + 64)
+#define CL_MAIL_FILENAME_MAX 80 /* longest attachment name, with NUL */
 
 /* ------------------------------------------------------------------ */
 /* Addresses (address.c).                                              */
 
 /* The sender, from the mail_from setting. */
 typedef struct cl_mail_from {
-	char	 addr[CL_EMAIL_ADDR_MAX];	/* addr-spec, valid */
-	char	*header;			/* From: value, encoded */
-	char	*domain;			/* in addr, after the '@' */
+	char addr[CL_EMAIL_ADDR_MAX]; /* addr-spec, valid */
+	char *header;		      /* From: value, encoded */
+	char *domain;		      /* in addr, after the '@' */
 } cl_mail_from;
 
 /*
@@ -48,18 +48,18 @@ typedef struct cl_mail_from {
  * CL_EINVAL with a reason in err when the address is not valid or the text
  * around it is malformed.  Free out with cl_mail_from_free() on success.
  */
-cl_err	cl_mail_from_parse(const char *mail_from, cl_mail_from *out,
-	    char *err, size_t errlen);
+cl_err cl_mail_from_parse(const char *mail_from, cl_mail_from *out, char *err,
+    size_t errlen);
 
 /* Free what cl_mail_from_parse() allocated.  Cannot fail. */
-void	cl_mail_from_free(cl_mail_from *from);
+void cl_mail_from_free(cl_mail_from *from);
 
 /*
  * Check every address of the comma-separated list (spaces around each
  * ignored, empty items skipped): CL_EINVAL naming the first bad one in err,
  * or when there is none at all.
  */
-cl_err	cl_mail_addr_list_check(const char *list, char *err, size_t errlen);
+cl_err cl_mail_addr_list_check(const char *list, char *err, size_t errlen);
 
 /* ------------------------------------------------------------------ */
 /* Encoding (encode.c).                                                */
@@ -74,14 +74,14 @@ cl_err	cl_mail_addr_list_check(const char *list, char *err, size_t errlen);
  * longer than that stays whole).  name must be a plain header name.
  * Cannot fail.
  */
-void	cl_mail_header(cl_buf *out, const char *name, const char *value);
+void cl_mail_header(cl_buf *out, const char *name, const char *value);
 
 /*
  * Append the n bytes of text s to out with every line end (CRLF, CR or LF)
  * made CRLF, control characters other than TAB replaced by U+FFFD and
  * invalid UTF-8 replaced by U+FFFD.  Cannot fail.
  */
-void	cl_mail_text(cl_buf *out, const char *s, size_t n);
+void cl_mail_text(cl_buf *out, const char *s, size_t n);
 
 /*
  * Write to out (CL_MAIL_FILENAME_MAX bytes) a safe attachment file name
@@ -90,51 +90,53 @@ void	cl_mail_text(cl_buf *out, const char *s, size_t n);
  * '_', no leading dot, at most CL_MAIL_FILENAME_MAX - 1 characters keeping
  * the extension, "attachment" when nothing is left.  Cannot fail.
  */
-void	cl_mail_filename(const char *name, char *out);
+void cl_mail_filename(const char *name, char *out);
 
 /*
  * Return 1 if type is a plain MIME type "type/subtype" of token characters
  * (at most 127 characters, no parameters), else 0.  Cannot fail.
  */
-int	cl_mail_content_type_ok(const char *type);
+int cl_mail_content_type_ok(const char *type);
 
 /* ------------------------------------------------------------------ */
 /* Messages (message.c, body.c).                                        */
 
 /* Loads the bytes of an attachment's blob into out (which it appends to). */
-typedef cl_err (*cl_mail_blob_fn)(void *arg, const char *blob_id,
-    cl_buf *out);
+typedef cl_err (*cl_mail_blob_fn)(void *arg, const char *blob_id, cl_buf *out);
 
 /* What building a message needs besides the notification. */
 typedef struct cl_mail_ctx {
-	const cl_mail_from	*from;
-	const char		*public_base_url; /* links in the confirmation */
-	int64_t			 confirm_max_age; /* seconds the confirm link works */
-	int64_t			 attach_max;	/* mail_attach_max_bytes */
-	cl_mail_blob_fn		 load;		/* attachment bytes */
-	void			*load_arg;
+	const cl_mail_from *from;
+	const char *public_base_url; /* links in the confirmation */
+	int64_t confirm_max_age;     /* seconds the confirm link works */
+	int64_t attach_max;	     /* mail_attach_max_bytes */
+	cl_mail_blob_fn load;	     /* attachment bytes */
+	void *load_arg;
 } cl_mail_ctx;
 
 typedef struct cl_mail_part {
-	char	*type;		/* Content-Type value */
-	char	*filename;	/* safe file name; NULL for the text body */
-	cl_buf	 data;		/* the bytes; the body is CRLF UTF-8 text */
+	char *type;	/* Content-Type value */
+	char *filename; /* safe file name; NULL for the text body */
+	cl_buf data;	/* the bytes; the body is CRLF UTF-8 text */
 } cl_mail_part;
 
 typedef struct cl_mail_msg {
-	char		 message_id[CL_MAIL_MSGID_MAX];	/* "<...@...>" */
-	char		 env_from[CL_EMAIL_ADDR_MAX + 2];	/* "<addr>" */
-	char		**rcpt;		/* "<addr>" each, valid, no duplicates */
-	size_t		 nrcpt;
-	char		**headers;	/* whole header lines, folded, no CRLF
+	char message_id[CL_MAIL_MSGID_MAX];   /* "<...@...>" */
+	char env_from[CL_EMAIL_ADDR_MAX + 2]; /* "<addr>" */
+	char **rcpt; /* "<addr>" each, valid, no duplicates */
+	size_t nrcpt;
+	char **headers; /* whole header lines, folded, no CRLF
 					   at the end: Date, Message-ID, From,
 					   To, Subject, Auto-Submitted */
-	size_t		 nheaders;
-	cl_mail_part	*parts;		/* the text body first */
-	size_t		 nparts;
+	size_t nheaders;
+	cl_mail_part *parts; /* the text body first */
+	size_t nparts;
 } cl_mail_msg;
 
-#define CL_MAIL_MSG_INIT { "", "", NULL, 0, NULL, 0, NULL, 0 }
+#define CL_MAIL_MSG_INIT \
+	{ \
+		"", "", NULL, 0, NULL, 0, NULL, 0 \
+	}
 
 /*
  * Build into msg (which the caller set to CL_MAIL_MSG_INIT) the message for
@@ -149,11 +151,11 @@ typedef struct cl_mail_msg {
  *   CL_EUNAVAIL  an attachment could not be loaded now: retry later;
  * with a reason in why (whylen bytes).  msg is freed on failure.
  */
-cl_err	cl_mail_build(const cl_mail_ctx *ctx, const cl_notification *n,
-	    time_t now, cl_mail_msg *msg, char *why, size_t whylen);
+cl_err cl_mail_build(const cl_mail_ctx *ctx, const cl_notification *n,
+    time_t now, cl_mail_msg *msg, char *why, size_t whylen);
 
 /* Free msg and leave it as CL_MAIL_MSG_INIT.  Cannot fail. */
-void	cl_mail_msg_free(cl_mail_msg *msg);
+void cl_mail_msg_free(cl_mail_msg *msg);
 
 /*
  * Append to out the plain-text body (CRLF) of the staff alert about the
@@ -163,16 +165,16 @@ void	cl_mail_msg_free(cl_mail_msg *msg);
  * indented), then files, the CRLF text that lists the attachments.  Cannot
  * fail.
  */
-void	cl_mail_body_staff(const bson_t *req, int64_t confirmed_ms,
-	    const char *files, cl_buf *out);
+void cl_mail_body_staff(const bson_t *req, int64_t confirmed_ms,
+    const char *files, cl_buf *out);
 
 /*
  * Append to out the plain-text body (CRLF) of the short note to staff that
  * the requester of req confirmed their address at confirmed_ms.  Cannot
  * fail.
  */
-void	cl_mail_body_staff_confirmed(const bson_t *req, int64_t confirmed_ms,
-	    cl_buf *out);
+void cl_mail_body_staff_confirmed(const bson_t *req, int64_t confirmed_ms,
+    cl_buf *out);
 
 /*
  * Append to out the plain-text body (CRLF) of the requester's first email
@@ -182,8 +184,8 @@ void	cl_mail_body_staff_confirmed(const bson_t *req, int64_t confirmed_ms,
  * the request).  No answer is echoed and no private link is given to the
  * address the requester typed before they confirm it.  Cannot fail.
  */
-void	cl_mail_body_confirmation(const bson_t *req,
-	    const char *public_base_url, int64_t confirm_max_age, cl_buf *out);
+void cl_mail_body_confirmation(const bson_t *req, const char *public_base_url,
+    int64_t confirm_max_age, cl_buf *out);
 
 /*
  * Append to out the plain-text body (CRLF) of the email sent once the
@@ -191,18 +193,18 @@ void	cl_mail_body_confirmation(const bson_t *req,
  * the private link to the confirmation under public_base_url.  Cannot
  * fail.
  */
-void	cl_mail_body_address_confirmed(const bson_t *req,
-	    const char *public_base_url, cl_buf *out);
+void cl_mail_body_address_confirmed(const bson_t *req,
+    const char *public_base_url, cl_buf *out);
 
 /* ------------------------------------------------------------------ */
 /* Retry schedule (schedule.c).                                         */
 
-#define CL_MAIL_SCHEDULE_MAX	32
+#define CL_MAIL_SCHEDULE_MAX 32
 
 typedef struct cl_mail_schedule {
-	int64_t	 delay_ms[CL_MAIL_SCHEDULE_MAX];	/* before try 2, 3, ... */
-	size_t	 n;					/* the last repeats */
-	int64_t	 give_up_ms;	/* no try later than this after receipt */
+	int64_t delay_ms[CL_MAIL_SCHEDULE_MAX]; /* before try 2, 3, ... */
+	size_t n;				/* the last repeats */
+	int64_t give_up_ms; /* no try later than this after receipt */
 } cl_mail_schedule;
 
 /*
@@ -212,8 +214,8 @@ typedef struct cl_mail_schedule {
  * out.  CL_EINVAL with a reason in err when malformed, empty, longer than
  * CL_MAIL_SCHEDULE_MAX, or a delay is 0 or over 7 days.
  */
-cl_err	cl_mail_schedule_parse(const char *spec, int64_t give_up_s,
-	    cl_mail_schedule *out, char *err, size_t errlen);
+cl_err cl_mail_schedule_parse(const char *spec, int64_t give_up_s,
+    cl_mail_schedule *out, char *err, size_t errlen);
 
 /*
  * After a failed try at now_ms of a notification that had failed failures
@@ -224,7 +226,7 @@ cl_err	cl_mail_schedule_parse(const char *spec, int64_t give_up_s,
  * jitter of up to a fifth of it, from rnd; the last retry is at the give-up
  * time itself.  Cannot fail.
  */
-int	cl_mail_schedule_next(const cl_mail_schedule *s, int failures,
-	    int64_t first_ms, int64_t now_ms, uint32_t rnd, int64_t *retry_ms);
+int cl_mail_schedule_next(const cl_mail_schedule *s, int failures,
+    int64_t first_ms, int64_t now_ms, uint32_t rnd, int64_t *retry_ms);
 
 #endif /* CALLIN_MAIL_H */

@@ -29,10 +29,10 @@ typedef struct cl_smtp cl_smtp;
 
 /* What became of one message. */
 typedef struct cl_smtp_result {
-	long	 code;		/* the relay's last reply code, 0 if none */
-	int	 relay_down;	/* the relay could not be reached or talked
+	long code;	/* the relay's last reply code, 0 if none */
+	int relay_down; /* the relay could not be reached or talked
 				   to: the next message would fare the same */
-	char	 why[512];	/* reason for a failure, "" when sent */
+	char why[512];	/* reason for a failure, "" when sent */
 } cl_smtp_result;
 
 /*
@@ -44,8 +44,8 @@ typedef struct cl_smtp_result {
  * sender.  CL_ECONFIG with one line naming the key in err when a setting
  * cannot be used; CL_ENOMEM when libcurl cannot start.
  */
-cl_err	cl_smtp_open(const cl_config *cfg, cl_smtp **out, char *err,
-	    size_t errlen);
+cl_err cl_smtp_open(const cl_config *cfg, cl_smtp **out, char *err,
+    size_t errlen);
 
 /*
  * Send msg in one SMTP transaction to all its recipients (a refused
@@ -55,16 +55,16 @@ cl_err	cl_smtp_open(const cl_config *cfg, cl_smtp **out, char *err,
  * authentication problem); CL_EINVAL for a permanent 5xx reply about the
  * message.  res says more.
  */
-cl_err	cl_smtp_send(cl_smtp *s, const cl_mail_msg *msg, cl_smtp_result *res);
+cl_err cl_smtp_send(cl_smtp *s, const cl_mail_msg *msg, cl_smtp_result *res);
 
 /*
  * Close the connection (QUIT) while idle, so the relay need not keep it;
  * the next send opens a new one.  Cannot fail.
  */
-void	cl_smtp_hangup(cl_smtp *s);
+void cl_smtp_hangup(cl_smtp *s);
 
 /* Close the connection (QUIT) and free s.  NULL is fine.  Cannot fail. */
-void	cl_smtp_close(cl_smtp *s);
+void cl_smtp_close(cl_smtp *s);
 
 /* ------------------------------------------------------------------ */
 /* The claim, send, record loop (mailer.c).                            */
@@ -73,11 +73,11 @@ typedef struct cl_mailer cl_mailer;
 
 /* Counts of what happened, summed over batches. */
 typedef struct cl_mailer_counts {
-	uint64_t	 claimed;
-	uint64_t	 sent;
-	uint64_t	 retried;	/* temporary failures, due again later */
-	uint64_t	 failed;	/* given up */
-	uint64_t	 released;	/* handed back unsent (stopping) */
+	uint64_t claimed;
+	uint64_t sent;
+	uint64_t retried;  /* temporary failures, due again later */
+	uint64_t failed;   /* given up */
+	uint64_t released; /* handed back unsent (stopping) */
 } cl_mailer_counts;
 
 /*
@@ -86,8 +86,8 @@ typedef struct cl_mailer_counts {
  * against the timeouts, and what cl_smtp_open checks).  On success *out is
  * the mailer.  CL_ECONFIG with one line naming the key in err.
  */
-cl_err	cl_mailer_new(const cl_config *cfg, cl_store *st, const char *owner,
-	    cl_mailer **out, char *err, size_t errlen);
+cl_err cl_mailer_new(const cl_config *cfg, cl_store *st, const char *owner,
+    cl_mailer **out, char *err, size_t errlen);
 
 /*
  * Claim one batch (up to mail_batch notifications due now) and deliver
@@ -96,13 +96,13 @@ cl_err	cl_mailer_new(const cl_config *cfg, cl_store *st, const char *owner,
  * again now) and the call returns.  *claimed (if not NULL) gets how many
  * were claimed; counts grow.  CL_EUNAVAIL when the store cannot answer.
  */
-cl_err	cl_mailer_batch(cl_mailer *m, const volatile sig_atomic_t *stop,
-	    size_t *claimed);
+cl_err cl_mailer_batch(cl_mailer *m, const volatile sig_atomic_t *stop,
+    size_t *claimed);
 
 /* The counts so far.  Cannot fail. */
 const cl_mailer_counts *cl_mailer_counts_get(const cl_mailer *m);
 
 /* Close the SMTP connection and free m (not the store).  NULL is fine. */
-void	cl_mailer_free(cl_mailer *m);
+void cl_mailer_free(cl_mailer *m);
 
 #endif /* CALLIN_MAILER_H */

@@ -16,32 +16,32 @@
 
 /* Plain counters. */
 typedef enum cl_counter {
-	CL_C_STORED,		/* requests stored */
-	CL_C_UPLOAD_BYTES,	/* attachment bytes stored */
-	CL_C_WORKER_RESTARTS,	/* workers replaced after dying */
-	CL_C_SIGNER_RESTARTS,	/* signers replaced after dying */
+	CL_C_STORED,		 /* requests stored */
+	CL_C_UPLOAD_BYTES,	 /* attachment bytes stored */
+	CL_C_WORKER_RESTARTS,	 /* workers replaced after dying */
+	CL_C_SIGNER_RESTARTS,	 /* signers replaced after dying */
 	CL_C_COMMITTER_RESTARTS, /* committers replaced after dying */
-	CL_C_HEALTH_CHECKS,	/* store checks made for /healthz */
+	CL_C_HEALTH_CHECKS,	 /* store checks made for /healthz */
 	CL_C__MAX
 } cl_counter;
 
 /* Why a POST /request stored nothing (callin_rejections_total{reason}). */
 typedef enum cl_reject {
-	CL_R_INVALID,		/* answers or files failed validation: 422 */
-	CL_R_FORGERY,		/* anti-forgery token missing, forged or expired */
-	CL_R_HONEYPOT,		/* the hidden field was filled: a bot */
-	CL_R_TOO_LARGE,		/* body over the limits */
-	CL_R_MALFORMED,		/* unreadable or truncated body */
-	CL_R_UNAVAILABLE,	/* the store failed: 503 */
-	CL_R_REPLAY,		/* a re-sent form: shown the first request */
-	CL_R_EMAIL_LIMIT,	/* the address is at max_requests_per_email: 429 */
-	CL_R_FORM_REUSED,	/* a form already sent, with other answers: 409 */
-	CL_R_DISK_LOW,		/* free space under data_dir below min_free_bytes: 503 */
+	CL_R_INVALID,	  /* answers or files failed validation: 422 */
+	CL_R_FORGERY,	  /* anti-forgery token missing, forged or expired */
+	CL_R_HONEYPOT,	  /* the hidden field was filled: a bot */
+	CL_R_TOO_LARGE,	  /* body over the limits */
+	CL_R_MALFORMED,	  /* unreadable or truncated body */
+	CL_R_UNAVAILABLE, /* the store failed: 503 */
+	CL_R_REPLAY,	  /* a re-sent form: shown the first request */
+	CL_R_EMAIL_LIMIT, /* the address is at max_requests_per_email: 429 */
+	CL_R_FORM_REUSED, /* a form already sent, with other answers: 409 */
+	CL_R_DISK_LOW, /* free space under data_dir below min_free_bytes: 503 */
 	CL_R__MAX
 } cl_reject;
 
 /* Routes as counted (the router's table order, then "other"). */
-#define CL_METRICS_ROUTES_MAX	16
+#define CL_METRICS_ROUTES_MAX 16
 
 /*
  * Map the shared region (in the master, before forking).  CL_ENOMEM when it
@@ -76,8 +76,8 @@ int cl_metrics_store_writes_failing(int64_t now_ms, int64_t window_ms);
 
 /* The helper processes the master runs beside its workers. */
 typedef enum cl_helper {
-	CL_HELPER_SIGNER,	/* holds the receipt signing key */
-	CL_HELPER_COMMITTER,	/* the SQLite store's one writer */
+	CL_HELPER_SIGNER,    /* holds the receipt signing key */
+	CL_HELPER_COMMITTER, /* the SQLite store's one writer */
 	CL_HELPER__MAX
 } cl_helper;
 
@@ -114,6 +114,7 @@ void cl_metrics_commit(size_t docs, double seconds);
  * Append every counter in Prometheus text format; route_names names the
  * nroutes route indexes.  Cannot fail.
  */
-void cl_metrics_render(cl_buf *out, const char *const *route_names, unsigned nroutes);
+void cl_metrics_render(cl_buf *out, const char *const *route_names,
+    unsigned nroutes);
 
 #endif /* CALLIN_METRICS_H */

@@ -31,11 +31,12 @@
 
 #include "callin/err.h"
 
-#define CL_MP_BOUNDARY_MAX	70	/* RFC 2046 limit on a boundary */
-#define CL_MP_HEADER_MAX	8192	/* bytes in one part's header block, CRLFs included */
-#define CL_MP_HEADER_LINES	16	/* header lines in one part */
-#define CL_MP_NAME_MAX		200	/* bytes in a field name, decoded */
-#define CL_MP_PAD_MAX		64	/* transport padding after a boundary */
+#define CL_MP_BOUNDARY_MAX 70 /* RFC 2046 limit on a boundary */
+#define CL_MP_HEADER_MAX \
+	8192 /* bytes in one part's header block, CRLFs included */
+#define CL_MP_HEADER_LINES 16 /* header lines in one part */
+#define CL_MP_NAME_MAX 200    /* bytes in a field name, decoded */
+#define CL_MP_PAD_MAX 64      /* transport padding after a boundary */
 
 typedef struct cl_mp_parser cl_mp_parser;
 
@@ -48,12 +49,12 @@ typedef struct cl_mp_callbacks {
 	 * is the part's Content-Type, trimmed, or NULL when absent.  The
 	 * strings are valid only during the call.
 	 */
-	cl_err	(*part_begin)(void *arg, const char *name, const char *filename,
-		    const char *content_type);
+	cl_err (*part_begin)(void *arg, const char *name, const char *filename,
+	    const char *content_type);
 	/* Body bytes of the current part (n > 0), split in any way. */
-	cl_err	(*part_data)(void *arg, const void *p, size_t n);
+	cl_err (*part_data)(void *arg, const void *p, size_t n);
 	/* The current part ended (its delimiter was seen). */
-	cl_err	(*part_end)(void *arg);
+	cl_err (*part_end)(void *arg);
 } cl_mp_callbacks;
 
 /*
@@ -66,7 +67,7 @@ typedef struct cl_mp_callbacks {
  * does not allow; CL_EINVAL when out cannot hold it (outlen of
  * CL_MP_BOUNDARY_MAX + 1 always can).  out is "" on failure when outlen > 0.
  */
-cl_err	cl_mp_boundary(const char *content_type, char *out, size_t outlen);
+cl_err cl_mp_boundary(const char *content_type, char *out, size_t outlen);
 
 /*
  * Create a parser for bodies delimited by boundary (as given by
@@ -75,7 +76,7 @@ cl_err	cl_mp_boundary(const char *content_type, char *out, size_t outlen);
  * CL_EINVAL.
  */
 cl_mp_parser *cl_mp_new(const char *boundary, const cl_mp_callbacks *cb,
-	    void *arg);
+    void *arg);
 
 /*
  * Parse the next n bytes of the body; any split is fine, including one inside
@@ -84,16 +85,16 @@ cl_mp_parser *cl_mp_new(const char *boundary, const cl_mp_callbacks *cb,
  * returned; after any error the parser is dead and every later call returns
  * the same error.  Bytes after the close delimiter are ignored.
  */
-cl_err	cl_mp_feed(cl_mp_parser *p, const void *data, size_t n);
+cl_err cl_mp_feed(cl_mp_parser *p, const void *data, size_t n);
 
 /*
  * Declare the end of the body.  Returns CL_OK when the close delimiter was
  * seen, the parser's error if it is dead, and CL_EPARSE otherwise (a
  * truncated body); a part open at that point is not ended.
  */
-cl_err	cl_mp_finish(cl_mp_parser *p);
+cl_err cl_mp_finish(cl_mp_parser *p);
 
 /* Release the parser; NULL is fine.  Cannot fail. */
-void	cl_mp_free(cl_mp_parser *p);
+void cl_mp_free(cl_mp_parser *p);
 
 #endif /* CALLIN_MULTIPART_H */

@@ -69,7 +69,8 @@ void cl_page_send(cl_http_req *req, int status, const cl_buf *html);
  * success).  On failure the 404 or 503 page has been sent and CL_ENOTFOUND
  * or CL_EUNAVAIL is returned.
  */
-cl_err cl_page_lookup(cl_svc *app, cl_http_req *req, const char *token, bson_t *doc);
+cl_err cl_page_lookup(cl_svc *app, cl_http_req *req, const char *token,
+    bson_t *doc);
 
 /*
  * The honeypot's decoy confirmation (decoy.c).  cl_decoy_new() writes into
@@ -113,22 +114,22 @@ cl_err cl_page_confirmation_html(cl_buf *out, const char *reference,
 cl_err cl_page_confirm_html(cl_buf *out, cl_confirm_outcome outcome,
     const char *reference, const char *code);
 
-#define CL_VERIFY_CHECKS	3	/* signature, on file, copy */
+#define CL_VERIFY_CHECKS 3 /* signature, on file, copy */
 
 typedef struct cl_verify_check {
-	const char	*id;		/* "signature", "on-file", "copy" */
-	int		 ok;
-	const char	*text;
-	char		 detail[256];	/* "" for none */
+	const char *id; /* "signature", "on-file", "copy" */
+	int ok;
+	const char *text;
+	char detail[256]; /* "" for none */
 } cl_verify_check;
 
 typedef struct cl_verify_result {
-	cl_verdict	 verdict;
-	const char	*reason;	/* unreadable: why */
-	const char	*reference;	/* readable: the receipt's */
-	const char	*received;	/* readable: RFC 3339 */
-	cl_verify_check	 checks[CL_VERIFY_CHECKS];
-	size_t		 nchecks;
+	cl_verdict verdict;
+	const char *reason;    /* unreadable: why */
+	const char *reference; /* readable: the receipt's */
+	const char *received;  /* readable: RFC 3339 */
+	cl_verify_check checks[CL_VERIFY_CHECKS];
+	size_t nchecks;
 } cl_verify_result;
 
 /*
@@ -142,7 +143,8 @@ void cl_page_start(cl_svc *app, cl_http_req *req);
 void cl_page_form(cl_svc *app, cl_http_req *req);
 void cl_page_submit(cl_svc *app, cl_http_req *req);
 void cl_page_confirmation(cl_svc *app, cl_http_req *req, const char *token);
-void cl_page_receipt_file(cl_svc *app, cl_http_req *req, const char *token, const char *file);
+void cl_page_receipt_file(cl_svc *app, cl_http_req *req, const char *token,
+    const char *file);
 /*
  * The link that confirms a requester's address: with post 0 a page with a
  * button (nothing changes), with post 1 the confirmation; 404 for an

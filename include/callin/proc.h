@@ -17,7 +17,7 @@
  * (cl_proc_no_dumps).  CL_EIO with one line in err (errlen bytes) when the
  * kernel refuses either.
  */
-cl_err	cl_proc_start(int secrets, char *err, size_t errlen);
+cl_err cl_proc_start(int secrets, char *err, size_t errlen);
 
 /*
  * For a process that holds a secret (a key, the form secret, a password):
@@ -26,6 +26,6 @@ cl_err	cl_proc_start(int secrets, char *err, size_t errlen);
  * /proc/PID/mem, environ or fd/.  Both are inherited by fork(2).  CL_EIO
  * with one line in err when the kernel refuses.
  */
-cl_err	cl_proc_no_dumps(char *err, size_t errlen);
+cl_err cl_proc_no_dumps(char *err, size_t errlen);
 
 #endif /* CALLIN_PROC_H */

@@ -10,17 +10,17 @@
 #include "callin/err.h"
 
 /* Characters of base64url without padding for n bytes (not counting NUL). */
-#define CL_B64URL_LEN(n)	(((n) * 4 + 2) / 3)
+#define CL_B64URL_LEN(n) (((n)*4 + 2) / 3)
 
-#define CL_RANDOM_TOKEN_BYTES_MAX 32	/* most bytes in a random token */
+#define CL_RANDOM_TOKEN_BYTES_MAX 32 /* most bytes in a random token */
 /* Room for any random token, with its NUL (43 + 1). */
-#define CL_RANDOM_TOKEN_MAX	(CL_B64URL_LEN(CL_RANDOM_TOKEN_BYTES_MAX) + 1)
+#define CL_RANDOM_TOKEN_MAX (CL_B64URL_LEN(CL_RANDOM_TOKEN_BYTES_MAX) + 1)
 
 /*
  * Fill p with n bytes from the CSPRNG.  CL_ECRYPTO when OpenSSL cannot (its
  * generator is not seeded); p is then zeroed.
  */
-cl_err	cl_random_bytes(void *p, size_t n);
+cl_err cl_random_bytes(void *p, size_t n);
 
 /*
  * Write into out (CL_RANDOM_TOKEN_MAX bytes) the base64url of nbytes fresh
@@ -28,16 +28,16 @@ cl_err	cl_random_bytes(void *p, size_t n);
  * CL_EINVAL when nbytes is 0 or above CL_RANDOM_TOKEN_BYTES_MAX, CL_ECRYPTO
  * when the CSPRNG fails; out is then "".
  */
-cl_err	cl_random_token(char *out, size_t nbytes);
+cl_err cl_random_token(char *out, size_t nbytes);
 
 /*
  * Write the base64url of the n bytes at p into out, which must hold
  * CL_B64URL_LEN(n) + 1 bytes, and NUL-terminate it.  Cannot fail.
  */
-void	cl_b64url_encode(const void *p, size_t n, char *out);
+void cl_b64url_encode(const void *p, size_t n, char *out);
 
 /* The number of base64url characters at the start of s.  Cannot fail. */
-size_t	cl_b64url_span(const char *s);
+size_t cl_b64url_span(const char *s);
 
 /*
  * Decode the base64url string s (len characters, no padding, no white
@@ -46,7 +46,7 @@ size_t	cl_b64url_span(const char *s);
  * non-zero spare bits (so each byte string has one encoding only);
  * CL_ETOOBIG when out is too small.
  */
-cl_err	cl_b64url_decode(const char *s, size_t len, unsigned char *out,
-	    size_t outcap, size_t *outlen);
+cl_err cl_b64url_decode(const char *s, size_t len, unsigned char *out,
+    size_t outcap, size_t *outlen);
 
 #endif /* CALLIN_RAND_H */

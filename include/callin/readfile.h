@@ -10,7 +10,7 @@
 #include "callin/err.h"
 
 /* With cl_read_file: refuse a file that group or others may access. */
-#define CL_READ_PRIVATE	0x1
+#define CL_READ_PRIVATE 0x1
 
 /*
  * Read the regular file path into buf (cap bytes of room): *len gets the
@@ -21,7 +21,7 @@
  * is open to others under CL_READ_PRIVATE, or holds more than cap bytes;
  * then buf has been wiped (it may be a key).
  */
-cl_err	cl_read_file(const char *path, int flags, unsigned char *buf,
-	    size_t cap, size_t *len, unsigned *mode, char *err, size_t errlen);
+cl_err cl_read_file(const char *path, int flags, unsigned char *buf, size_t cap,
+    size_t *len, unsigned *mode, char *err, size_t errlen);
 
 #endif /* CALLIN_READFILE_H */

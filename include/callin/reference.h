@@ -18,9 +18,9 @@
 #include "callin/err.h"
 
 #ifndef CL_REFERENCE_LEN
-#define CL_REFERENCE_LEN	13	/* "CIR-7K3F-9QXD" */
+#define CL_REFERENCE_LEN 13 /* "CIR-7K3F-9QXD" */
 #endif
-#define CL_REFERENCE_MAX	14	/* room for a reference and its NUL */
+#define CL_REFERENCE_MAX 14 /* room for a reference and its NUL */
 
 /* The 31 characters, in value order. */
 extern const char cl_reference_alphabet[];
@@ -29,18 +29,19 @@ extern const char cl_reference_alphabet[];
  * Write a new random reference into out.  CL_ECRYPTO when the CSPRNG
  * fails; out is then "".
  */
-cl_err	cl_reference_new(char out[CL_REFERENCE_MAX]);
+cl_err cl_reference_new(char out[CL_REFERENCE_MAX]);
 
 /*
  * Write into out the reference the 32 bytes of seed (secret, random-looking)
  * stand for: the same seed, the same reference, drawn as cl_reference_new()
  * draws (the honeypot's decoy references look like real ones).  Cannot fail.
  */
-void	cl_reference_from(const unsigned char seed[32], char out[CL_REFERENCE_MAX]);
+void cl_reference_from(const unsigned char seed[32],
+    char out[CL_REFERENCE_MAX]);
 /*
  * Return 1 if s is a reference in its canonical form (upper case, with the
  * hyphens) whose check character is right, else 0.  Cannot fail.
  */
-int	cl_reference_valid(const char *s);
+int cl_reference_valid(const char *s);
 
 #endif /* CALLIN_REFERENCE_H */

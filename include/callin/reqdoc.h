@@ -33,48 +33,48 @@
 #include "callin/err.h"
 
 /* Top-level keys. */
-#define CL_DOC_TOKEN		"token"
-#define CL_DOC_REFERENCE	"reference"
-#define CL_DOC_IDEMPOTENCY_KEY	"idempotency_key"
-#define CL_DOC_ANSWERS_SHA256	"answers_sha256"
-#define CL_DOC_RECEIVED		"received"
-#define CL_DOC_RECEIVED_MS	"received_ms"
-#define CL_DOC_FIELDS		"fields"
-#define CL_DOC_ATTACHMENTS	"attachments"
-#define CL_DOC_COPY_JSON	"copy_json"
-#define CL_DOC_RECEIPT		"receipt"
-#define CL_DOC_KEY_ID		"key_id"
-#define CL_DOC_CONFIRM_CODE	"confirm_code"
-#define CL_DOC_NOTIFICATIONS	"notifications"
+#define CL_DOC_TOKEN "token"
+#define CL_DOC_REFERENCE "reference"
+#define CL_DOC_IDEMPOTENCY_KEY "idempotency_key"
+#define CL_DOC_ANSWERS_SHA256 "answers_sha256"
+#define CL_DOC_RECEIVED "received"
+#define CL_DOC_RECEIVED_MS "received_ms"
+#define CL_DOC_FIELDS "fields"
+#define CL_DOC_ATTACHMENTS "attachments"
+#define CL_DOC_COPY_JSON "copy_json"
+#define CL_DOC_RECEIPT "receipt"
+#define CL_DOC_KEY_ID "key_id"
+#define CL_DOC_CONFIRM_CODE "confirm_code"
+#define CL_DOC_NOTIFICATIONS "notifications"
 /* The requester's address, a path (see cl_reqdoc_str). */
-#define CL_DOC_EMAIL		CL_DOC_FIELDS ".email"
+#define CL_DOC_EMAIL CL_DOC_FIELDS ".email"
 /* Keys of an attachments[] element. */
-#define CL_DOC_ATT_BLOB_ID	"blob_id"
-#define CL_DOC_ATT_NAME		"name"
-#define CL_DOC_ATT_CONTENT_TYPE	"content_type"
-#define CL_DOC_ATT_SIZE		"size"
-#define CL_DOC_ATT_SHA256	"sha256"
+#define CL_DOC_ATT_BLOB_ID "blob_id"
+#define CL_DOC_ATT_NAME "name"
+#define CL_DOC_ATT_CONTENT_TYPE "content_type"
+#define CL_DOC_ATT_SIZE "size"
+#define CL_DOC_ATT_SHA256 "sha256"
 /* Keys of a notifications[] element. */
-#define CL_DOC_NOTE_KIND	"kind"
-#define CL_DOC_NOTE_TO		"to"
-#define CL_DOC_NOTE_MESSAGE_ID	"message_id"
-#define CL_DOC_NOTE_DUE_MS	"due_ms"
+#define CL_DOC_NOTE_KIND "kind"
+#define CL_DOC_NOTE_TO "to"
+#define CL_DOC_NOTE_MESSAGE_ID "message_id"
+#define CL_DOC_NOTE_DUE_MS "due_ms"
 /* Reserved for the store (see above). */
-#define CL_DOC_OUTBOX		"outbox"
-#define CL_DOC_EMAIL_LC		"email_lc"
-#define CL_DOC_CONFIRMED_MS	"confirmed_ms"
+#define CL_DOC_OUTBOX "outbox"
+#define CL_DOC_EMAIL_LC "email_lc"
+#define CL_DOC_CONFIRMED_MS "confirmed_ms"
 
-#define CL_REQDOC_TOKEN_MAX	64	/* longest token, with its NUL */
-#define CL_REQDOC_BLOB_ID_MAX	64	/* longest blob id, with its NUL */
-#define CL_REQDOC_NOTE_TO_MAX	65	/* most recipients of a confirm note */
+#define CL_REQDOC_TOKEN_MAX 64	 /* longest token, with its NUL */
+#define CL_REQDOC_BLOB_ID_MAX 64 /* longest blob id, with its NUL */
+#define CL_REQDOC_NOTE_TO_MAX 65 /* most recipients of a confirm note */
 
 /* One checked notification; the strings point into the document. */
 typedef struct cl_reqdoc_note {
-	const char	 *kind;		/* non-empty */
-	const char	**to;		/* nto non-empty addresses */
-	size_t		  nto;
-	const char	 *message_id;	/* NULL when absent */
-	int64_t		  due_ms;	/* its due_ms, else the default */
+	const char *kind; /* non-empty */
+	const char **to;  /* nto non-empty addresses */
+	size_t nto;
+	const char *message_id; /* NULL when absent */
+	int64_t due_ms;		/* its due_ms, else the default */
 } cl_reqdoc_note;
 
 /*
@@ -82,16 +82,16 @@ typedef struct cl_reqdoc_note {
  * on, typed.  The strings point into doc, which must outlive it.
  */
 typedef struct cl_reqdoc {
-	const bson_t	 *doc;
-	const char	 *token;
-	const char	 *reference;
-	const char	 *idempotency_key;
-	int64_t		  received_ms;
-	const char	**blob_ids;	/* attachments' blob ids, each once */
-	size_t		  nblobs;
-	cl_reqdoc_note	 *notes;	/* notifications, due by default at
+	const bson_t *doc;
+	const char *token;
+	const char *reference;
+	const char *idempotency_key;
+	int64_t received_ms;
+	const char **blob_ids; /* attachments' blob ids, each once */
+	size_t nblobs;
+	cl_reqdoc_note *notes; /* notifications, due by default at
 					   received_ms */
-	size_t		  nnotes;
+	size_t nnotes;
 } cl_reqdoc;
 
 /*
@@ -114,10 +114,10 @@ typedef struct cl_reqdoc {
  * Fails with CL_EINVAL, logged with what is wrong; *out is then empty
  * (cl_reqdoc_free is harmless).
  */
-cl_err	cl_reqdoc_parse(const bson_t *doc, cl_reqdoc *out);
+cl_err cl_reqdoc_parse(const bson_t *doc, cl_reqdoc *out);
 
 /* Free what cl_reqdoc_parse() allocated in r (not the document).  NULL is fine. */
-void	cl_reqdoc_free(cl_reqdoc *r);
+void cl_reqdoc_free(cl_reqdoc *r);
 
 /*
  * Check notes, an array of notifications to queue when a requester
@@ -128,11 +128,11 @@ void	cl_reqdoc_free(cl_reqdoc *r);
  * portable.  The strings point into notes.  Fails with CL_EINVAL, logged;
  * *out is then NULL and *n 0.
  */
-cl_err	cl_reqdoc_parse_notes(const bson_t *notes, int64_t due_ms,
-	    cl_reqdoc_note **out, size_t *n);
+cl_err cl_reqdoc_parse_notes(const bson_t *notes, int64_t due_ms,
+    cl_reqdoc_note **out, size_t *n);
 
 /* Free n notes from cl_reqdoc_parse_notes().  NULL is fine.  Cannot fail. */
-void	cl_reqdoc_notes_free(cl_reqdoc_note *v, size_t n);
+void cl_reqdoc_notes_free(cl_reqdoc_note *v, size_t n);
 
 /*
  * Readers' accessors, with defaults instead of errors (a stored document
@@ -144,8 +144,8 @@ void	cl_reqdoc_notes_free(cl_reqdoc_note *v, size_t n);
  * cl_reqdoc_int: the int32 or int64 at path, def when absent or not one.
  * Cannot fail.
  */
-const char *cl_reqdoc_str(const bson_t *doc, const char *path,
-	    const char *def, size_t *len);
-int64_t	cl_reqdoc_int(const bson_t *doc, const char *path, int64_t def);
+const char *cl_reqdoc_str(const bson_t *doc, const char *path, const char *def,
+    size_t *len);
+int64_t cl_reqdoc_int(const bson_t *doc, const char *path, int64_t def);
 
 #endif /* CALLIN_REQDOC_H */

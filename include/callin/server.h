@@ -24,36 +24,37 @@
 
 /* A helper process the master keeps running beside its workers. */
 typedef struct cl_server_helper {
-	const char	*name;		/* process name: "callin-<name>" */
-	cl_helper	 id;		/* its readiness slot in metrics.h */
-	cl_counter	 restarts;	/* counted when it dies and is replaced */
+	const char *name;    /* process name: "callin-<name>" */
+	cl_helper id;	     /* its readiness slot in metrics.h */
+	cl_counter restarts; /* counted when it dies and is replaced */
 	/* Whether cfg needs this helper; NULL: always. */
-	int		(*wanted)(const cl_config *cfg);
+	int (*wanted)(const cl_config *cfg);
 	/*
 	 * The helper, in its own process: serve the hub's server end fd until
 	 * SIGTERM, reporting itself ready (cl_metrics_helper_ready) once it
 	 * can serve.  Never returns: exits 0 after SIGTERM, 1 on a failure.
 	 */
-	void		(*main)(const cl_config *cfg, int fd);
+	void (*main)(const cl_config *cfg, int fd);
 } cl_server_helper;
 
-#define CL_SERVER_HELPERS_MAX	CL_HELPER__MAX
+#define CL_SERVER_HELPERS_MAX CL_HELPER__MAX
 
 typedef struct cl_server_hooks {
 	/* In the master, on a reloaded configuration: can it be used? */
-	cl_err	(*check)(const cl_config *cfg, char *err, size_t errlen);
+	cl_err (*check)(const cl_config *cfg, char *err, size_t errlen);
 	/*
 	 * In each worker after fork: build the per-process state in *app;
 	 * hubs[i] is the client end of helpers[i]'s hub.
 	 */
-	cl_err	(*worker_init)(const cl_config *cfg, const int *hubs, void **app);
+	cl_err (
+	    *worker_init)(const cl_config *cfg, const int *hubs, void **app);
 	/* Answer one request.  Must always send a response. */
-	void	(*handle)(void *app, cl_http_req *req);
+	void (*handle)(void *app, cl_http_req *req);
 	/* In each worker before it exits.  NULL is fine. */
-	void	(*worker_fini)(void *app);
+	void (*worker_fini)(void *app);
 	/* The helpers, at most CL_SERVER_HELPERS_MAX. */
-	const cl_server_helper	*helpers;
-	size_t			 nhelpers;
+	const cl_server_helper *helpers;
+	size_t nhelpers;
 } cl_server_hooks;
 
 /*

@@ -15,6 +15,7 @@
  * the stop signals.  *wait_mask gets the mask to wait with (ppoll), the
  * only time they may arrive.  Cannot fail.
  */
-void cl_signals_child(void (*on_stop)(int), int sigint_stops, sigset_t *wait_mask);
+void cl_signals_child(void (*on_stop)(int), int sigint_stops,
+    sigset_t *wait_mask);
 
 #endif /* CALLIN_SIGNALS_H */

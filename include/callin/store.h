@@ -54,11 +54,11 @@
 #include "callin/err.h"
 #include "callin/reqdoc.h"
 
-typedef struct cl_store cl_store;	/* an open store */
-typedef struct cl_blob cl_blob;		/* an attachment being written */
+typedef struct cl_store cl_store; /* an open store */
+typedef struct cl_blob cl_blob;	  /* an attachment being written */
 
-#define CL_BLOB_ID_MAX	CL_REQDOC_BLOB_ID_MAX	/* longest blob id, with its NUL */
-#define CL_TOKEN_MAX	CL_REQDOC_TOKEN_MAX	/* longest token, with its NUL */
+#define CL_BLOB_ID_MAX CL_REQDOC_BLOB_ID_MAX /* longest blob id, with its NUL */
+#define CL_TOKEN_MAX CL_REQDOC_TOKEN_MAX     /* longest token, with its NUL */
 
 /* Which unique key cl_store_get() looks up. */
 typedef enum cl_store_key {
@@ -144,11 +144,11 @@ cl_err cl_store_put(cl_store *st, const bson_t *doc, char *existing_token);
  * outcome comes back in rc and existing_token.
  */
 typedef struct cl_store_put_item {
-	const bson_t	*doc;
-	int64_t		 email_max;
-	int64_t		 email_since_ms;
-	cl_err		 rc;		/* out: as cl_store_put(), or CL_ELIMIT */
-	char		 existing_token[CL_TOKEN_MAX];	/* out: on CL_EDUP */
+	const bson_t *doc;
+	int64_t email_max;
+	int64_t email_since_ms;
+	cl_err rc; /* out: as cl_store_put(), or CL_ELIMIT */
+	char existing_token[CL_TOKEN_MAX]; /* out: on CL_EDUP */
 } cl_store_put_item;
 
 /*
@@ -231,16 +231,16 @@ cl_err cl_store_sweep(cl_store *st, int64_t older_than_ms, int64_t *removed);
  * A mailer that dies mid-send leaves it to be claimed again after the lease.
  */
 typedef struct cl_notification {
-	char	 id[CL_BLOB_ID_MAX];	/* the outbox entry's id */
-	char	*kind;			/* "staff_alert" or "confirmation" */
-	char	**to;			/* recipients */
-	size_t	 nto;
-	int	 attempts;		/* failed tries so far */
-	int64_t	 due_ms;		/* when it became due */
-	int64_t	 confirmed_ms;		/* when the requester confirmed their
+	char id[CL_BLOB_ID_MAX]; /* the outbox entry's id */
+	char *kind;		 /* "staff_alert" or "confirmation" */
+	char **to;		 /* recipients */
+	size_t nto;
+	int attempts;	      /* failed tries so far */
+	int64_t due_ms;	      /* when it became due */
+	int64_t confirmed_ms; /* when the requester confirmed their
 					   address (cl_store_confirm), 0 if
 					   not yet */
-	bson_t	*request;		/* the whole request document */
+	bson_t *request;      /* the whole request document */
 } cl_notification;
 
 /*
@@ -252,12 +252,12 @@ typedef struct cl_notification {
  * a stuck outbox.
  */
 typedef struct cl_outbox_stats {
-	int64_t	 due;		/* pending, whether due now or later */
-	int64_t	 oldest_due_ms;	/* smallest first due time of the pending
+	int64_t due;	       /* pending, whether due now or later */
+	int64_t oldest_due_ms; /* smallest first due time of the pending
 				   ones when it is <= now_ms, else 0 (none
 				   pending, or none due yet) */
-	int64_t	 sent;		/* sent, all time */
-	int64_t	 failed;	/* given up, all time */
+	int64_t sent;	       /* sent, all time */
+	int64_t failed;	       /* given up, all time */
 } cl_outbox_stats;
 
 /*
@@ -291,7 +291,8 @@ cl_err cl_store_outbox_failed(cl_store *st, const char *id, const char *owner,
  * Fill *stats (see cl_outbox_stats) for metrics and health at now_ms.
  * CL_EUNAVAIL as above.
  */
-cl_err cl_store_outbox_stats(cl_store *st, int64_t now_ms, cl_outbox_stats *stats);
+cl_err cl_store_outbox_stats(cl_store *st, int64_t now_ms,
+    cl_outbox_stats *stats);
 
 /*
  * Record that the requester of the request with token confirmed their

@@ -35,23 +35,23 @@
 #include "callin/ipc.h"
 #include "callin/store.h"
 
-#define CL_SIGN_REQ_MAX		512	/* a v1 body is 158 bytes */
-#define CL_COMMIT_REQ_MAX	(16u * 1024 * 1024)	/* a document is < 1 MiB */
-#define CL_COMMIT_HDR		16	/* the limit before the document */
+#define CL_SIGN_REQ_MAX 512		      /* a v1 body is 158 bytes */
+#define CL_COMMIT_REQ_MAX (16u * 1024 * 1024) /* a document is < 1 MiB */
+#define CL_COMMIT_HDR 16 /* the limit before the document */
 
 struct cl_sniffer;
 struct cl_keyring;
 
 typedef struct cl_svc {
-	const cl_config		*cfg;
-	cl_store		*store;		/* reads; MongoDB: writes too */
-	struct cl_sniffer	*sniffer;
-	struct cl_keyring	*keyring;
-	cl_ipc_client		 signer;
-	cl_ipc_client		 committer;
-	int			 use_committer;	/* requests go through it */
-	unsigned char		 form_secret[128];
-	size_t			 form_secret_len;
+	const cl_config *cfg;
+	cl_store *store; /* reads; MongoDB: writes too */
+	struct cl_sniffer *sniffer;
+	struct cl_keyring *keyring;
+	cl_ipc_client signer;
+	cl_ipc_client committer;
+	int use_committer; /* requests go through it */
+	unsigned char form_secret[128];
+	size_t form_secret_len;
 } cl_svc;
 
 /*

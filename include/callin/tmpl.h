@@ -26,11 +26,11 @@
 #include "callin/buf.h"
 #include "callin/err.h"
 
-typedef struct cl_tmpl cl_tmpl;		/* a record of named values */
+typedef struct cl_tmpl cl_tmpl; /* a record of named values */
 
 typedef struct cl_tmpl_file {
-	const char	*name;		/* "form" for templates/form.html */
-	const char	*text;
+	const char *name; /* "form" for templates/form.html */
+	const char *text;
 } cl_tmpl_file;
 
 /* The embedded templates, ending with a { NULL, NULL } entry. */

@@ -14,30 +14,33 @@
 
 /* An incremental checker for bytes that arrive in pieces (file uploads). */
 typedef struct cl_utf8_stream {
-	unsigned char	 need;	/* continuation bytes still expected */
-	unsigned char	 lo;	/* lowest allowed next continuation byte */
-	unsigned char	 hi;	/* highest allowed next continuation byte */
-	unsigned char	 bad;	/* an invalid byte was seen */
+	unsigned char need; /* continuation bytes still expected */
+	unsigned char lo;   /* lowest allowed next continuation byte */
+	unsigned char hi;   /* highest allowed next continuation byte */
+	unsigned char bad;  /* an invalid byte was seen */
 } cl_utf8_stream;
 
-#define CL_UTF8_STREAM_INIT { 0, 0x80, 0xBF, 0 }
+#define CL_UTF8_STREAM_INIT \
+	{ \
+		0, 0x80, 0xBF, 0 \
+	}
 
 /* Return 1 if the n bytes at s are valid UTF-8, else 0.  Cannot fail. */
-int	cl_utf8_valid(const char *s, size_t n);
+int cl_utf8_valid(const char *s, size_t n);
 
 /*
  * Return the number of code points in the n bytes at s.  Meant for valid
  * UTF-8; for invalid input it counts the bytes that are not continuation
  * bytes.  Cannot fail.
  */
-size_t	cl_utf8_chars(const char *s, size_t n);
+size_t cl_utf8_chars(const char *s, size_t n);
 
 /*
  * Decode the character at the start of the n bytes at s: store it in *cp and
  * return its length (1 to 4).  Return 0 (and *cp = 0xFFFD) when the bytes
  * there are not a valid, complete UTF-8 sequence, or n is 0.  Cannot fail.
  */
-size_t	cl_utf8_decode(const char *s, size_t n, uint32_t *cp);
+size_t cl_utf8_decode(const char *s, size_t n, uint32_t *cp);
 
 /*
  * Return 1 if cp is a character that changes the direction of text or shows
@@ -56,24 +59,24 @@ size_t	cl_utf8_decode(const char *s, size_t n, uint32_t *cp);
  * right spelling of words in Persian and Indic scripts needs them.
  * Cannot fail.
  */
-int	cl_utf8_hidden(uint32_t cp);
+int cl_utf8_hidden(uint32_t cp);
 /* Reset a stream checker.  Cannot fail. */
-void	cl_utf8_stream_init(cl_utf8_stream *st);
+void cl_utf8_stream_init(cl_utf8_stream *st);
 
 /* Feed n more bytes to the checker.  Cannot fail. */
-void	cl_utf8_stream_feed(cl_utf8_stream *st, const void *p, size_t n);
+void cl_utf8_stream_feed(cl_utf8_stream *st, const void *p, size_t n);
 
 /*
  * Return 1 if every byte fed so far is valid UTF-8 and no sequence is left
  * unfinished, else 0.  Cannot fail.
  */
-int	cl_utf8_stream_done(const cl_utf8_stream *st);
+int cl_utf8_stream_done(const cl_utf8_stream *st);
 
 /*
  * Return 1 if the bytes fed so far are valid UTF-8 except, perhaps, for a
  * sequence cut short at the end (the start of a longer text), else 0.
  * Cannot fail.
  */
-int	cl_utf8_stream_prefix_ok(const cl_utf8_stream *st);
+int cl_utf8_stream_prefix_ok(const cl_utf8_stream *st);
 
 #endif /* CALLIN_UTF8_H */

@@ -12,7 +12,7 @@
  * decides when a helper stops), then cl_ipc_serve() on hub with handler.
  * Returns cl_ipc_serve()'s result.
  */
-cl_err	cl_app_helper_serve(int hub, size_t max_req, cl_ipc_handler handler,
-	    void *arg);
+cl_err cl_app_helper_serve(int hub, size_t max_req, cl_ipc_handler handler,
+    void *arg);
 
 #endif /* CALLIN_APP_INT_H */

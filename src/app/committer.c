@@ -29,21 +29,21 @@
 
 /* An answer waiting for the sync that makes its write durable. */
 struct pending {
-	int	 fd;		/* dup() of the call's connection */
-	cl_buf	 answer;
-	size_t	 batch;		/* the batch's size, for metrics, 0 but once */
-	double	 started;	/* when its batch began, monotonic s */
+	int fd; /* dup() of the call's connection */
+	cl_buf answer;
+	size_t batch;	/* the batch's size, for metrics, 0 but once */
+	double started; /* when its batch began, monotonic s */
 };
 
 struct committer {
-	cl_store	*st;
-	pthread_mutex_t	 mu;
-	pthread_cond_t	 cv;
-	struct pending	*q;		/* answers waiting for a sync */
-	size_t		 n, cap;
-	int		 stop;		/* the main thread is done */
-	int		 synced;	/* syncs since the checkpointer last ran */
-	pthread_cond_t	 ckpt_cv;
+	cl_store *st;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct pending *q; /* answers waiting for a sync */
+	size_t n, cap;
+	int stop;   /* the main thread is done */
+	int synced; /* syncs since the checkpointer last ran */
+	pthread_cond_t ckpt_cv;
 };
 
 /*
@@ -71,19 +71,22 @@ syncer(void *arg)
 		c->n = c->cap = 0;
 		pthread_mutex_unlock(&c->mu);
 		if (n == 0)
-			break;		/* stopped with nothing left */
+			break; /* stopped with nothing left */
 		rc = cl_store_sync(c->st);
 		for (size_t i = 0; i < n; i++) {
 			if (v[i].batch > 0)
-				cl_metrics_commit(v[i].batch, cl_mono_s() - v[i].started);
+				cl_metrics_commit(v[i].batch,
+				    cl_mono_s() - v[i].started);
 			if (rc != CL_OK && v[i].answer.data[0] == (char)CL_OK)
 				v[i].answer.data[0] = (char)CL_EUNAVAIL;
-			cl_ipc_answer(v[i].fd, v[i].answer.data, v[i].answer.len);
+			cl_ipc_answer(v[i].fd, v[i].answer.data,
+			    v[i].answer.len);
 			cl_buf_free(&v[i].answer);
 		}
 		free(v);
 		if (rc != CL_OK) {
-			cl_log(CL_LOG_ERROR, "committer: the WAL could not be synced; "
+			cl_log(CL_LOG_ERROR,
+			    "committer: the WAL could not be synced; "
 			    "exiting so that the master starts afresh");
 			_exit(1);
 		}
@@ -128,7 +131,8 @@ defer(struct committer *c, cl_ipc_msg *m, size_t batch, double started)
 	int fd = dup(m->fd);
 
 	if (fd < 0) {
-		if (cl_store_sync(c->st) != CL_OK && m->reply.data[0] == (char)CL_OK)
+		if (cl_store_sync(c->st) != CL_OK &&
+		    m->reply.data[0] == (char)CL_OK)
 			m->reply.data[0] = (char)CL_EUNAVAIL;
 		return;
 	}
@@ -163,23 +167,27 @@ commit_batch(void *arg, cl_ipc_msg *v, size_t n)
 	double t0 = cl_mono_s();
 
 	if (docs == NULL)
-		abort();	/* as cl_malloc does */
+		abort(); /* as cl_malloc does */
 	for (size_t i = 0; i < n; i++) {
 		cl_buf_putc(&v[i].reply, (char)CL_EINVAL);
 		if (v[i].len <= CL_COMMIT_HDR ||
 		    !bson_init_static(&docs[k], v[i].req + CL_COMMIT_HDR,
-		    v[i].len - CL_COMMIT_HDR)) {
-			cl_log(CL_LOG_ERROR, "committer: a call without a document");
+			v[i].len - CL_COMMIT_HDR)) {
+			cl_log(CL_LOG_ERROR,
+			    "committer: a call without a document");
 			continue;
 		}
-		memcpy(&items[k].email_max, v[i].req, sizeof items[k].email_max);
-		memcpy(&items[k].email_since_ms, v[i].req + sizeof items[k].email_max,
+		memcpy(&items[k].email_max, v[i].req,
+		    sizeof items[k].email_max);
+		memcpy(&items[k].email_since_ms,
+		    v[i].req + sizeof items[k].email_max,
 		    sizeof items[k].email_since_ms);
 		items[k].doc = &docs[k];
 		who[k++] = i;
 	}
 	if (k > 0 && cl_store_put_batch(c->st, items, k) != CL_OK)
-		cl_log(CL_LOG_ERROR, "committer: a batch of %zu was not written", k);
+		cl_log(CL_LOG_ERROR,
+		    "committer: a batch of %zu was not written", k);
 	for (size_t j = 0; j < k; j++) {
 		cl_ipc_msg *m = &v[who[j]];
 
@@ -209,24 +217,28 @@ cl_app_committer_main(const cl_config *cfg, int hub)
 		char shown[512];
 
 		cl_log_redact_uri(cfg->store, shown, sizeof shown);
-		cl_log(CL_LOG_ERROR, "committer: config: store: cannot open %s: %s",
-		    shown, cl_strerror(rc));
+		cl_log(CL_LOG_ERROR,
+		    "committer: config: store: cannot open %s: %s", shown,
+		    cl_strerror(rc));
 		goto out;
 	}
 	cl_store_defer_sync(c.st);
 	if (pthread_create(&th, NULL, syncer, &c) != 0) {
-		cl_log(CL_LOG_ERROR, "committer: cannot start the syncer thread");
+		cl_log(CL_LOG_ERROR,
+		    "committer: cannot start the syncer thread");
 		goto out;
 	}
 	started = 1;
 	if (pthread_create(&ck, NULL, checkpointer, &c) != 0) {
-		cl_log(CL_LOG_ERROR, "committer: cannot start the checkpointer thread");
+		cl_log(CL_LOG_ERROR,
+		    "committer: cannot start the checkpointer thread");
 		goto out;
 	}
 	started = 2;
 	cl_log(CL_LOG_INFO, "committer: ready");
 	cl_metrics_helper_ready(CL_HELPER_COMMITTER, (int)getpid());
-	if (cl_app_helper_serve(hub, CL_COMMIT_REQ_MAX, commit_batch, &c) == CL_OK)
+	if (cl_app_helper_serve(hub, CL_COMMIT_REQ_MAX, commit_batch, &c) ==
+	    CL_OK)
 		status = 0;
 out:
 	if (started) {

@@ -16,50 +16,75 @@
 #include "callin/svc.h"
 
 enum shape {
-	EXACT,		/* path equals pattern */
-	TOKEN,		/* pattern + one segment ("/receipt/" + token) */
-	TOKEN_FILE,	/* pattern + token + "/" + file */
-	PEM,		/* pattern + id + ".pem" */
-	STATUS,		/* pattern + a 3-digit status (nginx error_page) */
-	REF_CODE,	/* pattern + reference + "/" + code */
+	EXACT,	    /* path equals pattern */
+	TOKEN,	    /* pattern + one segment ("/receipt/" + token) */
+	TOKEN_FILE, /* pattern + token + "/" + file */
+	PEM,	    /* pattern + id + ".pem" */
+	STATUS,	    /* pattern + a 3-digit status (nginx error_page) */
+	REF_CODE,   /* pattern + reference + "/" + code */
 };
 
 struct route {
-	const char	*method;	/* GET routes answer HEAD too */
-	enum shape	 shape;
-	const char	*pattern;
-	int		 id;
+	const char *method; /* GET routes answer HEAD too */
+	enum shape shape;
+	const char *pattern;
+	int id;
 };
 
-enum { R_START, R_FORM, R_SUBMIT, R_CONFIRM, R_FILE, R_VERIFY_GET,
-    R_VERIFY_POST, R_KEYS, R_KEY_PEM, R_HEALTH, R_METRICS, R_ERROR,
-    R_CONFIRM_GET, R_CONFIRM_POST };
+enum {
+	R_START,
+	R_FORM,
+	R_SUBMIT,
+	R_CONFIRM,
+	R_FILE,
+	R_VERIFY_GET,
+	R_VERIFY_POST,
+	R_KEYS,
+	R_KEY_PEM,
+	R_HEALTH,
+	R_METRICS,
+	R_ERROR,
+	R_CONFIRM_GET,
+	R_CONFIRM_POST
+};
 
 static const struct route routes[] = {
-	{ "GET",  EXACT,      "/",              R_START },
-	{ "GET",  EXACT,      "/request",       R_FORM },
-	{ "POST", EXACT,      "/request",       R_SUBMIT },
-	{ "GET",  TOKEN,      "/receipt/",      R_CONFIRM },
-	{ "GET",  TOKEN_FILE, "/receipt/",      R_FILE },
-	{ "GET",  EXACT,      "/verify",        R_VERIFY_GET },
-	{ "POST", EXACT,      "/verify",        R_VERIFY_POST },
-	{ "GET",  EXACT,      "/receipt-keys",  R_KEYS },
-	{ "GET",  PEM,        "/receipt-keys/", R_KEY_PEM },
-	{ "GET",  EXACT,      "/healthz",       R_HEALTH },
-	{ "GET",  EXACT,      "/metrics",       R_METRICS },
-	{ "GET",  STATUS,     "/_error/",       R_ERROR },
-	{ "GET",  REF_CODE,   "/confirm/",      R_CONFIRM_GET },
-	{ "POST", REF_CODE,   "/confirm/",      R_CONFIRM_POST },
+	{ "GET", EXACT, "/", R_START },
+	{ "GET", EXACT, "/request", R_FORM },
+	{ "POST", EXACT, "/request", R_SUBMIT },
+	{ "GET", TOKEN, "/receipt/", R_CONFIRM },
+	{ "GET", TOKEN_FILE, "/receipt/", R_FILE },
+	{ "GET", EXACT, "/verify", R_VERIFY_GET },
+	{ "POST", EXACT, "/verify", R_VERIFY_POST },
+	{ "GET", EXACT, "/receipt-keys", R_KEYS },
+	{ "GET", PEM, "/receipt-keys/", R_KEY_PEM },
+	{ "GET", EXACT, "/healthz", R_HEALTH },
+	{ "GET", EXACT, "/metrics", R_METRICS },
+	{ "GET", STATUS, "/_error/", R_ERROR },
+	{ "GET", REF_CODE, "/confirm/", R_CONFIRM_GET },
+	{ "POST", REF_CODE, "/confirm/", R_CONFIRM_POST },
 };
 #define NROUTES (sizeof routes / sizeof routes[0])
 
 /* Route names in metrics, by route id; unmatched paths count as "other". */
 static const char *const route_names[] = {
-	"start", "form", "submit", "confirmation", "receipt_file", "verify",
-	"verify_post", "keys", "key_pem", "healthz", "metrics", "error",
-	"confirm_address", "confirm_address_post", "other",
+	"start",
+	"form",
+	"submit",
+	"confirmation",
+	"receipt_file",
+	"verify",
+	"verify_post",
+	"keys",
+	"key_pem",
+	"healthz",
+	"metrics",
+	"error",
+	"confirm_address",
+	"confirm_address_post",
+	"other",
 };
-#define R_OTHER	(sizeof route_names / sizeof route_names[0] - 1)
+#define R_OTHER (sizeof route_names / sizeof route_names[0] - 1)
 
 /*
  * Does path match route r?  On a match, arg receives the token or id and
@@ -85,26 +110,24 @@ match(const struct route *r, const char *path, char *arg, size_t arglen,
 	arg[n] = '\0';
 	path += n;
 	switch (r->shape) {
-	case TOKEN:
-		return *path == '\0';
+	case TOKEN: return *path == '\0';
 	case TOKEN_FILE:
-		if (strcmp(path, "/receipt.txt") != 0 && strcmp(path, "/copy.json") != 0)
+		if (strcmp(path, "/receipt.txt") != 0 &&
+		    strcmp(path, "/copy.json") != 0)
 			return 0;
 		*file = path + 1;
 		return 1;
-	case PEM:
-		return strcmp(path, ".pem") == 0;
+	case PEM: return strcmp(path, ".pem") == 0;
 	case STATUS:
-		return n == 3 && *path == '\0' && arg[0] >= '1' && arg[0] <= '5' &&
-		    strspn(arg, "0123456789") == 3;
+		return n == 3 && *path == '\0' && arg[0] >= '1' &&
+		    arg[0] <= '5' && strspn(arg, "0123456789") == 3;
 	case REF_CODE:
 		if (*path != '/' || (n = cl_b64url_span(path + 1)) == 0 ||
 		    path[1 + n] != '\0')
 			return 0;
 		*file = path + 1;
 		return 1;
-	default:
-		return 0;
+	default: return 0;
 	}
 }
 
@@ -130,25 +153,30 @@ cl_app_handle(void *arg, cl_http_req *req)
 			continue;
 		if (strcmp(r->method, method) != 0) {
 			size_t l = strlen(allow);
-			snprintf(allow + l, sizeof allow - l, "%s%s%s", l ? ", " : "",
-			    r->method, strcmp(r->method, "GET") == 0 ? ", HEAD" : "");
+			snprintf(allow + l, sizeof allow - l, "%s%s%s",
+			    l ? ", " : "", r->method,
+			    strcmp(r->method, "GET") == 0 ? ", HEAD" : "");
 			continue;
 		}
 		counted = (unsigned)r->id;
 		switch (r->id) {
-		case R_START:	cl_page_start(app, req); break;
-		case R_FORM:	cl_page_form(app, req); break;
-		case R_SUBMIT:	cl_page_submit(app, req); break;
-		case R_CONFIRM:	cl_page_confirmation(app, req, param); break;
-		case R_FILE:	cl_page_receipt_file(app, req, param, file); break;
+		case R_START: cl_page_start(app, req); break;
+		case R_FORM: cl_page_form(app, req); break;
+		case R_SUBMIT: cl_page_submit(app, req); break;
+		case R_CONFIRM: cl_page_confirmation(app, req, param); break;
+		case R_FILE: cl_page_receipt_file(app, req, param, file); break;
 		case R_VERIFY_GET:
 		case R_VERIFY_POST: cl_page_verify(app, req); break;
-		case R_KEYS:	cl_page_keys(app, req, NULL); break;
-		case R_KEY_PEM:	cl_page_keys(app, req, param); break;
-		case R_HEALTH:	cl_page_healthz(app, req); break;
-		case R_METRICS:	cl_page_metrics(app, req, route_names,
-				    sizeof route_names / sizeof route_names[0]); break;
-		case R_ERROR:	cl_page_error_for(app, req, atoi(param), NULL); break;
+		case R_KEYS: cl_page_keys(app, req, NULL); break;
+		case R_KEY_PEM: cl_page_keys(app, req, param); break;
+		case R_HEALTH: cl_page_healthz(app, req); break;
+		case R_METRICS:
+			cl_page_metrics(app, req, route_names,
+			    sizeof route_names / sizeof route_names[0]);
+			break;
+		case R_ERROR:
+			cl_page_error_for(app, req, atoi(param), NULL);
+			break;
 		case R_CONFIRM_GET:
 			cl_page_confirm_address(app, req, param, file, 0);
 			break;

@@ -17,7 +17,7 @@
 #include "callin/svc.h"
 #include "app_int.h"
 
-#define SIGN_MAX_SKEW	120	/* seconds between a body's received time and now */
+#define SIGN_MAX_SKEW 120 /* seconds between a body's received time and now */
 
 /* Sign each body of the batch with the signer arg.  Cannot fail. */
 static void
@@ -32,7 +32,8 @@ sign_batch(void *arg, cl_ipc_msg *v, size_t n)
 		rc = cl_receipt_sign_body(s, (const char *)v[i].req, v[i].len,
 		    cl_now_ms() / 1000, SIGN_MAX_SKEW, &v[i].reply);
 		if (rc != CL_OK) {
-			cl_log(CL_LOG_ERROR, "signer: refused a body: %s", cl_strerror(rc));
+			cl_log(CL_LOG_ERROR, "signer: refused a body: %s",
+			    cl_strerror(rc));
 			v[i].reply.data[0] = (char)rc;
 		}
 	}
@@ -50,8 +51,10 @@ cl_app_signer_main(const cl_config *cfg, int hub)
 		cl_log(CL_LOG_ERROR, "signer: %s", err);
 		goto out;
 	}
-	if (cl_signer_load(cfg->signing_key_file, &s, err, sizeof err) != CL_OK) {
-		cl_log(CL_LOG_ERROR, "signer: config: signing_key_file: %s", err);
+	if (cl_signer_load(cfg->signing_key_file, &s, err, sizeof err) !=
+	    CL_OK) {
+		cl_log(CL_LOG_ERROR, "signer: config: signing_key_file: %s",
+		    err);
 		goto out;
 	}
 	cl_log(CL_LOG_INFO, "signer: ready with key %s", cl_signer_key_id(s));

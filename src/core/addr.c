@@ -12,12 +12,16 @@ static int
 from_sockaddr(const struct sockaddr *sa, socklen_t len, cl_addr *a)
 {
 	memset(a, 0, sizeof *a);
-	if (sa->sa_family == AF_INET && len >= (socklen_t)sizeof(struct sockaddr_in)) {
+	if (sa->sa_family == AF_INET &&
+	    len >= (socklen_t)sizeof(struct sockaddr_in)) {
 		a->family = AF_INET;
-		memcpy(a->bytes, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, 4);
+		memcpy(a->bytes,
+		    &((const struct sockaddr_in *)(const void *)sa)->sin_addr,
+		    4);
 		return 1;
 	}
-	if (sa->sa_family == AF_INET6 && len >= (socklen_t)sizeof(struct sockaddr_in6)) {
+	if (sa->sa_family == AF_INET6 &&
+	    len >= (socklen_t)sizeof(struct sockaddr_in6)) {
 		const struct in6_addr *in6 =
 		    &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
 
@@ -48,7 +52,8 @@ parse_one(const char *word, cl_addr *a)
 }
 
 cl_err
-cl_addr_list_parse(const char *text, cl_addr_list *out, char *err, size_t errlen)
+cl_addr_list_parse(const char *text, cl_addr_list *out, char *err,
+    size_t errlen)
 {
 	const char *p = text, *sep = ", \t";
 
@@ -59,20 +64,22 @@ cl_addr_list_parse(const char *text, cl_addr_list *out, char *err, size_t errlen
 		cl_addr a;
 
 		if (n >= sizeof word) {
-			snprintf(err, errlen, "\"%.*s\" is not an IPv4 or IPv6 address",
-			    60, p);
+			snprintf(err, errlen,
+			    "\"%.*s\" is not an IPv4 or IPv6 address", 60, p);
 			return CL_ECONFIG;
 		}
 		memcpy(word, p, n);
 		word[n] = '\0';
 		if (!parse_one(word, &a)) {
-			snprintf(err, errlen, "\"%s\" is not an IPv4 or IPv6 address "
+			snprintf(err, errlen,
+			    "\"%s\" is not an IPv4 or IPv6 address "
 			    "(write each web server's address, no names, ports or prefixes)",
 			    word);
 			return CL_ECONFIG;
 		}
 		if (out->n == CL_ADDR_LIST_MAX) {
-			snprintf(err, errlen, "more than %d addresses", CL_ADDR_LIST_MAX);
+			snprintf(err, errlen, "more than %d addresses",
+			    CL_ADDR_LIST_MAX);
 			return CL_ECONFIG;
 		}
 		out->v[out->n++] = a;
@@ -82,7 +89,8 @@ cl_addr_list_parse(const char *text, cl_addr_list *out, char *err, size_t errlen
 }
 
 int
-cl_addr_list_has(const cl_addr_list *list, const struct sockaddr *sa, socklen_t len)
+cl_addr_list_has(const cl_addr_list *list, const struct sockaddr *sa,
+    socklen_t len)
 {
 	cl_addr a;
 
@@ -110,7 +118,8 @@ cl_addr_is_loopback(const struct sockaddr *sa, socklen_t len)
 }
 
 void
-cl_addr_format(const struct sockaddr *sa, socklen_t len, char *out, size_t outlen)
+cl_addr_format(const struct sockaddr *sa, socklen_t len, char *out,
+    size_t outlen)
 {
 	cl_addr a;
 

@@ -19,63 +19,67 @@
 enum kind { K_STR, K_INT };
 
 struct key {
-	const char	*name;
-	enum kind	 kind;
-	size_t		 off;		/* offset in cl_config */
-	const char	*def;		/* default ("" for none) */
-	int64_t		 min, max;	/* K_INT bounds */
-	int		 required;	/* must be non-empty after defaults */
+	const char *name;
+	enum kind kind;
+	size_t off;	  /* offset in cl_config */
+	const char *def;  /* default ("" for none) */
+	int64_t min, max; /* K_INT bounds */
+	int required;	  /* must be non-empty after defaults */
 };
 
-#define S(f, d, r)	{ #f, K_STR, offsetof(cl_config, f), d, 0, 0, r }
-#define I(f, d, lo, hi)	{ #f, K_INT, offsetof(cl_config, f), d, lo, hi, 1 }
+#define S(f, d, r) \
+	{ \
+#f, K_STR, offsetof(cl_config, f), d, 0, 0, r \
+	}
+#define I(f, d, lo, hi) \
+	{ \
+#f, K_INT, offsetof(cl_config, f), d, lo, hi, 1 \
+	}
 
 static const struct key keys[] = {
 	S(listen, "var/run/callin.sock", 1),
-	S(listen_group, "", 0),			/* chgrp the unix socket to it */
-	S(fastcgi_allow_from, "", 0),		/* needed for a non-loopback TCP listen */
+	S(listen_group, "", 0),	      /* chgrp the unix socket to it */
+	S(fastcgi_allow_from, "", 0), /* needed for a non-loopback TCP listen */
 	I(workers, "4", 1, 256),
 	I(max_requests_per_worker, "0", 0, INT64_C(1) << 40),
-	S(store, "", 0),			/* default sqlite:<data_dir>/callin.db */
-	S(data_dir, "var", 1),
-	S(smtp_url, "smtp://127.0.0.1:2525", 1),
-	S(smtp_user, "", 0),
-	S(smtp_password_file, "", 0),
+	S(store, "", 0), /* default sqlite:<data_dir>/callin.db */
+	S(data_dir, "var", 1), S(smtp_url, "smtp://127.0.0.1:2525", 1),
+	S(smtp_user, "", 0), S(smtp_password_file, "", 0),
 	S(mail_from, "Call-in requests <callin@localhost>", 1),
 	S(staff_alert_to, "callin-staff@localhost", 1),
 	S(public_base_url, "http://127.0.0.1:8080", 1),
-	S(signing_key_file, "", 0),		/* default <data_dir>/keys/signing.pem */
-	S(public_keys_dir, "", 0),		/* default <data_dir>/keys/public */
-	S(form_secret_file, "", 0),		/* default <data_dir>/form.secret */
+	S(signing_key_file, "", 0), /* default <data_dir>/keys/signing.pem */
+	S(public_keys_dir, "", 0),  /* default <data_dir>/keys/public */
+	S(form_secret_file, "", 0), /* default <data_dir>/form.secret */
 	I(form_token_max_age, "86400", 60, 30 * 86400),
 	I(max_files, "10", 0, 100),
 	I(max_file_bytes, "10485760", 1, INT64_C(1) << 32),
 	I(max_total_bytes, "26214400", 1, INT64_C(1) << 34),
 	I(mail_attach_max_bytes, "10485760", 0, INT64_C(1) << 32),
-	I(max_requests_per_email, "10", 0, 1000000),	/* 0: no limit */
-	I(email_limit_window, "86400", 0, 366 * 86400),	/* 0: no limit */
-	I(confirm_max_age, "604800", 3600, 366 * 86400),	/* confirm link life */
-	I(mail_require_tls, "0", 0, 1),		/* STARTTLS even without AUTH */
-	S(smtp_ca_file, "", 0),			/* CA bundle for the relay */
+	I(max_requests_per_email, "10", 0, 1000000),	 /* 0: no limit */
+	I(email_limit_window, "86400", 0, 366 * 86400),	 /* 0: no limit */
+	I(confirm_max_age, "604800", 3600, 366 * 86400), /* confirm link life */
+	I(mail_require_tls, "0", 0, 1), /* STARTTLS even without AUTH */
+	S(smtp_ca_file, "", 0),		/* CA bundle for the relay */
 	S(mail_retry_schedule, "1m,2m,4m,8m,16m,32m,1h", 1),
 	I(mail_retry_for, "172800", 1, 30 * 86400),
-	I(mail_lease_seconds, "600", 10, 86400),
-	I(mail_batch, "20", 1, 1000),
-	I(mail_connect_timeout, "10", 1, 600),
-	I(mail_timeout, "60", 1, 3600),
+	I(mail_lease_seconds, "600", 10, 86400), I(mail_batch, "20", 1, 1000),
+	I(mail_connect_timeout, "10", 1, 600), I(mail_timeout, "60", 1, 3600),
 	I(mail_poll_ms, "1000", 10, 60000),
 	I(outbox_max_age, "900", 10, 30 * 86400),
-	I(orphan_max_age, "3600", 600, 30 * 86400),	/* far above any upload in flight */
-	I(min_free_bytes, "1073741824", 0, INT64_C(1) << 50),	/* under data_dir; 0: no check */
-	I(receipt_link_days, "90", 1, 36500),	/* the private page's life */
+	I(orphan_max_age, "3600", 600,
+	    30 * 86400), /* far above any upload in flight */
+	I(min_free_bytes, "1073741824", 0,
+	    INT64_C(1) << 50),		      /* under data_dir; 0: no check */
+	I(receipt_link_days, "90", 1, 36500), /* the private page's life */
 };
 #define NKEYS (sizeof keys / sizeof keys[0])
 
 struct load {
-	cl_config	*cfg;
-	char		*err;
-	size_t		 errlen;
-	int		 failed;
+	cl_config *cfg;
+	char *err;
+	size_t errlen;
+	int failed;
 };
 
 static char **
@@ -101,7 +105,8 @@ set_value(cl_config *cfg, const struct key *k, const char *v, const char *from,
 	if (k->kind == K_STR) {
 		for (const char *p = v; *p; p++)
 			if (iscntrl((unsigned char)*p)) {
-				snprintf(err, errlen, "config: %s (%s): control characters are not allowed",
+				snprintf(err, errlen,
+				    "config: %s (%s): control characters are not allowed",
 				    k->name, from);
 				return CL_ECONFIG;
 			}
@@ -112,7 +117,8 @@ set_value(cl_config *cfg, const struct key *k, const char *v, const char *from,
 	char *end;
 	errno = 0;
 	long long n = strtoll(v, &end, 10);
-	if (errno != 0 || end == v || *end != '\0' || n < k->min || n > k->max) {
+	if (errno != 0 || end == v || *end != '\0' || n < k->min ||
+	    n > k->max) {
 		snprintf(err, errlen,
 		    "config: %s (%s): \"%s\" is not a whole number from %lld to %lld",
 		    k->name, from, v, (long long)k->min, (long long)k->max);
@@ -146,7 +152,8 @@ on_line(void *arg, const char *section, const char *name, const char *value)
 		ld->failed = 1;
 		return 0;
 	}
-	if (set_value(ld->cfg, k, value, "file", ld->err, ld->errlen) != CL_OK) {
+	if (set_value(ld->cfg, k, value, "file", ld->err, ld->errlen) !=
+	    CL_OK) {
 		ld->failed = 1;
 		return 0;
 	}
@@ -155,7 +162,8 @@ on_line(void *arg, const char *section, const char *name, const char *value)
 
 /* Give an empty path setting the default data_dir/suffix. */
 static void
-default_path(char **slot, const char *data_dir, const char *prefix, const char *suffix)
+default_path(char **slot, const char *data_dir, const char *prefix,
+    const char *suffix)
 {
 	size_t n;
 
@@ -211,44 +219,59 @@ check(cl_config *cfg, char *err, size_t errlen)
 
 	for (size_t i = 0; i < NKEYS; i++) {
 		const struct key *k = &keys[i];
-		if (k->kind == K_STR && k->required && **str_slot(cfg, k) == '\0') {
-			snprintf(err, errlen, "config: %s: must not be empty", k->name);
+		if (k->kind == K_STR && k->required &&
+		    **str_slot(cfg, k) == '\0') {
+			snprintf(err, errlen, "config: %s: must not be empty",
+			    k->name);
 			return CL_ECONFIG;
 		}
 	}
 	u = cfg->store;
-	if (strncmp(u, "sqlite:", 7) != 0 && strncmp(u, "mongodb://", 10) != 0 &&
+	if (strncmp(u, "sqlite:", 7) != 0 &&
+	    strncmp(u, "mongodb://", 10) != 0 &&
 	    strncmp(u, "mongodb+srv://", 14) != 0) {
 		cl_log_redact_uri(u, shown, sizeof shown);
-		snprintf(err, errlen, "config: store: \"%s\" is neither sqlite:PATH nor a mongodb:// URI", shown);
+		snprintf(err, errlen,
+		    "config: store: \"%s\" is neither sqlite:PATH nor a mongodb:// URI",
+		    shown);
 		return CL_ECONFIG;
 	}
 	u = cfg->smtp_url;
 	if (strncmp(u, "smtp://", 7) != 0 && strncmp(u, "smtps://", 8) != 0) {
 		cl_log_redact_uri(u, shown, sizeof shown);
-		snprintf(err, errlen, "config: smtp_url: \"%s\" must start with smtp:// or smtps://", shown);
+		snprintf(err, errlen,
+		    "config: smtp_url: \"%s\" must start with smtp:// or smtps://",
+		    shown);
 		return CL_ECONFIG;
 	}
 	u = cfg->public_base_url;
 	if (strncmp(u, "http://", 7) != 0 && strncmp(u, "https://", 8) != 0) {
-		snprintf(err, errlen, "config: public_base_url: \"%s\" must start with http:// or https://", u);
+		snprintf(err, errlen,
+		    "config: public_base_url: \"%s\" must start with http:// or https://",
+		    u);
 		return CL_ECONFIG;
 	}
 	if (strncmp(u, "http://", 7) == 0 && !loopback_url(u)) {
-		snprintf(err, errlen, "config: public_base_url: \"%s\" must use https:// "
-		    "(http:// is only for localhost, 127.0.0.0/8 or [::1])", u);
+		snprintf(err, errlen,
+		    "config: public_base_url: \"%s\" must use https:// "
+		    "(http:// is only for localhost, 127.0.0.0/8 or [::1])",
+		    u);
 		return CL_ECONFIG;
 	}
 	if (cfg->max_file_bytes > cfg->max_total_bytes) {
-		snprintf(err, errlen, "config: max_file_bytes: larger than max_total_bytes");
+		snprintf(err, errlen,
+		    "config: max_file_bytes: larger than max_total_bytes");
 		return CL_ECONFIG;
 	}
-	if (cl_addr_list_parse(cfg->fastcgi_allow_from, &allow, why, sizeof why) != CL_OK) {
+	if (cl_addr_list_parse(cfg->fastcgi_allow_from, &allow, why,
+		sizeof why) != CL_OK) {
 		snprintf(err, errlen, "config: fastcgi_allow_from: %s", why);
 		return CL_ECONFIG;
 	}
 	if (strchr(cfg->mail_from, '@') == NULL) {
-		snprintf(err, errlen, "config: mail_from: \"%s\" has no e-mail address", cfg->mail_from);
+		snprintf(err, errlen,
+		    "config: mail_from: \"%s\" has no e-mail address",
+		    cfg->mail_from);
 		return CL_ECONFIG;
 	}
 	return CL_OK;
@@ -263,7 +286,8 @@ cl_config_load(const char *path, cl_config *cfg, char *err, size_t errlen)
 
 	memset(cfg, 0, sizeof *cfg);
 	for (size_t i = 0; i < NKEYS; i++)
-		if (set_value(cfg, &keys[i], keys[i].def, "default", err, errlen) != CL_OK)
+		if (set_value(cfg, &keys[i], keys[i].def, "default", err,
+			errlen) != CL_OK)
 			goto err;
 	if (path != NULL && path[0] != '\0') {
 		int line = ini_parse(path, on_line, &ld);
@@ -274,7 +298,9 @@ cl_config_load(const char *path, cl_config *cfg, char *err, size_t errlen)
 		if (ld.failed)
 			goto err;
 		if (line > 0) {
-			snprintf(err, errlen, "config: %s line %d: not a key = value line", path, line);
+			snprintf(err, errlen,
+			    "config: %s line %d: not a key = value line", path,
+			    line);
 			goto err;
 		}
 	}
@@ -290,7 +316,8 @@ cl_config_load(const char *path, cl_config *cfg, char *err, size_t errlen)
 			goto err;
 	}
 	default_path(&cfg->store, cfg->data_dir, "sqlite:", "callin.db");
-	default_path(&cfg->signing_key_file, cfg->data_dir, "", "keys/signing.pem");
+	default_path(&cfg->signing_key_file, cfg->data_dir, "",
+	    "keys/signing.pem");
 	default_path(&cfg->public_keys_dir, cfg->data_dir, "", "keys/public");
 	default_path(&cfg->form_secret_file, cfg->data_dir, "", "form.secret");
 	if ((rc = check(cfg, err, errlen)) != CL_OK)

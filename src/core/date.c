@@ -5,17 +5,43 @@
 #include "callin/date.h"
 
 static const char *const wdays[7] = {
-	"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat",
+	"Sun",
+	"Mon",
+	"Tue",
+	"Wed",
+	"Thu",
+	"Fri",
+	"Sat",
 };
 
 static const char *const months[12] = {
-	"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-	"Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+	"Jan",
+	"Feb",
+	"Mar",
+	"Apr",
+	"May",
+	"Jun",
+	"Jul",
+	"Aug",
+	"Sep",
+	"Oct",
+	"Nov",
+	"Dec",
 };
 
 static const char *const month_names[12] = {
-	"January", "February", "March", "April", "May", "June",
-	"July", "August", "September", "October", "November", "December",
+	"January",
+	"February",
+	"March",
+	"April",
+	"May",
+	"June",
+	"July",
+	"August",
+	"September",
+	"October",
+	"November",
+	"December",
 };
 
 void
@@ -47,8 +73,9 @@ cl_date_human_iso(const char *iso, char *out, size_t n)
 {
 	int y, mo, d, h, mi, s;
 
-	if (sscanf(iso, "%4d-%2d-%2dT%2d:%2d:%2dZ", &y, &mo, &d, &h, &mi,
-	    &s) == 6 && mo >= 1 && mo <= 12)
+	if (sscanf(iso, "%4d-%2d-%2dT%2d:%2d:%2dZ", &y, &mo, &d, &h, &mi, &s) ==
+		6 &&
+	    mo >= 1 && mo <= 12)
 		snprintf(out, n, "%d %s %04d at %02d:%02d:%02d UTC", d,
 		    month_names[mo - 1], y, h, mi, s);
 	else

@@ -8,7 +8,7 @@
 #include "callin/hash.h"
 
 struct cl_sha256_ctx {
-	EVP_MD_CTX	*md;
+	EVP_MD_CTX *md;
 };
 
 /* Report that OpenSSL could not hash (it only fails when out of memory). */
@@ -58,8 +58,7 @@ cl_sha256_final(cl_sha256_ctx *ctx, unsigned char out[CL_SHA256_LEN])
 {
 	unsigned int len = 0;
 
-	if (EVP_DigestFinal_ex(ctx->md, out, &len) != 1 ||
-	    len != CL_SHA256_LEN)
+	if (EVP_DigestFinal_ex(ctx->md, out, &len) != 1 || len != CL_SHA256_LEN)
 		die("EVP_DigestFinal_ex");
 	cl_sha256_free(ctx);
 }

@@ -18,8 +18,8 @@
 #include "callin/ipc.h"
 #include "callin/log.h"
 
-#define FRAME_HDR	4		/* bytes of the length prefix */
-#define REPLY_MS	5000		/* longest wait to hand an answer over */
+#define FRAME_HDR 4   /* bytes of the length prefix */
+#define REPLY_MS 5000 /* longest wait to hand an answer over */
 
 cl_err
 cl_ipc_hub(int fds[2])
@@ -82,7 +82,8 @@ send_all(int fd, const void *p, size_t n, int64_t deadline)
 			continue;
 		}
 		return w < 0 && (errno == EPIPE || errno == ECONNRESET) ?
-		    CL_ECLOSED : CL_EUNAVAIL;
+		    CL_ECLOSED :
+		    CL_EUNAVAIL;
 	}
 	return CL_OK;
 }
@@ -132,12 +133,12 @@ recv_all(int fd, void *p, size_t n, int64_t deadline)
 
 /* A one-byte datagram with room for one passed descriptor. */
 struct fd_msg {
-	struct msghdr	mh;
-	struct iovec	iov;
-	char		byte;
+	struct msghdr mh;
+	struct iovec iov;
+	char byte;
 	union {
-		char		buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr	align;
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
 	} u;
 };
 
@@ -168,7 +169,7 @@ hub_connect(cl_ipc_client *c)
 	int sv[2];
 
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0,
-	    sv) != 0)
+		sv) != 0)
 		return CL_EUNAVAIL;
 	fd_msg_init(&m);
 	cm = CMSG_FIRSTHDR(&m.mh);
@@ -218,7 +219,7 @@ cl_ipc_call(cl_ipc_client *c, const void *req, size_t n, cl_buf *reply,
 		rc = send_frame(c->fd, req, n, deadline);
 	}
 	if (rc != CL_OK) {
-		rc = CL_EUNAVAIL;	/* not sent whole: never acted on */
+		rc = CL_EUNAVAIL; /* not sent whole: never acted on */
 		goto err;
 	}
 	/* From here on the helper may have acted on the call. */
@@ -253,13 +254,13 @@ err:
 /* --- the helper's side --- */
 
 struct conn {
-	int	fd;	/* -1: closed, removed at the end of the round */
-	cl_buf	in;	/* bytes read, not yet answered */
+	int fd;	   /* -1: closed, removed at the end of the round */
+	cl_buf in; /* bytes read, not yet answered */
 };
 
 struct server {
-	struct conn	*c;
-	size_t		 n, cap;
+	struct conn *c;
+	size_t n, cap;
 };
 
 /* Close connection i (removed later by compact).  Cannot fail. */
@@ -287,14 +288,14 @@ accept_all(struct server *s, int hub)
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0)
-			return;		/* EAGAIN: none left */
+			return; /* EAGAIN: none left */
 		cm = CMSG_FIRSTHDR(&m.mh);
 		if (cm != NULL && cm->cmsg_level == SOL_SOCKET &&
 		    cm->cmsg_type == SCM_RIGHTS &&
 		    cm->cmsg_len == CMSG_LEN(sizeof(int)))
 			memcpy(&fd, CMSG_DATA(cm), sizeof(int));
 		if (fd < 0)
-			continue;	/* a datagram without a socket */
+			continue; /* a datagram without a socket */
 		fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
 		if (s->n == s->cap) {
 			s->cap = s->cap ? s->cap * 2 : 16;
@@ -326,16 +327,18 @@ conn_read(struct conn *c, size_t max_req)
 			continue;
 		if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 			break;
-		conn_close(c);		/* end of stream or error */
+		conn_close(c); /* end of stream or error */
 		return;
 	}
 	if (c->in.len >= FRAME_HDR) {
 		memcpy(&len, c->in.data, FRAME_HDR);
 		/* One call in flight: nothing may follow the first frame. */
 		if (len > max_req || c->in.len > FRAME_HDR + (size_t)len) {
-			cl_log(CL_LOG_ERROR, "ipc: a call over the limit of %zu "
+			cl_log(CL_LOG_ERROR,
+			    "ipc: a call over the limit of %zu "
 			    "bytes or a second call in flight; connection "
-			    "closed", max_req);
+			    "closed",
+			    max_req);
 			conn_close(c);
 		}
 	}
@@ -388,7 +391,8 @@ round_batch(struct server *s, cl_ipc_handler handler, void *arg)
 
 	for (size_t i = 0; i < s->n; i++)
 		if (conn_frame(&s->c[i], &len)) {
-			v[k].req = (const unsigned char *)s->c[i].in.data + FRAME_HDR;
+			v[k].req = (const unsigned char *)s->c[i].in.data +
+			    FRAME_HDR;
 			v[k].len = len;
 			v[k].fd = s->c[i].fd;
 			who[k++] = i;
@@ -400,8 +404,9 @@ round_batch(struct server *s, cl_ipc_handler handler, void *arg)
 
 		if (v[j].deferred)
 			conn_consume(c, (uint32_t)v[j].len);
-		else if (send_frame(c->fd, v[j].reply.data ? v[j].reply.data : "",
-		    v[j].reply.len, cl_mono_ms() + REPLY_MS) != CL_OK)
+		else if (send_frame(c->fd,
+			     v[j].reply.data ? v[j].reply.data : "",
+			     v[j].reply.len, cl_mono_ms() + REPLY_MS) != CL_OK)
 			conn_close(c);
 		else
 			conn_consume(c, (uint32_t)v[j].len);

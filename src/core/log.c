@@ -34,7 +34,7 @@ cl_log(cl_log_level lvl, const char *fmt, ...)
 
 	CL_ASSERT((unsigned)lvl <= CL_LOG_ERROR);
 	if (lvl == CL_LOG_DEBUG)
-		return;		/* the lowest level written is info */
+		return; /* the lowest level written is info */
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
@@ -70,7 +70,7 @@ cl_log_redact_uri(const char *uri, char *out, size_t n)
 	}
 	auth += 3;
 	end = auth + strcspn(auth, "/?#");
-	for (p = auth; p < end; p++)	/* the last '@' ends the user info */
+	for (p = auth; p < end; p++) /* the last '@' ends the user info */
 		if (*p == '@')
 			at = p;
 	colon = at != NULL ? memchr(auth, ':', (size_t)(at - auth)) : NULL;

@@ -15,7 +15,8 @@ no_core(char *err, size_t errlen)
 	struct rlimit none = { 0, 0 };
 
 	if (setrlimit(RLIMIT_CORE, &none) != 0) {
-		snprintf(err, errlen, "cannot turn core dumps off: setrlimit: %s",
+		snprintf(err, errlen,
+		    "cannot turn core dumps off: setrlimit: %s",
 		    strerror(errno));
 		return CL_EIO;
 	}

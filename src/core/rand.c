@@ -81,8 +81,8 @@ sextet(unsigned char c)
 }
 
 cl_err
-cl_b64url_decode(const char *s, size_t len, unsigned char *out,
-    size_t outcap, size_t *outlen)
+cl_b64url_decode(const char *s, size_t len, unsigned char *out, size_t outcap,
+    size_t *outlen)
 {
 	unsigned long acc = 0;
 	size_t i, o = 0, need;

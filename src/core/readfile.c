@@ -24,8 +24,8 @@ cl_read_file(const char *path, int flags, unsigned char *buf, size_t cap,
 		snprintf(err, errlen, "not set");
 		goto err;
 	}
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY |
-	    O_NONBLOCK)) == -1) {
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) ==
+	    -1) {
 		snprintf(err, errlen, "%s: cannot open: %s", path,
 		    strerror(errno));
 		goto err;
@@ -40,9 +40,10 @@ cl_read_file(const char *path, int flags, unsigned char *buf, size_t cap,
 		goto err;
 	}
 	if ((flags & CL_READ_PRIVATE) && (st.st_mode & 077)) {
-		snprintf(err, errlen, "%s: group or others may access it "
-		    "(mode %04o); chmod 600 it", path,
-		    (unsigned)(st.st_mode & 07777));
+		snprintf(err, errlen,
+		    "%s: group or others may access it "
+		    "(mode %04o); chmod 600 it",
+		    path, (unsigned)(st.st_mode & 07777));
 		goto err;
 	}
 	for (;;) {
@@ -63,8 +64,10 @@ cl_read_file(const char *path, int flags, unsigned char *buf, size_t cap,
 		if (n == 0)
 			break;
 		if (got == cap) {
-			snprintf(err, errlen, "%s: more than %zu bytes; is it "
-			    "the right file?", path, cap);
+			snprintf(err, errlen,
+			    "%s: more than %zu bytes; is it "
+			    "the right file?",
+			    path, cap);
 			goto err;
 		}
 		got += (size_t)n;

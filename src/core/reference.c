@@ -4,9 +4,9 @@
 #include "callin/rand.h"
 #include "callin/reference.h"
 
-#define NCHARS		8	/* characters after "CIR-", no hyphens */
-#define RADIX		31
-#define INV8		4	/* 8 * 4 = 32 = 1 (mod 31) */
+#define NCHARS 8 /* characters after "CIR-", no hyphens */
+#define RADIX 31
+#define INV8 4 /* 8 * 4 = 32 = 1 (mod 31) */
 
 const char cl_reference_alphabet[] = "23456789ABCDEFGHJKMNPQRSTUVWXYZ";
 

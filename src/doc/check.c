@@ -29,8 +29,9 @@ portable_iter(bson_iter_t *it, bool in_array, int depth)
 		return false;
 	while (bson_iter_next(it)) {
 		key = bson_iter_key(it);
-		if (!in_array && (key[0] == '\0' || key[0] == '$' ||
-		    strchr(key, '.') != NULL))
+		if (!in_array &&
+		    (key[0] == '\0' || key[0] == '$' ||
+			strchr(key, '.') != NULL))
 			return false;
 		switch (bson_iter_type(it)) {
 		case BSON_TYPE_UTF8:
@@ -53,8 +54,7 @@ portable_iter(bson_iter_t *it, bool in_array, int depth)
 			    !portable_iter(&sub, false, depth + 1))
 				return false;
 			break;
-		default:
-			break;
+		default: break;
 		}
 	}
 	return true;
@@ -212,7 +212,9 @@ cl_err
 cl_reqdoc_parse(const bson_t *doc, cl_reqdoc *r)
 {
 	static const char *const reserved[] = {
-		CL_DOC_OUTBOX, CL_DOC_EMAIL_LC, CL_DOC_CONFIRMED_MS,
+		CL_DOC_OUTBOX,
+		CL_DOC_EMAIL_LC,
+		CL_DOC_CONFIRMED_MS,
 	};
 	bson_iter_t it, arr;
 	const char *what;
@@ -247,13 +249,13 @@ cl_reqdoc_parse(const bson_t *doc, cl_reqdoc *r)
 	what = "valid attachments";
 	if (bson_iter_init_find(&it, doc, CL_DOC_ATTACHMENTS) &&
 	    (!BSON_ITER_HOLDS_ARRAY(&it) || !bson_iter_recurse(&it, &arr) ||
-	    blobs_parse(arr, r) != CL_OK))
+		blobs_parse(arr, r) != CL_OK))
 		goto err;
 	what = "valid notifications";
 	if (bson_iter_init_find(&it, doc, CL_DOC_NOTIFICATIONS) &&
 	    (!BSON_ITER_HOLDS_ARRAY(&it) || !bson_iter_recurse(&it, &arr) ||
-	    notes_parse(arr, r->received_ms, 0, 0, &r->notes, &r->nnotes) !=
-	    CL_OK))
+		notes_parse(arr, r->received_ms, 0, 0, &r->notes, &r->nnotes) !=
+		    CL_OK))
 		goto err;
 	return CL_OK;
 err:
@@ -276,8 +278,8 @@ cl_reqdoc_free(cl_reqdoc *r)
 
 /* See reqdoc.h. */
 cl_err
-cl_reqdoc_parse_notes(const bson_t *notes, int64_t due_ms,
-    cl_reqdoc_note **out, size_t *n)
+cl_reqdoc_parse_notes(const bson_t *notes, int64_t due_ms, cl_reqdoc_note **out,
+    size_t *n)
 {
 	bson_iter_t it;
 
@@ -285,11 +287,13 @@ cl_reqdoc_parse_notes(const bson_t *notes, int64_t due_ms,
 	*n = 0;
 	if (notes == NULL || !bson_iter_init(&it, notes) || !portable(notes) ||
 	    notes_parse(it, due_ms, 1, CL_REQDOC_NOTE_TO_MAX, out, n) !=
-	    CL_OK || *n == 0) {
+		CL_OK ||
+	    *n == 0) {
 		cl_reqdoc_notes_free(*out, *n);
 		*out = NULL;
 		*n = 0;
-		cl_log(CL_LOG_WARN, "store: notifications to queue are not "
+		cl_log(CL_LOG_WARN,
+		    "store: notifications to queue are not "
 		    "shaped as a document's");
 		return CL_EINVAL;
 	}

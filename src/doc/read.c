@@ -8,8 +8,7 @@
 
 /* See reqdoc.h. */
 const char *
-cl_reqdoc_str(const bson_t *doc, const char *path, const char *def,
-    size_t *len)
+cl_reqdoc_str(const bson_t *doc, const char *path, const char *def, size_t *len)
 {
 	bson_iter_t it, sub;
 	const char *s = def;

@@ -60,8 +60,7 @@ cl_answers_has(const cl_answers *a, const char *name, const char *value)
 	size_t i, len = strlen(value);
 
 	for (i = 0; i < a->n; i++)
-		if (strcmp(a->v[i].name, name) == 0 &&
-		    a->v[i].len == len &&
+		if (strcmp(a->v[i].name, name) == 0 && a->v[i].len == len &&
 		    memcmp(a->v[i].value, value, len) == 0)
 			return 1;
 	return 0;

@@ -16,24 +16,32 @@
 	"application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 #define MIME_XLSX \
 	"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-#define MIME_ODT	"application/vnd.oasis.opendocument.text"
-#define MIME_ODS	"application/vnd.oasis.opendocument.spreadsheet"
+#define MIME_ODT "application/vnd.oasis.opendocument.text"
+#define MIME_ODS "application/vnd.oasis.opendocument.spreadsheet"
 
 enum type_id {
-	T_PDF, T_DOCX, T_XLSX, T_ODT, T_ODS, T_PNG, T_JPEG, T_TXT, T_CSV,
+	T_PDF,
+	T_DOCX,
+	T_XLSX,
+	T_ODT,
+	T_ODS,
+	T_PNG,
+	T_JPEG,
+	T_TXT,
+	T_CSV,
 	T__MAX
 };
 
 static const cl_filetype types[T__MAX] = {
-	[T_PDF] =  { "application/pdf", "pdf", "PDF", "PDF" },
+	[T_PDF] = { "application/pdf", "pdf", "PDF", "PDF" },
 	[T_DOCX] = { MIME_DOCX, "docx", "DOCX", "Word document (DOCX)" },
 	[T_XLSX] = { MIME_XLSX, "xlsx", "XLSX", "Excel spreadsheet (XLSX)" },
-	[T_ODT] =  { MIME_ODT, "odt", "ODT", "OpenDocument text (ODT)" },
-	[T_ODS] =  { MIME_ODS, "ods", "ODS", "OpenDocument spreadsheet (ODS)" },
-	[T_PNG] =  { "image/png", "png", "PNG", "PNG image" },
+	[T_ODT] = { MIME_ODT, "odt", "ODT", "OpenDocument text (ODT)" },
+	[T_ODS] = { MIME_ODS, "ods", "ODS", "OpenDocument spreadsheet (ODS)" },
+	[T_PNG] = { "image/png", "png", "PNG", "PNG image" },
 	[T_JPEG] = { "image/jpeg", "jpg", "JPEG", "JPEG image" },
-	[T_TXT] =  { "text/plain", "txt", "TXT", "Text file (TXT)" },
-	[T_CSV] =  { "text/csv", "csv", "CSV", "CSV file" },
+	[T_TXT] = { "text/plain", "txt", "TXT", "Text file (TXT)" },
+	[T_CSV] = { "text/csv", "csv", "CSV", "CSV file" },
 };
 
 /*
@@ -46,8 +54,8 @@ static const cl_filetype types[T__MAX] = {
  * and everything else are refused.
  */
 static const struct {
-	const char	*magic;
-	enum type_id	 type;
+	const char *magic;
+	enum type_id type;
 } says[] = {
 	{ "application/pdf", T_PDF },
 	{ MIME_DOCX, T_DOCX },
@@ -70,7 +78,7 @@ static const struct {
 };
 
 struct cl_sniffer {
-	magic_t	 magic;
+	magic_t magic;
 };
 
 /* ------------------------------------------------------------------ */
@@ -104,14 +112,33 @@ static int
 device_name(const char *name, size_t len)
 {
 	static const char *const devices[] = {
-		"CON", "PRN", "AUX", "NUL", "COM1", "COM2", "COM3", "COM4",
-		"COM5", "COM6", "COM7", "COM8", "COM9", "LPT1", "LPT2", "LPT3",
-		"LPT4", "LPT5", "LPT6", "LPT7", "LPT8", "LPT9",
+		"CON",
+		"PRN",
+		"AUX",
+		"NUL",
+		"COM1",
+		"COM2",
+		"COM3",
+		"COM4",
+		"COM5",
+		"COM6",
+		"COM7",
+		"COM8",
+		"COM9",
+		"LPT1",
+		"LPT2",
+		"LPT3",
+		"LPT4",
+		"LPT5",
+		"LPT6",
+		"LPT7",
+		"LPT8",
+		"LPT9",
 	};
 	size_t i, stem;
 
 	for (stem = 0; stem < len && name[stem] != '.' && name[stem] != ' ';
-	    stem++)
+	     stem++)
 		;
 	for (i = 0; i < sizeof devices / sizeof devices[0]; i++)
 		if (strlen(devices[i]) == stem &&
@@ -136,8 +163,8 @@ extension(const char *name, size_t len)
 		return 0;
 	for (i = dot + 1; i < len; i++)
 		if (!((name[i] >= 'a' && name[i] <= 'z') ||
-		    (name[i] >= 'A' && name[i] <= 'Z') ||
-		    (name[i] >= '0' && name[i] <= '9')))
+			(name[i] >= 'A' && name[i] <= 'Z') ||
+			(name[i] >= '0' && name[i] <= '9')))
 			return 0;
 	return len - dot;
 }
@@ -184,14 +211,14 @@ cl_attach_sanitise_name(const char *raw, char *out, size_t outlen)
 		if ((bad = (len == 0)) != 0)
 			len = 1;
 		if (bad && was_bad)
-			continue;	/* one U+FFFD for a run of bad bytes */
+			continue; /* one U+FFFD for a run of bad bytes */
 		was_bad = bad;
 		if (space(cp)) {
 			pending_space = 1;
 			continue;
 		}
 		if (dropped(cp) || (b.len == 0 && cp == '.'))
-			continue;	/* leading dots go too */
+			continue; /* leading dots go too */
 		if (pending_space && b.len > 0)
 			cl_buf_putc(&b, ' ');
 		pending_space = 0;
@@ -288,7 +315,7 @@ cl_sniff(cl_sniffer *s, const void *p, size_t n, const char **mime)
 			return CL_ETYPE;
 		cl_utf8_stream_feed(&st, p, n);
 		if (n < CL_SNIFF_BYTES ? !cl_utf8_stream_done(&st) :
-		    !cl_utf8_stream_prefix_ok(&st))
+					 !cl_utf8_stream_prefix_ok(&st))
 			return CL_EPARSE;
 	}
 	*mime = t->mime;
@@ -298,8 +325,9 @@ cl_sniff(cl_sniffer *s, const void *p, size_t n, const char **mime)
 int
 cl_attach_is_text(const char *mime)
 {
-	return mime != NULL && (strcmp(mime, types[T_TXT].mime) == 0 ||
-	    strcmp(mime, types[T_CSV].mime) == 0);
+	return mime != NULL &&
+	    (strcmp(mime, types[T_TXT].mime) == 0 ||
+		strcmp(mime, types[T_CSV].mime) == 0);
 }
 
 const cl_filetype *
@@ -353,8 +381,10 @@ void
 cl_attach_hint(cl_buf *b, int64_t max_files, int64_t max_file_bytes,
     int64_t max_total_bytes)
 {
-	cl_buf_printf(b, "You can upload up to %lld file%s. Each file must be "
-	    "smaller than ", (long long)max_files, max_files == 1 ? "" : "s");
+	cl_buf_printf(b,
+	    "You can upload up to %lld file%s. Each file must be "
+	    "smaller than ",
+	    (long long)max_files, max_files == 1 ? "" : "s");
 	cl_attach_size(b, max_file_bytes);
 	if (max_files > 1 && max_total_bytes < max_files * max_file_bytes) {
 		cl_buf_puts(b, ", and all files together smaller than ");

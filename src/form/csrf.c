@@ -10,12 +10,12 @@
 #include "callin/csrf.h"
 #include "callin/readfile.h"
 
-#define CONTEXT		"callin-form-v1"
-#define CONTEXT_LEN	(sizeof(CONTEXT) - 1)
-#define NONCE_LEN	16
-#define TIME_LEN	8
-#define MAC_LEN		32
-#define RAW_LEN		(NONCE_LEN + TIME_LEN + MAC_LEN)
+#define CONTEXT "callin-form-v1"
+#define CONTEXT_LEN (sizeof(CONTEXT) - 1)
+#define NONCE_LEN 16
+#define TIME_LEN 8
+#define MAC_LEN 32
+#define RAW_LEN (NONCE_LEN + TIME_LEN + MAC_LEN)
 
 _Static_assert(CL_B64URL_LEN(RAW_LEN) == CL_CSRF_TOKEN_LEN, "token length");
 _Static_assert(CL_B64URL_LEN(NONCE_LEN) == CL_CSRF_KEY_LEN, "key length");
@@ -25,25 +25,28 @@ _Static_assert(CL_B64URL_LEN(NONCE_LEN) == CL_CSRF_KEY_LEN, "key length");
  * one-shot HMAC() fetches the algorithm and sets the key on every call
  * (about 5 us); duplicating a keyed context costs a sixth of that.
  */
-static EVP_MAC_CTX	*keyed;
-static unsigned char	 keyed_secret[64];
-static size_t		 keyed_len;
+static EVP_MAC_CTX *keyed;
+static unsigned char keyed_secret[64];
+static size_t keyed_len;
 
 /* Return a fresh copy of the context keyed with secret, or NULL. */
 static EVP_MAC_CTX *
 keyed_ctx(const void *secret, size_t secret_len)
 {
-	if (keyed == NULL || secret_len != keyed_len || secret_len > sizeof keyed_secret ||
+	if (keyed == NULL || secret_len != keyed_len ||
+	    secret_len > sizeof keyed_secret ||
 	    CRYPTO_memcmp(secret, keyed_secret, secret_len) != 0) {
 		OSSL_PARAM params[] = {
-			OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, "SHA256", 0),
+			OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
+			    "SHA256", 0),
 			OSSL_PARAM_construct_end(),
 		};
 		EVP_MAC *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
 		EVP_MAC_CTX *ctx = mac ? EVP_MAC_CTX_new(mac) : NULL;
 
 		EVP_MAC_free(mac);
-		if (ctx == NULL || EVP_MAC_init(ctx, secret, secret_len, params) != 1) {
+		if (ctx == NULL ||
+		    EVP_MAC_init(ctx, secret, secret_len, params) != 1) {
 			EVP_MAC_CTX_free(ctx);
 			return NULL;
 		}
@@ -68,7 +71,8 @@ mac_of(const void *secret, size_t secret_len, const unsigned char *raw,
 	cl_err rc = CL_ECRYPTO;
 
 	if (ctx == NULL ||
-	    EVP_MAC_update(ctx, (const unsigned char *)CONTEXT, CONTEXT_LEN) != 1 ||
+	    EVP_MAC_update(ctx, (const unsigned char *)CONTEXT, CONTEXT_LEN) !=
+		1 ||
 	    EVP_MAC_update(ctx, raw, NONCE_LEN + TIME_LEN) != 1 ||
 	    EVP_MAC_final(ctx, mac, &maclen, MAC_LEN) != 1 || maclen != MAC_LEN)
 		goto err;
@@ -95,8 +99,8 @@ cl_csrf_issue(const void *secret, size_t secret_len, time_t now,
 	if ((rc = cl_random_bytes(raw, NONCE_LEN)) != CL_OK)
 		goto err;
 	for (i = 0; i < TIME_LEN; i++)
-		raw[NONCE_LEN + i] =
-		    (unsigned char)(t >> (8 * (TIME_LEN - 1 - i)));
+		raw[NONCE_LEN + i] = (unsigned char)(t >>
+		    (8 * (TIME_LEN - 1 - i)));
 	rc = mac_of(secret, secret_len, raw, raw + NONCE_LEN + TIME_LEN);
 	if (rc != CL_OK)
 		goto err;
@@ -142,9 +146,10 @@ cl_csrf_check(const void *secret, size_t secret_len, const char *token,
 	/* Differences as unsigned, so that no value can overflow. */
 	if (max_age_s < 0 ||
 	    (issued > (int64_t)now &&
-	    (uint64_t)issued - (uint64_t)(int64_t)now > CL_CSRF_SKEW) ||
+		(uint64_t)issued - (uint64_t)(int64_t)now > CL_CSRF_SKEW) ||
 	    (issued < (int64_t)now &&
-	    (uint64_t)(int64_t)now - (uint64_t)issued > (uint64_t)max_age_s)) {
+		(uint64_t)(int64_t)now - (uint64_t)issued >
+		    (uint64_t)max_age_s)) {
 		rc = CL_EINVAL;
 		goto err;
 	}
@@ -177,10 +182,11 @@ cl_csrf_load_secret(const char *path, unsigned char *buf, size_t *len,
 	size_t cap = *len;
 
 	if (cl_read_file(path, CL_READ_PRIVATE, buf, cap, len, NULL, errbuf,
-	    errlen) != CL_OK)
+		errlen) != CL_OK)
 		return CL_ECONFIG;
 	if (*len < CL_CSRF_SECRET_MIN) {
-		snprintf(errbuf, errlen, "%s: %zu bytes; a form secret needs "
+		snprintf(errbuf, errlen,
+		    "%s: %zu bytes; a form secret needs "
 		    "at least %d random bytes (head -c 32 /dev/urandom > FILE)",
 		    path, *len, CL_CSRF_SECRET_MIN);
 		OPENSSL_cleanse(buf, cap);

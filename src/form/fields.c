@@ -10,34 +10,33 @@
 #include "callin/form.h"
 
 /* Messages every one-line text field shares, built from its noun. */
-#define ONE_LINE_MSGS(noun)						\
+#define ONE_LINE_MSGS(noun) \
 	[CL_FE_ENCODING] = noun " must not include unreadable characters", \
-	[CL_FE_CONTROL] = noun						\
+	[CL_FE_CONTROL] = noun \
 	    " must not include line breaks or other special characters", \
-	[CL_FE_HIDDEN] = noun " must not include invisible characters or "	\
-	    "characters that change the direction of text",		\
+	[CL_FE_HIDDEN] = noun " must not include invisible characters or " \
+			      "characters that change the direction of text", \
 	[CL_FE_REPEATED] = noun " must only be given once"
 
 /* Messages every multi-line text field shares, built from its noun. */
-#define MULTI_LINE_MSGS(noun)						\
+#define MULTI_LINE_MSGS(noun) \
 	[CL_FE_ENCODING] = noun " must not include unreadable characters", \
-	[CL_FE_CONTROL] = noun " must not include hidden control "	\
-	    "characters, which can come from text copied from a PDF",	\
+	[CL_FE_CONTROL] = noun \
+	    " must not include hidden control " \
+	    "characters, which can come from text copied from a PDF", \
 	[CL_FE_REPEATED] = noun " must only be given once"
 
 /* A choice field says the same whatever went wrong. */
-#define CHOICE_MSGS(text)						\
-	[CL_FE_MISSING] = text,						\
-	[CL_FE_INVALID] = text,						\
-	[CL_FE_REPEATED] = text
+#define CHOICE_MSGS(text) \
+	[CL_FE_MISSING] = text, [CL_FE_INVALID] = text, [CL_FE_REPEATED] = text
 
 static const cl_option requester_types[] = {
 	{ "individual", "As an individual",
 	    "For example, as a patient, carer or member of the public", NULL },
 	{ "clinician", "As a GP or other clinician", NULL, NULL },
 	{ "elected_representative",
-	    "As an MP, councillor or other elected representative",
-	    NULL, NULL },
+	    "As an MP, councillor or other elected representative", NULL,
+	    NULL },
 	{ "local_authority",
 	    "For a local authority or health scrutiny committee", NULL, NULL },
 	{ "campaign_group", "For a campaign or patient group", NULL, NULL },
@@ -48,29 +47,33 @@ static const cl_option requester_types[] = {
 static const cl_option proposal_stages[] = {
 	{ "pre_consultation",
 	    "Options are being developed, before consultation", NULL, NULL },
-	{ "consultation", "Public consultation is open or has happened",
-	    NULL, NULL },
+	{ "consultation", "Public consultation is open or has happened", NULL,
+	    NULL },
 	{ "decision_made", "A decision has been made", NULL, NULL },
 	{ "implementing", "The change is being implemented", NULL, NULL },
 	{ "implemented", "The change has been implemented", NULL, NULL },
 	{ "temporary_change", "A temporary or emergency change",
 	    "For example, a service suspended for safety reasons without "
-	    "time to consult", NULL },
+	    "time to consult",
+	    NULL },
 };
 
 static const cl_option grounds[] = {
-	{ "process", "Concerns about the process (for example, whether "
-	    "public consultation was adequate)", NULL, NULL },
-	{ "best_interests", "A decision has been made that is not in the "
+	{ "process",
+	    "Concerns about the process (for example, whether "
+	    "public consultation was adequate)",
+	    NULL, NULL },
+	{ "best_interests",
+	    "A decision has been made that is not in the "
 	    "best interests of the health service in the area",
 	    "Only select this if a decision has been made", NULL },
 };
 
-#define DECLARATION_ACCURATE						\
+#define DECLARATION_ACCURATE \
 	"I confirm that the information in this request is accurate to " \
 	"the best of my knowledge"
-#define DECLARATION_SHARING						\
-	"I understand that my request and evidence may be shared with "	\
+#define DECLARATION_SHARING \
+	"I understand that my request and evidence may be shared with " \
 	"the NHS commissioning body, the NHS trusts involved, the local " \
 	"authorities affected and the Independent Reconfiguration Panel"
 
@@ -82,7 +85,7 @@ static const cl_option declaration_sharing[] = {
 	{ "yes", DECLARATION_SHARING, NULL, NULL },
 };
 
-#define OPTIONS(a)	(a), sizeof(a) / sizeof((a)[0])
+#define OPTIONS(a) (a), sizeof(a) / sizeof((a)[0])
 
 const cl_section cl_sections[CL_SEC__MAX] = {
 	[CL_SEC_ABOUT_YOU] = { "About you",
@@ -449,10 +452,8 @@ cl_field_is_text(cl_field_id f)
 	switch (cl_fields[f].kind) {
 	case CL_KIND_TEXT:
 	case CL_KIND_EMAIL:
-	case CL_KIND_TEL:
-		return 1;
-	default:
-		return 0;
+	case CL_KIND_TEL: return 1;
+	default: return 0;
 	}
 }
 
@@ -474,8 +475,6 @@ cl_field_input_id(cl_field_id f, size_t i, char out[CL_INPUT_ID_MAX])
 		snprintf(out, CL_INPUT_ID_MAX, "%s-%s", fd->name,
 		    cl_date_parts[i < CL_DATE__MAX ? i : CL_DATE_DAY]);
 		break;
-	default:
-		snprintf(out, CL_INPUT_ID_MAX, "%s", fd->name);
-		break;
+	default: snprintf(out, CL_INPUT_ID_MAX, "%s", fd->name); break;
 	}
 }

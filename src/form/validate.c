@@ -13,20 +13,20 @@
 #include "callin/utf8.h"
 
 /* The earliest decision date accepted: 1 January 1948. */
-#define MIN_YEAR	1948
+#define MIN_YEAR 1948
 
 /* A slice of an answer's bytes. */
 typedef struct span {
-	const char	*p;
-	size_t		 n;
+	const char *p;
+	size_t n;
 } span;
 
 /* What the rules that depend on other answers need to know. */
 typedef struct facts {
-	int		 organisation_needed; /* requester_type not individual */
-	int		 stage_known;	/* proposal_stage is a valid answer */
-	int		 decided;	/* ...and a decision has been made */
-	long long	 today;		/* UK date now, days since 1970 */
+	int organisation_needed; /* requester_type not individual */
+	int stage_known;	 /* proposal_stage is a valid answer */
+	int decided;		 /* ...and a decision has been made */
+	long long today;	 /* UK date now, days since 1970 */
 } facts;
 
 /* ------------------------------------------------------------------ */
@@ -242,14 +242,10 @@ static int
 required(cl_field_id f, const facts *fx)
 {
 	switch (cl_fields[f].req) {
-	case CL_REQ_ALWAYS:
-		return 1;
-	case CL_REQ_UNLESS_INDIVIDUAL:
-		return fx->organisation_needed;
-	case CL_REQ_WHEN_DECIDED:
-		return fx->decided;
-	default:
-		return 0;
+	case CL_REQ_ALWAYS: return 1;
+	case CL_REQ_UNLESS_INDIVIDUAL: return fx->organisation_needed;
+	case CL_REQ_WHEN_DECIDED: return fx->decided;
+	default: return 0;
 	}
 }
 
@@ -463,8 +459,8 @@ uk_today(time_t now)
 static unsigned
 days_in_month(long long y, unsigned m)
 {
-	static const unsigned char dim[12] = {
-		31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	static const unsigned char dim[12] = { 31, 28, 31, 30, 31, 30, 31, 31,
+		30, 31, 30, 31 };
 
 	if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
 		return 29;
@@ -515,11 +511,11 @@ check_date(const cl_answers *a, cl_field_id f, const facts *fx,
 		[CL_DATE_PART_DAY] = CL_FE_DATE_NO_DAY,
 		[CL_DATE_PART_MONTH] = CL_FE_DATE_NO_MONTH,
 		[CL_DATE_PART_YEAR] = CL_FE_DATE_NO_YEAR,
-		[CL_DATE_PART_DAY | CL_DATE_PART_MONTH] =
-		    CL_FE_DATE_NO_DAY_MONTH,
+		[CL_DATE_PART_DAY |
+		    CL_DATE_PART_MONTH] = CL_FE_DATE_NO_DAY_MONTH,
 		[CL_DATE_PART_DAY | CL_DATE_PART_YEAR] = CL_FE_DATE_NO_DAY_YEAR,
-		[CL_DATE_PART_MONTH | CL_DATE_PART_YEAR] =
-		    CL_FE_DATE_NO_MONTH_YEAR,
+		[CL_DATE_PART_MONTH |
+		    CL_DATE_PART_YEAR] = CL_FE_DATE_NO_MONTH_YEAR,
 	};
 	const unsigned all = CL_DATE_PART_DAY | CL_DATE_PART_MONTH |
 	    CL_DATE_PART_YEAR;
@@ -580,8 +576,8 @@ check_date(const cl_answers *a, cl_field_id f, const facts *fx,
 		bad |= CL_DATE_PART_DAY;
 	if (v[CL_DATE_MONTH] < 1 || v[CL_DATE_MONTH] > 12)
 		bad |= CL_DATE_PART_MONTH;
-	else if ((unsigned)v[CL_DATE_DAY] > days_in_month(v[CL_DATE_YEAR],
-	    (unsigned)v[CL_DATE_MONTH]))
+	else if ((unsigned)v[CL_DATE_DAY] >
+	    days_in_month(v[CL_DATE_YEAR], (unsigned)v[CL_DATE_MONTH]))
 		bad |= CL_DATE_PART_DAY;
 	if (bad != 0) {
 		fail(errs, f, CL_FE_DATE_REAL, first_part(bad), bad);
@@ -607,9 +603,10 @@ gather(const cl_answers *a, time_t now, facts *fx)
 	fx->organisation_needed = who != NULL && strcmp(who, "individual") != 0;
 	stage = chosen(a, CL_F_PROPOSAL_STAGE);
 	fx->stage_known = stage != NULL;
-	fx->decided = stage != NULL && (strcmp(stage, "decision_made") == 0 ||
-	    strcmp(stage, "implementing") == 0 ||
-	    strcmp(stage, "implemented") == 0);
+	fx->decided = stage != NULL &&
+	    (strcmp(stage, "decision_made") == 0 ||
+		strcmp(stage, "implementing") == 0 ||
+		strcmp(stage, "implemented") == 0);
 	fx->today = uk_today(now);
 }
 

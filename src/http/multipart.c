@@ -22,54 +22,54 @@
 #include "callin/alloc.h"
 #include "callin/multipart.h"
 
-#define DELIM_MAX	(4 + CL_MP_BOUNDARY_MAX)	/* CRLF "--" boundary */
+#define DELIM_MAX (4 + CL_MP_BOUNDARY_MAX) /* CRLF "--" boundary */
 
 enum mp_state {
-	ST_PREAMBLE,	/* before the first delimiter: bytes dropped */
-	ST_HEADERS,	/* in a part's header block */
-	ST_BODY,	/* in a part's body: bytes delivered */
-	ST_EPILOGUE,	/* after the close delimiter: bytes dropped */
+	ST_PREAMBLE, /* before the first delimiter: bytes dropped */
+	ST_HEADERS,  /* in a part's header block */
+	ST_BODY,     /* in a part's body: bytes delivered */
+	ST_EPILOGUE, /* after the close delimiter: bytes dropped */
 };
 
 enum mp_match {
-	M_PAT,		/* lb holds the first lblen bytes of delim */
-	M_AFTER,	/* lb holds all of delim */
-	M_DASH,		/* ... then one '-' */
-	M_PAD,		/* ... then transport padding */
-	M_CR,		/* ... then (padding and) a CR */
+	M_PAT,	 /* lb holds the first lblen bytes of delim */
+	M_AFTER, /* lb holds all of delim */
+	M_DASH,	 /* ... then one '-' */
+	M_PAD,	 /* ... then transport padding */
+	M_CR,	 /* ... then (padding and) a CR */
 };
 
 enum mp_step {
-	R_MORE,		/* the byte extends the candidate */
-	R_MISS,		/* the byte breaks the candidate; look at it afresh */
-	R_DELIM,	/* the byte completes a delimiter */
-	R_CLOSE,	/* the byte completes the close delimiter */
+	R_MORE,	 /* the byte extends the candidate */
+	R_MISS,	 /* the byte breaks the candidate; look at it afresh */
+	R_DELIM, /* the byte completes a delimiter */
+	R_CLOSE, /* the byte completes the close delimiter */
 };
 
 struct cl_mp_parser {
-	cl_mp_callbacks	 cb;
-	void		*arg;
-	cl_err		 err;		/* sticky: CL_OK while alive */
-	enum mp_state	 state;
-	enum mp_match	 match;
-	char		 delim[DELIM_MAX];
-	size_t		 dlen;
-	unsigned char	 lb[DELIM_MAX + CL_MP_PAD_MAX + 1];
-	size_t		 lblen;		/* 0: no candidate */
+	cl_mp_callbacks cb;
+	void *arg;
+	cl_err err; /* sticky: CL_OK while alive */
+	enum mp_state state;
+	enum mp_match match;
+	char delim[DELIM_MAX];
+	size_t dlen;
+	unsigned char lb[DELIM_MAX + CL_MP_PAD_MAX + 1];
+	size_t lblen; /* 0: no candidate */
 
 	/* The current part's header block. */
-	size_t		 hbytes;	/* bytes of the block so far */
-	int		 nlines;	/* header lines so far */
-	bool		 cr;		/* the last byte was a CR */
-	bool		 have_cd;
-	bool		 have_name;
-	bool		 have_file;
-	bool		 have_ctype;
-	size_t		 linelen;
-	char		 line[CL_MP_HEADER_MAX];
-	char		 name[CL_MP_NAME_MAX + 1];
-	char		 filename[CL_MP_HEADER_MAX];
-	char		 ctype[CL_MP_HEADER_MAX];
+	size_t hbytes; /* bytes of the block so far */
+	int nlines;    /* header lines so far */
+	bool cr;       /* the last byte was a CR */
+	bool have_cd;
+	bool have_name;
+	bool have_file;
+	bool have_ctype;
+	size_t linelen;
+	char line[CL_MP_HEADER_MAX];
+	char name[CL_MP_NAME_MAX + 1];
+	char filename[CL_MP_HEADER_MAX];
+	char ctype[CL_MP_HEADER_MAX];
 };
 
 /* Return whether c is an RFC 7230 tchar.  Cannot fail. */
@@ -204,8 +204,7 @@ done:
  * fit.
  */
 static cl_err
-value_decode(const char *raw, size_t rawlen, char *out, size_t cap,
-    size_t *len)
+value_decode(const char *raw, size_t rawlen, char *out, size_t cap, size_t *len)
 {
 	const char *s = raw, *e = raw + rawlen;
 	size_t n = 0;
@@ -342,8 +341,7 @@ match_byte(cl_mp_parser *p, unsigned char c)
 			return R_MISS;
 		p->lb[p->lblen++] = c;
 		return R_MORE;
-	case M_DASH:
-		return c == '-' ? R_CLOSE : R_MISS;
+	case M_DASH: return c == '-' ? R_CLOSE : R_MISS;
 	case M_PAD:
 		if (c == '\r')
 			p->match = M_CR;
@@ -352,8 +350,7 @@ match_byte(cl_mp_parser *p, unsigned char c)
 			return R_MISS;
 		p->lb[p->lblen++] = c;
 		return R_MORE;
-	case M_CR:
-		return c == '\n' ? R_DELIM : R_MISS;
+	case M_CR: return c == '\n' ? R_DELIM : R_MISS;
 	}
 	return R_MISS;
 }
@@ -455,8 +452,7 @@ headers_end(cl_mp_parser *p)
 	if (p->cb.part_begin == NULL)
 		return CL_OK;
 	return p->cb.part_begin(p->arg, p->name,
-	    p->have_file ? p->filename : NULL,
-	    p->have_ctype ? p->ctype : NULL);
+	    p->have_file ? p->filename : NULL, p->have_ctype ? p->ctype : NULL);
 }
 
 /*
@@ -530,7 +526,7 @@ cl_mp_feed(cl_mp_parser *p, const void *data, size_t n)
 	if (p->err != CL_OK || n == 0)
 		return p->err;
 	end = s + n;
-	run = s;	/* undelivered data starts here */
+	run = s; /* undelivered data starts here */
 	while (s < end) {
 		if (p->state == ST_EPILOGUE)
 			return CL_OK;
@@ -556,9 +552,7 @@ cl_mp_feed(cl_mp_parser *p, const void *data, size_t n)
 			continue;
 		}
 		switch ((step = match_byte(p, *s))) {
-		case R_MORE:
-			s++;
-			break;
+		case R_MORE: s++; break;
 		case R_MISS:
 			/* A candidate from an earlier feed is data now. */
 			if (cand == NULL) {

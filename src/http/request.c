@@ -65,7 +65,8 @@ cl_http_drain(cl_http_req *req)
 	cl_err rc;
 
 	do {
-		if ((rc = cl_http_read(req, chunk, sizeof chunk, &got)) != CL_OK)
+		if ((rc = cl_http_read(req, chunk, sizeof chunk, &got)) !=
+		    CL_OK)
 			return rc;
 	} while (got > 0);
 	return CL_OK;
@@ -106,14 +107,17 @@ cl_http_sendv(cl_http_req *req, int status, const char *content_type,
 		len += body[i].iov_len;
 	/* libfcgi's own printf knows no %zu: format the head ourselves. */
 	req->status = status;
-	cl_buf_printf(&head, "Status: %d %s\r\nContent-Type: %s\r\n"
-	    "Content-Length: %zu\r\n%s\r\n", status, cl_http_reason(status),
-	    content_type, len, extra_headers ? extra_headers : "");
+	cl_buf_printf(&head,
+	    "Status: %d %s\r\nContent-Type: %s\r\n"
+	    "Content-Length: %zu\r\n%s\r\n",
+	    status, cl_http_reason(status), content_type, len,
+	    extra_headers ? extra_headers : "");
 	if (FCGX_PutStr(head.data, (int)head.len, out) != (int)head.len)
 		goto out;
 	for (int i = 0; !req->head_only && i < nbody; i++)
-		if (body[i].iov_len > 0 && FCGX_PutStr(body[i].iov_base,
-		    (int)body[i].iov_len, out) != (int)body[i].iov_len)
+		if (body[i].iov_len > 0 &&
+		    FCGX_PutStr(body[i].iov_base, (int)body[i].iov_len, out) !=
+			(int)body[i].iov_len)
 			goto out;
 	rc = CL_OK;
 out:
@@ -140,7 +144,8 @@ cl_http_redirect(cl_http_req *req, const char *location)
 	for (const char *p = location; *p; p++)
 		if (*p < 0x21 || *p > 0x7e)
 			return CL_EINVAL;
-	cl_buf_printf(&h, "Location: %s\r\nCache-Control: no-store\r\n", location);
+	cl_buf_printf(&h, "Location: %s\r\nCache-Control: no-store\r\n",
+	    location);
 	rc = cl_http_send(req, 303, "text/plain; charset=utf-8", h.data, "", 0);
 	cl_buf_free(&h);
 	return rc;

@@ -40,11 +40,12 @@ cl_intake_confirm(cl_svc *app, const char *reference, const char *code,
 	email = cl_reqdoc_str(&doc, CL_DOC_EMAIL, NULL, NULL);
 	received_ms = cl_reqdoc_int(&doc, CL_DOC_RECEIVED_MS, -1);
 	/* Requests from before confirmation codes have none to match. */
-	if (token == NULL || want == NULL || email == NULL ||
-	    received_ms < 0 || strlen(want) != code_len ||
+	if (token == NULL || want == NULL || email == NULL || received_ms < 0 ||
+	    strlen(want) != code_len ||
 	    CRYPTO_memcmp(want, code, code_len) != 0)
 		goto done;
-	if ((rc = cl_store_confirmed(app->store, token, &confirmed_ms)) != CL_OK)
+	if ((rc = cl_store_confirmed(app->store, token, &confirmed_ms)) !=
+	    CL_OK)
 		goto err;
 	if (confirmed_ms > 0) {
 		*out = CL_CONFIRM_ALREADY;

@@ -27,8 +27,7 @@ append_fields(const cl_answers *a, bson_t *fields)
 		const char *v;
 
 		switch (f->kind) {
-		case CL_KIND_FILE:
-			break;
+		case CL_KIND_FILE: break;
 		case CL_KIND_CHECKBOXES: {
 			bson_t arr;
 			uint32_t n = 0;
@@ -37,7 +36,8 @@ append_fields(const cl_answers *a, bson_t *fields)
 			for (size_t i = 0; i < a->n; i++)
 				if (strcmp(a->v[i].name, f->name) == 0) {
 					snprintf(key, sizeof key, "%u", n++);
-					bson_append_utf8(&arr, key, -1, a->v[i].value, (int)a->v[i].len);
+					bson_append_utf8(&arr, key, -1,
+					    a->v[i].value, (int)a->v[i].len);
 				}
 			bson_append_array_end(fields, &arr);
 			break;
@@ -50,9 +50,10 @@ append_fields(const cl_answers *a, bson_t *fields)
 				p[i] = cl_answers_get(a, key);
 			}
 			date[0] = '\0';
-			if (p[0] && p[1] && p[2] && p[0][0] && p[1][0] && p[2][0])
-				snprintf(date, sizeof date, "%04d-%02d-%02d", atoi(p[2]),
-				    atoi(p[1]), atoi(p[0]));
+			if (p[0] && p[1] && p[2] && p[0][0] && p[1][0] &&
+			    p[2][0])
+				snprintf(date, sizeof date, "%04d-%02d-%02d",
+				    atoi(p[2]), atoi(p[1]), atoi(p[0]));
 			BSON_APPEND_UTF8(fields, f->name, date);
 			break;
 		}
@@ -168,7 +169,8 @@ append_notifications(const cl_config *cfg, const cl_answers *a, bson_t *doc)
 
 	bson_append_array_begin(doc, CL_DOC_NOTIFICATIONS, -1, &arr);
 	append_note(&arr, "0", "staff_alert", NULL, cfg->staff_alert_to);
-	append_note(&arr, "1", "confirmation", cl_answers_get(a, "email"), NULL);
+	append_note(&arr, "1", "confirmation", cl_answers_get(a, "email"),
+	    NULL);
 	bson_append_array_end(doc, &arr);
 }
 
@@ -186,7 +188,7 @@ cl_intake_build(cl_svc *app, const cl_intake *in, const char *token,
 {
 	unsigned char salt[CL_SALT_LEN], commitment[CL_SHA256_LEN];
 	cl_buf copy = CL_BUF_INIT, body = CL_BUF_INIT, receipt = CL_BUF_INIT;
-	static cl_receipt parsed;	/* 4 KiB: not on the stack */
+	static cl_receipt parsed; /* 4 KiB: not on the stack */
 	bson_t fields = BSON_INITIALIZER, atts = BSON_INITIALIZER, arr;
 	int64_t now_ms = cl_now_ms();
 	time_t now = (time_t)(now_ms / 1000);
@@ -203,16 +205,20 @@ cl_intake_build(cl_svc *app, const cl_intake *in, const char *token,
 	bson_append_array_end(&atts, &arr);
 	if ((rc = cl_random_token(code, CL_CONFIRM_CODE_BYTES)) != CL_OK ||
 	    (rc = cl_copy_salt(salt)) != CL_OK ||
-	    (rc = cl_copy_build(reference, received, salt, &fields, &arr, &copy)) != CL_OK)
+	    (rc = cl_copy_build(reference, received, salt, &fields, &arr,
+		 &copy)) != CL_OK)
 		goto err;
 	cl_sha256(copy.data, copy.len, commitment);
-	if ((rc = cl_receipt_body(reference, received, commitment, &body)) != CL_OK ||
+	if ((rc = cl_receipt_body(reference, received, commitment, &body)) !=
+		CL_OK ||
 	    (rc = cl_svc_sign(app, &body, &receipt)) != CL_OK)
 		goto err;
 	/* The signer's answer must be a receipt of this very body. */
 	if (cl_receipt_parse(receipt.data, receipt.len, &parsed) != CL_OK ||
-	    parsed.signed_len <= body.len || memcmp(receipt.data, body.data, body.len) != 0) {
-		cl_log(CL_LOG_ERROR, "intake: the signer's answer is not a receipt "
+	    parsed.signed_len <= body.len ||
+	    memcmp(receipt.data, body.data, body.len) != 0) {
+		cl_log(CL_LOG_ERROR,
+		    "intake: the signer's answer is not a receipt "
 		    "of the body sent");
 		rc = CL_ECRYPTO;
 		goto err;
@@ -236,7 +242,8 @@ cl_intake_build(cl_svc *app, const cl_intake *in, const char *token,
 	rc = CL_OK;
 err:
 	if (rc != CL_OK && rc != CL_EUNAVAIL)
-		cl_log(CL_LOG_ERROR, "intake: cannot build the receipt: %s", cl_strerror(rc));
+		cl_log(CL_LOG_ERROR, "intake: cannot build the receipt: %s",
+		    cl_strerror(rc));
 	bson_destroy(&fields);
 	bson_destroy(&atts);
 	cl_buf_free(&copy);

@@ -15,29 +15,29 @@
 #include "callin/multipart.h"
 #include "callin/utf8.h"
 
-#define TEXT_PART_MAX	(64 * 1024)	/* bytes in one text answer */
-#define TEXT_TOTAL_MAX	(512 * 1024)	/* bytes in all text answers */
-#define PARTS_MAX	300		/* parts in one body */
+#define TEXT_PART_MAX (64 * 1024)   /* bytes in one text answer */
+#define TEXT_TOTAL_MAX (512 * 1024) /* bytes in all text answers */
+#define PARTS_MAX 300		    /* parts in one body */
 
 enum part_kind { P_NONE, P_TEXT, P_FILE, P_SKIP };
 
 struct intake_state {
-	cl_svc		*app;
-	cl_intake	*in;
-	enum part_kind	 kind;
-	char		 name[CL_MP_NAME_MAX + 1];
-	cl_buf		 text;
-	size_t		 text_total;
-	size_t		 parts;
+	cl_svc *app;
+	cl_intake *in;
+	enum part_kind kind;
+	char name[CL_MP_NAME_MAX + 1];
+	cl_buf text;
+	size_t text_total;
+	size_t parts;
 	/* the file being received */
-	cl_upload	 cur;
-	cl_blob		*blob;
-	cl_sha256_ctx	*sha;
-	unsigned char	*head;		/* first bytes, until the type is known */
-	size_t		 headlen;
-	int		 is_text;	/* a text type: every byte must be UTF-8 */
-	cl_utf8_stream	 utf8;
-	int64_t		 total_bytes;	/* of all files */
+	cl_upload cur;
+	cl_blob *blob;
+	cl_sha256_ctx *sha;
+	unsigned char *head; /* first bytes, until the type is known */
+	size_t headlen;
+	int is_text; /* a text type: every byte must be UTF-8 */
+	cl_utf8_stream utf8;
+	int64_t total_bytes; /* of all files */
 };
 
 /* Record the first problem with the files (later ones are not shown). */
@@ -45,7 +45,8 @@ static void
 file_error(struct intake_state *s, const char *fmt, const char *name)
 {
 	if (s->in->file_error[0] == '\0')
-		snprintf(s->in->file_error, sizeof s->in->file_error, fmt, name);
+		snprintf(s->in->file_error, sizeof s->in->file_error, fmt,
+		    name);
 }
 
 /* Drop the current file: abort its blob and skip the rest of its part. */
@@ -68,12 +69,15 @@ start_blob(struct intake_state *s)
 {
 	cl_err rc;
 
-	rc = cl_sniff(s->app->sniffer, s->head, s->headlen, &s->cur.content_type);
+	rc = cl_sniff(s->app->sniffer, s->head, s->headlen,
+	    &s->cur.content_type);
 	if (rc != CL_OK) {
-		file_error(s, rc == CL_EPARSE ?
-		    "\xe2\x80\x9c%s\xe2\x80\x9d must be saved as UTF-8 text" :
-		    "\xe2\x80\x9c%s\xe2\x80\x9d must be a PDF, DOCX, XLSX, ODT, ODS, "
-		    "PNG, JPEG, TXT or CSV file", s->cur.name);
+		file_error(s,
+		    rc == CL_EPARSE ?
+			"\xe2\x80\x9c%s\xe2\x80\x9d must be saved as UTF-8 text" :
+			"\xe2\x80\x9c%s\xe2\x80\x9d must be a PDF, DOCX, XLSX, ODT, ODS, "
+			"PNG, JPEG, TXT or CSV file",
+		    s->cur.name);
 		drop_file(s);
 		return CL_OK;
 	}
@@ -82,7 +86,8 @@ start_blob(struct intake_state *s)
 	cl_utf8_stream_init(&s->utf8);
 	if (s->is_text)
 		cl_utf8_stream_feed(&s->utf8, s->head, s->headlen);
-	if ((rc = cl_store_blob_open(s->app->store, s->cur.name, &s->blob)) != CL_OK ||
+	if ((rc = cl_store_blob_open(s->app->store, s->cur.name, &s->blob)) !=
+		CL_OK ||
 	    (rc = cl_blob_write(s->blob, s->head, s->headlen)) != CL_OK)
 		return rc;
 	return CL_OK;
@@ -100,7 +105,7 @@ on_begin(void *arg, const char *name, const char *filename, const char *ctype)
 	struct intake_state *s = arg;
 	const cl_config *cfg = s->app->cfg;
 
-	(void)ctype;	/* the browser's guess: we go by the bytes */
+	(void)ctype; /* the browser's guess: we go by the bytes */
 	if (++s->parts > PARTS_MAX)
 		return CL_ETOOBIG;
 	snprintf(s->name, sizeof s->name, "%s", name);
@@ -111,7 +116,7 @@ on_begin(void *arg, const char *name, const char *filename, const char *ctype)
 	}
 	s->kind = P_SKIP;
 	if (strcmp(name, "attachments") != 0 || filename[0] == '\0')
-		return CL_OK;		/* not our file input, or no file chosen */
+		return CL_OK; /* not our file input, or no file chosen */
 	if ((int64_t)++s->in->nchosen > cfg->max_files) {
 		char n[32];
 
@@ -120,7 +125,7 @@ on_begin(void *arg, const char *name, const char *filename, const char *ctype)
 		return CL_OK;
 	}
 	if (s->in->file_error[0] != '\0')
-		return CL_OK;		/* already refused: store no more */
+		return CL_OK; /* already refused: store no more */
 	memset(&s->cur, 0, sizeof s->cur);
 	cl_attach_sanitise_name(filename, s->cur.name, sizeof s->cur.name);
 	s->sha = cl_sha256_new();
@@ -145,21 +150,21 @@ on_data(void *arg, const void *p, size_t n)
 	switch (s->kind) {
 	case P_TEXT:
 		s->text_total += n;
-		if (s->text.len + n > TEXT_PART_MAX || s->text_total > TEXT_TOTAL_MAX)
+		if (s->text.len + n > TEXT_PART_MAX ||
+		    s->text_total > TEXT_TOTAL_MAX)
 			return CL_ETOOBIG;
 		cl_buf_add(&s->text, p, n);
 		return CL_OK;
-	case P_FILE:
-		break;
-	default:
-		return CL_OK;
+	case P_FILE: break;
+	default: return CL_OK;
 	}
 	s->cur.size += (int64_t)n;
 	s->total_bytes += (int64_t)n;
 	if (s->cur.size > cfg->max_file_bytes) {
 		char msg[64];
 
-		snprintf(msg, sizeof msg, "%lldMB", (long long)(cfg->max_file_bytes >> 20));
+		snprintf(msg, sizeof msg, "%lldMB",
+		    (long long)(cfg->max_file_bytes >> 20));
 		file_error(s, "The selected file must be smaller than %s", msg);
 		drop_file(s);
 		return CL_OK;
@@ -167,8 +172,10 @@ on_data(void *arg, const void *p, size_t n)
 	if (s->total_bytes > cfg->max_total_bytes) {
 		char msg[64];
 
-		snprintf(msg, sizeof msg, "%lldMB", (long long)(cfg->max_total_bytes >> 20));
-		file_error(s, "The selected files must be %s or smaller in total", msg);
+		snprintf(msg, sizeof msg, "%lldMB",
+		    (long long)(cfg->max_total_bytes >> 20));
+		file_error(s,
+		    "The selected files must be %s or smaller in total", msg);
 		drop_file(s);
 		return CL_OK;
 	}
@@ -207,17 +214,22 @@ on_end(void *arg)
 	cl_err rc;
 
 	if (s->kind == P_TEXT) {
-		cl_answers_add(&s->in->answers, s->name, cl_buf_str(&s->text), s->text.len);
+		cl_answers_add(&s->in->answers, s->name, cl_buf_str(&s->text),
+		    s->text.len);
 		if (strcmp(s->name, "website") == 0 && s->text.len > 0)
 			s->in->honeypot = 1;
 	} else if (s->kind == P_FILE) {
 		if (s->cur.size == 0) {
-			file_error(s, "The selected file \xe2\x80\x9c%s\xe2\x80\x9d is empty", s->cur.name);
+			file_error(s,
+			    "The selected file \xe2\x80\x9c%s\xe2\x80\x9d is empty",
+			    s->cur.name);
 			drop_file(s);
 		} else if (s->blob == NULL && (rc = start_blob(s)) != CL_OK)
 			return rc;
-		if (s->kind == P_FILE && s->is_text && !cl_utf8_stream_done(&s->utf8)) {
-			file_error(s, "\xe2\x80\x9c%s\xe2\x80\x9d must be saved as UTF-8 text",
+		if (s->kind == P_FILE && s->is_text &&
+		    !cl_utf8_stream_done(&s->utf8)) {
+			file_error(s,
+			    "\xe2\x80\x9c%s\xe2\x80\x9d must be saved as UTF-8 text",
 			    s->cur.name);
 			drop_file(s);
 		}
@@ -230,7 +242,8 @@ on_end(void *arg)
 		s->blob = NULL;
 		if (rc != CL_OK)
 			return rc;
-		s->in->files = cl_realloc(s->in->files, (s->in->nfiles + 1) * sizeof *s->in->files);
+		s->in->files = cl_realloc(s->in->files,
+		    (s->in->nfiles + 1) * sizeof *s->in->files);
 		s->in->files[s->in->nfiles++] = s->cur;
 	}
 	s->kind = P_NONE;
@@ -268,10 +281,12 @@ void
 cl_intake_discard(cl_svc *app, cl_intake *in)
 {
 	for (size_t i = 0; i < in->nfiles; i++) {
-		cl_err rc = cl_store_blob_delete(app->store, in->files[i].blob_id);
+		cl_err rc = cl_store_blob_delete(app->store,
+		    in->files[i].blob_id);
 
 		if (rc != CL_OK)
-			cl_log(CL_LOG_WARN, "intake: blob %s left for the sweeper: %s",
+			cl_log(CL_LOG_WARN,
+			    "intake: blob %s left for the sweeper: %s",
 			    in->files[i].blob_id, cl_strerror(rc));
 	}
 	in->nfiles = 0;

@@ -20,7 +20,7 @@
 #include "callin/reference.h"
 #include "callin/reqdoc.h"
 
-#define PUT_TRIES	5	/* fresh reference and token after a collision */
+#define PUT_TRIES 5 /* fresh reference and token after a collision */
 
 /*
  * Decide a form whose idempotency key the stored request existing holds
@@ -43,7 +43,8 @@ replay(const cl_intake *in, const bson_t *existing, char token[CL_TOKEN_MAX])
 		snprintf(token, CL_TOKEN_MAX, "%s", tok);
 		return CL_SUBMIT_REPLAY;
 	}
-	cl_log(CL_LOG_WARN, "intake: a form already sent came back with other "
+	cl_log(CL_LOG_WARN,
+	    "intake: a form already sent came back with other "
 	    "answers; nothing stored");
 	cl_metrics_reject(CL_R_FORM_REUSED);
 	return CL_SUBMIT_REUSED;
@@ -69,7 +70,8 @@ accept(cl_svc *app, cl_submission *s, const char *idem)
 	cl_intake *in = &s->in;
 	char reference[CL_REFERENCE_MAX], existing[CL_TOKEN_MAX];
 	int64_t limit = cfg->email_limit_window > 0 ?
-	    cfg->max_requests_per_email : 0;
+	    cfg->max_requests_per_email :
+	    0;
 	int64_t since = cl_now_ms() - cfg->email_limit_window * 1000;
 	cl_submit_outcome out;
 	cl_err rc = CL_EDUP;
@@ -79,10 +81,11 @@ accept(cl_svc *app, cl_submission *s, const char *idem)
 		if ((rc = cl_random_token(s->token, 16)) != CL_OK ||
 		    (rc = cl_reference_new(reference)) != CL_OK ||
 		    (rc = cl_intake_build(app, in, s->token, reference, idem,
-		    &doc)) != CL_OK) {
+			 &doc)) != CL_OK) {
 			if (rc == CL_EUNAVAIL)
 				goto unavailable;
-			cl_log(CL_LOG_ERROR, "intake: cannot make the token, "
+			cl_log(CL_LOG_ERROR,
+			    "intake: cannot make the token, "
 			    "reference or receipt: %s; nothing stored",
 			    cl_strerror(rc));
 			out = CL_SUBMIT_FAILED;
@@ -92,8 +95,8 @@ accept(cl_svc *app, cl_submission *s, const char *idem)
 		bson_destroy(&doc);
 		if (rc == CL_EDUP && existing[0] != '\0') {
 			/* The form was sent twice at once: answer as its first. */
-			if ((rc = cl_store_get(app->store, CL_KEY_TOKEN, existing,
-			    &doc)) != CL_OK)
+			if ((rc = cl_store_get(app->store, CL_KEY_TOKEN,
+				 existing, &doc)) != CL_OK)
 				goto unavailable;
 			out = replay(in, &doc, s->token);
 			bson_destroy(&doc);
@@ -108,12 +111,13 @@ accept(cl_svc *app, cl_submission *s, const char *idem)
 		cl_metrics_add(CL_C_STORED, 1);
 		cl_metrics_add(CL_C_UPLOAD_BYTES, bytes);
 		cl_metrics_store_write(1, cl_now_ms());
-		cl_log(CL_LOG_INFO, "intake: stored %s with %zu files", reference,
-		    in->nfiles);
+		cl_log(CL_LOG_INFO, "intake: stored %s with %zu files",
+		    reference, in->nfiles);
 		return CL_SUBMIT_STORED;
 	}
 	if (rc == CL_ELIMIT) {
-		cl_log(CL_LOG_WARN, "intake: email address at its limit (%lld in "
+		cl_log(CL_LOG_WARN,
+		    "intake: email address at its limit (%lld in "
 		    "%lld s); nothing stored",
 		    (long long)cfg->max_requests_per_email,
 		    (long long)cfg->email_limit_window);
@@ -147,7 +151,7 @@ form_genuine(cl_svc *app, const cl_submission *s, char key[CL_CSRF_KEY_MAX])
 
 	return csrf != NULL && idem != NULL &&
 	    cl_csrf_check(app->form_secret, app->form_secret_len, csrf,
-	    time(NULL), app->cfg->form_token_max_age) == CL_OK &&
+		time(NULL), app->cfg->form_token_max_age) == CL_OK &&
 	    cl_csrf_key(csrf, key) == CL_OK && strcmp(idem, key) == 0;
 }
 
@@ -161,7 +165,8 @@ cl_intake_submit(cl_svc *app, cl_http_req *req, cl_submission *s)
 
 	/* Files are stored as they arrive: refuse before any is written. */
 	if (cl_disk_low(app->cfg, &avail)) {
-		cl_log(CL_LOG_ERROR, "intake: %lld bytes free under data_dir, "
+		cl_log(CL_LOG_ERROR,
+		    "intake: %lld bytes free under data_dir, "
 		    "below min_free_bytes (%lld); nothing stored",
 		    (long long)avail, (long long)app->cfg->min_free_bytes);
 		if (cl_http_drain(req) != CL_OK)
@@ -170,8 +175,7 @@ cl_intake_submit(cl_svc *app, cl_http_req *req, cl_submission *s)
 		return CL_SUBMIT_UNAVAILABLE;
 	}
 	switch ((rc = cl_intake_read(app, req, &s->in))) {
-	case CL_OK:
-		break;
+	case CL_OK: break;
 	case CL_ETOOBIG:
 		cl_metrics_reject(CL_R_TOO_LARGE);
 		return CL_SUBMIT_TOO_LARGE;
@@ -180,12 +184,14 @@ cl_intake_submit(cl_svc *app, cl_http_req *req, cl_submission *s)
 		cl_metrics_store_write(0, cl_now_ms());
 		return CL_SUBMIT_UNAVAILABLE;
 	default:
-		cl_log(CL_LOG_WARN, "intake: unreadable body: %s", cl_strerror(rc));
+		cl_log(CL_LOG_WARN, "intake: unreadable body: %s",
+		    cl_strerror(rc));
 		cl_metrics_reject(CL_R_MALFORMED);
 		return CL_SUBMIT_MALFORMED;
 	}
 	if (!form_genuine(app, s, key)) {
-		cl_log(CL_LOG_WARN, "intake: anti-forgery check failed; nothing "
+		cl_log(CL_LOG_WARN,
+		    "intake: anti-forgery check failed; nothing "
 		    "stored");
 		cl_intake_discard(app, &s->in);
 		cl_metrics_reject(CL_R_FORGERY);

@@ -77,8 +77,10 @@ cl_mail_from_parse(const char *mail_from, cl_mail_from *out, char *err,
 		s = lt + 1;
 		e = gt;
 	} else {
-		snprintf(err, errlen, "\"%s\" is neither addr@domain nor "
-		    "Name <addr@domain>", mail_from);
+		snprintf(err, errlen,
+		    "\"%s\" is neither addr@domain nor "
+		    "Name <addr@domain>",
+		    mail_from);
 		goto err;
 	}
 	alen = (size_t)(e - s);
@@ -89,8 +91,10 @@ cl_mail_from_parse(const char *mail_from, cl_mail_from *out, char *err,
 	memcpy(out->addr, s, alen);
 	out->addr[alen] = '\0';
 	if (!cl_email_valid(out->addr)) {
-		snprintf(err, errlen, "\"%s\" is not a plain e-mail address "
-		    "(local@domain.example)", out->addr);
+		snprintf(err, errlen,
+		    "\"%s\" is not a plain e-mail address "
+		    "(local@domain.example)",
+		    out->addr);
 		goto err;
 	}
 	out->domain = strchr(out->addr, '@') + 1;
@@ -106,7 +110,8 @@ cl_mail_from_parse(const char *mail_from, cl_mail_from *out, char *err,
 			e--;
 		}
 		if (e > s && put_display(s, (size_t)(e - s), &name) != CL_OK) {
-			snprintf(err, errlen, "the display name has a control "
+			snprintf(err, errlen,
+			    "the display name has a control "
 			    "character");
 			goto err;
 		}
@@ -149,15 +154,19 @@ cl_mail_addr_list_check(const char *list, char *err, size_t errlen)
 			e--;
 		if (e > s) {
 			if ((size_t)(e - s) >= sizeof addr) {
-				snprintf(err, errlen, "an address is longer "
-				    "than %d characters", CL_EMAIL_ADDR_MAX - 1);
+				snprintf(err, errlen,
+				    "an address is longer "
+				    "than %d characters",
+				    CL_EMAIL_ADDR_MAX - 1);
 				return CL_EINVAL;
 			}
 			memcpy(addr, s, (size_t)(e - s));
 			addr[e - s] = '\0';
 			if (!cl_email_valid(addr)) {
-				snprintf(err, errlen, "\"%s\" is not a plain "
-				    "e-mail address", addr);
+				snprintf(err, errlen,
+				    "\"%s\" is not a plain "
+				    "e-mail address",
+				    addr);
 				return CL_EINVAL;
 			}
 			count++;

@@ -14,11 +14,21 @@
 #include "callin/rand.h"
 #include "mail_int.h"
 
-#define INDENT	"    "
+#define INDENT "    "
 
 static const char *const month_names[12] = {
-	"January", "February", "March", "April", "May", "June",
-	"July", "August", "September", "October", "November", "December",
+	"January",
+	"February",
+	"March",
+	"April",
+	"May",
+	"June",
+	"July",
+	"August",
+	"September",
+	"October",
+	"November",
+	"December",
 };
 
 /* Append a heading line and its underline. */
@@ -110,8 +120,9 @@ answer_list(cl_buf *out, const cl_field *f, const bson_t *req)
 	int any = 0;
 
 	snprintf(path, sizeof path, CL_DOC_FIELDS ".%s", f->name);
-	if (bson_iter_init(&it, req) && bson_iter_find_descendant(&it, path,
-	    &it) && BSON_ITER_HOLDS_ARRAY(&it) && bson_iter_recurse(&it, &arr)) {
+	if (bson_iter_init(&it, req) &&
+	    bson_iter_find_descendant(&it, path, &it) &&
+	    BSON_ITER_HOLDS_ARRAY(&it) && bson_iter_recurse(&it, &arr)) {
 		while (bson_iter_next(&arr)) {
 			if (!BSON_ITER_HOLDS_UTF8(&arr))
 				continue;
@@ -140,9 +151,7 @@ field_answer(cl_buf *out, const cl_field *f, const bson_t *req)
 	snprintf(path, sizeof path, CL_DOC_FIELDS ".%s", f->name);
 	v = cl_reqdoc_str(req, path, "", &n);
 	switch (f->kind) {
-	case CL_KIND_CHECKBOXES:
-		answer_list(out, f, req);
-		return;
+	case CL_KIND_CHECKBOXES: answer_list(out, f, req); return;
 	case CL_KIND_RADIO:
 	case CL_KIND_SELECT:
 		if (n > 0)
@@ -160,8 +169,7 @@ field_answer(cl_buf *out, const cl_field *f, const bson_t *req)
 			n = strlen(v);
 		}
 		break;
-	default:
-		break;
+	default: break;
 	}
 	answer(out, f->label, v, n);
 }
@@ -195,10 +203,13 @@ cl_mail_body_staff(const bson_t *req, int64_t confirmed_ms, const char *files,
 	reference_lines(req, out);
 	if (confirmed_ms > 0) {
 		cl_date_human(confirmed_ms, when, sizeof when);
-		cl_buf_printf(out, "Requester's email address confirmed: yes, "
-		    "on %s\r\n", when);
+		cl_buf_printf(out,
+		    "Requester's email address confirmed: yes, "
+		    "on %s\r\n",
+		    when);
 	} else
-		cl_buf_puts(out, "Requester's email address confirmed: not yet "
+		cl_buf_puts(out,
+		    "Requester's email address confirmed: not yet "
 		    "(they have been sent a link to confirm it; you will get a "
 		    "short note when they do)\r\n");
 	for (id = 0; id < CL_F__MAX; id++) {
@@ -214,7 +225,8 @@ cl_mail_body_staff(const bson_t *req, int64_t confirmed_ms, const char *files,
 	}
 	heading(out, "Files");
 	cl_buf_puts(out, files);
-	cl_buf_printf(out, "\r\n-- \r\nSent by the call-in request service. "
+	cl_buf_printf(out,
+	    "\r\n-- \r\nSent by the call-in request service. "
 	    "The receipt of this request was signed with key %s.\r\n",
 	    cl_reqdoc_str(req, CL_DOC_KEY_ID, "", NULL));
 }
@@ -226,7 +238,8 @@ cl_mail_body_staff_confirmed(const bson_t *req, int64_t confirmed_ms,
 	char when[64];
 
 	cl_date_human(confirmed_ms, when, sizeof when);
-	cl_buf_printf(out, "The requester of call-in request %s confirmed "
+	cl_buf_printf(out,
+	    "The requester of call-in request %s confirmed "
 	    "their email address on %s.\r\n\r\n",
 	    cl_reqdoc_str(req, CL_DOC_REFERENCE, "", NULL), when);
 	reference_lines(req, out);
@@ -260,7 +273,8 @@ requester_footer(cl_buf *out, const char *public_base_url)
 	cl_buf_puts(out, "\r\nTo check a receipt, go to ");
 	cl_buf_add(out, public_base_url, base_len(public_base_url));
 	cl_buf_puts(out, "/verify\r\n");
-	cl_buf_puts(out, "\r\nIf you did not make this request, someone may have "
+	cl_buf_puts(out,
+	    "\r\nIf you did not make this request, someone may have "
 	    "typed your email address by mistake: you do not need to do "
 	    "anything.\r\n\r\n-- \r\nSent automatically by the call-in request "
 	    "service.\r\n");
@@ -275,34 +289,39 @@ cl_mail_body_confirmation(const bson_t *req, const char *public_base_url,
 	int64_t ms = cl_reqdoc_int(req, CL_DOC_RECEIVED_MS, -1);
 	char until[64];
 
-	cl_buf_puts(out, "We have received your request to call in a proposal "
+	cl_buf_puts(out,
+	    "We have received your request to call in a proposal "
 	    "to change NHS services.\r\n\r\n");
 	reference_lines(req, out);
 	heading(out, "What happens next");
-	cl_buf_puts(out, "The Department of Health and Social Care will "
+	cl_buf_puts(out,
+	    "The Department of Health and Social Care will "
 	    "consider your request. It may contact the NHS commissioning body "
 	    "and others involved, and may ask the Independent Reconfiguration "
 	    "Panel for advice. There is no set time for a decision: it can "
 	    "take several months.\r\n\r\n");
-	cl_buf_printf(out, "Quote your reference number %s if you contact us "
-	    "about this request.\r\n", ref);
+	cl_buf_printf(out,
+	    "Quote your reference number %s if you contact us "
+	    "about this request.\r\n",
+	    ref);
 	heading(out, "Your signed receipt");
-	cl_buf_puts(out, "receipt.txt is attached. Keep it safe. It proves that "
+	cl_buf_puts(out,
+	    "receipt.txt is attached. Keep it safe. It proves that "
 	    "we received your request at this time and exactly what it said. "
 	    "It is signed with a published key, so anyone can check it later "
 	    "without having to trust us. It contains no personal details, so "
 	    "you can share it.\r\n");
 	if (b64url_ok(code) && ms >= 0) {
 		heading(out, "Confirm your email address");
-		cl_buf_puts(out, "We will email you a copy of your answers "
+		cl_buf_puts(out,
+		    "We will email you a copy of your answers "
 		    "(copy.json, which the receipt fingerprints) and the private "
 		    "link to your confirmation once you confirm that this "
 		    "address is yours. Open this link and select the button on "
 		    "the page:\r\n");
 		cl_buf_add(out, public_base_url, base_len(public_base_url));
 		cl_buf_printf(out, "/confirm/%s/%s\r\n", ref, code);
-		cl_date_human(ms + confirm_max_age * 1000, until,
-		    sizeof until);
+		cl_date_human(ms + confirm_max_age * 1000, until, sizeof until);
 		cl_buf_printf(out, "The link works until %s.\r\n", until);
 	}
 	requester_footer(out, public_base_url);
@@ -314,10 +333,12 @@ cl_mail_body_address_confirmed(const bson_t *req, const char *public_base_url,
 {
 	const char *token = cl_reqdoc_str(req, CL_DOC_TOKEN, "", NULL);
 
-	cl_buf_puts(out, "Thank you for confirming your email address.\r\n\r\n");
+	cl_buf_puts(out,
+	    "Thank you for confirming your email address.\r\n\r\n");
 	reference_lines(req, out);
 	heading(out, "Your signed receipt and your answers");
-	cl_buf_puts(out, "Two files are attached. Keep them safe.\r\n\r\n"
+	cl_buf_puts(out,
+	    "Two files are attached. Keep them safe.\r\n\r\n"
 	    "- receipt.txt proves that we received your request at this time "
 	    "and exactly what it said. It is signed with a published key, so "
 	    "anyone can check it later without having to trust us. It contains "
@@ -325,7 +346,8 @@ cl_mail_body_address_confirmed(const bson_t *req, const char *public_base_url,
 	    "- copy.json is a copy of every answer you gave and a fingerprint "
 	    "of each file. The receipt fingerprints this copy.\r\n");
 	if (b64url_ok(token)) {
-		cl_buf_puts(out, "\r\nYou can see your confirmation and download "
+		cl_buf_puts(out,
+		    "\r\nYou can see your confirmation and download "
 		    "both files again at:\r\n");
 		cl_buf_add(out, public_base_url, base_len(public_base_url));
 		cl_buf_printf(out, "/receipt/%s\r\n", token);

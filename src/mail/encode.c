@@ -11,10 +11,10 @@
 #include "callin/mail.h"
 #include "callin/utf8.h"
 
-#define LINE_MAX_COLS	78	/* fold before passing this column */
-#define EW_MAX_BYTES	45	/* bytes per encoded-word: 60 base64 + 12 = 72 */
+#define LINE_MAX_COLS 78 /* fold before passing this column */
+#define EW_MAX_BYTES 45	 /* bytes per encoded-word: 60 base64 + 12 = 72 */
 
-static const char replacement[] = "\xEF\xBF\xBD";	/* U+FFFD */
+static const char replacement[] = "\xEF\xBF\xBD"; /* U+FFFD */
 
 /*
  * Decode the character at s (n bytes left) into *cp and return its length;
@@ -198,11 +198,14 @@ cl_mail_text(cl_buf *out, const char *s, size_t n)
 	while (i < n) {
 		if (s[i] == '\r' || s[i] == '\n') {
 			cl_buf_puts(out, "\r\n");
-			i += (s[i] == '\r' && i + 1 < n && s[i + 1] == '\n') ? 2 : 1;
+			i += (s[i] == '\r' && i + 1 < n && s[i + 1] == '\n') ?
+			    2 :
+			    1;
 			continue;
 		}
 		len = next_char(s + i, n - i, &cp);
-		if (cp != '\t' && is_control(cp) && cp != 0x2028 && cp != 0x2029)
+		if (cp != '\t' && is_control(cp) && cp != 0x2028 &&
+		    cp != 0x2029)
 			cl_buf_puts(out, replacement);
 		else if (cp == 0xFFFD)
 			cl_buf_puts(out, replacement);
@@ -229,8 +232,8 @@ cl_mail_filename(const char *name, char *out)
 	size_t n = 0, ext, keep;
 	const unsigned char *p;
 
-	for (p = (const unsigned char *)name; *p != '\0' &&
-	    n < sizeof tmp - 1; p++) {
+	for (p = (const unsigned char *)name; *p != '\0' && n < sizeof tmp - 1;
+	     p++) {
 		if (filename_char(*p)) {
 			if (*p == '.' && n == 0)
 				continue;
@@ -253,7 +256,8 @@ cl_mail_filename(const char *name, char *out)
 	/* Too long: cut the stem, keep a short extension. */
 	dot = strrchr(tmp, '.');
 	ext = dot != NULL && n - (size_t)(dot - tmp) <= 10 ?
-	    n - (size_t)(dot - tmp) : 0;
+	    n - (size_t)(dot - tmp) :
+	    0;
 	keep = CL_MAIL_FILENAME_MAX - 1 - ext;
 	memcpy(out, tmp, keep);
 	memcpy(out + keep, tmp + n - ext, ext);

@@ -16,6 +16,6 @@
  * address queues ("address_confirmed", "staff_confirmed"), sent only with
  * a confirmation time.  Cannot fail.
  */
-int		 mail_kind_after_confirm(const char *kind);
+int mail_kind_after_confirm(const char *kind);
 
 #endif /* CALLIN_MAIL_INT_H */

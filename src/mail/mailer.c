@@ -19,20 +19,20 @@
 #include "callin/rand.h"
 #include "mail_int.h"
 
-#define LEASE_MARGIN_MS	5000	/* spare time a message must fit in */
+#define LEASE_MARGIN_MS 5000 /* spare time a message must fit in */
 
 struct cl_mailer {
-	cl_store		*st;
-	char			*owner;
-	cl_smtp			*smtp;
-	cl_mail_from		 from;
-	cl_mail_schedule	 sched;
-	cl_mail_ctx		 ctx;
-	char			*public_base_url;
-	int64_t			 lease_ms;
-	int64_t			 send_ms;	/* worst case for one message */
-	size_t			 batch;
-	cl_mailer_counts	 counts;
+	cl_store *st;
+	char *owner;
+	cl_smtp *smtp;
+	cl_mail_from from;
+	cl_mail_schedule sched;
+	cl_mail_ctx ctx;
+	char *public_base_url;
+	int64_t lease_ms;
+	int64_t send_ms; /* worst case for one message */
+	size_t batch;
+	cl_mailer_counts counts;
 };
 
 /* cl_store_sink: append the bytes to the cl_buf arg.  Cannot fail. */
@@ -65,26 +65,27 @@ cl_mailer_new(const cl_config *cfg, cl_store *st, const char *owner,
 	m->lease_ms = cfg->mail_lease_seconds * 1000;
 	m->send_ms = (cfg->mail_connect_timeout + cfg->mail_timeout) * 1000;
 	m->batch = (size_t)cfg->mail_batch;
-	if (cl_mail_from_parse(cfg->mail_from, &m->from, why,
-	    sizeof why) != CL_OK) {
+	if (cl_mail_from_parse(cfg->mail_from, &m->from, why, sizeof why) !=
+	    CL_OK) {
 		snprintf(err, errlen, "config: mail_from: %s", why);
 		goto err;
 	}
-	if (cl_mail_addr_list_check(cfg->staff_alert_to, why,
-	    sizeof why) != CL_OK) {
+	if (cl_mail_addr_list_check(cfg->staff_alert_to, why, sizeof why) !=
+	    CL_OK) {
 		snprintf(err, errlen, "config: staff_alert_to: %s", why);
 		goto err;
 	}
 	if (cl_mail_schedule_parse(cfg->mail_retry_schedule,
-	    cfg->mail_retry_for, &m->sched, why, sizeof why) != CL_OK) {
+		cfg->mail_retry_for, &m->sched, why, sizeof why) != CL_OK) {
 		snprintf(err, errlen, "config: mail_retry_schedule: %s", why);
 		goto err;
 	}
 	if (m->lease_ms < m->send_ms + LEASE_MARGIN_MS) {
-		snprintf(err, errlen, "config: mail_lease_seconds: %lld is not "
+		snprintf(err, errlen,
+		    "config: mail_lease_seconds: %lld is not "
 		    "longer than mail_connect_timeout + mail_timeout + %d, the "
-		    "longest one message may take", (long long)
-		    cfg->mail_lease_seconds, LEASE_MARGIN_MS / 1000);
+		    "longest one message may take",
+		    (long long)cfg->mail_lease_seconds, LEASE_MARGIN_MS / 1000);
 		goto err;
 	}
 	if (cl_smtp_open(cfg, &m->smtp, err, errlen) != CL_OK)
@@ -107,7 +108,8 @@ static const char *
 ref_of(const cl_notification *n)
 {
 	const char *r = n->request != NULL ?
-	    cl_reqdoc_str(n->request, CL_DOC_REFERENCE, "", NULL) : "";
+	    cl_reqdoc_str(n->request, CL_DOC_REFERENCE, "", NULL) :
+	    "";
 
 	return r[0] != '\0' ? r : "?";
 }
@@ -127,32 +129,38 @@ record_failure(cl_mailer *m, const cl_notification *n, int final,
 
 	/* Retries run for mail_retry_for from what made the message due. */
 	first = n->request != NULL ?
-	    cl_reqdoc_int(n->request, CL_DOC_RECEIVED_MS, n->due_ms) : n->due_ms;
+	    cl_reqdoc_int(n->request, CL_DOC_RECEIVED_MS, n->due_ms) :
+	    n->due_ms;
 	if (n->confirmed_ms > first && mail_kind_after_confirm(n->kind))
 		first = n->confirmed_ms;
 	if (cl_random_bytes(&rnd, sizeof rnd) != CL_OK)
-		rnd = 0;	/* no jitter: still a good retry time */
-	if (!final && !cl_mail_schedule_next(&m->sched, n->attempts, first,
-	    now, rnd, &retry)) {
+		rnd = 0; /* no jitter: still a good retry time */
+	if (!final &&
+	    !cl_mail_schedule_next(&m->sched, n->attempts, first, now, rnd,
+		&retry)) {
 		final = 1;
-		snprintf(text, sizeof text, "%s; retry schedule exhausted", why);
+		snprintf(text, sizeof text, "%s; retry schedule exhausted",
+		    why);
 	} else
 		snprintf(text, sizeof text, "%s", why);
 	rc = cl_store_outbox_failed(m->st, n->id, m->owner, final, retry, text);
 	if (final) {
 		m->counts.failed++;
-		cl_log(CL_LOG_ERROR, "mail: %s %s (outbox %s) FAILED for good "
-		    "after %d tries: %s", n->kind, ref_of(n), n->id,
-		    n->attempts + 1, text);
+		cl_log(CL_LOG_ERROR,
+		    "mail: %s %s (outbox %s) FAILED for good "
+		    "after %d tries: %s",
+		    n->kind, ref_of(n), n->id, n->attempts + 1, text);
 	} else {
 		m->counts.retried++;
 		cl_date_human(retry, when, sizeof when);
-		cl_log(CL_LOG_WARN, "mail: %s %s (outbox %s) not sent (try %d), "
-		    "trying again at %s: %s", n->kind, ref_of(n), n->id,
-		    n->attempts + 1, when, text);
+		cl_log(CL_LOG_WARN,
+		    "mail: %s %s (outbox %s) not sent (try %d), "
+		    "trying again at %s: %s",
+		    n->kind, ref_of(n), n->id, n->attempts + 1, when, text);
 	}
 	if (rc != CL_OK)
-		cl_log(CL_LOG_ERROR, "mail: %s %s (outbox %s): cannot record "
+		cl_log(CL_LOG_ERROR,
+		    "mail: %s %s (outbox %s): cannot record "
 		    "the failure (%s); it will be tried again after its lease",
 		    n->kind, ref_of(n), n->id, cl_strerror(rc));
 }
@@ -170,25 +178,33 @@ record_sent(cl_mailer *m, const cl_notification *n, const cl_mail_msg *msg)
 	cl_err rc;
 
 	m->counts.sent++;
-	while ((rc = cl_store_outbox_sent(m->st, n->id, m->owner, cl_now_ms())) == CL_EUNAVAIL &&
+	while ((rc = cl_store_outbox_sent(m->st, n->id, m->owner,
+		    cl_now_ms())) == CL_EUNAVAIL &&
 	    cl_now_ms() + pause < deadline) {
-		struct timespec ts = { (time_t)(pause / 1000), (long)(pause % 1000) * 1000000 };
+		struct timespec ts = { (time_t)(pause / 1000),
+			(long)(pause % 1000) * 1000000 };
 
-		cl_log(CL_LOG_WARN, "mail: sent %s %s (outbox %s) but the store is unavailable; "
-		    "recording again in %lld ms", n->kind, ref_of(n), n->id, (long long)pause);
+		cl_log(CL_LOG_WARN,
+		    "mail: sent %s %s (outbox %s) but the store is unavailable; "
+		    "recording again in %lld ms",
+		    n->kind, ref_of(n), n->id, (long long)pause);
 		nanosleep(&ts, NULL);
 		pause = pause * 2 > 5000 ? 5000 : pause * 2;
 	}
 	if (rc == CL_OK)
-		cl_log(CL_LOG_INFO, "mail: sent %s %s (outbox %s) %s to %zu "
-		    "recipient%s", n->kind, ref_of(n), n->id, msg->message_id,
-		    msg->nrcpt, msg->nrcpt == 1 ? "" : "s");
+		cl_log(CL_LOG_INFO,
+		    "mail: sent %s %s (outbox %s) %s to %zu "
+		    "recipient%s",
+		    n->kind, ref_of(n), n->id, msg->message_id, msg->nrcpt,
+		    msg->nrcpt == 1 ? "" : "s");
 	else
-		cl_log(CL_LOG_ERROR, "mail: sent %s %s (outbox %s) %s but cannot "
+		cl_log(CL_LOG_ERROR,
+		    "mail: sent %s %s (outbox %s) %s but cannot "
 		    "record it (%s): another copy with the same Message-ID "
-		    "will be sent after the lease", n->kind, ref_of(n), n->id,
-		    msg->message_id, rc == CL_ENOTFOUND ? "the lease was lost" :
-		    cl_strerror(rc));
+		    "will be sent after the lease",
+		    n->kind, ref_of(n), n->id, msg->message_id,
+		    rc == CL_ENOTFOUND ? "the lease was lost" :
+					 cl_strerror(rc));
 }
 
 /*
@@ -226,10 +242,13 @@ release(cl_mailer *m, const cl_notification *n, const char *why)
 	cl_err rc;
 
 	m->counts.released++;
-	rc = cl_store_outbox_failed(m->st, n->id, m->owner, 0, cl_now_ms(), why);
+	rc = cl_store_outbox_failed(m->st, n->id, m->owner, 0, cl_now_ms(),
+	    why);
 	if (rc != CL_OK)
-		cl_log(CL_LOG_WARN, "mail: %s %s (outbox %s) left to its lease: "
-		    "%s", n->kind, ref_of(n), n->id, cl_strerror(rc));
+		cl_log(CL_LOG_WARN,
+		    "mail: %s %s (outbox %s) left to its lease: "
+		    "%s",
+		    n->kind, ref_of(n), n->id, cl_strerror(rc));
 }
 
 cl_err
@@ -257,8 +276,10 @@ cl_mailer_batch(cl_mailer *m, const volatile sig_atomic_t *stop,
 			release(m, &v[i], "not tried: the mailer was stopping");
 			continue;
 		}
-		if (cl_now_ms() + m->send_ms + LEASE_MARGIN_MS > start + m->lease_ms) {
-			release(m, &v[i], "not tried: the batch's lease was "
+		if (cl_now_ms() + m->send_ms + LEASE_MARGIN_MS >
+		    start + m->lease_ms) {
+			release(m, &v[i],
+			    "not tried: the batch's lease was "
 			    "running out");
 			continue;
 		}

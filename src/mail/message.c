@@ -17,7 +17,7 @@
 #include "callin/reference.h"
 #include "mail_int.h"
 
-#define INDENT	"    "
+#define INDENT "    "
 
 /* Append a part to msg and return its index. */
 static size_t
@@ -25,8 +25,8 @@ add_part(cl_mail_msg *msg, const char *type, const char *filename)
 {
 	cl_mail_part *p;
 
-	msg->parts = cl_realloc(msg->parts, (msg->nparts + 1) *
-	    sizeof *msg->parts);
+	msg->parts = cl_realloc(msg->parts,
+	    (msg->nparts + 1) * sizeof *msg->parts);
 	p = &msg->parts[msg->nparts];
 	memset(p, 0, sizeof *p);
 	p->type = cl_strdup(type);
@@ -52,8 +52,8 @@ add_header(cl_mail_msg *msg, const char *name, const char *value)
 	cl_buf line = CL_BUF_INIT;
 
 	cl_mail_header(&line, name, value);
-	msg->headers = cl_realloc(msg->headers, (msg->nheaders + 1) *
-	    sizeof *msg->headers);
+	msg->headers = cl_realloc(msg->headers,
+	    (msg->nheaders + 1) * sizeof *msg->headers);
 	msg->headers[msg->nheaders++] = line.data;
 }
 
@@ -64,8 +64,8 @@ add_raw_header(cl_mail_msg *msg, const char *name, const char *value)
 	cl_buf line = CL_BUF_INIT;
 
 	cl_buf_printf(&line, "%s: %s", name, value);
-	msg->headers = cl_realloc(msg->headers, (msg->nheaders + 1) *
-	    sizeof *msg->headers);
+	msg->headers = cl_realloc(msg->headers,
+	    (msg->nheaders + 1) * sizeof *msg->headers);
 	msg->headers[msg->nheaders++] = line.data;
 }
 
@@ -85,8 +85,10 @@ add_recipients(cl_mail_msg *msg, const cl_notification *n, char *why,
 	for (i = 0; i < n->nto; i++) {
 		if (!cl_email_valid(n->to[i])) {
 			/* Say where, not what: the address may hold anything. */
-			snprintf(why, whylen, "recipient %zu is not a plain "
-			    "e-mail address; refusing to send", i + 1);
+			snprintf(why, whylen,
+			    "recipient %zu is not a plain "
+			    "e-mail address; refusing to send",
+			    i + 1);
 			cl_buf_free(&to);
 			return CL_EINVAL;
 		}
@@ -99,8 +101,8 @@ add_recipients(cl_mail_msg *msg, const cl_notification *n, char *why,
 			continue;
 		r = cl_malloc(len + 3);
 		snprintf(r, len + 3, "<%s>", n->to[i]);
-		msg->rcpt = cl_realloc(msg->rcpt, (msg->nrcpt + 1) *
-		    sizeof *msg->rcpt);
+		msg->rcpt = cl_realloc(msg->rcpt,
+		    (msg->nrcpt + 1) * sizeof *msg->rcpt);
 		msg->rcpt[msg->nrcpt++] = r;
 		if (to.len > 0)
 			cl_buf_puts(&to, ", ");
@@ -118,9 +120,9 @@ add_recipients(cl_mail_msg *msg, const cl_notification *n, char *why,
 
 /* One attachment as the request document lists it. */
 struct file {
-	const char	*name, *type, *sha256, *blob_id;
-	size_t		 name_len;
-	int64_t		 size;
+	const char *name, *type, *sha256, *blob_id;
+	size_t name_len;
+	int64_t size;
 };
 
 /* Read the attachment entry at it into f.  0 when it is malformed. */
@@ -184,18 +186,23 @@ attach_file(const cl_mail_ctx *ctx, const struct file *f, cl_mail_msg *msg,
 	cl_err rc;
 
 	cl_mail_filename(f->name, safe);
-	i = add_part(msg, cl_mail_content_type_ok(f->type) ? f->type :
-	    "application/octet-stream", safe);
+	i = add_part(msg,
+	    cl_mail_content_type_ok(f->type) ? f->type :
+					       "application/octet-stream",
+	    safe);
 	p = &msg->parts[i];
 	if ((rc = ctx->load(ctx->load_arg, f->blob_id, &p->data)) != CL_OK) {
-		snprintf(note, notelen, "not attached: it could not be read "
-		    "(%s)", cl_strerror(rc));
+		snprintf(note, notelen,
+		    "not attached: it could not be read "
+		    "(%s)",
+		    cl_strerror(rc));
 		goto err;
 	}
 	cl_sha256(p->data.data, p->data.len, md);
 	cl_hex(md, sizeof md, hex);
 	if ((int64_t)p->data.len != f->size || strcmp(hex, f->sha256) != 0) {
-		snprintf(note, notelen, "not attached: the stored file does "
+		snprintf(note, notelen,
+		    "not attached: the stored file does "
 		    "not match its size and SHA-256");
 		rc = CL_EVERIFY;
 		goto err;
@@ -237,27 +244,31 @@ staff_files(const cl_mail_ctx *ctx, const bson_t *req, cl_mail_msg *msg,
 	}
 	attach = ctx->load != NULL && total <= ctx->attach_max;
 	if (attach)
-		cl_buf_printf(list, "%zu file%s, %" PRId64 " bytes in all, "
-		    "attached to this email:\r\n", count, count == 1 ? "" : "s",
-		    total);
+		cl_buf_printf(list,
+		    "%zu file%s, %" PRId64 " bytes in all, "
+		    "attached to this email:\r\n",
+		    count, count == 1 ? "" : "s", total);
 	else
-		cl_buf_printf(list, "%zu file%s, %" PRId64 " bytes in all: too "
+		cl_buf_printf(list,
+		    "%zu file%s, %" PRId64 " bytes in all: too "
 		    "large to attach (the limit is %" PRId64 " bytes).\r\nThey "
-		    "are stored with the request:\r\n", count,
-		    count == 1 ? "" : "s", total, ctx->attach_max);
+		    "are stored with the request:\r\n",
+		    count, count == 1 ? "" : "s", total, ctx->attach_max);
 	bson_iter_recurse(&it, &arr);
 	while (bson_iter_next(&arr)) {
 		if (!read_file_entry(&arr, &f))
 			continue;
 		note[0] = '\0';
-		if (attach && (rc = attach_file(ctx, &f, msg, note,
-		    sizeof note)) == CL_EUNAVAIL)
+		if (attach &&
+		    (rc = attach_file(ctx, &f, msg, note, sizeof note)) ==
+			CL_EUNAVAIL)
 			return rc;
 		cl_buf_puts(list, "\r\n" INDENT);
 		one_line(list, f.name, f.name_len);
-		cl_buf_printf(list, "\r\n" INDENT INDENT "%" PRId64 " bytes, "
-		    "SHA-256 %s\r\n", f.size, sha256_hex_ok(f.sha256) ?
-		    f.sha256 : "(unknown)");
+		cl_buf_printf(list,
+		    "\r\n" INDENT INDENT "%" PRId64 " bytes, "
+		    "SHA-256 %s\r\n",
+		    f.size, sha256_hex_ok(f.sha256) ? f.sha256 : "(unknown)");
 		if (note[0] != '\0')
 			cl_buf_printf(list, INDENT INDENT "%s\r\n", note);
 	}
@@ -287,13 +298,14 @@ static const char *const kinds[] = {
 	[K_ADDRESS_CONFIRMED] = "address_confirmed",
 	[K_STAFF_CONFIRMED] = "staff_confirmed",
 };
-#define NKINDS	(sizeof kinds / sizeof kinds[0])
+#define NKINDS (sizeof kinds / sizeof kinds[0])
 
 int
 mail_kind_after_confirm(const char *kind)
 {
-	return kind != NULL && (strcmp(kind, kinds[K_ADDRESS_CONFIRMED]) == 0 ||
-	    strcmp(kind, kinds[K_STAFF_CONFIRMED]) == 0);
+	return kind != NULL &&
+	    (strcmp(kind, kinds[K_ADDRESS_CONFIRMED]) == 0 ||
+		strcmp(kind, kinds[K_STAFF_CONFIRMED]) == 0);
 }
 
 cl_err
@@ -339,13 +351,16 @@ cl_mail_build(const cl_mail_ctx *ctx, const cl_notification *n, time_t now,
 		goto err;
 	switch (k) {
 	case K_STAFF:
-		title = cl_reqdoc_str(req, CL_DOC_FIELDS ".proposal_title", "", &tlen);
+		title = cl_reqdoc_str(req, CL_DOC_FIELDS ".proposal_title", "",
+		    &tlen);
 		cl_buf_printf(&subject, "New call-in request %s: ", ref);
 		cl_buf_add(&subject, title, strnlen(title, tlen));
 		break;
 	case K_STAFF_CONFIRMED:
-		cl_buf_printf(&subject, "Call-in request %s: the requester "
-		    "confirmed their email address", ref);
+		cl_buf_printf(&subject,
+		    "Call-in request %s: the requester "
+		    "confirmed their email address",
+		    ref);
 		break;
 	case K_CONFIRMATION:
 		cl_buf_printf(&subject, "Your call-in request %s", ref);
@@ -363,11 +378,13 @@ cl_mail_build(const cl_mail_ctx *ctx, const cl_notification *n, time_t now,
 	switch (k) {
 	case K_STAFF:
 		if ((rc = staff_files(ctx, req, msg, &files)) != CL_OK) {
-			snprintf(why, whylen, "an attachment cannot be read "
-			    "now: %s", cl_strerror(rc));
+			snprintf(why, whylen,
+			    "an attachment cannot be read "
+			    "now: %s",
+			    cl_strerror(rc));
 			goto err;
 		}
-		body = &msg->parts[0].data;	/* parts may have moved */
+		body = &msg->parts[0].data; /* parts may have moved */
 		cl_mail_body_staff(req, n->confirmed_ms, cl_buf_str(&files),
 		    body);
 		break;
@@ -378,13 +395,13 @@ cl_mail_build(const cl_mail_ctx *ctx, const cl_notification *n, time_t now,
 		/* Before the address is confirmed: nothing personal. */
 		cl_mail_body_confirmation(req, ctx->public_base_url,
 		    ctx->confirm_max_age, body);
-		attach_string(msg, req, CL_DOC_RECEIPT, "text/plain; charset=UTF-8",
-		    "receipt.txt");
+		attach_string(msg, req, CL_DOC_RECEIPT,
+		    "text/plain; charset=UTF-8", "receipt.txt");
 		break;
 	default:
 		cl_mail_body_address_confirmed(req, ctx->public_base_url, body);
-		attach_string(msg, req, CL_DOC_RECEIPT, "text/plain; charset=UTF-8",
-		    "receipt.txt");
+		attach_string(msg, req, CL_DOC_RECEIPT,
+		    "text/plain; charset=UTF-8", "receipt.txt");
 		attach_string(msg, req, CL_DOC_COPY_JSON, "application/json",
 		    "copy.json");
 		break;

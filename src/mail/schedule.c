@@ -10,7 +10,7 @@
 
 #include "callin/mail.h"
 
-#define DELAY_MAX_MS	(INT64_C(7) * 86400 * 1000)
+#define DELAY_MAX_MS (INT64_C(7) * 86400 * 1000)
 
 cl_err
 cl_mail_schedule_parse(const char *spec, int64_t give_up_s,
@@ -31,8 +31,10 @@ cl_mail_schedule_parse(const char *spec, int64_t give_up_s,
 		while (*p == ' ')
 			p++;
 		if (*p < '0' || *p > '9') {
-			snprintf(err, errlen, "\"%s\": expected a delay such as "
-			    "30s, 1m, 2h or 1d at \"%s\"", spec, p);
+			snprintf(err, errlen,
+			    "\"%s\": expected a delay such as "
+			    "30s, 1m, 2h or 1d at \"%s\"",
+			    spec, p);
 			return CL_EINVAL;
 		}
 		v = strtoll(p, &end, 10);
@@ -42,13 +44,17 @@ cl_mail_schedule_parse(const char *spec, int64_t give_up_s,
 		case 'h': unit = 3600 * 1000; break;
 		case 'd': unit = 86400 * 1000; break;
 		default:
-			snprintf(err, errlen, "\"%s\": a delay needs a unit "
-			    "s, m, h or d", spec);
+			snprintf(err, errlen,
+			    "\"%s\": a delay needs a unit "
+			    "s, m, h or d",
+			    spec);
 			return CL_EINVAL;
 		}
 		if (v <= 0 || v > DELAY_MAX_MS / unit) {
-			snprintf(err, errlen, "\"%s\": each delay must be more "
-			    "than 0 and at most 7d", spec);
+			snprintf(err, errlen,
+			    "\"%s\": each delay must be more "
+			    "than 0 and at most 7d",
+			    spec);
 			return CL_EINVAL;
 		}
 		if (out->n == CL_MAIL_SCHEDULE_MAX) {
@@ -63,16 +69,18 @@ cl_mail_schedule_parse(const char *spec, int64_t give_up_s,
 		if (*p == '\0')
 			return CL_OK;
 		if (*p++ != ',') {
-			snprintf(err, errlen, "\"%s\": delays are separated "
-			    "by commas", spec);
+			snprintf(err, errlen,
+			    "\"%s\": delays are separated "
+			    "by commas",
+			    spec);
 			return CL_EINVAL;
 		}
 	}
 }
 
 int
-cl_mail_schedule_next(const cl_mail_schedule *s, int failures,
-    int64_t first_ms, int64_t now_ms, uint32_t rnd, int64_t *retry_ms)
+cl_mail_schedule_next(const cl_mail_schedule *s, int failures, int64_t first_ms,
+    int64_t now_ms, uint32_t rnd, int64_t *retry_ms)
 {
 	int64_t deadline = first_ms + s->give_up_ms, delay, jitter;
 	size_t i;

@@ -29,25 +29,25 @@
 #define CURLOPT_MAIL_RCPT_ALLOWFAILS CURLOPT_MAIL_RCPT_ALLLOWFAILS
 #endif
 
-#define PASSWORD_MAX	1024	/* longest password file read */
-#define REPLY_MAX	200	/* longest relay reply kept for logs */
+#define PASSWORD_MAX 1024 /* longest password file read */
+#define REPLY_MAX 200	  /* longest relay reply kept for logs */
 
 struct cl_smtp {
-	CURL	*curl;
-	char	*url;
-	char	*user;			/* NULL: no AUTH */
-	char	*password;
-	char	*ca_file;		/* NULL: the system's */
-	int	 tls_required;		/* STARTTLS on smtp:// */
-	long	 connect_ms, timeout_ms;
-	char	 errbuf[CURL_ERROR_SIZE];
-	char	 reply[REPLY_MAX];	/* the relay's last reply line */
+	CURL *curl;
+	char *url;
+	char *user; /* NULL: no AUTH */
+	char *password;
+	char *ca_file;	  /* NULL: the system's */
+	int tls_required; /* STARTTLS on smtp:// */
+	long connect_ms, timeout_ms;
+	char errbuf[CURL_ERROR_SIZE];
+	char reply[REPLY_MAX]; /* the relay's last reply line */
 };
 
 /* A part's bytes as libcurl reads them. */
 struct reader {
-	const cl_buf	*data;
-	size_t		 pos;
+	const cl_buf *data;
+	size_t pos;
 };
 
 /*
@@ -64,15 +64,17 @@ read_password(const char *path, char **out, char *err, size_t errlen)
 	cl_err rc = CL_ECONFIG;
 
 	if (cl_read_file(path, CL_READ_PRIVATE, buf, sizeof buf, &got, NULL,
-	    why, sizeof why) != CL_OK) {
+		why, sizeof why) != CL_OK) {
 		snprintf(err, errlen, "config: smtp_password_file: %s", why);
 		goto err;
 	}
 	if (got > 0 && buf[got - 1] == '\n')
 		got -= (got > 1 && buf[got - 2] == '\r') ? 2 : 1;
 	if (got == 0 || got > PASSWORD_MAX || memchr(buf, '\0', got) != NULL) {
-		snprintf(err, errlen, "config: smtp_password_file: %s: empty, "
-		    "longer than %d bytes or holding a NUL", path, PASSWORD_MAX);
+		snprintf(err, errlen,
+		    "config: smtp_password_file: %s: empty, "
+		    "longer than %d bytes or holding a NUL",
+		    path, PASSWORD_MAX);
 		goto err;
 	}
 	*out = cl_strndup((const char *)buf, got);
@@ -126,8 +128,8 @@ new_handle(struct cl_smtp *s)
 	curl_easy_setopt(c, CURLOPT_MAIL_RCPT_ALLOWFAILS, 0L);
 	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
 	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
-	curl_easy_setopt(c, CURLOPT_USE_SSL, s->tls_required ? (long)CURLUSESSL_ALL :
-	    (long)CURLUSESSL_TRY);
+	curl_easy_setopt(c, CURLOPT_USE_SSL,
+	    s->tls_required ? (long)CURLUSESSL_ALL : (long)CURLUSESSL_TRY);
 	if (s->ca_file != NULL)
 		curl_easy_setopt(c, CURLOPT_CAINFO, s->ca_file);
 	if (s->user != NULL) {
@@ -151,18 +153,21 @@ cl_smtp_open(const cl_config *cfg, cl_smtp **out, char *err, size_t errlen)
 
 	*out = NULL;
 	if (!implicit_tls && strncmp(cfg->smtp_url, "smtp://", 7) != 0) {
-		snprintf(err, errlen, "config: smtp_url: must start with "
+		snprintf(err, errlen,
+		    "config: smtp_url: must start with "
 		    "smtp:// or smtps://");
 		return CL_ECONFIG;
 	}
 	/* A password in the URL would reach every log that names the relay. */
 	host = cfg->smtp_url + (implicit_tls ? 8 : 7);
 	if (memchr(host, '@', strcspn(host, "/?#")) != NULL) {
-		snprintf(err, errlen, "config: smtp_url: must not hold a user or password; "
+		snprintf(err, errlen,
+		    "config: smtp_url: must not hold a user or password; "
 		    "set smtp_user and smtp_password_file (mode 0600)");
 		return CL_ECONFIG;
 	}
-	if ((cfg->smtp_user[0] != '\0') != (cfg->smtp_password_file[0] != '\0')) {
+	if ((cfg->smtp_user[0] != '\0') !=
+	    (cfg->smtp_password_file[0] != '\0')) {
 		snprintf(err, errlen, "config: %s: must be set when %s is",
 		    cfg->smtp_user[0] ? "smtp_password_file" : "smtp_user",
 		    cfg->smtp_user[0] ? "smtp_user" : "smtp_password_file");
@@ -174,8 +179,8 @@ cl_smtp_open(const cl_config *cfg, cl_smtp **out, char *err, size_t errlen)
 	}
 	s = cl_calloc(1, sizeof *s);
 	s->url = cl_strdup(cfg->smtp_url);
-	s->tls_required = !implicit_tls && (cfg->smtp_user[0] != '\0' ||
-	    cfg->mail_require_tls);
+	s->tls_required = !implicit_tls &&
+	    (cfg->smtp_user[0] != '\0' || cfg->mail_require_tls);
 	s->connect_ms = (long)cfg->mail_connect_timeout * 1000;
 	s->timeout_ms = (long)cfg->mail_timeout * 1000;
 	if (cfg->smtp_ca_file[0] != '\0')
@@ -183,7 +188,7 @@ cl_smtp_open(const cl_config *cfg, cl_smtp **out, char *err, size_t errlen)
 	if (cfg->smtp_user[0] != '\0') {
 		s->user = cl_strdup(cfg->smtp_user);
 		if ((rc = read_password(cfg->smtp_password_file, &s->password,
-		    err, errlen)) != CL_OK)
+			 err, errlen)) != CL_OK)
 			goto err;
 	}
 	if ((rc = new_handle(s)) != CL_OK) {
@@ -256,12 +261,15 @@ build_mime(CURL *c, const cl_mail_msg *msg, struct reader *readers,
 		readers[i].pos = 0;
 		if ((p = curl_mime_addpart(mime)) == NULL ||
 		    (cc = curl_mime_data_cb(p, (curl_off_t)mp->data.len,
-		    part_read, part_seek, NULL, &readers[i])) != CURLE_OK ||
+			 part_read, part_seek, NULL, &readers[i])) !=
+			CURLE_OK ||
 		    (cc = curl_mime_type(p, mp->type)) != CURLE_OK ||
 		    (mp->filename != NULL &&
-		    (cc = curl_mime_filename(p, mp->filename)) != CURLE_OK) ||
-		    (cc = curl_mime_encoder(p, mp->filename == NULL ?
-		    "quoted-printable" : "base64")) != CURLE_OK)
+			(cc = curl_mime_filename(p, mp->filename)) !=
+			    CURLE_OK) ||
+		    (cc = curl_mime_encoder(p,
+			 mp->filename == NULL ? "quoted-printable" :
+						"base64")) != CURLE_OK)
 			return cc != CURLE_OK ? cc : CURLE_OUT_OF_MEMORY;
 	}
 	return CURLE_OK;
@@ -279,10 +287,8 @@ relay_problem(CURLcode cc, long code)
 	case CURLE_PEER_FAILED_VERIFICATION:
 	case CURLE_SSL_CACERT_BADFILE:
 	case CURLE_SSL_CERTPROBLEM:
-	case CURLE_AUTH_ERROR:
-		return 1;
-	default:
-		return code == 0 || code == 421 || code == 530;
+	case CURLE_AUTH_ERROR: return 1;
+	default: return code == 0 || code == 421 || code == 530;
 	}
 }
 
@@ -321,7 +327,8 @@ cl_smtp_send(cl_smtp *s, const cl_mail_msg *msg, cl_smtp_result *res)
 	}
 	res->relay_down = relay_problem(cc, res->code);
 	rc = (res->code >= 500 && res->code <= 599 && !res->relay_down) ?
-	    CL_EINVAL : CL_EUNAVAIL;
+	    CL_EINVAL :
+	    CL_EUNAVAIL;
 	snprintf(res->why, sizeof res->why, "%s (curl error %d)%s%s",
 	    s->errbuf[0] ? s->errbuf : curl_easy_strerror(cc), (int)cc,
 	    s->reply[0] ? "; the relay's last reply: " : "", s->reply);
@@ -341,7 +348,7 @@ cl_smtp_hangup(cl_smtp *s)
 	if (new_handle(s) == CL_OK)
 		curl_easy_cleanup(old);
 	else
-		s->curl = old;	/* keep the connection rather than none */
+		s->curl = old; /* keep the connection rather than none */
 }
 
 void

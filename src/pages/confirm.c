@@ -15,9 +15,13 @@ cl_err
 cl_page_confirm_html(cl_buf *out, cl_confirm_outcome outcome,
     const char *reference, const char *code)
 {
-	static const struct { const char *tmpl, *title; } pages[] = {
-		[CL_CONFIRM_PENDING] = { "confirm_pending", "Confirm your email address" },
-		[CL_CONFIRM_DONE] = { "confirm_done", "Email address confirmed" },
+	static const struct {
+		const char *tmpl, *title;
+	} pages[] = {
+		[CL_CONFIRM_PENDING] = { "confirm_pending",
+		    "Confirm your email address" },
+		[CL_CONFIRM_DONE] = { "confirm_done",
+		    "Email address confirmed" },
 		[CL_CONFIRM_ALREADY] = { "confirm_already",
 		    "Your email address is already confirmed" },
 	};
@@ -30,7 +34,8 @@ cl_page_confirm_html(cl_buf *out, cl_confirm_outcome outcome,
 	d = cl_tmpl_new();
 	cl_tmpl_set(d, "reference", reference);
 	cl_tmpl_set(d, "code", code);
-	rc = cl_page_build(out, pages[outcome].tmpl, pages[outcome].title, 0, d);
+	rc = cl_page_build(out, pages[outcome].tmpl, pages[outcome].title, 0,
+	    d);
 	cl_tmpl_free(d);
 	return rc;
 }
@@ -63,16 +68,13 @@ cl_page_confirm_address(cl_svc *app, cl_http_req *req, const char *reference,
 	switch (out) {
 	case CL_CONFIRM_PENDING:
 	case CL_CONFIRM_DONE:
-	case CL_CONFIRM_ALREADY:
-		send_outcome(req, out, reference, code);
-		break;
+	case CL_CONFIRM_ALREADY: send_outcome(req, out, reference, code); break;
 	case CL_CONFIRM_EXPIRED:
-		cl_page_error(req, 410, "The link to confirm your email address "
+		cl_page_error(req, 410,
+		    "The link to confirm your email address "
 		    "has expired, so we will not send you a copy of your answers "
 		    "by email.");
 		break;
-	default:
-		cl_page_error(req, 404, NULL);
-		break;
+	default: cl_page_error(req, 404, NULL); break;
 	}
 }

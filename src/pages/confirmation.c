@@ -35,7 +35,7 @@ cl_page_confirmation_html(cl_buf *out, const char *reference,
 }
 
 /* The string at key of doc, or "" when absent. */
-#define doc_str(doc, key)	cl_reqdoc_str((doc), (key), "", NULL)
+#define doc_str(doc, key) cl_reqdoc_str((doc), (key), "", NULL)
 
 /*
  * Look up the request with token for a page (a honeypot's decoy token
@@ -52,7 +52,8 @@ cl_page_lookup(cl_svc *app, cl_http_req *req, const char *token, bson_t *doc)
 	if (rc == CL_ENOTFOUND)
 		cl_page_error(req, 404, NULL);
 	else if (rc != CL_OK) {
-		cl_log(CL_LOG_ERROR, "confirmation: store: %s", cl_strerror(rc));
+		cl_log(CL_LOG_ERROR, "confirmation: store: %s",
+		    cl_strerror(rc));
 		cl_page_error(req, 503, NULL);
 	}
 	return rc;
@@ -83,13 +84,14 @@ cl_page_confirmation(cl_svc *app, cl_http_req *req, const char *token)
 		return;
 	if (expired(app, &doc)) {
 		bson_destroy(&doc);
-		cl_page_error(req, 410, "The private link to this request's "
+		cl_page_error(req, 410,
+		    "The private link to this request's "
 		    "confirmation page and its copy of the answers has expired.");
 		return;
 	}
 	if (cl_page_confirmation_html(&page, doc_str(&doc, CL_DOC_REFERENCE),
-	    doc_str(&doc, CL_DOC_RECEIVED), token,
-	    doc_str(&doc, CL_DOC_RECEIPT)) == CL_OK)
+		doc_str(&doc, CL_DOC_RECEIVED), token,
+		doc_str(&doc, CL_DOC_RECEIPT)) == CL_OK)
 		cl_page_send(req, 200, &page);
 	else
 		cl_page_error(req, 500, NULL);
@@ -98,7 +100,8 @@ cl_page_confirmation(cl_svc *app, cl_http_req *req, const char *token)
 }
 
 void
-cl_page_receipt_file(cl_svc *app, cl_http_req *req, const char *token, const char *file)
+cl_page_receipt_file(cl_svc *app, cl_http_req *req, const char *token,
+    const char *file)
 {
 	int is_receipt = strcmp(file, "receipt.txt") == 0;
 	const char *body, *ref;
@@ -110,18 +113,23 @@ cl_page_receipt_file(cl_svc *app, cl_http_req *req, const char *token, const cha
 	/* receipt.txt holds no personal data and is the requester's proof. */
 	if (!is_receipt && expired(app, &doc)) {
 		bson_destroy(&doc);
-		cl_page_error(req, 410, "The private link to this request's "
+		cl_page_error(req, 410,
+		    "The private link to this request's "
 		    "confirmation page and its copy of the answers has expired.");
 		return;
 	}
 	body = doc_str(&doc, is_receipt ? CL_DOC_RECEIPT : CL_DOC_COPY_JSON);
 	ref = doc_str(&doc, CL_DOC_REFERENCE);
-	if (!cl_reference_valid(ref))	/* only a well-formed reference in a header */
+	if (!cl_reference_valid(
+		ref)) /* only a well-formed reference in a header */
 		ref = "callin";
-	cl_buf_printf(&h, "Content-Disposition: attachment; filename=\"%s-%s\"\r\n"
-	    "Cache-Control: private, no-store\r\n", ref, file);
-	(void)cl_http_send(req, 200, is_receipt ? "text/plain; charset=utf-8" :
-	    "application/json", h.data, body, strlen(body));
+	cl_buf_printf(&h,
+	    "Content-Disposition: attachment; filename=\"%s-%s\"\r\n"
+	    "Cache-Control: private, no-store\r\n",
+	    ref, file);
+	(void)cl_http_send(req, 200,
+	    is_receipt ? "text/plain; charset=utf-8" : "application/json",
+	    h.data, body, strlen(body));
 	bson_destroy(&doc);
 	cl_buf_free(&h);
 }

@@ -31,15 +31,15 @@
 #include "callin/reference.h"
 #include "callin/reqdoc.h"
 
-#define BLOCK		16	/* the sealed token's bytes */
-#define IDENT		10	/* received ms (6 bytes) and random (4) */
+#define BLOCK 16 /* the sealed token's bytes */
+#define IDENT 10 /* received ms (6 bytes) and random (4) */
 
 static const unsigned char marker[5] = { 0xd3, 0xc0, 0x7a, 0x1e, 0x01 };
 
 /* The keys derived from the form secret. */
 struct keys {
-	unsigned char	 seal[32];	/* AES-128 key: the first 16 bytes */
-	unsigned char	 mac[32];	/* HMAC key of the derived values */
+	unsigned char seal[32]; /* AES-128 key: the first 16 bytes */
+	unsigned char mac[32];	/* HMAC key of the derived values */
 };
 
 /*
@@ -58,7 +58,8 @@ mac(const void *key, size_t klen, const char *label, const void *p, size_t n,
 	if (n > 0)
 		memcpy(msg + l, p, n);
 	if (EVP_Q_mac(NULL, "HMAC", NULL, "SHA256", NULL, key, klen, msg, l + n,
-	    out, 32, &outlen) == NULL || outlen != 32) {
+		out, 32, &outlen) == NULL ||
+	    outlen != 32) {
 		ERR_clear_error();
 		return CL_ECRYPTO;
 	}
@@ -71,11 +72,11 @@ derive(const cl_svc *app, struct keys *k)
 {
 	cl_err rc;
 
-	if ((rc = mac(app->form_secret, app->form_secret_len, "callin-decoy-seal-v1",
-	    NULL, 0, k->seal)) != CL_OK)
+	if ((rc = mac(app->form_secret, app->form_secret_len,
+		 "callin-decoy-seal-v1", NULL, 0, k->seal)) != CL_OK)
 		return rc;
-	return mac(app->form_secret, app->form_secret_len, "callin-decoy-mac-v1",
-	    NULL, 0, k->mac);
+	return mac(app->form_secret, app->form_secret_len,
+	    "callin-decoy-mac-v1", NULL, 0, k->mac);
 }
 
 /* AES-128 of one block, enc 1 to seal, 0 to open.  CL_ECRYPTO on failure. */
@@ -86,8 +87,10 @@ crypt_block(const struct keys *k, int enc, const unsigned char in[BLOCK],
 	EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
 	int n = 0, ok;
 
-	ok = c != NULL && EVP_CipherInit_ex(c, EVP_aes_128_ecb(), NULL, k->seal,
-	    NULL, enc) == 1 && EVP_CIPHER_CTX_set_padding(c, 0) == 1 &&
+	ok = c != NULL &&
+	    EVP_CipherInit_ex(c, EVP_aes_128_ecb(), NULL, k->seal, NULL, enc) ==
+		1 &&
+	    EVP_CIPHER_CTX_set_padding(c, 0) == 1 &&
 	    EVP_CipherUpdate(c, out, &n, in, BLOCK) == 1 && n == BLOCK;
 	EVP_CIPHER_CTX_free(c);
 	if (!ok) {
@@ -122,12 +125,15 @@ build(const struct keys *k, const unsigned char ident[IDENT], cl_buf *copy,
 	t = (time_t)(*ms / 1000);
 	gmtime_r(&t, &tm);
 	strftime(received, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
-	if ((rc = mac(k->mac, sizeof k->mac, "reference", ident, IDENT, seed)) != CL_OK ||
-	    (rc = mac(k->mac, sizeof k->mac, "salt", ident, IDENT, salt)) != CL_OK)
+	if ((rc = mac(k->mac, sizeof k->mac, "reference", ident, IDENT,
+		 seed)) != CL_OK ||
+	    (rc = mac(k->mac, sizeof k->mac, "salt", ident, IDENT, salt)) !=
+		CL_OK)
 		goto err;
 	cl_reference_from(seed, reference);
 	cl_intake_fields(&none, &fields);
-	if ((rc = cl_copy_build(reference, received, salt, &fields, NULL, copy)) != CL_OK)
+	if ((rc = cl_copy_build(reference, received, salt, &fields, NULL,
+		 copy)) != CL_OK)
 		goto err;
 	cl_sha256(copy->data, copy->len, commitment);
 	rc = cl_receipt_body(reference, received, commitment, body);
@@ -139,7 +145,7 @@ err:
 cl_err
 cl_decoy_new(cl_svc *app, char *token)
 {
-	static cl_receipt parsed;	/* 4 KiB: not on the stack */
+	static cl_receipt parsed; /* 4 KiB: not on the stack */
 	unsigned char ident[IDENT], plain[BLOCK], sealed[BLOCK];
 	char reference[CL_REFERENCE_MAX], received[32];
 	cl_buf copy = CL_BUF_INIT, body = CL_BUF_INIT, receipt = CL_BUF_INIT;
@@ -153,7 +159,8 @@ cl_decoy_new(cl_svc *app, char *token)
 		ident[i] = (unsigned char)(now >> (8 * (5 - i)));
 	if ((rc = derive(app, &k)) != CL_OK ||
 	    (rc = cl_random_bytes(ident + 6, IDENT - 6)) != CL_OK ||
-	    (rc = build(&k, ident, &copy, &body, reference, received, &ms)) != CL_OK)
+	    (rc = build(&k, ident, &copy, &body, reference, received, &ms)) !=
+		CL_OK)
 		goto err;
 	/*
 	 * Ask the signer as a real request does: it names the key in use, it
@@ -163,7 +170,8 @@ cl_decoy_new(cl_svc *app, char *token)
 	if ((rc = cl_svc_sign(app, &body, &receipt)) != CL_OK)
 		goto err;
 	if (cl_receipt_parse(receipt.data, receipt.len, &parsed) == CL_OK &&
-	    (cl_keyring_find(app->keyring, parsed.key_id, &index) != CL_OK || index > 255))
+	    (cl_keyring_find(app->keyring, parsed.key_id, &index) != CL_OK ||
+		index > 255))
 		index = 0;
 	memcpy(plain, marker, sizeof marker);
 	plain[5] = (unsigned char)index;
@@ -193,20 +201,26 @@ cl_decoy_find(cl_svc *app, const char *token, bson_t *doc)
 	cl_err rc = CL_ENOTFOUND;
 
 	if (strlen(token) != CL_B64URL_LEN(BLOCK) ||
-	    cl_b64url_decode(token, strlen(token), sealed, sizeof sealed, &n) != CL_OK ||
+	    cl_b64url_decode(token, strlen(token), sealed, sizeof sealed, &n) !=
+		CL_OK ||
 	    n != BLOCK)
 		return CL_ENOTFOUND;
-	if (derive(app, &k) != CL_OK || crypt_block(&k, 0, sealed, plain) != CL_OK ||
+	if (derive(app, &k) != CL_OK ||
+	    crypt_block(&k, 0, sealed, plain) != CL_OK ||
 	    memcmp(plain, marker, sizeof marker) != 0 ||
 	    plain[5] >= cl_keyring_count(app->keyring))
 		goto err;
 	key_id = cl_keyring_id(app->keyring, plain[5]);
-	if (build(&k, plain + 6, &copy, &receipt, reference, received, &ms) != CL_OK ||
-	    mac(k.mac, sizeof k.mac, "signature-1", sealed, BLOCK, sig) != CL_OK ||
-	    mac(k.mac, sizeof k.mac, "signature-2", sealed, BLOCK, sig + 32) != CL_OK)
+	if (build(&k, plain + 6, &copy, &receipt, reference, received, &ms) !=
+		CL_OK ||
+	    mac(k.mac, sizeof k.mac, "signature-1", sealed, BLOCK, sig) !=
+		CL_OK ||
+	    mac(k.mac, sizeof k.mac, "signature-2", sealed, BLOCK, sig + 32) !=
+		CL_OK)
 		goto err;
 	EVP_EncodeBlock(b64, sig, sizeof sig);
-	cl_buf_printf(&receipt, "key: %s\nsignature: %s\n", key_id, (const char *)b64);
+	cl_buf_printf(&receipt, "key: %s\nsignature: %s\n", key_id,
+	    (const char *)b64);
 	bson_init(doc);
 	BSON_APPEND_UTF8(doc, CL_DOC_TOKEN, token);
 	BSON_APPEND_UTF8(doc, CL_DOC_REFERENCE, reference);

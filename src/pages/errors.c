@@ -12,9 +12,9 @@
 #include "callin/tmpl.h"
 
 struct error_page {
-	int		 status;
-	const char	*title;
-	const char	*tmpl;	/* templates/<tmpl>.html */
+	int status;
+	const char *title;
+	const char *tmpl; /* templates/<tmpl>.html */
 };
 
 static const struct error_page pages[] = {
@@ -35,10 +35,9 @@ static const struct error_page pages[] = {
  * client and global).  The page says the request was not submitted, as for
  * any failed POST /request, then the limit and when to try again.
  */
-static const struct error_page email_limit = {
-	429, "You cannot send more requests from this email address for now",
-	"email_limit"
-};
+static const struct error_page email_limit = { 429,
+	"You cannot send more requests from this email address for now",
+	"email_limit" };
 
 /* Send html with status and extra header lines (may be NULL). */
 static void
@@ -52,8 +51,9 @@ send_page(cl_http_req *req, int status, const cl_buf *html, const char *extra)
 	if (extra != NULL)
 		cl_buf_puts(&h, extra);
 	if (cl_http_send(req, status, "text/html; charset=utf-8", h.data,
-	    cl_buf_str(html), html->len) != CL_OK)
-		cl_log(CL_LOG_INFO, "client went away before the response was sent");
+		cl_buf_str(html), html->len) != CL_OK)
+		cl_log(CL_LOG_INFO,
+		    "client went away before the response was sent");
 	cl_buf_free(&h);
 }
 
@@ -83,9 +83,10 @@ is_submit(cl_http_req *req)
 	const char *orig = cl_http_param(req, "ORIGINAL_URI");
 
 	return (strcmp(req->method, "POST") == 0 &&
-	    strcmp(req->path, "/request") == 0) ||
+		   strcmp(req->path, "/request") == 0) ||
 	    (strncmp(req->path, "/_error/", 8) == 0 &&
-	    strncmp(orig, "/request", 8) == 0 && (orig[8] == '\0' || orig[8] == '?'));
+		strncmp(orig, "/request", 8) == 0 &&
+		(orig[8] == '\0' || orig[8] == '?'));
 }
 
 /*
@@ -113,15 +114,18 @@ static void
 send_error(cl_http_req *req, const struct error_page *e, cl_err rc,
     const cl_buf *html, const char *extra)
 {
-	static const char plain[] = "Sorry, there is a problem with the service.\n";
+	static const char plain[] =
+	    "Sorry, there is a problem with the service.\n";
 
 	if (rc == CL_OK) {
 		send_page(req, e->status, html, extra);
 		return;
 	}
 	if (cl_http_send(req, 500, "text/plain; charset=utf-8",
-	    "Cache-Control: no-store\r\n", plain, sizeof plain - 1) != CL_OK)
-		cl_log(CL_LOG_INFO, "client went away before the response was sent");
+		"Cache-Control: no-store\r\n", plain,
+		sizeof plain - 1) != CL_OK)
+		cl_log(CL_LOG_INFO,
+		    "client went away before the response was sent");
 }
 
 cl_err
@@ -140,8 +144,10 @@ cl_page_error_html(cl_buf *out, const cl_config *cfg, int status, int submit,
 		cl_buf_reset(&size);
 		cl_attach_size(&size, cfg->max_total_bytes);
 		cl_tmpl_set(d, "max_total", cl_buf_str(&size));
-		cl_tmpl_flag(d, "together", cfg->max_files > 1 &&
-		    cfg->max_total_bytes < cfg->max_files * cfg->max_file_bytes);
+		cl_tmpl_flag(d, "together",
+		    cfg->max_files > 1 &&
+			cfg->max_total_bytes <
+			    cfg->max_files * cfg->max_file_bytes);
 	}
 	rc = error_html(out, e, submit, detail, d);
 	cl_tmpl_free(d);
@@ -176,8 +182,14 @@ cl_page_error(cl_http_req *req, int status, const char *detail)
 static void
 duration(cl_buf *out, int64_t s)
 {
-	static const struct { int64_t unit; const char *name; } units[] = {
-		{ 86400, "day" }, { 3600, "hour" }, { 60, "minute" }, { 1, "second" },
+	static const struct {
+		int64_t unit;
+		const char *name;
+	} units[] = {
+		{ 86400, "day" },
+		{ 3600, "hour" },
+		{ 60, "minute" },
+		{ 1, "second" },
 	};
 	size_t i = 0;
 
@@ -185,8 +197,8 @@ duration(cl_buf *out, int64_t s)
 		i = 1;
 	while (s % units[i].unit != 0)
 		i++;
-	cl_buf_printf(out, "%lld %s%s", (long long)(s / units[i].unit), units[i].name,
-	    s == units[i].unit ? "" : "s");
+	cl_buf_printf(out, "%lld %s%s", (long long)(s / units[i].unit),
+	    units[i].name, s == units[i].unit ? "" : "s");
 }
 
 cl_err

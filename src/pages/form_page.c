@@ -19,8 +19,8 @@
 
 /* State of one rendering. */
 struct render {
-	const cl_answers	*answers;	/* NULL on a fresh form */
-	const cl_form_errors	*errs;		/* NULL when none */
+	const cl_answers *answers;  /* NULL on a fresh form */
+	const cl_form_errors *errs; /* NULL when none */
 };
 
 /* The first answer called name, or "" (a fresh form has none). */
@@ -41,17 +41,21 @@ static void
 field_common(const struct render *r, cl_tmpl *fd, const cl_field *f,
     const char *extra)
 {
-	const cl_form_error *e = r->errs ? cl_form_error_find(r->errs, f->name) : NULL;
+	const cl_form_error *e = r->errs ?
+	    cl_form_error_find(r->errs, f->name) :
+	    NULL;
 	cl_buf ids = CL_BUF_INIT;
 
 	cl_tmpl_set(fd, "name", f->name);
 	cl_tmpl_set(fd, "label", f->label);
 	cl_tmpl_set(fd, "hint", f->hint);
-	cl_tmpl_flag(fd, "text", f->kind == CL_KIND_TEXT ||
-	    f->kind == CL_KIND_EMAIL || f->kind == CL_KIND_TEL);
+	cl_tmpl_flag(fd, "text",
+	    f->kind == CL_KIND_TEXT || f->kind == CL_KIND_EMAIL ||
+		f->kind == CL_KIND_TEL);
 	cl_tmpl_flag(fd, "textarea", f->kind == CL_KIND_TEXTAREA);
-	cl_tmpl_flag(fd, "choices", f->kind == CL_KIND_RADIO ||
-	    f->kind == CL_KIND_CHECKBOXES || f->kind == CL_KIND_CHECKBOX);
+	cl_tmpl_flag(fd, "choices",
+	    f->kind == CL_KIND_RADIO || f->kind == CL_KIND_CHECKBOXES ||
+		f->kind == CL_KIND_CHECKBOX);
 	cl_tmpl_flag(fd, "select", f->kind == CL_KIND_SELECT);
 	cl_tmpl_flag(fd, "date", f->kind == CL_KIND_DATE);
 	cl_tmpl_flag(fd, "file", f->kind == CL_KIND_FILE);
@@ -74,8 +78,10 @@ static void
 text_data(const struct render *r, cl_tmpl *fd, const cl_field *f)
 {
 	field_common(r, fd, f, NULL);
-	cl_tmpl_set(fd, "type", f->kind == CL_KIND_EMAIL ? "email" :
-	    f->kind == CL_KIND_TEL ? "tel" : "text");
+	cl_tmpl_set(fd, "type",
+	    f->kind == CL_KIND_EMAIL   ? "email" :
+		f->kind == CL_KIND_TEL ? "tel" :
+					 "text");
 	if (f->width)
 		cl_tmpl_setf(fd, "width", "%u", f->width);
 	else
@@ -102,8 +108,10 @@ choices_data(const struct render *r, cl_field_id id, cl_tmpl *fd,
 	char iid[CL_INPUT_ID_MAX];
 
 	field_common(r, fd, f, NULL);
-	cl_tmpl_set(fd, "cls", f->kind == CL_KIND_RADIO ? "radios" : "checkboxes");
-	cl_tmpl_set(fd, "input_type", f->kind == CL_KIND_RADIO ? "radio" : "checkbox");
+	cl_tmpl_set(fd, "cls",
+	    f->kind == CL_KIND_RADIO ? "radios" : "checkboxes");
+	cl_tmpl_set(fd, "input_type",
+	    f->kind == CL_KIND_RADIO ? "radio" : "checkbox");
 	cl_tmpl_flag(fd, "single", f->kind == CL_KIND_CHECKBOX);
 	cl_tmpl_list(fd, "options");
 	for (size_t i = 0; i < f->noptions; i++) {
@@ -113,8 +121,9 @@ choices_data(const struct render *r, cl_field_id id, cl_tmpl *fd,
 		cl_field_input_id(id, i, iid);
 		cl_tmpl_set(od, "id", iid);
 		cl_tmpl_set(od, "value", o->value);
-		cl_tmpl_flag(od, "checked", r->answers &&
-		    cl_answers_has(r->answers, f->name, o->value));
+		cl_tmpl_flag(od, "checked",
+		    r->answers &&
+			cl_answers_has(r->answers, f->name, o->value));
 		cl_tmpl_set(od, "option_label", o->label);
 		cl_tmpl_set(od, "item_hint", o->hint);
 	}
@@ -152,8 +161,11 @@ static void
 date_data(const struct render *r, cl_field_id id, cl_tmpl *fd,
     const cl_field *f)
 {
-	static const char *const labels[CL_DATE__MAX] = { "Day", "Month", "Year" };
-	const cl_form_error *e = r->errs ? cl_form_error_find(r->errs, f->name) : NULL;
+	static const char *const labels[CL_DATE__MAX] = { "Day", "Month",
+		"Year" };
+	const cl_form_error *e = r->errs ?
+	    cl_form_error_find(r->errs, f->name) :
+	    NULL;
 	char iid[CL_INPUT_ID_MAX];
 
 	field_common(r, fd, f, NULL);
@@ -165,7 +177,8 @@ date_data(const struct render *r, cl_field_id id, cl_tmpl *fd,
 		cl_tmpl_set(pd, "id", iid);
 		cl_tmpl_set(pd, "part_label", labels[i]);
 		cl_tmpl_set(pd, "width", i == CL_DATE_YEAR ? "4" : "2");
-		cl_tmpl_flag(pd, "bad", e && (e->parts == 0 || (e->parts & (1u << i))));
+		cl_tmpl_flag(pd, "bad",
+		    e && (e->parts == 0 || (e->parts & (1u << i))));
 		cl_tmpl_set(pd, "value", answer(r, iid));
 	}
 }
@@ -179,18 +192,18 @@ field_data(const struct render *r, cl_field_id id, cl_tmpl *fd)
 	switch (f->kind) {
 	case CL_KIND_TEXT:
 	case CL_KIND_EMAIL:
-	case CL_KIND_TEL:	text_data(r, fd, f); break;
-	case CL_KIND_TEXTAREA:	textarea_data(r, fd, f); break;
+	case CL_KIND_TEL: text_data(r, fd, f); break;
+	case CL_KIND_TEXTAREA: textarea_data(r, fd, f); break;
 	case CL_KIND_RADIO:
 	case CL_KIND_CHECKBOXES:
-	case CL_KIND_CHECKBOX:	choices_data(r, id, fd, f); break;
-	case CL_KIND_SELECT:	select_data(r, fd, f); break;
-	case CL_KIND_DATE:	date_data(r, id, fd, f); break;
+	case CL_KIND_CHECKBOX: choices_data(r, id, fd, f); break;
+	case CL_KIND_SELECT: select_data(r, fd, f); break;
+	case CL_KIND_DATE: date_data(r, id, fd, f); break;
 	case CL_KIND_FILE:
 		field_common(r, fd, f, NULL);
 		cl_tmpl_set(fd, "accept", cl_attach_accept());
 		break;
-	default:		field_common(r, fd, f, NULL); break;
+	default: field_common(r, fd, f, NULL); break;
 	}
 }
 
@@ -222,13 +235,15 @@ cl_form_page_render(const cl_svc *app, const cl_answers *answers,
 		if ((int)f->section != section) {
 			section = (int)f->section;
 			sd = cl_tmpl_add(d, "sections");
-			cl_tmpl_set(sd, "section_title", cl_sections[section].title);
+			cl_tmpl_set(sd, "section_title",
+			    cl_sections[section].title);
 			cl_tmpl_set(sd, "intro", cl_sections[section].intro);
 			cl_tmpl_list(sd, "fields");
 		}
 		field_data(&r, id, cl_tmpl_add(sd, "fields"));
 	}
-	rc = cl_page_build(page, "form", "Ask for an NHS change to be called in",
+	rc = cl_page_build(page, "form",
+	    "Ask for an NHS change to be called in",
 	    errs != NULL && errs->n > 0, d);
 	cl_tmpl_free(d);
 	return rc;
@@ -239,11 +254,11 @@ cl_form_page_render(const cl_svc *app, const cl_answers *answers,
  * tokens: render it once per worker with markers where the tokens go, then
  * answer each GET by splicing fresh tokens between the cached pieces.
  */
-#define CSRF_MARK	"\x01csrf\x01"
-#define IDEM_MARK	"\x01idem\x01"
+#define CSRF_MARK "\x01csrf\x01"
+#define IDEM_MARK "\x01idem\x01"
 
-static cl_buf	form_cache;
-static size_t	csrf_at, idem_at;	/* marker offsets in form_cache */
+static cl_buf form_cache;
+static size_t csrf_at, idem_at; /* marker offsets in form_cache */
 
 /*
  * Render the cached fresh form.  CL_EINVAL (logged) when its template
@@ -255,12 +270,14 @@ cache_form(const cl_svc *app)
 	cl_err rc;
 
 	if ((rc = cl_form_page_render(app, NULL, NULL, 0, CSRF_MARK, IDEM_MARK,
-	    &form_cache)) != CL_OK) {
+		 &form_cache)) != CL_OK) {
 		cl_buf_free(&form_cache);
 		return rc;
 	}
-	csrf_at = (size_t)(strstr(form_cache.data, CSRF_MARK) - form_cache.data);
-	idem_at = (size_t)(strstr(form_cache.data, IDEM_MARK) - form_cache.data);
+	csrf_at = (size_t)(strstr(form_cache.data, CSRF_MARK) -
+	    form_cache.data);
+	idem_at = (size_t)(strstr(form_cache.data, IDEM_MARK) -
+	    form_cache.data);
 	return CL_OK;
 }
 
@@ -271,7 +288,8 @@ cl_page_form(cl_svc *app, cl_http_req *req)
 	const char *c;
 	size_t after_csrf, after_idem;
 
-	if (cl_csrf_issue(app->form_secret, app->form_secret_len, time(NULL), csrf) != CL_OK ||
+	if (cl_csrf_issue(app->form_secret, app->form_secret_len, time(NULL),
+		csrf) != CL_OK ||
 	    cl_csrf_key(csrf, idem) != CL_OK) {
 		cl_log(CL_LOG_ERROR, "form: the random generator failed");
 		cl_page_error(req, 500, NULL);
@@ -289,9 +307,11 @@ cl_page_form(cl_svc *app, cl_http_req *req)
 		{ csrf, strlen(csrf) },
 		{ (void *)(uintptr_t)(c + after_csrf), idem_at - after_csrf },
 		{ idem, strlen(idem) },
-		{ (void *)(uintptr_t)(c + after_idem), form_cache.len - after_idem },
+		{ (void *)(uintptr_t)(c + after_idem),
+		    form_cache.len - after_idem },
 	};
-	if (cl_http_sendv(req, 200, "text/html; charset=utf-8", "Cache-Control: no-store\r\n",
-	    parts, 5) != CL_OK)
-		cl_log(CL_LOG_INFO, "client went away before the response was sent");
+	if (cl_http_sendv(req, 200, "text/html; charset=utf-8",
+		"Cache-Control: no-store\r\n", parts, 5) != CL_OK)
+		cl_log(CL_LOG_INFO,
+		    "client went away before the response was sent");
 }

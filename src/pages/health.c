@@ -15,17 +15,17 @@
 #include "callin/page.h"
 
 /* /healthz reports the store failing this long after a refused write. */
-#define WRITE_FAILURE_WINDOW_MS	30000
+#define WRITE_FAILURE_WINDOW_MS 30000
 /* A worker answers /healthz from its last store check this long (ms). */
-#define HEALTH_CACHE_MS		1000
+#define HEALTH_CACHE_MS 1000
 
 /* This worker's last store check for /healthz (one per process). */
 static struct {
-	int64_t		 at;		/* cl_mono_ms() of the check, 0: none */
-	int		 store;		/* the store answered */
-	int		 outbox_ok;	/* outbox stats read */
-	cl_outbox_stats	 ob;
-	int64_t		 now;		/* cl_now_ms() of the check */
+	int64_t at;    /* cl_mono_ms() of the check, 0: none */
+	int store;     /* the store answered */
+	int outbox_ok; /* outbox stats read */
+	cl_outbox_stats ob;
+	int64_t now; /* cl_now_ms() of the check */
 } last;
 
 /*
@@ -38,7 +38,9 @@ outbox_age(cl_svc *app, int64_t now, cl_outbox_stats *ob, int64_t *age)
 {
 	cl_err rc = cl_store_outbox_stats(app->store, now, ob);
 
-	*age = rc == CL_OK && ob->oldest_due_ms > 0 ? (now - ob->oldest_due_ms) / 1000 : 0;
+	*age = rc == CL_OK && ob->oldest_due_ms > 0 ?
+	    (now - ob->oldest_due_ms) / 1000 :
+	    0;
 	return rc;
 }
 
@@ -74,48 +76,60 @@ cl_page_healthz(cl_svc *app, cl_http_req *req)
 
 	store_check(app);
 	/* Reads answering is not enough: submissions must be storable too. */
-	store = last.store && !cl_metrics_store_writes_failing(now, WRITE_FAILURE_WINDOW_MS);
+	store = last.store &&
+	    !cl_metrics_store_writes_failing(now, WRITE_FAILURE_WINDOW_MS);
 	if (store && last.outbox_ok) {
-		age = last.ob.oldest_due_ms > 0 ? (now - last.ob.oldest_due_ms) / 1000 : 0;
+		age = last.ob.oldest_due_ms > 0 ?
+		    (now - last.ob.oldest_due_ms) / 1000 :
+		    0;
 		outbox = age <= app->cfg->outbox_max_age;
 	}
-	failing = !store ? "store" : !key ? "signing_key" : !outbox ? "outbox" :
-	    !disk ? "disk_space" : NULL;
+	failing = !store ? "store" :
+	    !key	 ? "signing_key" :
+	    !outbox	 ? "outbox" :
+	    !disk	 ? "disk_space" :
+			   NULL;
 	cl_buf_printf(&out, "{\"status\":\"%s\",", failing ? "fail" : "ok");
 	if (failing)
 		cl_buf_printf(&out, "\"failing\":\"%s\",", failing);
-	cl_buf_printf(&out, "\"checks\":{\"store\":\"%s\",\"signing_key\":\"%s\","
+	cl_buf_printf(&out,
+	    "\"checks\":{\"store\":\"%s\",\"signing_key\":\"%s\","
 	    "\"outbox\":\"%s\",\"disk_space\":\"%s\"},\"oldest_due_seconds\":%lld,"
 	    "\"outbox_max_age\":%lld,\"free_bytes\":%lld,\"min_free_bytes\":%lld}\n",
 	    store ? "ok" : "fail", key ? "ok" : "fail", outbox ? "ok" : "fail",
-	    disk ? "ok" : "fail", (long long)age, (long long)app->cfg->outbox_max_age,
-	    (long long)avail, (long long)app->cfg->min_free_bytes);
+	    disk ? "ok" : "fail", (long long)age,
+	    (long long)app->cfg->outbox_max_age, (long long)avail,
+	    (long long)app->cfg->min_free_bytes);
 	(void)cl_http_send(req, failing ? 503 : 200, "application/json",
 	    "Cache-Control: no-store\r\n", out.data, out.len);
 	cl_buf_free(&out);
 }
 
 void
-cl_page_metrics(cl_svc *app, cl_http_req *req,
-    const char *const *route_names, size_t nroutes)
+cl_page_metrics(cl_svc *app, cl_http_req *req, const char *const *route_names,
+    size_t nroutes)
 {
 	cl_buf out = CL_BUF_INIT;
 	cl_outbox_stats ob;
 	int64_t stored = 0, age, free_bytes;
 	int up = cl_store_count(app->store, &stored) == CL_OK;
 
-	cl_buf_puts(&out, "# HELP callin_store_up Whether the store answered.\n"
+	cl_buf_puts(&out,
+	    "# HELP callin_store_up Whether the store answered.\n"
 	    "# TYPE callin_store_up gauge\n");
 	cl_buf_printf(&out, "callin_store_up %d\n", up);
-	cl_buf_puts(&out, "# HELP callin_requests_stored Requests held in the store.\n"
+	cl_buf_puts(&out,
+	    "# HELP callin_requests_stored Requests held in the store.\n"
 	    "# TYPE callin_requests_stored gauge\n");
 	cl_buf_printf(&out, "callin_requests_stored %lld\n", (long long)stored);
 	if (cl_disk_avail(app->cfg->data_dir, &free_bytes) == CL_OK)
-		cl_buf_printf(&out, "# HELP callin_data_dir_free_bytes Bytes free under data_dir.\n"
+		cl_buf_printf(&out,
+		    "# HELP callin_data_dir_free_bytes Bytes free under data_dir.\n"
 		    "# TYPE callin_data_dir_free_bytes gauge\ncallin_data_dir_free_bytes %lld\n",
 		    (long long)free_bytes);
 	if (up && outbox_age(app, cl_now_ms(), &ob, &age) == CL_OK)
-		cl_buf_printf(&out, "# HELP callin_outbox_due Notifications waiting to be sent.\n"
+		cl_buf_printf(&out,
+		    "# HELP callin_outbox_due Notifications waiting to be sent.\n"
 		    "# TYPE callin_outbox_due gauge\ncallin_outbox_due %lld\n"
 		    "# HELP callin_outbox_oldest_due_seconds Age of the oldest notification not yet sent.\n"
 		    "# TYPE callin_outbox_oldest_due_seconds gauge\ncallin_outbox_oldest_due_seconds %lld\n"
@@ -123,7 +137,8 @@ cl_page_metrics(cl_svc *app, cl_http_req *req,
 		    "# TYPE callin_outbox_sent gauge\ncallin_outbox_sent %lld\n"
 		    "# HELP callin_outbox_failed Notifications given up on.\n"
 		    "# TYPE callin_outbox_failed gauge\ncallin_outbox_failed %lld\n",
-		    (long long)ob.due, (long long)age, (long long)ob.sent, (long long)ob.failed);
+		    (long long)ob.due, (long long)age, (long long)ob.sent,
+		    (long long)ob.failed);
 	cl_metrics_render(&out, route_names, nroutes);
 	(void)cl_http_send(req, 200, "text/plain; version=0.0.4; charset=utf-8",
 	    "Cache-Control: no-store\r\n", out.data, out.len);

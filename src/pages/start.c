@@ -11,8 +11,10 @@ cl_page_start_html(const cl_svc *app, cl_buf *out)
 	cl_err rc;
 
 	cl_tmpl_flag(d, "attach", n > 0);
-	cl_tmpl_setf(d, "max_files", "%lld file%s", (long long)n, n == 1 ? "" : "s");
-	rc = cl_page_build(out, "start", "Ask for an NHS change to be called in", 0, d);
+	cl_tmpl_setf(d, "max_files", "%lld file%s", (long long)n,
+	    n == 1 ? "" : "s");
+	rc = cl_page_build(out, "start",
+	    "Ask for an NHS change to be called in", 0, d);
 	cl_tmpl_free(d);
 	return rc;
 }

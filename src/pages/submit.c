@@ -40,13 +40,14 @@ reject(cl_svc *app, cl_http_req *req, const cl_submission *s)
 	cl_buf page = CL_BUF_INIT;
 
 	if (cl_csrf_issue(app->form_secret, app->form_secret_len, time(NULL),
-	    csrf) != CL_OK || cl_csrf_key(csrf, idem) != CL_OK) {
+		csrf) != CL_OK ||
+	    cl_csrf_key(csrf, idem) != CL_OK) {
 		cl_log(CL_LOG_ERROR, "intake: the random generator failed");
 		cl_page_error(req, 500, NULL);
 		return;
 	}
 	if (cl_form_page_render(app, &s->in.answers, &s->errs,
-	    s->in.nchosen > 0, csrf, idem, &page) == CL_OK)
+		s->in.nchosen > 0, csrf, idem, &page) == CL_OK)
 		cl_page_send(req, 422, &page);
 	else
 		cl_page_error(req, 500, NULL);
@@ -80,38 +81,23 @@ cl_page_submit(cl_svc *app, cl_http_req *req)
 
 	switch (cl_intake_submit(app, req, &s)) {
 	case CL_SUBMIT_STORED:
-	case CL_SUBMIT_REPLAY:
-		to_confirmation(req, s.token);
-		break;
-	case CL_SUBMIT_REUSED:
-		cl_page_error(req, 409, NULL);
-		break;
-	case CL_SUBMIT_HONEYPOT:
-		decoy(app, req);
-		break;
-	case CL_SUBMIT_INVALID:
-		reject(app, req, &s);
-		break;
-	case CL_SUBMIT_FORGED:
-		cl_page_error(req, 403, NULL);
-		break;
+	case CL_SUBMIT_REPLAY: to_confirmation(req, s.token); break;
+	case CL_SUBMIT_REUSED: cl_page_error(req, 409, NULL); break;
+	case CL_SUBMIT_HONEYPOT: decoy(app, req); break;
+	case CL_SUBMIT_INVALID: reject(app, req, &s); break;
+	case CL_SUBMIT_FORGED: cl_page_error(req, 403, NULL); break;
 	case CL_SUBMIT_MALFORMED:
-		cl_page_error(req, 400, "The form could not be read. This can "
+		cl_page_error(req, 400,
+		    "The form could not be read. This can "
 		    "happen if the upload was interrupted.");
 		break;
-	case CL_SUBMIT_TOO_LARGE:
-		cl_page_error_for(app, req, 413, NULL);
-		break;
+	case CL_SUBMIT_TOO_LARGE: cl_page_error_for(app, req, 413, NULL); break;
 	case CL_SUBMIT_EMAIL_LIMIT:
 		cl_page_email_limit(req, app->cfg->max_requests_per_email,
 		    app->cfg->email_limit_window);
 		break;
-	case CL_SUBMIT_UNAVAILABLE:
-		cl_page_error(req, 503, NULL);
-		break;
-	case CL_SUBMIT_FAILED:
-		cl_page_error(req, 500, NULL);
-		break;
+	case CL_SUBMIT_UNAVAILABLE: cl_page_error(req, 503, NULL); break;
+	case CL_SUBMIT_FAILED: cl_page_error(req, 500, NULL); break;
 	}
 	cl_submission_free(&s);
 }

@@ -12,22 +12,22 @@
 #include "callin/log.h"
 #include "callin/tmpl.h"
 
-#define DEPTH_MAX	16	/* nested sections and partials */
+#define DEPTH_MAX 16 /* nested sections and partials */
 
 enum kind { V_STR, V_FLAG, V_LIST };
 
 struct value {
-	char		*name;
-	enum kind	 kind;
-	char		*str;		/* V_STR */
-	int		 on;		/* V_FLAG */
-	cl_tmpl		**items;	/* V_LIST */
-	size_t		 nitems, cap;
+	char *name;
+	enum kind kind;
+	char *str;	 /* V_STR */
+	int on;		 /* V_FLAG */
+	cl_tmpl **items; /* V_LIST */
+	size_t nitems, cap;
 };
 
 struct cl_tmpl {
-	struct value	*v;
-	size_t		 n, cap;
+	struct value *v;
+	size_t n, cap;
 };
 
 cl_tmpl *
@@ -83,7 +83,7 @@ void
 cl_tmpl_set(cl_tmpl *d, const char *name, const char *value)
 {
 	struct value *v = slot(d, name);
-	char *s = cl_strdup(value ? value : "");	/* value may be v->str */
+	char *s = cl_strdup(value ? value : ""); /* value may be v->str */
 
 	value_clear(v);
 	v->kind = V_STR;
@@ -149,28 +149,28 @@ cl_tmpl_add(cl_tmpl *d, const char *name)
 
 /* One rendering: where it writes, the partials, and the record stack. */
 struct render {
-	cl_buf			*out;
-	const cl_tmpl_file	*files;
-	const cl_tmpl		*stack[DEPTH_MAX + 1];
-	size_t			 depth;		/* records on the stack */
-	size_t			 nest;		/* sections and partials open */
+	cl_buf *out;
+	const cl_tmpl_file *files;
+	const cl_tmpl *stack[DEPTH_MAX + 1];
+	size_t depth; /* records on the stack */
+	size_t nest;  /* sections and partials open */
 };
 
 /* A template being rendered: its name and whole text, for messages. */
 struct text {
-	const char	*name;
-	const char	*base;
+	const char *name;
+	const char *base;
 };
 
 /* One tag: {{...}}. */
 struct tag {
-	const char	*open;		/* its "{{" */
-	const char	*after;		/* just past its closing braces */
-	char		 sigil;		/* '#', '^', '/', '>', '!', '{' or 0 */
-	const char	*name;		/* trimmed */
-	size_t		 len;
-	const char	*text_end;	/* where the text before it ends */
-	const char	*resume;	/* where the text after it starts */
+	const char *open;  /* its "{{" */
+	const char *after; /* just past its closing braces */
+	char sigil;	   /* '#', '^', '/', '>', '!', '{' or 0 */
+	const char *name;  /* trimmed */
+	size_t len;
+	const char *text_end; /* where the text before it ends */
+	const char *resume;   /* where the text after it starts */
 };
 
 /* Log the fault msg (about the n bytes at what) in template t.  CL_EINVAL. */
@@ -211,8 +211,9 @@ next_tag(const struct text *t, const char *p, const char *end, struct tag *tg)
 		if (strncmp(close, "}}}", closelen) == 0)
 			break;
 	if (close + closelen > end) {
-		fault(t, "tag not closed:", tg->open, (size_t)(end - tg->open) > 40 ?
-		    40 : (size_t)(end - tg->open));
+		fault(t, "tag not closed:", tg->open,
+		    (size_t)(end - tg->open) > 40 ? 40 :
+						    (size_t)(end - tg->open));
 		return -1;
 	}
 	tg->after = close + closelen;
@@ -226,7 +227,8 @@ next_tag(const struct text *t, const char *p, const char *end, struct tag *tg)
 	tg->resume = tg->after;
 	if (tg->sigil == 0 || tg->sigil == '{')
 		return 1;
-	for (ls = tg->open; ls > from && (ls[-1] == ' ' || ls[-1] == '\t'); ls--)
+	for (ls = tg->open; ls > from && (ls[-1] == ' ' || ls[-1] == '\t');
+	     ls--)
 		;
 	if (ls > t->base && ls[-1] != '\n')
 		return 1;
@@ -259,9 +261,9 @@ static int
 truthy(const struct value *v)
 {
 	switch (v->kind) {
-	case V_STR:	return v->str[0] != '\0';
-	case V_FLAG:	return v->on;
-	default:	return v->nitems > 0;
+	case V_STR: return v->str[0] != '\0';
+	case V_FLAG: return v->on;
+	default: return v->nitems > 0;
 	}
 }
 
@@ -279,12 +281,14 @@ partial(struct render *r, const struct text *t, const char *name, size_t n)
 	for (const cl_tmpl_file *f = r->files; f->name != NULL; f++)
 		if (strlen(f->name) == n && memcmp(f->name, name, n) == 0) {
 			if (r->nest == DEPTH_MAX)
-				return fault(t, "partials nested too deep at", name, n);
+				return fault(t, "partials nested too deep at",
+				    name, n);
 			snprintf(pname, sizeof pname, "%s", f->name);
 			pt.name = pname;
 			pt.base = f->text;
 			r->nest++;
-			rc = render_span(r, &pt, f->text, f->text + strlen(f->text));
+			rc = render_span(r, &pt, f->text,
+			    f->text + strlen(f->text));
 			r->nest--;
 			return rc;
 		}
@@ -314,15 +318,18 @@ section(struct render *r, const struct text *t, const struct tag *tg,
 		p = c.resume;
 	}
 	if (found != 1)
-		return found < 0 ? CL_EINVAL :
+		return found < 0 ?
+		    CL_EINVAL :
 		    fault(t, "section not closed:", tg->name, tg->len);
 	if (c.len != tg->len || memcmp(c.name, tg->name, c.len) != 0)
-		return fault(t, "section closed by another name:", c.name, c.len);
+		return fault(t, "section closed by another name:", c.name,
+		    c.len);
 	*next = c.resume;
 	if ((v = lookup(r, tg->name, tg->len)) == NULL)
 		return fault(t, "no value", tg->name, tg->len);
 	if (r->nest == DEPTH_MAX)
-		return fault(t, "sections nested too deep at", tg->name, tg->len);
+		return fault(t, "sections nested too deep at", tg->name,
+		    tg->len);
 	r->nest++;
 	if (tg->sigil == '^') {
 		if (!truthy(v))
@@ -354,10 +361,10 @@ render_span(struct render *r, const struct text *t, const char *p,
 		cl_buf_add(r->out, p, (size_t)(tg.text_end - p));
 		p = tg.resume;
 		switch (tg.sigil) {
-		case '!':
-			break;
+		case '!': break;
 		case '/':
-			return fault(t, "section closed but not open:", tg.name, tg.len);
+			return fault(t, "section closed but not open:", tg.name,
+			    tg.len);
 		case '>':
 			if ((rc = partial(r, t, tg.name, tg.len)) != CL_OK)
 				return rc;
@@ -371,7 +378,8 @@ render_span(struct render *r, const struct text *t, const char *p,
 			if ((v = lookup(r, tg.name, tg.len)) == NULL)
 				return fault(t, "no value", tg.name, tg.len);
 			if (v->kind != V_STR)
-				return fault(t, "not a string:", tg.name, tg.len);
+				return fault(t, "not a string:", tg.name,
+				    tg.len);
 			if (tg.sigil == '{')
 				cl_buf_puts(r->out, v->str);
 			else
@@ -402,7 +410,8 @@ cl_tmpl_render(cl_buf *out, const char *name, const cl_tmpl *d)
 {
 	for (const cl_tmpl_file *f = cl_tmpl_files; f->name != NULL; f++)
 		if (strcmp(f->name, name) == 0)
-			return cl_tmpl_render_text(out, name, f->text, d, cl_tmpl_files);
+			return cl_tmpl_render_text(out, name, f->text, d,
+			    cl_tmpl_files);
 	cl_log(CL_LOG_ERROR, "template %s: no such template", name);
 	return CL_EINVAL;
 }

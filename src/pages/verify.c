@@ -20,14 +20,14 @@
 #include "callin/reqdoc.h"
 #include "callin/tmpl.h"
 
-#define VERIFY_PART_MAX	(1024 * 1024)	/* a receipt or a copy.json */
-#define VERIFY_BODY_MAX	(4 * 1024 * 1024)
+#define VERIFY_PART_MAX (1024 * 1024) /* a receipt or a copy.json */
+#define VERIFY_BODY_MAX (4 * 1024 * 1024)
 
 struct vform {
-	cl_answers	 fields;	/* receipt, receipt_file, copy_file */
-	char		 name[CL_MP_NAME_MAX + 1];
-	cl_buf		 value;
-	int		 keep;
+	cl_answers fields; /* receipt, receipt_file, copy_file */
+	char name[CL_MP_NAME_MAX + 1];
+	cl_buf value;
+	int keep;
 };
 
 /* Multipart callback: keep only the receipt and copy parts.  Cannot fail. */
@@ -39,8 +39,8 @@ v_begin(void *arg, const char *name, const char *filename, const char *ctype)
 	(void)filename;
 	(void)ctype;
 	snprintf(v->name, sizeof v->name, "%s", name);
-	v->keep = strcmp(name, "receipt") == 0 || strcmp(name, "receipt_file") == 0 ||
-	    strcmp(name, "copy_file") == 0;
+	v->keep = strcmp(name, "receipt") == 0 ||
+	    strcmp(name, "receipt_file") == 0 || strcmp(name, "copy_file") == 0;
 	cl_buf_reset(&v->value);
 	return CL_OK;
 }
@@ -66,7 +66,8 @@ v_end(void *arg)
 	struct vform *v = arg;
 
 	if (v->keep && v->value.len > 0)
-		cl_answers_add(&v->fields, v->name, cl_buf_str(&v->value), v->value.len);
+		cl_answers_add(&v->fields, v->name, cl_buf_str(&v->value),
+		    v->value.len);
 	return CL_OK;
 }
 
@@ -88,8 +89,8 @@ check_line(cl_verify_result *res, const char *id, int ok, const char *text,
 
 /* The stored copy of reference, hashed.  1 when on file and hashed. */
 static int
-stored_copy_hash(cl_svc *app, const char *reference, unsigned char out[CL_SHA256_LEN],
-    int *unavailable)
+stored_copy_hash(cl_svc *app, const char *reference,
+    unsigned char out[CL_SHA256_LEN], int *unavailable)
 {
 	bson_t doc;
 	bson_iter_t it;
@@ -102,7 +103,8 @@ stored_copy_hash(cl_svc *app, const char *reference, unsigned char out[CL_SHA256
 		*unavailable = rc != CL_ENOTFOUND;
 		return 0;
 	}
-	if (bson_iter_init_find(&it, &doc, CL_DOC_COPY_JSON) && BSON_ITER_HOLDS_UTF8(&it)) {
+	if (bson_iter_init_find(&it, &doc, CL_DOC_COPY_JSON) &&
+	    BSON_ITER_HOLDS_UTF8(&it)) {
 		const char *s = bson_iter_utf8(&it, &len);
 		cl_sha256(s, len, out);
 		bson_destroy(&doc);
@@ -123,7 +125,7 @@ static cl_err
 judge(cl_svc *app, const cl_answer *receipt, const cl_answer *copy,
     cl_verify_result *res)
 {
-	static cl_receipt r;	/* large: keep it off the stack */
+	static cl_receipt r; /* large: keep it off the stack */
 	unsigned char h[CL_SHA256_LEN];
 	char line[256];
 	int unavailable;
@@ -131,29 +133,40 @@ judge(cl_svc *app, const cl_answer *receipt, const cl_answer *copy,
 
 	memset(res, 0, sizeof *res);
 	res->verdict = CL_VERDICT_VALID;
-	if (receipt == NULL || cl_receipt_parse(receipt->value, receipt->len, &r) != CL_OK) {
+	if (receipt == NULL ||
+	    cl_receipt_parse(receipt->value, receipt->len, &r) != CL_OK) {
 		res->verdict = CL_VERDICT_UNREADABLE;
-		res->reason = receipt == NULL ? "Paste a receipt or choose a receipt file." : r.reason;
+		res->reason = receipt == NULL ?
+		    "Paste a receipt or choose a receipt file." :
+		    r.reason;
 		return CL_OK;
 	}
 	res->reference = r.reference;
 	res->received = r.received;
 	rc = cl_receipt_verify(&r, app->keyring);
 	if (rc == CL_OK) {
-		snprintf(line, sizeof line, "(key %s, published at /receipt-keys/%s.pem).", r.key_id, r.key_id);
-		check_line(res, "signature", 1, "The signature is valid: this receipt was issued by this service", line);
+		snprintf(line, sizeof line,
+		    "(key %s, published at /receipt-keys/%s.pem).", r.key_id,
+		    r.key_id);
+		check_line(res, "signature", 1,
+		    "The signature is valid: this receipt was issued by this service",
+		    line);
 	} else {
 		res->verdict = CL_VERDICT_INVALID;
-		check_line(res, "signature", 0, rc == CL_ENOTFOUND ?
-		    "The receipt names a key this service has never published." :
-		    "The signature does not match: the receipt has been changed or was not issued by this service.", NULL);
+		check_line(res, "signature", 0,
+		    rc == CL_ENOTFOUND ?
+			"The receipt names a key this service has never published." :
+			"The signature does not match: the receipt has been changed or was not issued by this service.",
+		    NULL);
 	}
 	if (rc == CL_OK) {
 		if (stored_copy_hash(app, r.reference, h, &unavailable)) {
 			int same = memcmp(h, r.commitment, sizeof h) == 0;
-			check_line(res, "on-file", same, same ?
-			    "The request is on file and unaltered: its stored copy still matches the receipt." :
-			    "The request is on file, but its stored copy no longer matches the receipt.", NULL);
+			check_line(res, "on-file", same,
+			    same ?
+				"The request is on file and unaltered: its stored copy still matches the receipt." :
+				"The request is on file, but its stored copy no longer matches the receipt.",
+			    NULL);
 			if (!same)
 				res->verdict = CL_VERDICT_INVALID;
 		} else if (unavailable) {
@@ -170,9 +183,11 @@ judge(cl_svc *app, const cl_answer *receipt, const cl_answer *copy,
 
 		cl_sha256(copy->value, copy->len, h);
 		same = memcmp(h, r.commitment, sizeof h) == 0;
-		check_line(res, "copy", same, same ?
-		    "The copy you gave is exactly the one this receipt commits to." :
-		    "The copy you gave is not the one this receipt commits to.", NULL);
+		check_line(res, "copy", same,
+		    same ?
+			"The copy you gave is exactly the one this receipt commits to." :
+			"The copy you gave is not the one this receipt commits to.",
+		    NULL);
 		if (!same)
 			res->verdict = CL_VERDICT_INVALID;
 	}
@@ -189,11 +204,13 @@ cl_page_verify_html(cl_buf *out, const cl_verify_result *res)
 	cl_tmpl_flag(d, "checked", res != NULL);
 	if (res != NULL) {
 		cl_tmpl_set(d, "verdict", cl_verdict_name(res->verdict));
-		cl_tmpl_flag(d, "unreadable", res->verdict == CL_VERDICT_UNREADABLE);
+		cl_tmpl_flag(d, "unreadable",
+		    res->verdict == CL_VERDICT_UNREADABLE);
 		cl_tmpl_flag(d, "valid", res->verdict == CL_VERDICT_VALID);
 		cl_tmpl_set(d, "reason", res->reason);
 		cl_tmpl_set(d, "reference", res->reference);
-		cl_date_human_iso(res->received ? res->received : "", when, sizeof when);
+		cl_date_human_iso(res->received ? res->received : "", when,
+		    sizeof when);
 		cl_tmpl_set(d, "received_text", when);
 		cl_tmpl_list(d, "checks");
 		for (size_t i = 0; i < res->nchecks; i++) {
@@ -213,14 +230,15 @@ cl_page_verify_html(cl_buf *out, const cl_verify_result *res)
 void
 cl_page_verify(cl_svc *app, cl_http_req *req)
 {
-	static cl_verify_result res;	/* its details: off the stack */
+	static cl_verify_result res; /* its details: off the stack */
 	struct vform v = { CL_ANSWERS_INIT, "", CL_BUF_INIT, 0 };
 	cl_buf page = CL_BUF_INIT;
 	int posted = strcmp(req->method, "POST") == 0;
 
 	if (posted) {
 		const cl_answer *receipt;
-		cl_err rc = cl_http_read_form(req, &vcallbacks, &v, VERIFY_BODY_MAX);
+		cl_err rc = cl_http_read_form(req, &vcallbacks, &v,
+		    VERIFY_BODY_MAX);
 
 		if (rc != CL_OK) {
 			if (rc == CL_ETOOBIG)
@@ -232,8 +250,10 @@ cl_page_verify(cl_svc *app, cl_http_req *req)
 		receipt = cl_answers_find(&v.fields, "receipt_file");
 		if (receipt == NULL)
 			receipt = cl_answers_find(&v.fields, "receipt");
-		if (judge(app, receipt, cl_answers_find(&v.fields, "copy_file"), &res) != CL_OK) {
-			cl_page_error(req, 503, "We could not look up the request to check it "
+		if (judge(app, receipt, cl_answers_find(&v.fields, "copy_file"),
+			&res) != CL_OK) {
+			cl_page_error(req, 503,
+			    "We could not look up the request to check it "
 			    "against the receipt. Try again in a few minutes.");
 			goto done;
 		}

@@ -128,8 +128,9 @@ put_attachment(cl_buf *b, const bson_iter_t *it)
 	if (!bson_iter_find(&v, "content_type") || put_utf8(b, &v) != CL_OK)
 		return CL_EINVAL;
 	v = doc;
-	if (!bson_iter_find(&v, "size") || !(BSON_ITER_HOLDS_INT32(&v) ||
-	    BSON_ITER_HOLDS_INT64(&v)) || (size = bson_iter_as_int64(&v)) < 0)
+	if (!bson_iter_find(&v, "size") ||
+	    !(BSON_ITER_HOLDS_INT32(&v) || BSON_ITER_HOLDS_INT64(&v)) ||
+	    (size = bson_iter_as_int64(&v)) < 0)
 		return CL_EINVAL;
 	cl_buf_printf(b, ",\"size\":%" PRId64 ",\"sha256\":", size);
 	v = doc;
@@ -162,9 +163,11 @@ cl_copy_build(const char *reference, const char *received,
 	    !cl_rcpt_received_ok(received, strlen(received)))
 		goto err;
 	cl_hex(salt, CL_SALT_LEN, hex);
-	cl_buf_printf(&b, "{\"format\":\"" CL_COPY_FORMAT "\","
+	cl_buf_printf(&b,
+	    "{\"format\":\"" CL_COPY_FORMAT "\","
 	    "\"reference\":\"%s\",\"received\":\"%s\",\"salt\":\"%s\","
-	    "\"fields\":", reference, received, hex);
+	    "\"fields\":",
+	    reference, received, hex);
 	if (put_fields(&b, fields) != CL_OK)
 		goto err;
 	cl_buf_puts(&b, ",\"attachments\":[");

@@ -49,8 +49,8 @@ digits(const char *s, size_t n)
 bool
 cl_rcpt_received_ok(const char *s, size_t n)
 {
-	static const int mdays[12] =
-	    { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	static const int mdays[12] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31,
+		30, 31 };
 	int y, mo, d, h, mi, se;
 
 	if (n != CL_RECEIVED_LEN || s[4] != '-' || s[7] != '-' ||
@@ -62,8 +62,8 @@ cl_rcpt_received_ok(const char *s, size_t n)
 	h = digits(s + 11, 2);
 	mi = digits(s + 14, 2);
 	se = digits(s + 17, 2);
-	if (y < 0 || mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] ||
-	    h < 0 || h > 23 || mi < 0 || mi > 59 || se < 0 || se > 59)
+	if (y < 0 || mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || h < 0 ||
+	    h > 23 || mi < 0 || mi > 59 || se < 0 || se > 59)
 		return false;
 	if (mo == 2 && d == 29 &&
 	    !((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))

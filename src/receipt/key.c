@@ -47,7 +47,10 @@ err:
 static int
 no_passphrase(char *buf, int size, int rwflag, void *arg)
 {
-	(void)buf; (void)size; (void)rwflag; (void)arg;
+	(void)buf;
+	(void)size;
+	(void)rwflag;
+	(void)arg;
 	return -1;
 }
 
@@ -68,27 +71,32 @@ cl_signer_load(const char *path, cl_signer **out, char *errbuf, size_t errlen)
 	unsigned mode = 0;
 
 	*out = NULL;
-	if (cl_rcpt_read_file(path, &text, &len, &mode, errbuf,
-	    errlen) != CL_OK)
+	if (cl_rcpt_read_file(path, &text, &len, &mode, errbuf, errlen) !=
+	    CL_OK)
 		goto err;
 	if ((mode & 077) != 0) {
-		snprintf(errbuf, errlen, "%s: private key is readable or "
+		snprintf(errbuf, errlen,
+		    "%s: private key is readable or "
 		    "writable by group or others (mode %04o); chmod 600 it",
 		    path, mode & 07777);
 		goto err;
 	}
 	if ((bio = BIO_new_mem_buf(text, (int)len)) == NULL ||
-	    (k = PEM_read_bio_PrivateKey(bio, NULL, no_passphrase,
-	    NULL)) == NULL) {
-		snprintf(errbuf, errlen, "%s: not an unencrypted PEM private "
-		    "key", path);
+	    (k = PEM_read_bio_PrivateKey(bio, NULL, no_passphrase, NULL)) ==
+		NULL) {
+		snprintf(errbuf, errlen,
+		    "%s: not an unencrypted PEM private "
+		    "key",
+		    path);
 		goto err;
 	}
 	if (!EVP_PKEY_is_a(k, "ED25519")) {
-		snprintf(errbuf, errlen, "%s: not an Ed25519 key (it is %s); "
-		    "make one with callin-keygen", path,
+		snprintf(errbuf, errlen,
+		    "%s: not an Ed25519 key (it is %s); "
+		    "make one with callin-keygen",
+		    path,
 		    EVP_PKEY_get0_type_name(k) ? EVP_PKEY_get0_type_name(k) :
-		    "another type");
+						 "another type");
 		goto err;
 	}
 	s = cl_calloc(1, sizeof *s);

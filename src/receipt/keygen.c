@@ -21,8 +21,8 @@
  * CL_EIO with one line in errbuf, and no file left, when it cannot.
  */
 static cl_err
-write_new(const char *path, mode_t mode, const char *p, size_t n,
-    char *errbuf, size_t errlen)
+write_new(const char *path, mode_t mode, const char *p, size_t n, char *errbuf,
+    size_t errlen)
 {
 	const char *what = "cannot write";
 	size_t done = 0;
@@ -33,11 +33,13 @@ write_new(const char *path, mode_t mode, const char *p, size_t n,
 	    mode);
 	if (fd < 0) {
 		if (errno == EEXIST)
-			snprintf(errbuf, errlen, "%s: already exists; "
-			    "refusing to overwrite it", path);
+			snprintf(errbuf, errlen,
+			    "%s: already exists; "
+			    "refusing to overwrite it",
+			    path);
 		else
-			snprintf(errbuf, errlen, "%s: cannot create: %s",
-			    path, strerror(errno));
+			snprintf(errbuf, errlen, "%s: cannot create: %s", path,
+			    strerror(errno));
 		return CL_EIO;
 	}
 	if (fchmod(fd, mode) != 0)
@@ -92,7 +94,8 @@ cl_keygen(const char *priv_path, const char *pub_dir,
 	    PEM_write_bio_PUBKEY(pub, k) != 1) {
 		snprintf(errbuf, errlen, "cannot make an Ed25519 key: %s",
 		    ERR_reason_error_string(ERR_peek_last_error()) ?
-		    ERR_reason_error_string(ERR_peek_last_error()) : "unknown");
+			ERR_reason_error_string(ERR_peek_last_error()) :
+			"unknown");
 		goto err;
 	}
 	rc = CL_EIO;
@@ -107,8 +110,8 @@ cl_keygen(const char *priv_path, const char *pub_dir,
 		goto err;
 	wrote_priv = true;
 	n = BIO_get_mem_data(pub, &p);
-	if (write_new(pub_path.data, 0600, p, (size_t)n, errbuf,
-	    errlen) != CL_OK)
+	if (write_new(pub_path.data, 0600, p, (size_t)n, errbuf, errlen) !=
+	    CL_OK)
 		goto err;
 	cl_buf_free(&pub_path);
 	BIO_free(pub);

@@ -17,15 +17,15 @@
 #include "receipt_int.h"
 
 struct key {
-	char		 id[CL_KEY_ID_LEN + 1];
-	unsigned char	 raw[CL_ED25519_RAW];
-	EVP_PKEY	*pkey;
-	char		*pem;		/* as PEM_write_bio_PUBKEY writes it */
+	char id[CL_KEY_ID_LEN + 1];
+	unsigned char raw[CL_ED25519_RAW];
+	EVP_PKEY *pkey;
+	char *pem; /* as PEM_write_bio_PUBKEY writes it */
 };
 
 struct cl_keyring {
-	struct key	*keys;		/* sorted by id */
-	size_t		 n, cap;
+	struct key *keys; /* sorted by id */
+	size_t n, cap;
 };
 
 /* Make an empty keyring.  Cannot fail. */
@@ -83,8 +83,10 @@ cl_keyring_add_pem(cl_keyring *ring, const char *pem, size_t len,
 		name = "public key";
 	if (memmem(pem, len, "PRIVATE KEY-----", 16) != NULL) {
 		/* never let a private key sit among published files */
-		snprintf(errbuf, errlen, "%s: holds a private key; only "
-		    "public keys belong here", name);
+		snprintf(errbuf, errlen,
+		    "%s: holds a private key; only "
+		    "public keys belong here",
+		    name);
 		goto err;
 	}
 	if (len > CL_KEYFILE_MAX ||
@@ -95,8 +97,10 @@ cl_keyring_add_pem(cl_keyring *ring, const char *pem, size_t len,
 	}
 	if (!EVP_PKEY_is_a(k.pkey, "ED25519")) {
 		snprintf(errbuf, errlen, "%s: not an Ed25519 key (it is %s)",
-		    name, EVP_PKEY_get0_type_name(k.pkey) ?
-		    EVP_PKEY_get0_type_name(k.pkey) : "another type");
+		    name,
+		    EVP_PKEY_get0_type_name(k.pkey) ?
+			EVP_PKEY_get0_type_name(k.pkey) :
+			"another type");
 		goto err;
 	}
 	if (cl_rcpt_key_id(k.pkey, k.id, k.raw) != CL_OK ||
@@ -107,10 +111,12 @@ cl_keyring_add_pem(cl_keyring *ring, const char *pem, size_t len,
 	for (at = 0; at < ring->n; at++) {
 		int c = strcmp(ring->keys[at].id, k.id);
 
-		if (c == 0 && memcmp(ring->keys[at].raw, k.raw,
-		    CL_ED25519_RAW) != 0) {
-			snprintf(errbuf, errlen, "%s: two different keys have "
-			    "the id %s", name, k.id);
+		if (c == 0 &&
+		    memcmp(ring->keys[at].raw, k.raw, CL_ED25519_RAW) != 0) {
+			snprintf(errbuf, errlen,
+			    "%s: two different keys have "
+			    "the id %s",
+			    name, k.id);
 			goto err;
 		}
 		if (c >= 0)
@@ -154,12 +160,14 @@ add_file(cl_keyring *ring, const char *path, int strict, char *errbuf,
 	unsigned mode;
 	cl_err rc;
 
-	if (cl_rcpt_read_file(path, &text, &len, &mode, errbuf,
-	    errlen) != CL_OK)
+	if (cl_rcpt_read_file(path, &text, &len, &mode, errbuf, errlen) !=
+	    CL_OK)
 		return CL_ECONFIG;
 	if (strict && (mode & 022) != 0) {
-		snprintf(errbuf, errlen, "%s: writable by group or others "
-		    "(mode %04o); chmod 600 it", path, mode & 07777);
+		snprintf(errbuf, errlen,
+		    "%s: writable by group or others "
+		    "(mode %04o); chmod 600 it",
+		    path, mode & 07777);
 		free(text);
 		return CL_ECONFIG;
 	}
@@ -200,9 +208,10 @@ load_dir(const char *dir, int strict, cl_keyring **out, char *errbuf,
 		goto err;
 	}
 	if (strict && (fstat(dirfd(d), &st) != 0 || (st.st_mode & 022) != 0)) {
-		snprintf(errbuf, errlen, "%s: directory writable by group or "
-		    "others (mode %04o); chmod 700 it", dir,
-		    (unsigned)st.st_mode & 07777);
+		snprintf(errbuf, errlen,
+		    "%s: directory writable by group or "
+		    "others (mode %04o); chmod 700 it",
+		    dir, (unsigned)st.st_mode & 07777);
 		closedir(d);
 		goto err;
 	}
@@ -248,8 +257,7 @@ err:
 
 /* Load the *.pem files of dir.  Fails as load_dir. */
 cl_err
-cl_keyring_load(const char *dir, cl_keyring **out, char *errbuf,
-    size_t errlen)
+cl_keyring_load(const char *dir, cl_keyring **out, char *errbuf, size_t errlen)
 {
 	return load_dir(dir, 0, out, errbuf, errlen);
 }
@@ -336,8 +344,10 @@ cl_keyring_json(const cl_keyring *ring, cl_buf *out)
 {
 	cl_buf_puts(out, "{\"keys\":[");
 	for (size_t i = 0; i < ring->n; i++) {
-		cl_buf_printf(out, "%s{\"id\":\"%s\",\"alg\":\"Ed25519\","
-		    "\"public_key_pem\":\"", i ? "," : "", ring->keys[i].id);
+		cl_buf_printf(out,
+		    "%s{\"id\":\"%s\",\"alg\":\"Ed25519\","
+		    "\"public_key_pem\":\"",
+		    i ? "," : "", ring->keys[i].id);
 		cl_buf_json(out, ring->keys[i].pem, strlen(ring->keys[i].pem));
 		cl_buf_puts(out, "\"}");
 	}

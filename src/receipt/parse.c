@@ -12,18 +12,24 @@
 
 #include "receipt_int.h"
 
-#define B64_SIG_LEN	88	/* base64 of 64 bytes, with "==" */
+#define B64_SIG_LEN 88 /* base64 of 64 bytes, with "==" */
 
 /* The lines a v1 receipt must have, each exactly once. */
-enum field { F_REFERENCE, F_RECEIVED, F_COMMITMENT, F_KEY, F_SIGNATURE,
-	F__MAX };
+enum field {
+	F_REFERENCE,
+	F_RECEIVED,
+	F_COMMITMENT,
+	F_KEY,
+	F_SIGNATURE,
+	F__MAX
+};
 
 static const char *const field_names[F__MAX] = {
-	"reference",	/* F_REFERENCE */
-	"received",	/* F_RECEIVED */
-	"commitment",	/* F_COMMITMENT */
-	"key",		/* F_KEY */
-	"signature",	/* F_SIGNATURE */
+	"reference",  /* F_REFERENCE */
+	"received",   /* F_RECEIVED */
+	"commitment", /* F_COMMITMENT */
+	"key",	      /* F_KEY */
+	"signature",  /* F_SIGNATURE */
 };
 
 /* Put the reason in r->reason and return CL_EPARSE. */
@@ -57,8 +63,10 @@ normalise(const char *text, size_t len, cl_receipt *r)
 				r->crlf = true;
 				continue;
 			}
-			return fail(r, "line %d: carriage return inside a "
-			    "line", line);
+			return fail(r,
+			    "line %d: carriage return inside a "
+			    "line",
+			    line);
 		}
 		if (c == '\0')
 			return fail(r, "line %d: NUL byte", line);
@@ -116,7 +124,8 @@ take(cl_receipt *r, enum field f, const char *v, size_t n, int line)
 	switch (f) {
 	case F_REFERENCE:
 		if (!cl_rcpt_reference_ok(v, n))
-			return fail(r, "line %d: reference is not "
+			return fail(r,
+			    "line %d: reference is not "
 			    "CIR-XXXX-XXXX (digits 2-9, capitals but I, L, O)",
 			    line);
 		memcpy(r->reference, v, n);
@@ -124,36 +133,43 @@ take(cl_receipt *r, enum field f, const char *v, size_t n, int line)
 		break;
 	case F_RECEIVED:
 		if (!cl_rcpt_received_ok(v, n))
-			return fail(r, "line %d: received is not a UTC time "
-			    "YYYY-MM-DDTHH:MM:SSZ", line);
+			return fail(r,
+			    "line %d: received is not a UTC time "
+			    "YYYY-MM-DDTHH:MM:SSZ",
+			    line);
 		memcpy(r->received, v, n);
 		r->received[n] = '\0';
 		break;
 	case F_COMMITMENT:
 		if (n < 7 || memcmp(v, "sha256:", 7) != 0 ||
-		    cl_unhex(v + 7, n - 7, r->commitment,
-		    CL_SHA256_LEN) != CL_OK)
-			return fail(r, "line %d: commitment is not sha256: "
-			    "and 64 lower-case hex digits", line);
+		    cl_unhex(v + 7, n - 7, r->commitment, CL_SHA256_LEN) !=
+			CL_OK)
+			return fail(r,
+			    "line %d: commitment is not sha256: "
+			    "and 64 lower-case hex digits",
+			    line);
 		break;
 	case F_KEY:
 		for (size_t i = 0; i < n; i++)
 			if (!((v[i] >= '0' && v[i] <= '9') ||
-			    (v[i] >= 'a' && v[i] <= 'f')))
+				(v[i] >= 'a' && v[i] <= 'f')))
 				n = 0;
 		if (n != CL_KEY_ID_LEN)
-			return fail(r, "line %d: key is not 16 lower-case hex "
-			    "digits", line);
+			return fail(r,
+			    "line %d: key is not 16 lower-case hex "
+			    "digits",
+			    line);
 		memcpy(r->key_id, v, n);
 		r->key_id[n] = '\0';
 		break;
 	case F_SIGNATURE:
 		if (decode_sig(v, n, r->signature) != CL_OK)
-			return fail(r, "line %d: signature is not the base64 "
-			    "of 64 bytes", line);
+			return fail(r,
+			    "line %d: signature is not the base64 "
+			    "of 64 bytes",
+			    line);
 		break;
-	case F__MAX:
-		break;
+	case F__MAX: break;
 	}
 	return CL_OK;
 }
@@ -172,8 +188,8 @@ name_char(char c)
  * *v.  CL_EPARSE with the reason when the line is not like that.
  */
 static cl_err
-split(cl_receipt *r, const char *p, const char *eol, int line,
-    size_t *namelen, const char **v)
+split(cl_receipt *r, const char *p, const char *eol, int line, size_t *namelen,
+    const char **v)
 {
 	const char *q = p;
 
@@ -186,8 +202,10 @@ split(cl_receipt *r, const char *p, const char *eol, int line,
 	*v = q + 2;
 	for (q += 2; q < eol; q++)
 		if ((unsigned char)*q < 0x20 || (unsigned char)*q > 0x7e)
-			return fail(r, "line %d: a character that is not "
-			    "printable ASCII", line);
+			return fail(r,
+			    "line %d: a character that is not "
+			    "printable ASCII",
+			    line);
 	return CL_OK;
 }
 
@@ -232,22 +250,25 @@ cl_receipt_parse(const char *text, size_t len, cl_receipt *r)
 	eol = memchr(p, '\n', (size_t)(end - p));
 	if ((size_t)(eol - p) != magic_len ||
 	    memcmp(p, CL_RECEIPT_MAGIC, magic_len) != 0)
-		return fail(r, "line 1: not \"" CL_RECEIPT_MAGIC "\": not a "
+		return fail(r,
+		    "line 1: not \"" CL_RECEIPT_MAGIC "\": not a "
 		    "version 1 receipt");
 	for (p = eol + 1, line = 2; p < end; p = eol + 1, line++) {
 		eol = memchr(p, '\n', (size_t)(end - p));
 		if ((rc = split(r, p, eol, line, &namelen, &v)) != CL_OK)
 			return rc;
 		if ((f = lookup(p, namelen)) == F__MAX)
-			continue;	/* a later version's line: signed, ignored */
+			continue; /* a later version's line: signed, ignored */
 		if (seen[f])
 			return fail(r, "line %d: a second %s line", line,
 			    field_names[f]);
 		seen[f] = true;
 		if (f == F_SIGNATURE) {
 			if (eol + 1 != end)
-				return fail(r, "line %d: the signature line is "
-				    "not the last line", line);
+				return fail(r,
+				    "line %d: the signature line is "
+				    "not the last line",
+				    line);
 			r->signed_len = (size_t)(p - r->text);
 		}
 		if ((rc = take(r, f, v, (size_t)(eol - v), line)) != CL_OK)

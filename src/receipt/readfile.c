@@ -19,7 +19,7 @@ cl_rcpt_read_file(const char *path, char **out, size_t *len, unsigned *mode,
 
 	*out = NULL;
 	if (cl_read_file(path, 0, (unsigned char *)data, CL_KEYFILE_MAX, len,
-	    mode, errbuf, errlen) != CL_OK) {
+		mode, errbuf, errlen) != CL_OK) {
 		free(data);
 		return CL_ECONFIG;
 	}

@@ -14,20 +14,20 @@
  * CL_ECRYPTO (out unchanged) when signing fails.
  */
 cl_err
-cl_receipt_sign(const cl_signer *s, const char *reference,
-    const char *received, const unsigned char commitment[CL_SHA256_LEN],
-    cl_buf *out)
+cl_receipt_sign(const cl_signer *s, const char *reference, const char *received,
+    const unsigned char commitment[CL_SHA256_LEN], cl_buf *out)
 {
 	unsigned char sig[CL_SIGNATURE_LEN];
 	unsigned char b64[4 * ((CL_SIGNATURE_LEN + 2) / 3) + 1];
 	size_t start = out->len;
 	cl_err rc;
 
-	if ((rc = cl_receipt_body(reference, received, commitment, out)) != CL_OK)
+	if ((rc = cl_receipt_body(reference, received, commitment, out)) !=
+	    CL_OK)
 		goto err;
 	cl_buf_printf(out, "key: %s\n", s->id);
 	if ((rc = cl_rcpt_sign_raw(s, out->data + start, out->len - start,
-	    sig)) != CL_OK)
+		 sig)) != CL_OK)
 		goto err;
 	EVP_EncodeBlock(b64, sig, CL_SIGNATURE_LEN);
 	cl_buf_printf(out, "signature: %s\n", (const char *)b64);
@@ -54,10 +54,12 @@ cl_receipt_body(const char *reference, const char *received,
 	    !cl_rcpt_received_ok(received, strlen(received)))
 		return CL_EINVAL;
 	cl_hex(commitment, CL_SHA256_LEN, hex);
-	cl_buf_printf(out, CL_RECEIPT_MAGIC "\n"
-	    "reference: %s\n"
-	    "received: %s\n"
-	    "commitment: sha256:%s\n", reference, received, hex);
+	cl_buf_printf(out,
+	    CL_RECEIPT_MAGIC "\n"
+			     "reference: %s\n"
+			     "received: %s\n"
+			     "commitment: sha256:%s\n",
+	    reference, received, hex);
 	return CL_OK;
 }
 
@@ -91,7 +93,8 @@ cl_receipt_sign_body(const cl_signer *s, const char *body, size_t n,
 {
 	static const char ref_tag[] = CL_RECEIPT_MAGIC "\nreference: ";
 	const size_t ref_at = sizeof ref_tag - 1;
-	const size_t rcv_at = ref_at + CL_REFERENCE_LEN + sizeof "\nreceived: " - 1;
+	const size_t rcv_at = ref_at + CL_REFERENCE_LEN +
+	    sizeof "\nreceived: " - 1;
 	const size_t com_at = rcv_at + CL_RECEIVED_LEN +
 	    sizeof "\ncommitment: sha256:" - 1;
 	char reference[CL_REFERENCE_LEN + 1], received[CL_RECEIVED_LEN + 1];
@@ -99,9 +102,10 @@ cl_receipt_sign_body(const cl_signer *s, const char *body, size_t n,
 	size_t start = out->len;
 	cl_err rc;
 
-	if (n != com_at + 2 * CL_SHA256_LEN + 1 || memcmp(body, ref_tag, ref_at) != 0 ||
+	if (n != com_at + 2 * CL_SHA256_LEN + 1 ||
+	    memcmp(body, ref_tag, ref_at) != 0 ||
 	    cl_unhex(body + com_at, 2 * CL_SHA256_LEN, commitment,
-	    CL_SHA256_LEN) != CL_OK)
+		CL_SHA256_LEN) != CL_OK)
 		return CL_EPARSE;
 	memcpy(reference, body + ref_at, CL_REFERENCE_LEN);
 	reference[CL_REFERENCE_LEN] = '\0';
@@ -111,7 +115,8 @@ cl_receipt_sign_body(const cl_signer *s, const char *body, size_t n,
 		return CL_EPARSE;
 	if (max_skew > 0 && llabs(received_epoch(received) - now) > max_skew)
 		return CL_EINVAL;
-	if ((rc = cl_receipt_sign(s, reference, received, commitment, out)) != CL_OK)
+	if ((rc = cl_receipt_sign(s, reference, received, commitment, out)) !=
+	    CL_OK)
 		return rc == CL_EINVAL ? CL_EPARSE : rc;
 	/* What was signed must begin with the very bytes asked for. */
 	if (out->len - start < n || memcmp(out->data + start, body, n) != 0) {

@@ -23,8 +23,8 @@ cl_rcpt_sign_raw(const cl_signer *s, const void *msg, size_t n,
 	cl_err rc = CL_ECRYPTO;
 
 	if ((ctx = EVP_MD_CTX_new()) == NULL ||
-	    EVP_DigestSignInit_ex(ctx, NULL, NULL, NULL, NULL, s->pkey,
-	    NULL) != 1 ||
+	    EVP_DigestSignInit_ex(ctx, NULL, NULL, NULL, NULL, s->pkey, NULL) !=
+		1 ||
 	    EVP_DigestSign(ctx, sig, &siglen, msg, n) != 1 ||
 	    siglen != CL_SIGNATURE_LEN)
 		goto err;
@@ -35,4 +35,3 @@ err:
 	EVP_MD_CTX_free(ctx);
 	return rc;
 }
-

@@ -21,9 +21,9 @@ cl_receipt_verify(const cl_receipt *r, const cl_keyring *ring)
 	rc = CL_EVERIFY;
 	if (r->signed_len == 0 || (ctx = EVP_MD_CTX_new()) == NULL ||
 	    EVP_DigestVerifyInit_ex(ctx, NULL, NULL, NULL, NULL,
-	    cl_rcpt_keyring_pkey(ring, i), NULL) != 1 ||
+		cl_rcpt_keyring_pkey(ring, i), NULL) != 1 ||
 	    EVP_DigestVerify(ctx, r->signature, CL_SIGNATURE_LEN,
-	    (const unsigned char *)r->text, r->signed_len) != 1)
+		(const unsigned char *)r->text, r->signed_len) != 1)
 		goto err;
 	EVP_MD_CTX_free(ctx);
 	return CL_OK;

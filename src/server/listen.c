@@ -18,24 +18,29 @@
  * and, when group is not "", that group (nginx's: nobody else's).
  */
 static cl_err
-listen_unix(const char *path, const char *group, int *fd, char *err, size_t errlen)
+listen_unix(const char *path, const char *group, int *fd, char *err,
+    size_t errlen)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	char tmp[sizeof sa.sun_path];
 	struct group *gr = NULL;
 	int s = -1;
 
-	if (snprintf(tmp, sizeof tmp, "%s.%ld", path, (long)getpid()) >= (int)sizeof tmp ||
+	if (snprintf(tmp, sizeof tmp, "%s.%ld", path, (long)getpid()) >=
+		(int)sizeof tmp ||
 	    strlen(path) >= sizeof sa.sun_path) {
-		snprintf(err, errlen, "config: listen: socket path too long: %s", path);
+		snprintf(err, errlen,
+		    "config: listen: socket path too long: %s", path);
 		return CL_ECONFIG;
 	}
 	if (group[0] != '\0' && (gr = getgrnam(group)) == NULL) {
-		snprintf(err, errlen, "config: listen_group: no group named \"%s\"", group);
+		snprintf(err, errlen,
+		    "config: listen_group: no group named \"%s\"", group);
 		return CL_ECONFIG;
 	}
 	snprintf(sa.sun_path, sizeof sa.sun_path, "%s", tmp);
-	if ((s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0)) < 0)
+	if ((s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
+		 0)) < 0)
 		goto err;
 	unlink(tmp);
 	if (bind(s, (struct sockaddr *)&sa, sizeof sa) != 0 ||
@@ -46,7 +51,8 @@ listen_unix(const char *path, const char *group, int *fd, char *err, size_t errl
 	*fd = s;
 	return CL_OK;
 err:
-	snprintf(err, errlen, "listen: cannot bind %s: %s", path, strerror(errno));
+	snprintf(err, errlen, "listen: cannot bind %s: %s", path,
+	    strerror(errno));
 	if (s >= 0)
 		close(s);
 	unlink(tmp);
@@ -57,7 +63,8 @@ err:
 static cl_err
 listen_tcp(const char *spec, int *fd, char *err, size_t errlen)
 {
-	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE };
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM,
+		.ai_flags = AI_PASSIVE };
 	struct addrinfo *ai = NULL;
 	char host[256];
 	const char *colon = strrchr(spec, ':'), *h = spec;
@@ -65,7 +72,9 @@ listen_tcp(const char *spec, int *fd, char *err, size_t errlen)
 	int s = -1, one = 1, gai;
 
 	if (colon == NULL || colon[1] == '\0') {
-		snprintf(err, errlen, "config: listen: \"%s\" is neither a socket path nor host:port", spec);
+		snprintf(err, errlen,
+		    "config: listen: \"%s\" is neither a socket path nor host:port",
+		    spec);
 		return CL_ECONFIG;
 	}
 	hl = (size_t)(colon - spec);
@@ -79,14 +88,19 @@ listen_tcp(const char *spec, int *fd, char *err, size_t errlen)
 	}
 	memcpy(host, h, hl);
 	host[hl] = '\0';
-	if ((gai = getaddrinfo(hl ? host : NULL, colon + 1, &hints, &ai)) != 0) {
-		snprintf(err, errlen, "config: listen: %s: %s", spec, gai_strerror(gai));
+	if ((gai = getaddrinfo(hl ? host : NULL, colon + 1, &hints, &ai)) !=
+	    0) {
+		snprintf(err, errlen, "config: listen: %s: %s", spec,
+		    gai_strerror(gai));
 		return CL_ECONFIG;
 	}
-	s = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (s < 0 || setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
+	s = socket(ai->ai_family,
+	    ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (s < 0 ||
+	    setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
 	    bind(s, ai->ai_addr, ai->ai_addrlen) != 0 || listen(s, 1024) != 0) {
-		snprintf(err, errlen, "listen: cannot bind %s: %s", spec, strerror(errno));
+		snprintf(err, errlen, "listen: cannot bind %s: %s", spec,
+		    strerror(errno));
 		if (s >= 0)
 			close(s);
 		freeaddrinfo(ai);
@@ -117,18 +131,21 @@ cl_server_check_reach(int lfd, const cl_config *cfg, cl_addr_list *allow,
 	socklen_t len = sizeof ss;
 	char why[256], addr[64];
 
-	if (cl_addr_list_parse(cfg->fastcgi_allow_from, allow, why, sizeof why) != CL_OK) {
+	if (cl_addr_list_parse(cfg->fastcgi_allow_from, allow, why,
+		sizeof why) != CL_OK) {
 		snprintf(err, errlen, "config: fastcgi_allow_from: %s", why);
 		return CL_ECONFIG;
 	}
 	if (getsockname(lfd, (struct sockaddr *)&ss, &len) != 0) {
-		snprintf(err, errlen, "listen: cannot read the socket's address: %s",
+		snprintf(err, errlen,
+		    "listen: cannot read the socket's address: %s",
 		    strerror(errno));
 		return CL_ECONFIG;
 	}
 	if (ss.ss_family != AF_INET && ss.ss_family != AF_INET6) {
 		if (allow->n > 0) {
-			snprintf(err, errlen, "config: fastcgi_allow_from: only for a TCP "
+			snprintf(err, errlen,
+			    "config: fastcgi_allow_from: only for a TCP "
 			    "listen; who may use a unix socket is its group's business "
 			    "(listen_group)");
 			return CL_ECONFIG;
@@ -136,14 +153,18 @@ cl_server_check_reach(int lfd, const cl_config *cfg, cl_addr_list *allow,
 		return CL_OK;
 	}
 	if (cfg->listen_group[0] != '\0') {
-		snprintf(err, errlen, "config: listen_group: only for a unix socket; "
+		snprintf(err, errlen,
+		    "config: listen_group: only for a unix socket; "
 		    "the socket is TCP");
 		return CL_ECONFIG;
 	}
-	if (allow->n == 0 && !cl_addr_is_loopback((struct sockaddr *)&ss, len)) {
+	if (allow->n == 0 &&
+	    !cl_addr_is_loopback((struct sockaddr *)&ss, len)) {
 		cl_addr_format((struct sockaddr *)&ss, len, addr, sizeof addr);
-		snprintf(err, errlen, "config: listen: %s is not a loopback address: set "
-		    "fastcgi_allow_from to the web servers' addresses", addr);
+		snprintf(err, errlen,
+		    "config: listen: %s is not a loopback address: set "
+		    "fastcgi_allow_from to the web servers' addresses",
+		    addr);
 		return CL_ECONFIG;
 	}
 	return CL_OK;

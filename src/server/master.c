@@ -31,39 +31,39 @@
 #include "callin/metrics.h"
 #include "server_impl.h"
 
-#define MAX_WORKERS	256
-#define DRAIN_SECONDS	60
-#define HANDOVER_SECONDS 10	/* longest wait for a reloaded helper to be ready */
+#define MAX_WORKERS 256
+#define DRAIN_SECONDS 60
+#define HANDOVER_SECONDS 10 /* longest wait for a reloaded helper to be ready */
 
 struct slot {
-	pid_t	pid;		/* 0: empty */
-	int	gen;		/* configuration generation it runs */
-	double	started;	/* monotonic seconds */
-	double	respawn_at;	/* when an empty slot may be refilled */
-	double	backoff;	/* seconds to wait after a young death */
+	pid_t pid;	   /* 0: empty */
+	int gen;	   /* configuration generation it runs */
+	double started;	   /* monotonic seconds */
+	double respawn_at; /* when an empty slot may be refilled */
+	double backoff;	   /* seconds to wait after a young death */
 };
 
 /* A helper process, its predecessor during a reload, and its hub. */
 struct helper {
-	struct slot	 s;
-	pid_t		 old;		/* being replaced after a reload, 0: none */
-	int		 old_stopped;	/* SIGTERM sent to old */
-	double		 handover_by;	/* stop old by then, ready or not */
-	int		 hub[2];	/* CL_IPC_SERVER, CL_IPC_CLIENT */
+	struct slot s;
+	pid_t old;	    /* being replaced after a reload, 0: none */
+	int old_stopped;    /* SIGTERM sent to old */
+	double handover_by; /* stop old by then, ready or not */
+	int hub[2];	    /* CL_IPC_SERVER, CL_IPC_CLIENT */
 };
 
 struct master {
-	int			 lfd;
-	cl_config		*cfg;
-	const cl_server_hooks	*hooks;
-	int			 gen;
-	struct slot		 slots[MAX_WORKERS];
-	pid_t			 old[MAX_WORKERS];	/* draining after a reload */
-	int			 nold;
-	int64_t			 restarts;
-	struct helper		 helpers[CL_SERVER_HELPERS_MAX];
-	int			 client_hubs[CL_SERVER_HELPERS_MAX];
-	cl_addr_list		 allow;		/* fastcgi_allow_from, as at start */
+	int lfd;
+	cl_config *cfg;
+	const cl_server_hooks *hooks;
+	int gen;
+	struct slot slots[MAX_WORKERS];
+	pid_t old[MAX_WORKERS]; /* draining after a reload */
+	int nold;
+	int64_t restarts;
+	struct helper helpers[CL_SERVER_HELPERS_MAX];
+	int client_hubs[CL_SERVER_HELPERS_MAX];
+	cl_addr_list allow; /* fastcgi_allow_from, as at start */
 };
 
 /* Fork one worker into slot s.  Logs and leaves the slot empty on failure. */
@@ -111,7 +111,8 @@ spawn_helper(struct master *m, size_t i)
 	pid_t pid = fork();
 
 	if (pid < 0) {
-		cl_log(CL_LOG_ERROR, "master: fork %s: %s", h->name, strerror(errno));
+		cl_log(CL_LOG_ERROR, "master: fork %s: %s", h->name,
+		    strerror(errno));
 		hp->s.respawn_at = cl_mono_s() + 1;
 		return;
 	}
@@ -125,7 +126,7 @@ spawn_helper(struct master *m, size_t i)
 		snprintf(name, sizeof name, "callin-%s", h->name);
 		prctl(PR_SET_NAME, name, 0, 0, 0);
 		h->main(m->cfg, hp->hub[CL_IPC_SERVER]);
-		_exit(1);	/* not reached */
+		_exit(1); /* not reached */
 	}
 	hp->s.pid = pid;
 	hp->s.gen = m->gen;
@@ -139,8 +140,8 @@ fill(struct master *m)
 	double t = cl_mono_s();
 
 	for (size_t i = 0; i < m->hooks->nhelpers; i++)
-		if (m->helpers[i].s.pid == 0 && m->helpers[i].s.respawn_at <= t &&
-		    wanted(m, i))
+		if (m->helpers[i].s.pid == 0 &&
+		    m->helpers[i].s.respawn_at <= t && wanted(m, i))
 			spawn_helper(m, i);
 	for (int i = 0; i < m->cfg->workers; i++)
 		if (m->slots[i].pid == 0 && m->slots[i].respawn_at <= t)
@@ -162,7 +163,8 @@ handover(struct master *m)
 			continue;
 		if (!wanted(m, i) || cl_mono_s() > hp->handover_by ||
 		    (hp->s.pid != 0 &&
-		    cl_metrics_helper_pid(m->hooks->helpers[i].id) == hp->s.pid)) {
+			cl_metrics_helper_pid(m->hooks->helpers[i].id) ==
+			    hp->s.pid)) {
 			kill(hp->old, SIGTERM);
 			hp->old_stopped = 1;
 		}
@@ -193,11 +195,13 @@ schedule(struct slot *s, pid_t pid, int status, const char *what)
 		s->backoff = 30;
 	s->respawn_at = t + s->backoff;
 	if (WIFSIGNALED(status))
-		cl_log(CL_LOG_WARN, "master: %s %ld killed by signal %d; replacing in %.1f s",
+		cl_log(CL_LOG_WARN,
+		    "master: %s %ld killed by signal %d; replacing in %.1f s",
 		    what, (long)pid, WTERMSIG(status), s->backoff);
 	else
-		cl_log(CL_LOG_WARN, "master: %s %ld exited with %d; replacing in %.1f s",
-		    what, (long)pid, WEXITSTATUS(status), s->backoff);
+		cl_log(CL_LOG_WARN,
+		    "master: %s %ld exited with %d; replacing in %.1f s", what,
+		    (long)pid, WEXITSTATUS(status), s->backoff);
 }
 
 /*
@@ -318,14 +322,16 @@ reload(struct master *m, const char *config_path)
 
 	if (cl_config_load(config_path, next, err, sizeof err) != CL_OK)
 		goto refused;
-	if (m->hooks->check != NULL && m->hooks->check(next, err, sizeof err) != CL_OK) {
+	if (m->hooks->check != NULL &&
+	    m->hooks->check(next, err, sizeof err) != CL_OK) {
 		cl_config_free(next);
 		goto refused;
 	}
 	if (strcmp(next->listen, m->cfg->listen) != 0 ||
 	    strcmp(next->listen_group, m->cfg->listen_group) != 0 ||
 	    strcmp(next->fastcgi_allow_from, m->cfg->fastcgi_allow_from) != 0)
-		cl_log(CL_LOG_WARN, "master: listen, listen_group or fastcgi_allow_from "
+		cl_log(CL_LOG_WARN,
+		    "master: listen, listen_group or fastcgi_allow_from "
 		    "changed; takes effect at restart");
 	if (next->workers > MAX_WORKERS)
 		next->workers = MAX_WORKERS;
@@ -342,9 +348,11 @@ reload(struct master *m, const char *config_path)
 		if (hp->s.pid == 0)
 			continue;
 		if (hp->old != 0 && !hp->old_stopped)
-			kill(hp->old, SIGTERM);		/* a reload before the last one settled */
+			kill(hp->old,
+			    SIGTERM); /* a reload before the last one settled */
 		if (hp->old != 0)
-			kill(hp->s.pid, SIGTERM);	/* only one predecessor is tracked */
+			kill(hp->s.pid,
+			    SIGTERM); /* only one predecessor is tracked */
 		else
 			hp->old = hp->s.pid;
 		hp->old_stopped = 0;
@@ -368,7 +376,9 @@ reload(struct master *m, const char *config_path)
 	    (long long)m->cfg->workers, m->nold);
 	return;
 refused:
-	cl_log(CL_LOG_ERROR, "master: reload refused, keeping the running configuration: %s", err);
+	cl_log(CL_LOG_ERROR,
+	    "master: reload refused, keeping the running configuration: %s",
+	    err);
 	free(next);
 }
 
@@ -389,8 +399,9 @@ wait_gone(struct master *m, sigset_t *set, int (*count)(const struct master *),
 		if (count(m) == 0)
 			break;
 		if (cl_mono_s() > deadline) {
-			cl_log(CL_LOG_WARN, "master: %s did not stop in %d s; killing",
-			    what, DRAIN_SECONDS);
+			cl_log(CL_LOG_WARN,
+			    "master: %s did not stop in %d s; killing", what,
+			    DRAIN_SECONDS);
 			kill_all(m, SIGKILL);
 			deadline = cl_mono_s() + DRAIN_SECONDS;
 		}
@@ -422,7 +433,8 @@ inherited_socket(void)
 }
 
 cl_err
-cl_server_run(const char *config_path, cl_config *cfg, const cl_server_hooks *hooks)
+cl_server_run(const char *config_path, cl_config *cfg,
+    const cl_server_hooks *hooks)
 {
 	struct master m;
 	sigset_t set;
@@ -430,7 +442,7 @@ cl_server_run(const char *config_path, cl_config *cfg, const cl_server_hooks *ho
 	int running = 1, bound_path = 0;
 
 	memset(&m, 0, sizeof m);
-	m.cfg = cl_malloc(sizeof *m.cfg);	/* ours from now on */
+	m.cfg = cl_malloc(sizeof *m.cfg); /* ours from now on */
 	*m.cfg = *cfg;
 	memset(cfg, 0, sizeof *cfg);
 	cfg = m.cfg;
@@ -438,17 +450,19 @@ cl_server_run(const char *config_path, cl_config *cfg, const cl_server_hooks *ho
 	if (cfg->workers > MAX_WORKERS)
 		cfg->workers = MAX_WORKERS;
 	if (cl_metrics_init() != CL_OK)
-		cl_log(CL_LOG_WARN, "master: no shared memory for metrics; /metrics will be empty");
+		cl_log(CL_LOG_WARN,
+		    "master: no shared memory for metrics; /metrics will be empty");
 	if (inherited_socket()) {
 		int fl;
 
 		m.lfd = 0;
 		fl = fcntl(0, F_GETFL);
 		fcntl(0, F_SETFL, fl | O_NONBLOCK);
-		cl_log(CL_LOG_INFO, "master: using the listening socket on fd 0");
+		cl_log(CL_LOG_INFO,
+		    "master: using the listening socket on fd 0");
 	} else {
-		if (cl_server_listen(cfg->listen, cfg->listen_group, &m.lfd, err,
-		    sizeof err) != CL_OK) {
+		if (cl_server_listen(cfg->listen, cfg->listen_group, &m.lfd,
+			err, sizeof err) != CL_OK) {
 			cl_log(CL_LOG_ERROR, "%s", err);
 			cl_config_free(m.cfg);
 			free(m.cfg);
@@ -457,11 +471,13 @@ cl_server_run(const char *config_path, cl_config *cfg, const cl_server_hooks *ho
 		bound_path = strchr(cfg->listen, ':') == NULL ||
 		    strncmp(cfg->listen, "unix:", 5) == 0;
 	}
-	if (cl_server_check_reach(m.lfd, cfg, &m.allow, err, sizeof err) != CL_OK) {
+	if (cl_server_check_reach(m.lfd, cfg, &m.allow, err, sizeof err) !=
+	    CL_OK) {
 		cl_log(CL_LOG_ERROR, "%s", err);
 		if (bound_path)
-			unlink(strncmp(cfg->listen, "unix:", 5) == 0 ? cfg->listen + 5 :
-			    cfg->listen);
+			unlink(strncmp(cfg->listen, "unix:", 5) == 0 ?
+				cfg->listen + 5 :
+				cfg->listen);
 		if (m.lfd > 0)
 			close(m.lfd);
 		cl_config_free(m.cfg);
@@ -505,25 +521,21 @@ cl_server_run(const char *config_path, cl_config *cfg, const cl_server_hooks *ho
 		handover(&m);
 		sig = sigtimedwait(&set, NULL, &ts);
 		switch (sig) {
-		case SIGCHLD:
-			reap(&m, 0);
-			break;
-		case SIGHUP:
-			reload(&m, config_path);
-			break;
+		case SIGCHLD: reap(&m, 0); break;
+		case SIGHUP: reload(&m, config_path); break;
 		case SIGTERM:
-		case SIGINT:
-			running = 0;
-			break;
+		case SIGINT: running = 0; break;
 		default:
-			reap(&m, 0);	/* a missed SIGCHLD coalesced: harmless */
+			reap(&m, 0); /* a missed SIGCHLD coalesced: harmless */
 			break;
 		}
 	}
 	cl_log(CL_LOG_INFO, "master: stopping; draining workers");
 	drain(&m, &set);
 	if (bound_path)
-		unlink(strncmp(m.cfg->listen, "unix:", 5) == 0 ? m.cfg->listen + 5 : m.cfg->listen);
+		unlink(strncmp(m.cfg->listen, "unix:", 5) == 0 ?
+			m.cfg->listen + 5 :
+			m.cfg->listen);
 	if (m.lfd > 0)
 		close(m.lfd);
 	for (size_t i = 0; i < hooks->nhelpers; i++) {

@@ -55,13 +55,15 @@ accept_checked(int lfd, FCGX_Request *f, const cl_addr_list *allow)
 	int c, one = 1;
 
 	if (f->ipcFd >= 0)
-		return 0;	/* kept open after FCGI_KEEP_CONN: checked already */
+		return 0; /* kept open after FCGI_KEEP_CONN: checked already */
 	if ((c = accept4(lfd, (struct sockaddr *)&ss, &len, SOCK_CLOEXEC)) < 0)
 		return -errno;
 	if (!cl_addr_list_has(allow, (struct sockaddr *)&ss, len)) {
 		cl_addr_format((struct sockaddr *)&ss, len, peer, sizeof peer);
-		cl_log(CL_LOG_WARN, "worker: closed a FastCGI connection from %s, "
-		    "not in fastcgi_allow_from", peer);
+		cl_log(CL_LOG_WARN,
+		    "worker: closed a FastCGI connection from %s, "
+		    "not in fastcgi_allow_from",
+		    peer);
 		close(c);
 		return -ECONNABORTED;
 	}
@@ -105,7 +107,8 @@ cl_worker_main(int lfd, const cl_config *cfg, const cl_server_hooks *hooks,
 		if (rc < 0) {
 			if (errno == EINTR)
 				continue;
-			cl_log(CL_LOG_ERROR, "worker: poll: %s", strerror(errno));
+			cl_log(CL_LOG_ERROR, "worker: poll: %s",
+			    strerror(errno));
 			break;
 		}
 		rc = allow != NULL ? accept_checked(lfd, &f, allow) : 0;
@@ -127,7 +130,8 @@ cl_worker_main(int lfd, const cl_config *cfg, const cl_server_hooks *hooks,
 		FCGX_Finish_r(&f);
 		if (cfg->max_requests_per_worker > 0 &&
 		    ++served >= cfg->max_requests_per_worker) {
-			cl_log(CL_LOG_INFO, "worker: recycling after %lld requests",
+			cl_log(CL_LOG_INFO,
+			    "worker: recycling after %lld requests",
 			    (long long)served);
 			break;
 		}

@@ -19,7 +19,7 @@
 #include "callin/log.h"
 #include "mongo_impl.h"
 
-#define MG_READ_BUF	(64 * 1024)
+#define MG_READ_BUF (64 * 1024)
 
 /* Set v to the ObjectId oid.  Cannot fail. */
 static void
@@ -48,18 +48,19 @@ mg_remove(struct mg_store *st, const bson_oid_t *ids, size_t n,
 	mg_append_in(&files, "_id", NULL, ids, n);
 	mg_append_in(&chunks, "files_id", NULL, ids, n);
 
-	if (!mongoc_collection_delete_many(st->files, &files, st->wopts,
-	    &reply, &err)) {
+	if (!mongoc_collection_delete_many(st->files, &files, st->wopts, &reply,
+		&err)) {
 		bson_destroy(&reply);
 		rc = mg_error(&err, "delete files");
 		goto err;
 	}
 	if (deleted != NULL)
 		*deleted = bson_iter_init_find(&it, &reply, "deletedCount") ?
-		    bson_iter_as_int64(&it) : 0;
+		    bson_iter_as_int64(&it) :
+		    0;
 	bson_destroy(&reply);
-	if (!mongoc_collection_delete_many(st->chunks, &chunks, st->wopts,
-	    NULL, &err)) {
+	if (!mongoc_collection_delete_many(st->chunks, &chunks, st->wopts, NULL,
+		&err)) {
 		rc = mg_error(&err, "delete chunks");
 		goto err;
 	}
@@ -108,7 +109,7 @@ mg_blob_open(cl_store *base, const char *name, cl_blob **out)
 	b->base.ops = st->base.ops;
 	b->st = st;
 	if ((b->stream = mongoc_gridfs_bucket_open_upload_stream(st->bucket,
-	    name, &opts, &b->id, &err)) == NULL) {
+		 name, &opts, &b->id, &err)) == NULL) {
 		rc = mg_error(&err, "open upload");
 		goto err;
 	}
@@ -155,8 +156,10 @@ mg_blob_write(cl_blob *base, const void *p, size_t n)
 			goto err;
 		}
 		if (w != (ssize_t)len) {
-			cl_log(CL_LOG_ERROR, "store: GridFS upload wrote %zd "
-			    "of %zu bytes", w, len);
+			cl_log(CL_LOG_ERROR,
+			    "store: GridFS upload wrote %zd "
+			    "of %zu bytes",
+			    w, len);
 			rc = CL_EUNAVAIL;
 			goto err;
 		}
@@ -199,7 +202,8 @@ mg_blob_verify(struct mg_blob *b)
 		if (mongoc_cursor_error(cur, &err))
 			rc = mg_error(&err, "check last chunk");
 		else {
-			cl_log(CL_LOG_ERROR, "store: GridFS upload lost its "
+			cl_log(CL_LOG_ERROR,
+			    "store: GridFS upload lost its "
 			    "last chunk");
 			rc = CL_EUNAVAIL;
 		}
@@ -348,7 +352,7 @@ mg_blob_read(cl_store *base, const char *id, cl_store_sink sink, void *arg)
 	}
 	mg_oid_value(&val, &oid);
 	if ((s = mongoc_gridfs_bucket_open_download_stream(st->bucket, &val,
-	    &err)) == NULL) {
+		 &err)) == NULL) {
 		rc = mg_error(&err, "open download");
 		goto err;
 	}
@@ -446,7 +450,7 @@ mg_sweep_batch(struct mg_store *st, const bson_oid_t *ids, size_t n,
 		BSON_APPEND_UTF8(&sub, "metadata.state", "linked");
 		bson_append_document_end(&update, &sub);
 		if (!mongoc_collection_update_many(st->files, &filter, &update,
-		    st->wopts, NULL, &err)) {
+			st->wopts, NULL, &err)) {
 			rc = mg_error(&err, "sweep: mark linked");
 			goto err;
 		}
@@ -577,8 +581,8 @@ mg_orphan_batch(struct mg_store *st, const bson_oid_t *ids, size_t n,
 
 	bson_reinit(&filter);
 	mg_append_in(&filter, "files_id", NULL, drop, ndrop);
-	if (!mongoc_collection_delete_many(st->chunks, &filter, st->wopts,
-	    NULL, &err)) {
+	if (!mongoc_collection_delete_many(st->chunks, &filter, st->wopts, NULL,
+		&err)) {
 		rc = mg_error(&err, "sweep: delete orphan chunks");
 		goto err;
 	}
@@ -608,7 +612,8 @@ mg_sweep_chunks(struct mg_store *st, int64_t older_than_ms, int64_t *removed)
 
 	if (older_than_ms <= 0)
 		goto err;
-	secs = older_than_ms / 1000 > UINT32_MAX ? UINT32_MAX :
+	secs = older_than_ms / 1000 > UINT32_MAX ?
+	    UINT32_MAX :
 	    (uint32_t)(older_than_ms / 1000);
 	raw[0] = (uint8_t)(secs >> 24);
 	raw[1] = (uint8_t)(secs >> 16);

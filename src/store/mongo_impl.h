@@ -49,87 +49,87 @@
 #include "callin/clock.h"
 #include "store_impl.h"
 
-#define MG_DEFAULT_DB		"callin"
-#define MG_REQUESTS		"requests"
-#define MG_BUCKET		"attachments"
-#define MG_FILES		"attachments.files"
-#define MG_CHUNKS		"attachments.chunks"
-#define MG_CHUNK_SIZE		(1024 * 1024)	/* GridFS chunkSizeBytes */
-#define MG_BATCH		100		/* ids per $in query in sweep */
+#define MG_DEFAULT_DB "callin"
+#define MG_REQUESTS "requests"
+#define MG_BUCKET "attachments"
+#define MG_FILES "attachments.files"
+#define MG_CHUNKS "attachments.chunks"
+#define MG_CHUNK_SIZE (1024 * 1024) /* GridFS chunkSizeBytes */
+#define MG_BATCH 100		    /* ids per $in query in sweep */
 /* The path of the blob ids a request references. */
-#define MG_BLOB_REF		CL_DOC_ATTACHMENTS "." CL_DOC_ATT_BLOB_ID
+#define MG_BLOB_REF CL_DOC_ATTACHMENTS "." CL_DOC_ATT_BLOB_ID
 
 /* Timeouts applied when the URI does not set them (milliseconds). */
-#define MG_SERVER_SELECTION_MS	2000
-#define MG_CONNECT_MS		2000
-#define MG_SOCKET_MS		10000
-#define MG_WAIT_QUEUE_MS	2000
+#define MG_SERVER_SELECTION_MS 2000
+#define MG_CONNECT_MS 2000
+#define MG_SOCKET_MS 10000
+#define MG_WAIT_QUEUE_MS 2000
 
 struct mg_store {
-	struct cl_store		 base;		/* ops; must come first */
-	mongoc_uri_t		*uri;
-	mongoc_client_pool_t	*pool;
-	char			*dbname;
-	mongoc_write_concern_t	*wc;		/* majority + journal */
+	struct cl_store base; /* ops; must come first */
+	mongoc_uri_t *uri;
+	mongoc_client_pool_t *pool;
+	char *dbname;
+	mongoc_write_concern_t *wc; /* majority + journal */
 	/* { writeConcern: wc }; on the heap: bson_t wants 128-byte alignment */
-	bson_t			*wopts;
+	bson_t *wopts;
 	/* Made on first use by mg_ready(), from one popped client. */
-	mongoc_client_t		*client;
-	mongoc_database_t	*db;
-	mongoc_collection_t	*requests;
-	mongoc_collection_t	*files;
-	mongoc_collection_t	*chunks;
-	mongoc_gridfs_bucket_t	*bucket;
-	bool			 indexed;	/* our indexes exist */
+	mongoc_client_t *client;
+	mongoc_database_t *db;
+	mongoc_collection_t *requests;
+	mongoc_collection_t *files;
+	mongoc_collection_t *chunks;
+	mongoc_gridfs_bucket_t *bucket;
+	bool indexed; /* our indexes exist */
 };
 
 struct mg_blob {
-	struct cl_blob		 base;		/* ops; must come first */
-	struct mg_store		*st;
-	mongoc_stream_t		*stream;	/* GridFS upload stream */
-	bson_value_t		 id;		/* the file's ObjectId */
-	int64_t			 size;		/* bytes written so far */
-	bool			 failed;	/* finish must fail */
+	struct cl_blob base; /* ops; must come first */
+	struct mg_store *st;
+	mongoc_stream_t *stream; /* GridFS upload stream */
+	bson_value_t id;	 /* the file's ObjectId */
+	int64_t size;		 /* bytes written so far */
+	bool failed;		 /* finish must fail */
 };
 
 /* store_mongo.c */
-cl_err	mg_client(struct mg_store *);
-cl_err	mg_ready(struct mg_store *);
-cl_err	mg_error(const bson_error_t *, const char *);
-bool	mg_parse_id(const char *, bson_oid_t *);
-cl_err	mg_referenced(struct mg_store *, const char *const *, size_t, bool *);
+cl_err mg_client(struct mg_store *);
+cl_err mg_ready(struct mg_store *);
+cl_err mg_error(const bson_error_t *, const char *);
+bool mg_parse_id(const char *, bson_oid_t *);
+cl_err mg_referenced(struct mg_store *, const char *const *, size_t, bool *);
 /*
  * Append to doc the key field holding {$in: [...]} of the n strings strs
  * or, when strs is NULL, the n ObjectIds oids.  Cannot fail.
  */
-void	mg_append_in(bson_t *, const char *, const char *const *,
-	    const bson_oid_t *, size_t);
+void mg_append_in(bson_t *, const char *, const char *const *,
+    const bson_oid_t *, size_t);
 
 /* mongo_blob.c */
-cl_err	mg_blob_open(cl_store *, const char *, cl_blob **);
-cl_err	mg_blob_write(cl_blob *, const void *, size_t);
-cl_err	mg_blob_finish(cl_blob *, char *);
-void	mg_blob_abort(cl_blob *);
-cl_err	mg_blob_delete(cl_store *, const char *);
-cl_err	mg_blob_read(cl_store *, const char *, cl_store_sink, void *);
-cl_err	mg_sweep(cl_store *, int64_t, int64_t *);
+cl_err mg_blob_open(cl_store *, const char *, cl_blob **);
+cl_err mg_blob_write(cl_blob *, const void *, size_t);
+cl_err mg_blob_finish(cl_blob *, char *);
+void mg_blob_abort(cl_blob *);
+cl_err mg_blob_delete(cl_store *, const char *);
+cl_err mg_blob_read(cl_store *, const char *, cl_store_sink, void *);
+cl_err mg_sweep(cl_store *, int64_t, int64_t *);
 
 /* mongo_put.c */
-cl_err	mg_put(cl_store *, struct st_put *);
-cl_err	mg_get(cl_store *, cl_store_key, const char *, bson_t *);
-cl_err	mg_count(cl_store *, int64_t *);
-cl_err	mg_count_by_email(cl_store *, const char *, int64_t, int64_t *);
+cl_err mg_put(cl_store *, struct st_put *);
+cl_err mg_get(cl_store *, cl_store_key, const char *, bson_t *);
+cl_err mg_count(cl_store *, int64_t *);
+cl_err mg_count_by_email(cl_store *, const char *, int64_t, int64_t *);
 
 /* mongo_outbox.c */
-void	mg_outbox_append(const cl_reqdoc *, bson_t *);
-cl_err	mg_outbox_claim(cl_store *, int64_t, int64_t, const char *, size_t,
-	    cl_notification **, size_t *);
-cl_err	mg_outbox_sent(cl_store *, const char *, const char *, int64_t);
-cl_err	mg_outbox_failed(cl_store *, const char *, const char *, int,
-	    int64_t, const char *);
-cl_err	mg_outbox_stats(cl_store *, int64_t, cl_outbox_stats *);
-cl_err	mg_confirm(cl_store *, const char *, int64_t, const cl_reqdoc_note *,
-	    size_t);
-cl_err	mg_confirmed(cl_store *, const char *, int64_t *);
+void mg_outbox_append(const cl_reqdoc *, bson_t *);
+cl_err mg_outbox_claim(cl_store *, int64_t, int64_t, const char *, size_t,
+    cl_notification **, size_t *);
+cl_err mg_outbox_sent(cl_store *, const char *, const char *, int64_t);
+cl_err mg_outbox_failed(cl_store *, const char *, const char *, int, int64_t,
+    const char *);
+cl_err mg_outbox_stats(cl_store *, int64_t, cl_outbox_stats *);
+cl_err mg_confirm(cl_store *, const char *, int64_t, const cl_reqdoc_note *,
+    size_t);
+cl_err mg_confirmed(cl_store *, const char *, int64_t *);
 
 #endif /* CALLIN_MONGO_IMPL_H */

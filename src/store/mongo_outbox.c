@@ -55,7 +55,7 @@
 #include "callin/log.h"
 #include "mongo_impl.h"
 
-#define MO_KEY_MAX	64	/* "outbox.<index>.<field>" */
+#define MO_KEY_MAX 64 /* "outbox.<index>.<field>" */
 
 /* Set key to "outbox.<index>.<field>".  Cannot fail. */
 static void
@@ -148,8 +148,7 @@ mo_int(const bson_iter_t *it, int64_t def)
  * *attempts from it.  Cannot fail.
  */
 static bool
-mo_claimable(const bson_iter_t *elem, int64_t now, int64_t *due,
-    int *attempts)
+mo_claimable(const bson_iter_t *elem, int64_t now, int64_t *due, int *attempts)
 {
 	bson_iter_t doc, it;
 
@@ -160,12 +159,12 @@ mo_claimable(const bson_iter_t *elem, int64_t now, int64_t *due,
 	    strcmp(bson_iter_utf8(&it, NULL), "due") != 0)
 		return false;
 	it = doc;
-	if (!bson_iter_find(&it, "due_ms") || (*due = mo_int(&it, INT64_MAX)) >
-	    now)
+	if (!bson_iter_find(&it, "due_ms") ||
+	    (*due = mo_int(&it, INT64_MAX)) > now)
 		return false;
 	it = doc;
-	if (!bson_iter_find(&it, "lease_until_ms") || mo_int(&it, INT64_MAX) >
-	    now)
+	if (!bson_iter_find(&it, "lease_until_ms") ||
+	    mo_int(&it, INT64_MAX) > now)
 		return false;
 	it = doc;
 	*attempts = bson_iter_find(&it, "attempts") ? (int)mo_int(&it, 0) : 0;
@@ -205,10 +204,11 @@ mo_fill(const bson_t *doc, uint32_t index, int64_t now, cl_notification *n)
 	    !bson_iter_recurse(&arr, &f))
 		goto corrupt;
 	if (bson_iter_find(&f, CL_DOC_NOTE_KIND))
-		note = arr;		/* its own kind and recipients */
+		note = arr; /* its own kind and recipients */
 	else {
 		if (!bson_iter_init_find(&it, doc, CL_DOC_NOTIFICATIONS) ||
-		    !BSON_ITER_HOLDS_ARRAY(&it) || !bson_iter_recurse(&it, &note))
+		    !BSON_ITER_HOLDS_ARRAY(&it) ||
+		    !bson_iter_recurse(&it, &note))
 			goto corrupt;
 		for (j = 0; j <= index; j++)
 			if (!bson_iter_next(&note))
@@ -235,17 +235,19 @@ mo_fill(const bson_t *doc, uint32_t index, int64_t now, cl_notification *n)
 	    CL_DOC_EMAIL_LC, CL_DOC_CONFIRMED_MS, NULL);
 	return CL_OK;
 corrupt:
-	cl_log(CL_LOG_ERROR, "store: MongoDB request %s has no claimable "
-	    "notification %" PRIu32 " in the expected shape", oid, index);
+	cl_log(CL_LOG_ERROR,
+	    "store: MongoDB request %s has no claimable "
+	    "notification %" PRIu32 " in the expected shape",
+	    oid, index);
 	return CL_EUNAVAIL;
 }
 
 /* An outbox element found claimable by a claim's first step. */
 struct mo_pick {
-	bson_oid_t	 oid;		/* the request's _id */
-	char		 token[CL_TOKEN_MAX];
-	uint32_t	 index;
-	int64_t		 due_ms;
+	bson_oid_t oid; /* the request's _id */
+	char token[CL_TOKEN_MAX];
+	uint32_t index;
+	int64_t due_ms;
 };
 
 /*
@@ -295,8 +297,8 @@ mo_pick(struct mg_store *st, int64_t now, size_t max, struct mo_pick *picks,
 	cl_err rc = CL_OK;
 
 	*np = 0;
-	filter = BCON_NEW("outbox.status", BCON_UTF8("due"),
-	    "outbox.due_ms", "{", "$lte", BCON_INT64(now), "}");
+	filter = BCON_NEW("outbox.status", BCON_UTF8("due"), "outbox.due_ms",
+	    "{", "$lte", BCON_INT64(now), "}");
 	opts = BCON_NEW("projection", "{", CL_DOC_TOKEN, BCON_INT32(1),
 	    CL_DOC_OUTBOX, BCON_INT32(1), "}");
 	cur = mongoc_collection_find_with_opts(st->requests, filter, opts,
@@ -310,8 +312,9 @@ mo_pick(struct mg_store *st, int64_t now, size_t max, struct mo_pick *picks,
 		    !BSON_ITER_HOLDS_UTF8(&it))
 			continue;
 		token = bson_iter_utf8(&it, &len);
-		if (len >= CL_TOKEN_MAX || !bson_iter_init_find(&it, doc,
-		    CL_DOC_OUTBOX) || !BSON_ITER_HOLDS_ARRAY(&it) ||
+		if (len >= CL_TOKEN_MAX ||
+		    !bson_iter_init_find(&it, doc, CL_DOC_OUTBOX) ||
+		    !BSON_ITER_HOLDS_ARRAY(&it) ||
 		    !bson_iter_recurse(&it, &arr))
 			continue;
 		for (i = 0; bson_iter_next(&arr); i++)
@@ -354,17 +357,15 @@ mo_claim_one(struct mg_store *st, const struct mo_pick *p, int64_t now,
 	mo_key(klease, p->index, "lease_until_ms");
 	mo_key(kowner, p->index, "owner");
 	query = BCON_NEW("_id", BCON_OID(&p->oid), CL_DOC_TOKEN,
-	    BCON_UTF8(p->token),
-	    kstat, BCON_UTF8("due"),
-	    kdue, "{", "$lte", BCON_INT64(now), "}",
-	    klease, "{", "$lte", BCON_INT64(now), "}");
-	update = BCON_NEW("$set", "{", klease, BCON_INT64(until),
-	    kowner, BCON_UTF8(owner), "}");
+	    BCON_UTF8(p->token), kstat, BCON_UTF8("due"), kdue, "{", "$lte",
+	    BCON_INT64(now), "}", klease, "{", "$lte", BCON_INT64(now), "}");
+	update = BCON_NEW("$set", "{", klease, BCON_INT64(until), kowner,
+	    BCON_UTF8(owner), "}");
 	opts = mongoc_find_and_modify_opts_new();
 	mongoc_find_and_modify_opts_set_update(opts, update);
 	mongoc_find_and_modify_opts_append(opts, st->wopts);
 	if (!mongoc_collection_find_and_modify_with_opts(st->requests, query,
-	    opts, &reply, &err)) {
+		opts, &reply, &err)) {
 		rc = mg_error(&err, "claim notification");
 		goto err;
 	}
@@ -420,7 +421,7 @@ mg_outbox_claim(cl_store *base, int64_t now_ms, int64_t lease_ms,
 			st_note_clear(&v[cnt]);
 			if (cnt == 0)
 				goto err;
-			break;	/* keep the claims made: they are leased */
+			break; /* keep the claims made: they are leased */
 		}
 		if (got)
 			cnt++;
@@ -454,7 +455,7 @@ mo_settle(struct mg_store *st, const bson_t *filter, const bson_t *update,
 	cl_err rc = CL_OK;
 
 	if (!mongoc_collection_update_one(st->requests, filter, update,
-	    st->wopts, &reply, &err)) {
+		st->wopts, &reply, &err)) {
 		rc = mg_error(&err, what);
 		goto err;
 	}
@@ -492,11 +493,11 @@ mg_outbox_sent(cl_store *base, const char *id, const char *owner,
 	mo_key(kowner, i, "owner");
 	mo_key(klease, i, "lease_until_ms");
 	mo_key(ksent, i, "sent_ms");
-	filter = BCON_NEW("_id", BCON_OID(&oid),
-	    kstat, BCON_UTF8("due"), kowner, BCON_UTF8(owner),
-	    klease, "{", "$gt", BCON_INT64(now_ms), "}");
-	update = BCON_NEW("$set", "{", kstat, BCON_UTF8("sent"),
-	    ksent, BCON_INT64(now_ms), "}");
+	filter = BCON_NEW("_id", BCON_OID(&oid), kstat, BCON_UTF8("due"),
+	    kowner, BCON_UTF8(owner), klease, "{", "$gt", BCON_INT64(now_ms),
+	    "}");
+	update = BCON_NEW("$set", "{", kstat, BCON_UTF8("sent"), ksent,
+	    BCON_INT64(now_ms), "}");
 	rc = mo_settle(st, filter, update, "mark notification sent");
 err:
 	bson_destroy(filter);
@@ -515,8 +516,8 @@ err:
  * settled), CL_EUNAVAIL.
  */
 cl_err
-mg_outbox_failed(cl_store *base, const char *id, const char *owner,
-    int final, int64_t retry_ms, const char *error)
+mg_outbox_failed(cl_store *base, const char *id, const char *owner, int final,
+    int64_t retry_ms, const char *error)
 {
 	struct mg_store *st = (struct mg_store *)base;
 	char kstat[MO_KEY_MAX], kowner[MO_KEY_MAX];
@@ -536,8 +537,8 @@ mg_outbox_failed(cl_store *base, const char *id, const char *owner,
 	mo_key(kerr, i, "last_error");
 	mo_key(kdue, i, "due_ms");
 	mo_key(katt, i, "attempts");
-	filter = BCON_NEW("_id", BCON_OID(&oid),
-	    kstat, BCON_UTF8("due"), kowner, BCON_UTF8(owner));
+	filter = BCON_NEW("_id", BCON_OID(&oid), kstat, BCON_UTF8("due"),
+	    kowner, BCON_UTF8(owner));
 	update = bson_new();
 	BSON_APPEND_DOCUMENT_BEGIN(update, "$set", &set);
 	BSON_APPEND_INT64(&set, klease, 0);
@@ -641,28 +642,24 @@ mg_outbox_stats(cl_store *base, int64_t now_ms, cl_outbox_stats *stats)
 	memset(stats, 0, sizeof *stats);
 	if ((rc = mg_ready(st)) != CL_OK)
 		goto err;
-	counts = BCON_NEW("pipeline", "[",
-	    "{", "$match", "{", "outbox.status", "{", "$in", "[",
-	        BCON_UTF8("due"), BCON_UTF8("sent"), BCON_UTF8("failed"),
-	        "]", "}", "}", "}",
-	    "{", "$project", "{", "outbox.status", BCON_INT32(1), "}", "}",
-	    "{", "$unwind", BCON_UTF8("$outbox"), "}",
-	    "{", "$group", "{", "_id", BCON_UTF8("$outbox.status"),
-	        "n", "{", "$sum", BCON_INT32(1), "}", "}", "}",
-	    "]");
-	oldest = BCON_NEW("pipeline", "[",
-	    "{", "$match", "{", "outbox.status", BCON_UTF8("due"), "}", "}",
-	    "{", "$project", "{", "outbox.status", BCON_INT32(1),
-	        "outbox.first_due_ms", BCON_INT32(1), "}", "}",
-	    "{", "$unwind", BCON_UTF8("$outbox"), "}",
-	    "{", "$match", "{", "outbox.status", BCON_UTF8("due"), "}", "}",
-	    "{", "$sort", "{", "outbox.first_due_ms", BCON_INT32(1), "}", "}",
-	    "{", "$limit", BCON_INT32(1), "}",
-	    "]");
+	counts = BCON_NEW("pipeline", "[", "{", "$match", "{", "outbox.status",
+	    "{", "$in", "[", BCON_UTF8("due"), BCON_UTF8("sent"),
+	    BCON_UTF8("failed"), "]", "}", "}", "}", "{", "$project", "{",
+	    "outbox.status", BCON_INT32(1), "}", "}", "{", "$unwind",
+	    BCON_UTF8("$outbox"), "}", "{", "$group", "{", "_id",
+	    BCON_UTF8("$outbox.status"), "n", "{", "$sum", BCON_INT32(1), "}",
+	    "}", "}", "]");
+	oldest = BCON_NEW("pipeline", "[", "{", "$match", "{", "outbox.status",
+	    BCON_UTF8("due"), "}", "}", "{", "$project", "{", "outbox.status",
+	    BCON_INT32(1), "outbox.first_due_ms", BCON_INT32(1), "}", "}", "{",
+	    "$unwind", BCON_UTF8("$outbox"), "}", "{", "$match", "{",
+	    "outbox.status", BCON_UTF8("due"), "}", "}", "{", "$sort", "{",
+	    "outbox.first_due_ms", BCON_INT32(1), "}", "}", "{", "$limit",
+	    BCON_INT32(1), "}", "]");
 	if ((rc = mo_aggregate(st, counts, mo_count_status, stats,
-	    "outbox stats")) != CL_OK ||
+		 "outbox stats")) != CL_OK ||
 	    (rc = mo_aggregate(st, oldest, mo_oldest, &min,
-	    "oldest due notification")) != CL_OK) {
+		 "oldest due notification")) != CL_OK) {
 		memset(stats, 0, sizeof *stats);
 		goto err;
 	}
@@ -685,7 +682,8 @@ mg_confirm(cl_store *base, const char *token, int64_t now_ms,
     const cl_reqdoc_note *v, size_t n)
 {
 	struct mg_store *st = (struct mg_store *)base;
-	bson_t *filter = NULL, update = BSON_INITIALIZER, set, push, out, each, el;
+	bson_t *filter = NULL, update = BSON_INITIALIZER, set, push, out, each,
+	       el;
 	bson_t to;
 	char key[16];
 	const char *k;
@@ -695,8 +693,8 @@ mg_confirm(cl_store *base, const char *token, int64_t now_ms,
 
 	if ((rc = mg_ready(st)) != CL_OK)
 		goto err;
-	filter = BCON_NEW(CL_DOC_TOKEN, BCON_UTF8(token),
-	    CL_DOC_CONFIRMED_MS, "{", "$exists", BCON_BOOL(false), "}");
+	filter = BCON_NEW(CL_DOC_TOKEN, BCON_UTF8(token), CL_DOC_CONFIRMED_MS,
+	    "{", "$exists", BCON_BOOL(false), "}");
 	BSON_APPEND_DOCUMENT_BEGIN(&update, "$set", &set);
 	BSON_APPEND_INT64(&set, CL_DOC_CONFIRMED_MS, now_ms);
 	bson_append_document_end(&update, &set);
@@ -720,7 +718,8 @@ mg_confirm(cl_store *base, const char *token, int64_t now_ms,
 	bson_append_document_end(&push, &out);
 	bson_append_document_end(&update, &push);
 	rc = mo_settle(st, filter, &update, "confirm request");
-	if (rc == CL_ENOTFOUND && (rc = mg_confirmed(base, token, &at)) == CL_OK)
+	if (rc == CL_ENOTFOUND &&
+	    (rc = mg_confirmed(base, token, &at)) == CL_OK)
 		rc = CL_EDUP;
 err:
 	bson_destroy(filter);
@@ -746,9 +745,10 @@ mg_confirmed(cl_store *base, const char *token, int64_t *confirmed_ms)
 	if ((rc = mg_ready(st)) != CL_OK)
 		goto err;
 	filter = BCON_NEW(CL_DOC_TOKEN, BCON_UTF8(token));
-	opts = BCON_NEW("limit", BCON_INT64(1), "projection", "{",
-	    "_id", BCON_INT32(1), CL_DOC_CONFIRMED_MS, BCON_INT32(1), "}");
-	cur = mongoc_collection_find_with_opts(st->requests, filter, opts, NULL);
+	opts = BCON_NEW("limit", BCON_INT64(1), "projection", "{", "_id",
+	    BCON_INT32(1), CL_DOC_CONFIRMED_MS, BCON_INT32(1), "}");
+	cur = mongoc_collection_find_with_opts(st->requests, filter, opts,
+	    NULL);
 	if (mongoc_cursor_next(cur, &doc)) {
 		if (bson_iter_init_find(&it, doc, CL_DOC_CONFIRMED_MS))
 			*confirmed_ms = mo_int(&it, 0);

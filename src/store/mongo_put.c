@@ -87,10 +87,14 @@ mg_collision(struct mg_store *st, const cl_reqdoc *r, char *existing,
     bool *found)
 {
 	const char *const keys[] = {
-		CL_DOC_IDEMPOTENCY_KEY, CL_DOC_REFERENCE, CL_DOC_TOKEN,
+		CL_DOC_IDEMPOTENCY_KEY,
+		CL_DOC_REFERENCE,
+		CL_DOC_TOKEN,
 	};
 	const char *const values[] = {
-		r->idempotency_key, r->reference, r->token,
+		r->idempotency_key,
+		r->reference,
+		r->token,
 	};
 	bson_t filter = BSON_INITIALIZER, opts = BSON_INITIALIZER, arr, el;
 	mongoc_cursor_t *cur = NULL;
@@ -168,8 +172,9 @@ mg_put(cl_store *base, struct st_put *p)
 	if (r->nblobs > 0 &&
 	    (rc = mg_check_blobs(st, r->blob_ids, r->nblobs)) != CL_OK) {
 		/* A duplicate wins over a bad blob, as with SQLite. */
-		if (rc == CL_EINVAL && (rc = mg_collision(st, r,
-		    p->existing_token, &found)) == CL_OK)
+		if (rc == CL_EINVAL &&
+		    (rc = mg_collision(st, r, p->existing_token, &found)) ==
+			CL_OK)
 			rc = found ? CL_EDUP : CL_EINVAL;
 		goto err;
 	}
@@ -180,11 +185,11 @@ mg_put(cl_store *base, struct st_put *p)
 		if (p->email != NULL)
 			BSON_APPEND_UTF8(stored, CL_DOC_EMAIL_LC, p->email);
 	}
-	if (!mongoc_collection_insert_one(st->requests, stored != NULL ?
-	    stored : r->doc, st->wopts, NULL, &err)) {
+	if (!mongoc_collection_insert_one(st->requests,
+		stored != NULL ? stored : r->doc, st->wopts, NULL, &err)) {
 		if ((rc = mg_error(&err, "insert request")) == CL_EDUP &&
 		    (rc = mg_collision(st, r, p->existing_token, &found)) ==
-		    CL_OK)
+			CL_OK)
 			rc = CL_EDUP;
 		goto err;
 	}
@@ -213,7 +218,8 @@ mg_get(cl_store *base, cl_store_key key, const char *value, bson_t *out)
 	};
 	cl_err rc = CL_OK;
 
-	CL_ASSERT((size_t)key < sizeof by_key / sizeof by_key[0] && value != NULL);
+	CL_ASSERT(
+	    (size_t)key < sizeof by_key / sizeof by_key[0] && value != NULL);
 	if ((rc = mg_ready(st)) != CL_OK)
 		goto err;
 	BSON_APPEND_UTF8(&filter, by_key[key], value);
@@ -255,7 +261,7 @@ mg_count(cl_store *base, int64_t *n)
 	if ((rc = mg_ready(st)) != CL_OK)
 		goto err;
 	if ((c = mongoc_collection_count_documents(st->requests, &filter, NULL,
-	    NULL, NULL, &err)) < 0) {
+		 NULL, NULL, &err)) < 0) {
 		rc = mg_error(&err, "count requests");
 		goto err;
 	}
@@ -282,12 +288,12 @@ mg_count_by_email(cl_store *base, const char *email, int64_t since_ms,
 	cl_err rc;
 
 	*n = 0;
-	filter = BCON_NEW(CL_DOC_EMAIL_LC, BCON_UTF8(email),
-	    CL_DOC_RECEIVED_MS, "{", "$gte", BCON_INT64(since_ms), "}");
+	filter = BCON_NEW(CL_DOC_EMAIL_LC, BCON_UTF8(email), CL_DOC_RECEIVED_MS,
+	    "{", "$gte", BCON_INT64(since_ms), "}");
 	if ((rc = mg_ready(st)) != CL_OK)
 		goto err;
 	if ((c = mongoc_collection_count_documents(st->requests, filter, NULL,
-	    NULL, NULL, &err)) < 0) {
+		 NULL, NULL, &err)) < 0) {
 		rc = mg_error(&err, "count requests by email");
 		goto err;
 	}

@@ -67,7 +67,8 @@ sq_blob_open(cl_store *st, const char *name, cl_blob **out)
 		rc = CL_EUNAVAIL;
 		goto err;
 	}
-	if ((rc = sq_prepare(s, SQ_SYNC_LEVEL_NORMAL, SQ_BLOB_INSERT, &stmt)) != CL_OK)
+	if ((rc = sq_prepare(s, SQ_SYNC_LEVEL_NORMAL, SQ_BLOB_INSERT, &stmt)) !=
+	    CL_OK)
 		goto err;
 	sqlite3_bind_text(stmt, 1, b->id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(stmt, 2, name, -1, SQLITE_STATIC);
@@ -98,7 +99,8 @@ blob_put_chunk(struct sq_blob *b, const void *p, size_t n)
 	cl_err rc;
 	int src;
 
-	if ((rc = sq_prepare(s, SQ_SYNC_LEVEL_NORMAL, SQ_CHUNK_INSERT, &stmt)) != CL_OK)
+	if ((rc = sq_prepare(s, SQ_SYNC_LEVEL_NORMAL, SQ_CHUNK_INSERT,
+		 &stmt)) != CL_OK)
 		goto err;
 	sqlite3_bind_text(stmt, 1, b->id, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(stmt, 2, b->seq);
@@ -177,7 +179,8 @@ blob_remove(struct sq_store *s, const char *id, int *gone)
 	int src;
 
 	*gone = 0;
-	if ((rc = sq_prepare(s, SQ_SYNC_LEVEL_NORMAL, SQ_BLOB_REMOVE, &stmt)) != CL_OK)
+	if ((rc = sq_prepare(s, SQ_SYNC_LEVEL_NORMAL, SQ_BLOB_REMOVE, &stmt)) !=
+	    CL_OK)
 		goto err;
 	sqlite3_bind_text(stmt, 1, id, -1, SQLITE_STATIC);
 	if ((src = sqlite3_step(stmt)) != SQLITE_DONE) {
@@ -231,10 +234,10 @@ sq_blob_finish(cl_blob *bb, char *id)
 
 	if ((rc = b->failed) != CL_OK)
 		goto err;
-	if (b->fill > 0 && (rc = blob_put_chunk(b, b->chunk, b->fill)) !=
-	    CL_OK)
+	if (b->fill > 0 && (rc = blob_put_chunk(b, b->chunk, b->fill)) != CL_OK)
 		goto err;
-	if ((rc = sq_prepare(s, SQ_SYNC_LEVEL_NORMAL, SQ_BLOB_FINISH, &stmt)) != CL_OK)
+	if ((rc = sq_prepare(s, SQ_SYNC_LEVEL_NORMAL, SQ_BLOB_FINISH, &stmt)) !=
+	    CL_OK)
 		goto err;
 	sqlite3_bind_text(stmt, 1, b->id, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(stmt, 2, b->size);
@@ -243,8 +246,10 @@ sq_blob_finish(cl_blob *bb, char *id)
 		goto err;
 	}
 	if (sqlite3_changes(s->db) != 1) {
-		cl_log(CL_LOG_ERROR, "store: blob %s vanished while written "
-		    "(swept?)", b->id);
+		cl_log(CL_LOG_ERROR,
+		    "store: blob %s vanished while written "
+		    "(swept?)",
+		    b->id);
 		rc = CL_EUNAVAIL;
 		goto err;
 	}
@@ -314,7 +319,8 @@ blob_state(struct sq_store *s, const char *id, int64_t *size, int *linked)
 	sqlite3_bind_text(stmt, 1, id, -1, SQLITE_STATIC);
 	src = sqlite3_step(stmt);
 	if (src == SQLITE_DONE ||
-	    (src == SQLITE_ROW && sqlite3_column_type(stmt, 0) == SQLITE_NULL)) {
+	    (src == SQLITE_ROW &&
+		sqlite3_column_type(stmt, 0) == SQLITE_NULL)) {
 		rc = CL_ENOTFOUND;
 		goto err;
 	}
@@ -372,13 +378,15 @@ sq_blob_read(cl_store *st, const char *id, cl_store_sink sink, void *arg)
 		}
 		n = sqlite3_column_bytes(stmt, 0);
 		if (n <= 0 || n > size - done) {
-			cl_log(CL_LOG_ERROR, "store: blob %s chunk %lld has a "
-			    "bad size", id, (long long)seq);
+			cl_log(CL_LOG_ERROR,
+			    "store: blob %s chunk %lld has a "
+			    "bad size",
+			    id, (long long)seq);
 			rc = CL_EUNAVAIL;
 			goto err;
 		}
-		if ((rc = sink(arg, sqlite3_column_blob(stmt, 0),
-		    (size_t)n)) != CL_OK)
+		if ((rc = sink(arg, sqlite3_column_blob(stmt, 0), (size_t)n)) !=
+		    CL_OK)
 			goto err;
 		done += n;
 		sqlite3_reset(stmt);

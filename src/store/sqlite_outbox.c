@@ -80,8 +80,10 @@ ob_recipients(const char *json, int64_t row, cl_notification *n)
 	cl_buf_free(&b);
 	return CL_OK;
 corrupt:
-	cl_log(CL_LOG_ERROR, "store: outbox row %" PRId64 " has corrupt "
-	    "recipients", row);
+	cl_log(CL_LOG_ERROR,
+	    "store: outbox row %" PRId64 " has corrupt "
+	    "recipients",
+	    row);
 	rc = CL_EUNAVAIL;
 	bson_destroy(&doc);
 	cl_buf_free(&b);
@@ -109,13 +111,15 @@ ob_row(sqlite3_stmt *stmt, cl_notification *n, int64_t *rowp)
 	to = sqlite3_column_text(stmt, 2);
 	n->attempts = sqlite3_column_int(stmt, 3);
 	n->due_ms = sqlite3_column_int64(stmt, 4);
-	n->confirmed_ms = sqlite3_column_int64(stmt, 6);	/* NULL is 0 */
+	n->confirmed_ms = sqlite3_column_int64(stmt, 6); /* NULL is 0 */
 	doc = sqlite3_column_blob(stmt, 5);
 	len = sqlite3_column_bytes(stmt, 5);
 	if (kind == NULL || to == NULL || doc == NULL ||
 	    (n->request = bson_new_from_data(doc, (size_t)len)) == NULL) {
-		cl_log(CL_LOG_ERROR, "store: outbox row %" PRId64 " or its "
-		    "request is corrupt", row);
+		cl_log(CL_LOG_ERROR,
+		    "store: outbox row %" PRId64 " or its "
+		    "request is corrupt",
+		    row);
 		return CL_EUNAVAIL;
 	}
 	n->kind = cl_strdup((const char *)kind);
@@ -151,8 +155,7 @@ sq_outbox_claim(cl_store *st, int64_t now_ms, int64_t lease_ms,
 	if ((rc = sq_stmt(s, SQ_OUTBOX_DUE, &stmt)) != CL_OK)
 		goto err;
 	sqlite3_bind_int64(stmt, 1, now_ms);
-	sqlite3_bind_int64(stmt, 2, max > INT64_MAX ? INT64_MAX :
-	    (int64_t)max);
+	sqlite3_bind_int64(stmt, 2, max > INT64_MAX ? INT64_MAX : (int64_t)max);
 	while ((src = sqlite3_step(stmt)) == SQLITE_ROW) {
 		if (cnt == cap) {
 			cap = cap == 0 ? (max < 16 ? max : 16) : cap * 2;
@@ -254,8 +257,7 @@ ob_bind_sent(sqlite3_stmt *stmt, void *arg)
  * settled), CL_EUNAVAIL.
  */
 cl_err
-sq_outbox_sent(cl_store *st, const char *id, const char *owner,
-    int64_t now_ms)
+sq_outbox_sent(cl_store *st, const char *id, const char *owner, int64_t now_ms)
 {
 	return ob_settle((struct sq_store *)st, SQ_OUTBOX_SENT, id, owner,
 	    ob_bind_sent, &now_ms, "mark notification sent");
@@ -263,9 +265,9 @@ sq_outbox_sent(cl_store *st, const char *id, const char *owner,
 
 /* What SQ_OUTBOX_FAILED binds after the id and owner. */
 struct ob_fail {
-	int		 final;
-	int64_t		 retry_ms;
-	const char	*error;
+	int final;
+	int64_t retry_ms;
+	const char *error;
 };
 
 /* Bind SQ_OUTBOX_FAILED's ?3 to ?5 from a struct ob_fail.  Cannot fail. */
@@ -316,7 +318,8 @@ sq_outbox_stats(cl_store *st, int64_t now_ms, cl_outbox_stats *stats)
 	cl_err rc;
 	int src;
 
-	if ((rc = sq_prepare(s, SQ_SYNC_UNKNOWN, SQ_OUTBOX_STATS, &stmt)) != CL_OK)
+	if ((rc = sq_prepare(s, SQ_SYNC_UNKNOWN, SQ_OUTBOX_STATS, &stmt)) !=
+	    CL_OK)
 		goto err;
 	while ((src = sqlite3_step(stmt)) == SQLITE_ROW) {
 		if ((status = sqlite3_column_text(stmt, 0)) == NULL)

@@ -37,8 +37,10 @@ put_link(struct sq_store *s, const cl_reqdoc *r)
 			goto err;
 		}
 		if (sqlite3_changes(s->db) != 1) {
-			cl_log(CL_LOG_WARN, "store: blob %s is unknown or "
-			    "already linked", r->blob_ids[i]);
+			cl_log(CL_LOG_WARN,
+			    "store: blob %s is unknown or "
+			    "already linked",
+			    r->blob_ids[i]);
 			rc = CL_EINVAL;
 			goto err;
 		}
@@ -79,8 +81,7 @@ put_notes(struct sq_store *s, const char *token, const cl_reqdoc_note *v,
 			goto err;
 		sqlite3_bind_text(stmt, 1, token, -1, SQLITE_STATIC);
 		sqlite3_bind_text(stmt, 2, v[i].kind, -1, SQLITE_STATIC);
-		sqlite3_bind_text(stmt, 3, to.data, (int)to.len,
-		    SQLITE_STATIC);
+		sqlite3_bind_text(stmt, 3, to.data, (int)to.len, SQLITE_STATIC);
 		if (v[i].message_id != NULL)
 			sqlite3_bind_text(stmt, 4, v[i].message_id, -1,
 			    SQLITE_STATIC);
@@ -147,8 +148,7 @@ err:
  * CL_EUNAVAIL.
  */
 static cl_err
-count_email(struct sq_store *s, const char *email, int64_t since_ms,
-    int64_t *n)
+count_email(struct sq_store *s, const char *email, int64_t since_ms, int64_t *n)
 {
 	sqlite3_stmt *stmt;
 	cl_err rc;
@@ -179,7 +179,8 @@ put_one(struct sq_store *s, struct st_put *p)
 	cl_err rc;
 
 	if (p->email_max > 0 && p->email != NULL) {
-		if ((rc = count_email(s, p->email, p->email_since_ms, &n)) != CL_OK)
+		if ((rc = count_email(s, p->email, p->email_since_ms, &n)) !=
+		    CL_OK)
 			goto err;
 		if (n >= p->email_max) {
 			rc = CL_ELIMIT;
@@ -223,7 +224,7 @@ err:
 	/* SQLite may have rolled the whole transaction back by itself. */
 	if (saved && !sqlite3_get_autocommit(s->db) &&
 	    (sq_exec(s, SQ_ROLLBACK_TO, "roll back to savepoint") != CL_OK ||
-	    sq_exec(s, SQ_RELEASE, "release savepoint") != CL_OK))
+		sq_exec(s, SQ_RELEASE, "release savepoint") != CL_OK))
 		rc = CL_EUNAVAIL;
 	return rc;
 }
@@ -274,7 +275,7 @@ err:
 cl_err
 sq_put(cl_store *st, struct st_put *p)
 {
-	(void)sq_put_batch(st, p, 1);	/* its outcome is p->rc */
+	(void)sq_put_batch(st, p, 1); /* its outcome is p->rc */
 	return p->rc;
 }
 
@@ -299,7 +300,8 @@ sq_get(cl_store *st, cl_store_key key, const char *value, bson_t *out)
 	cl_err rc;
 	int n, src;
 
-	CL_ASSERT((size_t)key < sizeof by_key / sizeof by_key[0] && value != NULL);
+	CL_ASSERT(
+	    (size_t)key < sizeof by_key / sizeof by_key[0] && value != NULL);
 	id = by_key[key];
 	if ((rc = sq_prepare(s, SQ_SYNC_UNKNOWN, id, &stmt)) != CL_OK)
 		goto err;
@@ -315,8 +317,10 @@ sq_get(cl_store *st, cl_store_key key, const char *value, bson_t *out)
 	data = sqlite3_column_blob(stmt, 0);
 	n = sqlite3_column_bytes(stmt, 0);
 	if (data == NULL || !bson_init_static(&tmp, data, (size_t)n)) {
-		cl_log(CL_LOG_ERROR, "store: stored document for %s is "
-		    "corrupt", value);
+		cl_log(CL_LOG_ERROR,
+		    "store: stored document for %s is "
+		    "corrupt",
+		    value);
 		rc = CL_EUNAVAIL;
 		goto err;
 	}
@@ -347,8 +351,7 @@ sq_count(cl_store *st, int64_t *n)
  * index.  Fails with CL_EUNAVAIL.
  */
 cl_err
-sq_count_by_email(cl_store *st, const char *email, int64_t since_ms,
-    int64_t *n)
+sq_count_by_email(cl_store *st, const char *email, int64_t since_ms, int64_t *n)
 {
 	struct sq_store *s = (struct sq_store *)st;
 	cl_err rc;

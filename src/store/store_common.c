@@ -19,19 +19,20 @@ st_email_norm(const char *s, size_t n)
 
 	if (n == 0 || memchr(s, '\0', n) != NULL)
 		return NULL;
-	for (i = n; i-- > 0; )
+	for (i = n; i-- > 0;)
 		if (s[i] == '@') {
 			at = s + i;
 			break;
 		}
 	/* "local+tag@domain": the tag goes; a leading '+' is not a tag. */
 	plus = at != NULL && at > s ? memchr(s + 1, '+', (size_t)(at - s) - 1) :
-	    NULL;
+				      NULL;
 	out = cl_malloc(n + 1);
 	for (i = 0; i < n; i++) {
 		if (plus != NULL && s + i >= plus && s + i < at)
 			continue;
-		out[o++] = s[i] >= 'A' && s[i] <= 'Z' ? (char)(s[i] - 'A' + 'a') :
+		out[o++] = s[i] >= 'A' && s[i] <= 'Z' ?
+		    (char)(s[i] - 'A' + 'a') :
 		    s[i];
 	}
 	out[o] = '\0';
@@ -56,8 +57,8 @@ st_note_add_to(cl_notification *n, const char *s)
 {
 	/* Grow in powers of two from 4: nto is the count so far. */
 	if (n->nto == 0 || (n->nto >= 4 && (n->nto & (n->nto - 1)) == 0))
-		n->to = cl_realloc(n->to, (n->nto < 4 ? 4 : n->nto * 2) *
-		    sizeof *n->to);
+		n->to = cl_realloc(n->to,
+		    (n->nto < 4 ? 4 : n->nto * 2) * sizeof *n->to);
 	n->to[n->nto++] = cl_strdup(s);
 }
 

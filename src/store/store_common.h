@@ -18,22 +18,22 @@
  * is "alex@example.org"), so that one mailbox counts as one address.  Returns a string
  * to free(), or NULL when s is empty or holds a NUL byte (no address).
  */
-char	*st_email_norm(const char *s, size_t n);
+char *st_email_norm(const char *s, size_t n);
 
 /*
  * The normalised fields.email of the request document doc (a string to
  * free()), or NULL when it has none: no fields document, no email key, not
  * a string, or an address st_email_norm() refuses.  Cannot fail.
  */
-char	*st_doc_email(const bson_t *doc);
+char *st_doc_email(const bson_t *doc);
 
 /* Append a copy of the address s to n's recipients.  Cannot fail. */
-void	 st_note_add_to(cl_notification *n, const char *s);
+void st_note_add_to(cl_notification *n, const char *s);
 
 /* Free what n holds, not n itself, and zero it.  Cannot fail. */
-void	 st_note_clear(cl_notification *n);
+void st_note_clear(cl_notification *n);
 
 /* Free the n notifications of v and v itself.  NULL is fine.  Cannot fail. */
-void	 st_notes_free(cl_notification *v, size_t n);
+void st_notes_free(cl_notification *v, size_t n);
 
 #endif /* CALLIN_STORE_COMMON_H */

@@ -20,12 +20,12 @@
  * has set both to CL_EUNAVAIL and "" first.
  */
 struct st_put {
-	cl_reqdoc	 req;
-	char		*email;		/* NULL when the document has none */
-	int64_t		 email_max;
-	int64_t		 email_since_ms;
-	cl_err		 rc;
-	char		*existing_token;
+	cl_reqdoc req;
+	char *email; /* NULL when the document has none */
+	int64_t email_max;
+	int64_t email_since_ms;
+	cl_err rc;
+	char *existing_token;
 };
 
 /*
@@ -34,45 +34,47 @@ struct st_put {
  * backends do not check again.
  */
 struct cl_store_ops {
-	void	(*close)(cl_store *);
-	cl_err	(*ping)(cl_store *);
-	cl_err	(*blob_open)(cl_store *, const char *, cl_blob **);
-	cl_err	(*blob_write)(cl_blob *, const void *, size_t);
-	cl_err	(*blob_finish)(cl_blob *, char *);
-	void	(*blob_abort)(cl_blob *);
-	cl_err	(*blob_delete)(cl_store *, const char *);
-	cl_err	(*blob_read)(cl_store *, const char *, cl_store_sink, void *);
+	void (*close)(cl_store *);
+	cl_err (*ping)(cl_store *);
+	cl_err (*blob_open)(cl_store *, const char *, cl_blob **);
+	cl_err (*blob_write)(cl_blob *, const void *, size_t);
+	cl_err (*blob_finish)(cl_blob *, char *);
+	void (*blob_abort)(cl_blob *);
+	cl_err (*blob_delete)(cl_store *, const char *);
+	cl_err (*blob_read)(cl_store *, const char *, cl_store_sink, void *);
 	/* Sets and returns p->rc. */
-	cl_err	(*put)(cl_store *, struct st_put *p);
+	cl_err (*put)(cl_store *, struct st_put *p);
 	/* NULL: store.c puts one by one, counting each address first. */
-	cl_err	(*put_batch)(cl_store *, struct st_put *, size_t);
+	cl_err (*put_batch)(cl_store *, struct st_put *, size_t);
 	/* NULL: every write is durable by itself (cl_store_sync is a no-op). */
-	void	(*defer_sync)(cl_store *);
-	cl_err	(*sync)(cl_store *);
-	void	(*checkpoint)(cl_store *);
-	cl_err	(*get)(cl_store *, cl_store_key, const char *, bson_t *);
-	cl_err	(*count)(cl_store *, int64_t *);
+	void (*defer_sync)(cl_store *);
+	cl_err (*sync)(cl_store *);
+	void (*checkpoint)(cl_store *);
+	cl_err (*get)(cl_store *, cl_store_key, const char *, bson_t *);
+	cl_err (*count)(cl_store *, int64_t *);
 	/* email is already normalised (st_email_norm), never empty. */
-	cl_err	(*count_by_email)(cl_store *, const char *, int64_t,
-		    int64_t *);
-	cl_err	(*sweep)(cl_store *, int64_t, int64_t *);
+	cl_err (*count_by_email)(cl_store *, const char *, int64_t, int64_t *);
+	cl_err (*sweep)(cl_store *, int64_t, int64_t *);
 	/* The outbox; store.c has checked the arguments and reset outputs. */
-	cl_err	(*outbox_claim)(cl_store *, int64_t, int64_t, const char *,
-		    size_t, cl_notification **, size_t *);
-	cl_err	(*outbox_sent)(cl_store *, const char *, const char *,
-		    int64_t);
-	cl_err	(*outbox_failed)(cl_store *, const char *, const char *, int,
-		    int64_t, const char *);
-	cl_err	(*outbox_stats)(cl_store *, int64_t, cl_outbox_stats *);
+	cl_err (*outbox_claim)(cl_store *, int64_t, int64_t, const char *,
+	    size_t, cl_notification **, size_t *);
+	cl_err (*outbox_sent)(cl_store *, const char *, const char *, int64_t);
+	cl_err (*outbox_failed)(cl_store *, const char *, const char *, int,
+	    int64_t, const char *);
+	cl_err (*outbox_stats)(cl_store *, int64_t, cl_outbox_stats *);
 	/* The n notes are checked (cl_reqdoc_parse_notes), n >= 1. */
-	cl_err	(*confirm)(cl_store *, const char *, int64_t,
-		    const cl_reqdoc_note *, size_t);
-	cl_err	(*confirmed)(cl_store *, const char *, int64_t *);
+	cl_err (*confirm)(cl_store *, const char *, int64_t,
+	    const cl_reqdoc_note *, size_t);
+	cl_err (*confirmed)(cl_store *, const char *, int64_t *);
 };
 
 /* The first member of every backend's store and blob structs. */
-struct cl_store { const struct cl_store_ops *ops; };
-struct cl_blob { const struct cl_store_ops *ops; };
+struct cl_store {
+	const struct cl_store_ops *ops;
+};
+struct cl_blob {
+	const struct cl_store_ops *ops;
+};
 
 /*
  * Backend constructors, called by cl_store_open() with the part of the spec

@@ -13,8 +13,8 @@
 #include "callin/log.h"
 #include "mongo_impl.h"
 
-static void	mg_close(cl_store *);
-static cl_err	mg_ping(cl_store *);
+static void mg_close(cl_store *);
+static cl_err mg_ping(cl_store *);
 
 static const struct cl_store_ops mg_ops = {
 	.close = mg_close,
@@ -61,8 +61,7 @@ mg_log(mongoc_log_level_t level, const char *domain, const char *message,
 		if (strstr(message, "\"endSessions\"") == NULL)
 			cl_log(CL_LOG_WARN, "mongoc %s: %s", domain, message);
 		break;
-	default:
-		break;
+	default: break;
 	}
 }
 
@@ -122,13 +121,13 @@ cl_store_mongo_open(const char *spec, cl_store **out)
 		goto err;
 	}
 	if ((rc = mg_uri_default(st->uri, MONGOC_URI_SERVERSELECTIONTIMEOUTMS,
-	    MG_SERVER_SELECTION_MS)) != CL_OK ||
+		 MG_SERVER_SELECTION_MS)) != CL_OK ||
 	    (rc = mg_uri_default(st->uri, MONGOC_URI_CONNECTTIMEOUTMS,
-	    MG_CONNECT_MS)) != CL_OK ||
+		 MG_CONNECT_MS)) != CL_OK ||
 	    (rc = mg_uri_default(st->uri, MONGOC_URI_SOCKETTIMEOUTMS,
-	    MG_SOCKET_MS)) != CL_OK ||
+		 MG_SOCKET_MS)) != CL_OK ||
 	    (rc = mg_uri_default(st->uri, MONGOC_URI_WAITQUEUETIMEOUTMS,
-	    MG_WAIT_QUEUE_MS)) != CL_OK)
+		 MG_WAIT_QUEUE_MS)) != CL_OK)
 		goto err;
 	if (mongoc_uri_get_appname(st->uri) == NULL &&
 	    !mongoc_uri_set_appname(st->uri, "callin")) {
@@ -140,8 +139,8 @@ cl_store_mongo_open(const char *spec, cl_store **out)
 
 	/* w:"majority", j:true for every write, with the URI's wtimeoutMS. */
 	uwc = mongoc_uri_get_write_concern(st->uri);
-	wtimeout = uwc != NULL ?
-	    mongoc_write_concern_get_wtimeout_int64(uwc) : 0;
+	wtimeout = uwc != NULL ? mongoc_write_concern_get_wtimeout_int64(uwc) :
+				 0;
 	st->wc = mongoc_write_concern_new();
 	mongoc_write_concern_set_wmajority(st->wc, 0);
 	if (wtimeout > 0)
@@ -159,7 +158,7 @@ cl_store_mongo_open(const char *spec, cl_store **out)
 		goto err;
 	}
 	if (!mongoc_client_pool_set_error_api(st->pool,
-	    MONGOC_ERROR_API_VERSION_2)) {
+		MONGOC_ERROR_API_VERSION_2)) {
 		rc = CL_ECONFIG;
 		goto err;
 	}
@@ -210,7 +209,8 @@ mg_client(struct mg_store *st)
 	if (st->client != NULL)
 		return CL_OK;
 	if ((st->client = mongoc_client_pool_pop(st->pool)) == NULL) {
-		cl_log(CL_LOG_ERROR, "store: no MongoDB client free in the "
+		cl_log(CL_LOG_ERROR,
+		    "store: no MongoDB client free in the "
 		    "pool");
 		rc = CL_EUNAVAIL;
 		goto err;
@@ -228,7 +228,7 @@ mg_client(struct mg_store *st)
 		goto err;
 	}
 	if ((st->bucket = mongoc_gridfs_bucket_new(st->db, &bopts, NULL,
-	    &err)) == NULL) {
+		 &err)) == NULL) {
 		rc = mg_error(&err, "GridFS bucket");
 		goto err;
 	}
@@ -278,7 +278,7 @@ mg_create_indexes(struct mg_store *st, const char *coll, bson_t *indexes)
 		bson_append_document(&one, "0", 1, &index);
 		bson_append_array_end(&cmd, &one);
 		if (!mongoc_database_write_command_with_opts(st->db, &cmd,
-		    st->wopts, NULL, &err))
+			st->wopts, NULL, &err))
 			rc = mg_error(&err, "createIndexes");
 		bson_destroy(&cmd);
 	}
@@ -303,36 +303,29 @@ mg_ready(struct mg_store *st)
 		goto err;
 	if (st->indexed)
 		return CL_OK;
-	req = BCON_NEW(
-	    "0", "{", "key", "{", CL_DOC_REFERENCE, BCON_INT32(1), "}",
-	        "name", BCON_UTF8("reference_1"),
-	        "unique", BCON_BOOL(true), "}",
-	    "1", "{", "key", "{", CL_DOC_IDEMPOTENCY_KEY, BCON_INT32(1), "}",
-	        "name", BCON_UTF8("idempotency_key_1"),
-	        "unique", BCON_BOOL(true), "}",
-	    "2", "{", "key", "{", CL_DOC_TOKEN, BCON_INT32(1), "}",
-	        "name", BCON_UTF8("token_1"), "unique", BCON_BOOL(true), "}",
-	    "3", "{", "key", "{", MG_BLOB_REF, BCON_INT32(1), "}",
-	        "name", BCON_UTF8("attachments.blob_id_1"), "}",
+	req = BCON_NEW("0", "{", "key", "{", CL_DOC_REFERENCE, BCON_INT32(1),
+	    "}", "name", BCON_UTF8("reference_1"), "unique", BCON_BOOL(true),
+	    "}", "1", "{", "key", "{", CL_DOC_IDEMPOTENCY_KEY, BCON_INT32(1),
+	    "}", "name", BCON_UTF8("idempotency_key_1"), "unique",
+	    BCON_BOOL(true), "}", "2", "{", "key", "{", CL_DOC_TOKEN,
+	    BCON_INT32(1), "}", "name", BCON_UTF8("token_1"), "unique",
+	    BCON_BOOL(true), "}", "3", "{", "key", "{", MG_BLOB_REF,
+	    BCON_INT32(1), "}", "name", BCON_UTF8("attachments.blob_id_1"), "}",
 	    "4", "{", "key", "{", "outbox.status", BCON_INT32(1),
-	        "outbox.due_ms", BCON_INT32(1), "}",
-	        "name", BCON_UTF8("outbox.status_1_outbox.due_ms_1"), "}",
-	    "5", "{", "key", "{", CL_DOC_EMAIL_LC, BCON_INT32(1),
-	        CL_DOC_RECEIVED_MS, BCON_INT32(1), "}",
-	        "name", BCON_UTF8("email_lc_1_received_ms_1"), "}");
-	files = BCON_NEW(
-	    "0", "{", "key", "{", "filename", BCON_INT32(1),
-	        "uploadDate", BCON_INT32(1), "}",
-	        "name", BCON_UTF8("filename_1_uploadDate_1"), "}",
-	    "1", "{", "key", "{", "metadata.state", BCON_INT32(1),
-	        "metadata.created_ms", BCON_INT32(1), "}",
-	        "name", BCON_UTF8("metadata.state_1_metadata.created_ms_1"),
-	        "}");
-	chunks = BCON_NEW(
-	    "0", "{", "key", "{", "files_id", BCON_INT32(1),
-	        "n", BCON_INT32(1), "}",
-	        "name", BCON_UTF8("files_id_1_n_1"), "unique", BCON_BOOL(true),
-	        "}");
+	    "outbox.due_ms", BCON_INT32(1), "}", "name",
+	    BCON_UTF8("outbox.status_1_outbox.due_ms_1"), "}", "5", "{", "key",
+	    "{", CL_DOC_EMAIL_LC, BCON_INT32(1), CL_DOC_RECEIVED_MS,
+	    BCON_INT32(1), "}", "name", BCON_UTF8("email_lc_1_received_ms_1"),
+	    "}");
+	files = BCON_NEW("0", "{", "key", "{", "filename", BCON_INT32(1),
+	    "uploadDate", BCON_INT32(1), "}", "name",
+	    BCON_UTF8("filename_1_uploadDate_1"), "}", "1", "{", "key", "{",
+	    "metadata.state", BCON_INT32(1), "metadata.created_ms",
+	    BCON_INT32(1), "}", "name",
+	    BCON_UTF8("metadata.state_1_metadata.created_ms_1"), "}");
+	chunks = BCON_NEW("0", "{", "key", "{", "files_id", BCON_INT32(1), "n",
+	    BCON_INT32(1), "}", "name", BCON_UTF8("files_id_1_n_1"), "unique",
+	    BCON_BOOL(true), "}");
 	if ((rc = mg_create_indexes(st, MG_REQUESTS, req)) != CL_OK ||
 	    (rc = mg_create_indexes(st, MG_FILES, files)) != CL_OK ||
 	    (rc = mg_create_indexes(st, MG_CHUNKS, chunks)) != CL_OK)
@@ -363,7 +356,7 @@ mg_error(const bson_error_t *e, const char *what)
 	    e->code == MONGOC_ERROR_GRIDFS_BUCKET_FILE_NOT_FOUND)
 		return CL_ENOTFOUND;
 	if ((e->domain == MONGOC_ERROR_COMMAND &&
-	    e->code == MONGOC_ERROR_COMMAND_INVALID_ARG) ||
+		e->code == MONGOC_ERROR_COMMAND_INVALID_ARG) ||
 	    e->domain == MONGOC_ERROR_BSON) {
 		cl_log(CL_LOG_WARN, "store: MongoDB %s refused: %s", what,
 		    e->message);
@@ -371,12 +364,14 @@ mg_error(const bson_error_t *e, const char *what)
 	}
 	if (e->domain == MONGOC_ERROR_GRIDFS &&
 	    (e->code == MONGOC_ERROR_GRIDFS_CORRUPT ||
-	    e->code == MONGOC_ERROR_GRIDFS_CHUNK_MISSING)) {
+		e->code == MONGOC_ERROR_GRIDFS_CHUNK_MISSING)) {
 		cl_log(CL_LOG_ERROR, "store: MongoDB %s: %s", what, e->message);
 		return CL_EIO;
 	}
-	cl_log(CL_LOG_ERROR, "store: MongoDB %s failed: %s (domain %u, "
-	    "code %u)", what, e->message, e->domain, e->code);
+	cl_log(CL_LOG_ERROR,
+	    "store: MongoDB %s failed: %s (domain %u, "
+	    "code %u)",
+	    what, e->message, e->domain, e->code);
 	return CL_EUNAVAIL;
 }
 
@@ -393,7 +388,7 @@ mg_parse_id(const char *s, bson_oid_t *oid)
 		return false;
 	for (i = 0; i < 24; i++)
 		if (!((s[i] >= '0' && s[i] <= '9') ||
-		    (s[i] >= 'a' && s[i] <= 'f')))
+			(s[i] >= 'a' && s[i] <= 'f')))
 			return false;
 	bson_oid_init_from_string(oid, s);
 	return true;
@@ -451,7 +446,7 @@ mg_ping(cl_store *base)
 		goto err;
 	BSON_APPEND_INT32(&cmd, "ping", 1);
 	if (!mongoc_client_command_simple(st->client, "admin", &cmd, NULL,
-	    &reply, &err)) {
+		&reply, &err)) {
 		bson_destroy(&reply);
 		rc = mg_error(&err, "ping");
 		goto err;

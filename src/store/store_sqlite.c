@@ -30,11 +30,11 @@
 #include "callin/log.h"
 #include "sqlite_impl.h"
 
-static void	sq_close(cl_store *);
-static cl_err	sq_ping(cl_store *);
-static void	sq_defer_sync(cl_store *);
-static cl_err	sq_sync_wal(cl_store *);
-static void	sq_checkpoint(cl_store *);
+static void sq_close(cl_store *);
+static cl_err sq_ping(cl_store *);
+static void sq_defer_sync(cl_store *);
+static cl_err sq_sync_wal(cl_store *);
+static void sq_checkpoint(cl_store *);
 
 static const struct cl_store_ops sq_ops = {
 	.close = sq_close,
@@ -82,8 +82,7 @@ static const char *const sq_sql[SQ__NSTMT] = {
 	    " WHERE id = ?1 AND size IS NULL AND request_token IS NULL",
 	[SQ_BLOB_REMOVE] =
 	    "DELETE FROM blobs WHERE id = ?1 AND request_token IS NULL",
-	[SQ_BLOB_STATE] =
-	    "SELECT size, request_token FROM blobs WHERE id = ?1",
+	[SQ_BLOB_STATE] = "SELECT size, request_token FROM blobs WHERE id = ?1",
 	[SQ_CHUNK_SELECT] =
 	    "SELECT data FROM blob_chunks WHERE blob_id = ?1 AND seq = ?2",
 	[SQ_SWEEP] =
@@ -93,16 +92,14 @@ static const char *const sq_sql[SQ__NSTMT] = {
 	    "INSERT INTO requests(token, reference, idempotency_key,"
 	    " received_ms, doc, email) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
 	[SQ_REQ_BY_TOKEN] = "SELECT doc FROM requests WHERE token = ?1",
-	[SQ_REQ_BY_REFERENCE] =
-	    "SELECT doc FROM requests WHERE reference = ?1",
+	[SQ_REQ_BY_REFERENCE] = "SELECT doc FROM requests WHERE reference = ?1",
 	[SQ_REQ_BY_IDEMPOTENCY] =
 	    "SELECT doc FROM requests WHERE idempotency_key = ?1",
 	[SQ_REQ_TOKEN_BY_IDEMPOTENCY] =
 	    "SELECT token FROM requests WHERE idempotency_key = ?1",
 	[SQ_REQ_COUNT] = "SELECT count(*) FROM requests",
-	[SQ_REQ_COUNT_EMAIL] =
-	    "SELECT count(*) FROM requests"
-	    " WHERE email = ?1 AND received_ms >= ?2",
+	[SQ_REQ_COUNT_EMAIL] = "SELECT count(*) FROM requests"
+			       " WHERE email = ?1 AND received_ms >= ?2",
 	[SQ_BLOB_LINK] =
 	    "UPDATE blobs SET request_token = ?2"
 	    " WHERE id = ?1 AND request_token IS NULL AND size IS NOT NULL",
@@ -118,10 +115,9 @@ static const char *const sq_sql[SQ__NSTMT] = {
 	    " AND o.lease_until_ms <= ?1 ORDER BY o.due_ms, o.id LIMIT ?2",
 	[SQ_OUTBOX_LEASE] =
 	    "UPDATE outbox SET lease_until_ms = ?2, owner = ?3 WHERE id = ?1",
-	[SQ_OUTBOX_SENT] =
-	    "UPDATE outbox SET status = 'sent', sent_ms = ?3"
-	    " WHERE id = ?1 AND owner = ?2 AND status = 'due'"
-	    " AND lease_until_ms > ?3",
+	[SQ_OUTBOX_SENT] = "UPDATE outbox SET status = 'sent', sent_ms = ?3"
+			   " WHERE id = ?1 AND owner = ?2 AND status = 'due'"
+			   " AND lease_until_ms > ?3",
 	[SQ_OUTBOX_FAILED] =
 	    "UPDATE outbox SET attempts = attempts + 1, last_error = ?5,"
 	    " lease_until_ms = 0,"
@@ -132,9 +128,8 @@ static const char *const sq_sql[SQ__NSTMT] = {
 	[SQ_OUTBOX_STATS] =
 	    "SELECT status, count(*), min(first_due_ms) FROM outbox"
 	    " GROUP BY status",
-	[SQ_REQ_CONFIRM] =
-	    "UPDATE requests SET confirmed_ms = ?2"
-	    " WHERE token = ?1 AND confirmed_ms IS NULL",
+	[SQ_REQ_CONFIRM] = "UPDATE requests SET confirmed_ms = ?2"
+			   " WHERE token = ?1 AND confirmed_ms IS NULL",
 	[SQ_REQ_CONFIRMED] =
 	    "SELECT confirmed_ms FROM requests WHERE token = ?1",
 };
@@ -156,7 +151,7 @@ static const char sq_schema_v1[] =
     " id TEXT PRIMARY KEY,"
     " name TEXT NOT NULL,"
     " created_ms INTEGER NOT NULL,"
-    " size INTEGER,"			/* NULL while being written */
+    " size INTEGER," /* NULL while being written */
     " request_token TEXT REFERENCES requests(token));"
     "CREATE INDEX IF NOT EXISTS blobs_unlinked ON blobs(created_ms)"
     " WHERE request_token IS NULL;"
@@ -170,7 +165,7 @@ static const char sq_schema_v1[] =
     " id INTEGER PRIMARY KEY,"
     " request_token TEXT NOT NULL REFERENCES requests(token),"
     " kind TEXT NOT NULL,"
-    " recipients TEXT NOT NULL,"		/* JSON array of addresses */
+    " recipients TEXT NOT NULL," /* JSON array of addresses */
     " message_id TEXT,"
     " status TEXT NOT NULL DEFAULT 'due',"
     " attempts INTEGER NOT NULL DEFAULT 0,"
@@ -224,9 +219,8 @@ static const char sq_schema_v4[] =
  * all that index served for the foreign key), and each write had to update
  * one more random page of it.
  */
-static const char sq_schema_v5[] =
-    "DROP INDEX IF EXISTS outbox_request;"
-    "PRAGMA user_version = 5;";
+static const char sq_schema_v5[] = "DROP INDEX IF EXISTS outbox_request;"
+				   "PRAGMA user_version = 5;";
 
 /*
  * Schema version 6: when the requester confirmed their address
@@ -255,11 +249,8 @@ sq_error(struct sq_store *s, int rc, const char *what)
 	switch (rc & 0xff) {
 	case SQLITE_READONLY:
 	case SQLITE_CANTOPEN:
-	case SQLITE_NOTADB:
-		s->stale = 1;
-		break;
-	default:
-		break;
+	case SQLITE_NOTADB: s->stale = 1; break;
+	default: break;
 	}
 	return CL_EUNAVAIL;
 }
@@ -311,8 +302,7 @@ sq_prepare(struct sq_store *s, enum sq_sync level, enum sq_stmt id,
  * what).
  */
 cl_err
-sq_int_row(struct sq_store *s, sqlite3_stmt *stmt, const char *what,
-    int64_t *v)
+sq_int_row(struct sq_store *s, sqlite3_stmt *stmt, const char *what, int64_t *v)
 {
 	cl_err rc = CL_OK;
 	int src;
@@ -367,8 +357,10 @@ sq_sync(struct sq_store *s, enum sq_sync level)
 	if (s->sync == level)
 		return CL_OK;
 	s->sync = SQ_SYNC_UNKNOWN;
-	rc = sq_exec(s, level == SQ_SYNC_LEVEL_FULL ? SQ_SYNC_FULL :
-	    level == SQ_SYNC_LEVEL_OFF ? SQ_SYNC_OFF : SQ_SYNC_NORMAL,
+	rc = sq_exec(s,
+	    level == SQ_SYNC_LEVEL_FULL	   ? SQ_SYNC_FULL :
+		level == SQ_SYNC_LEVEL_OFF ? SQ_SYNC_OFF :
+					     SQ_SYNC_NORMAL,
 	    "set synchronous");
 	if (rc != CL_OK)
 		goto err;
@@ -454,8 +446,8 @@ sq_wal(struct sq_store *s)
 		wal = 0;
 		src = sqlite3_prepare_v2(s->db, "PRAGMA journal_mode=WAL", -1,
 		    &stmt, NULL);
-		if (src == SQLITE_OK && (src = sqlite3_step(stmt)) ==
-		    SQLITE_ROW) {
+		if (src == SQLITE_OK &&
+		    (src = sqlite3_step(stmt)) == SQLITE_ROW) {
 			mode = sqlite3_column_text(stmt, 0);
 			wal = mode != NULL &&
 			    strcmp((const char *)mode, "wal") == 0;
@@ -472,8 +464,10 @@ sq_wal(struct sq_store *s)
 			if (src != SQLITE_OK)
 				rc = sq_error(s, src, "set journal_mode=WAL");
 			else {
-				cl_log(CL_LOG_ERROR, "store: sqlite %s cannot "
-				    "use WAL mode", s->path);
+				cl_log(CL_LOG_ERROR,
+				    "store: sqlite %s cannot "
+				    "use WAL mode",
+				    s->path);
 				rc = CL_EUNAVAIL;
 			}
 			goto err;
@@ -535,12 +529,14 @@ sq_connect(struct sq_store *s, int create)
 	int src;
 
 	sq_disconnect(s);
-	src = sqlite3_open_v2(s->path, &db, SQLITE_OPEN_READWRITE |
-	    (create ? SQLITE_OPEN_CREATE : 0) | SQLITE_OPEN_NOMUTEX, NULL);
+	src = sqlite3_open_v2(s->path, &db,
+	    SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0) |
+		SQLITE_OPEN_NOMUTEX,
+	    NULL);
 	if (src != SQLITE_OK) {
 		cl_log(CL_LOG_ERROR, "store: sqlite cannot open %s: %s",
-		    s->path, db != NULL ? sqlite3_errmsg(db) :
-		    sqlite3_errstr(src));
+		    s->path,
+		    db != NULL ? sqlite3_errmsg(db) : sqlite3_errstr(src));
 		sqlite3_close_v2(db);
 		rc = CL_EUNAVAIL;
 		goto err;
@@ -550,9 +546,11 @@ sq_connect(struct sq_store *s, int create)
 	sqlite3_busy_handler(db, sq_busy, s);
 	if ((rc = sq_wal(s)) != CL_OK)
 		goto err;
-	src = sqlite3_exec(db, "PRAGMA synchronous=FULL;"
+	src = sqlite3_exec(db,
+	    "PRAGMA synchronous=FULL;"
 	    "PRAGMA foreign_keys=ON;"
-	    "PRAGMA journal_size_limit=67108864;", NULL, NULL, &msg);
+	    "PRAGMA journal_size_limit=67108864;",
+	    NULL, NULL, &msg);
 	if (src != SQLITE_OK) {
 		rc = sq_error(s, src, "set pragmas");
 		goto err;
@@ -593,8 +591,7 @@ sq_user_version(struct sq_store *s, int *v)
 	cl_err rc;
 	int src;
 
-	src = sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &stmt,
-	    NULL);
+	src = sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &stmt, NULL);
 	if (src == SQLITE_OK)
 		src = sqlite3_step(stmt);
 	if (src != SQLITE_ROW) {
@@ -655,8 +652,10 @@ sq_schema(struct sq_store *s)
 	if ((rc = sq_user_version(s, &v)) != CL_OK)
 		goto err;
 	if (v > SQ_SCHEMA_VERSION) {
-		cl_log(CL_LOG_ERROR, "store: sqlite %s has schema version %d, "
-		    "newer than %d", s->path, v, SQ_SCHEMA_VERSION);
+		cl_log(CL_LOG_ERROR,
+		    "store: sqlite %s has schema version %d, "
+		    "newer than %d",
+		    s->path, v, SQ_SCHEMA_VERSION);
 		rc = CL_EUNAVAIL;
 		goto err;
 	}
@@ -682,8 +681,8 @@ sq_schema(struct sq_store *s)
 		}
 	}
 	src = sqlite3_create_function_v2(s->db, "callin_doc_email", 1,
-	    SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_DIRECTONLY,
-	    NULL, sq_doc_email, NULL, NULL, NULL);
+	    SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_DIRECTONLY, NULL,
+	    sq_doc_email, NULL, NULL, NULL);
 	if (src != SQLITE_OK) {
 		rc = sq_error(s, src, "define callin_doc_email");
 		goto err;
@@ -754,8 +753,10 @@ sq_check_dir(const char *path)
 		return CL_OK;
 	dir = cl_strndup(path, slash == path ? 1 : (size_t)(slash - path));
 	if (stat(dir, &sb) == -1 || !S_ISDIR(sb.st_mode)) {
-		cl_log(CL_LOG_ERROR, "store: sqlite cannot open %s: directory "
-		    "%s does not exist", path, dir);
+		cl_log(CL_LOG_ERROR,
+		    "store: sqlite cannot open %s: directory "
+		    "%s does not exist",
+		    path, dir);
 		rc = CL_EUNAVAIL;
 		goto err;
 	}
@@ -783,9 +784,11 @@ cl_store_sqlite_open(const char *path, cl_store **out)
 	s->busy_ms = sq_busy_timeout();
 	/* The bench's CPU-bound ceiling only; never a configuration key. */
 	s->commit_sync = getenv("CALLIN_BENCH_SQLITE_SYNC_OFF") != NULL ?
-	    SQ_SYNC_LEVEL_OFF : SQ_SYNC_LEVEL_FULL;
+	    SQ_SYNC_LEVEL_OFF :
+	    SQ_SYNC_LEVEL_FULL;
 	if (s->commit_sync == SQ_SYNC_LEVEL_OFF)
-		cl_log(CL_LOG_WARN, "store: CALLIN_BENCH_SQLITE_SYNC_OFF is set: "
+		cl_log(CL_LOG_WARN,
+		    "store: CALLIN_BENCH_SQLITE_SYNC_OFF is set: "
 		    "commits are NOT durable (benchmarks only)");
 	if ((rc = sq_check_dir(path)) != CL_OK)
 		goto err;
@@ -835,17 +838,21 @@ sq_checkpoint(cl_store *st)
 	struct sq_store *s = (struct sq_store *)st;
 	int src;
 
-	if (__atomic_load_n(&s->wal_pages, __ATOMIC_RELAXED) < SQ_CHECKPOINT_PAGES)
+	if (__atomic_load_n(&s->wal_pages, __ATOMIC_RELAXED) <
+	    SQ_CHECKPOINT_PAGES)
 		return;
 	if (s->ckpt == NULL) {
-		src = sqlite3_open_v2(s->path, &s->ckpt, SQLITE_OPEN_READWRITE |
-		    SQLITE_OPEN_NOMUTEX, NULL);
+		src = sqlite3_open_v2(s->path, &s->ckpt,
+		    SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
 		if (src == SQLITE_OK)
-			src = sqlite3_exec(s->ckpt, s->commit_sync == SQ_SYNC_LEVEL_OFF ?
-			    "PRAGMA synchronous=OFF" : "PRAGMA synchronous=NORMAL",
+			src = sqlite3_exec(s->ckpt,
+			    s->commit_sync == SQ_SYNC_LEVEL_OFF ?
+				"PRAGMA synchronous=OFF" :
+				"PRAGMA synchronous=NORMAL",
 			    NULL, NULL, NULL);
 		if (src != SQLITE_OK) {
-			cl_log(CL_LOG_WARN, "store: sqlite cannot open %s to checkpoint: %s",
+			cl_log(CL_LOG_WARN,
+			    "store: sqlite cannot open %s to checkpoint: %s",
 			    s->path, sqlite3_errstr(src));
 			sqlite3_close_v2(s->ckpt);
 			s->ckpt = NULL;
@@ -853,10 +860,11 @@ sq_checkpoint(cl_store *st)
 		}
 		sqlite3_busy_timeout(s->ckpt, 100);
 	}
-	src = sqlite3_wal_checkpoint_v2(s->ckpt, NULL, SQLITE_CHECKPOINT_RESTART, NULL, NULL);
+	src = sqlite3_wal_checkpoint_v2(s->ckpt, NULL,
+	    SQLITE_CHECKPOINT_RESTART, NULL, NULL);
 	if (src != SQLITE_OK && (src & 0xff) != SQLITE_BUSY)
-		cl_log(CL_LOG_WARN, "store: sqlite checkpoint of %s: %s", s->path,
-		    sqlite3_errstr(src));
+		cl_log(CL_LOG_WARN, "store: sqlite checkpoint of %s: %s",
+		    s->path, sqlite3_errstr(src));
 	else
 		__atomic_store_n(&s->wal_pages, 0, __ATOMIC_RELAXED);
 }
@@ -878,7 +886,7 @@ sq_sync_wal(cl_store *st)
 	cl_err rc = CL_EIO;
 
 	if (s->commit_sync == SQ_SYNC_LEVEL_OFF)
-		return CL_OK;		/* the bench's ceiling: no fsync at all */
+		return CL_OK; /* the bench's ceiling: no fsync at all */
 	if (snprintf(wal, sizeof wal, "%s-wal", s->path) >= (int)sizeof wal)
 		goto err;
 	if ((fd = open(wal, O_RDONLY | O_CLOEXEC)) < 0)
@@ -888,8 +896,8 @@ sq_sync_wal(cl_store *st)
 	close(fd);
 err:
 	if (rc != CL_OK)
-		cl_log(CL_LOG_ERROR, "store: sqlite cannot sync %s-wal: %s", s->path,
-		    strerror(errno));
+		cl_log(CL_LOG_ERROR, "store: sqlite cannot sync %s-wal: %s",
+		    s->path, strerror(errno));
 	return rc;
 }
 

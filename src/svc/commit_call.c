@@ -8,7 +8,7 @@
 #include "callin/reqdoc.h"
 #include "callin/svc.h"
 
-#define COMMIT_TIMEOUT_MS	30000
+#define COMMIT_TIMEOUT_MS 30000
 
 int
 cl_svc_wants_committer(const cl_config *cfg)
@@ -56,8 +56,9 @@ cl_err
 cl_svc_commit(cl_svc *app, const bson_t *doc, int64_t email_max,
     int64_t since_ms, char existing_token[CL_TOKEN_MAX])
 {
-	cl_store_put_item it = { .doc = doc, .email_max = email_max,
-	    .email_since_ms = since_ms };
+	cl_store_put_item it = { .doc = doc,
+		.email_max = email_max,
+		.email_since_ms = since_ms };
 	cl_buf msg = CL_BUF_INIT;
 	const char *token = NULL;
 	cl_err rc = CL_EUNAVAIL, call;

@@ -4,7 +4,7 @@
 #include "callin/receipt.h"
 #include "callin/svc.h"
 
-#define SIGN_TIMEOUT_MS	5000
+#define SIGN_TIMEOUT_MS 5000
 
 cl_err
 cl_svc_sign(cl_svc *app, const cl_buf *body, cl_buf *out)
@@ -17,8 +17,9 @@ cl_svc_sign(cl_svc *app, const cl_buf *body, cl_buf *out)
 		goto err;
 	}
 	for (int i = 0; i < 2; i++)
-		if ((rc = cl_ipc_call(&app->signer, body->data, body->len, &reply,
-		    CL_RECEIPT_MAX + 1, SIGN_TIMEOUT_MS)) != CL_ECLOSED)
+		if ((rc = cl_ipc_call(&app->signer, body->data, body->len,
+			 &reply, CL_RECEIPT_MAX + 1, SIGN_TIMEOUT_MS)) !=
+		    CL_ECLOSED)
 			break;
 	if (rc != CL_OK || reply.len == 0) {
 		cl_log(CL_LOG_ERROR, "intake: the signer did not answer: %s",

@@ -35,12 +35,13 @@ load_public(const cl_config *cfg, cl_svc *app, char *err, size_t errlen)
 	char why[400];
 	cl_err rc;
 
-	if ((rc = cl_keyring_load_served(cfg->public_keys_dir, &ring, why, sizeof why)) != CL_OK) {
+	if ((rc = cl_keyring_load_served(cfg->public_keys_dir, &ring, why,
+		 sizeof why)) != CL_OK) {
 		snprintf(err, errlen, "config: public_keys_dir: %s", why);
 		goto err;
 	}
-	if ((rc = cl_csrf_load_secret(cfg->form_secret_file, secret, &secret_len,
-	    why, sizeof why)) != CL_OK) {
+	if ((rc = cl_csrf_load_secret(cfg->form_secret_file, secret,
+		 &secret_len, why, sizeof why)) != CL_OK) {
 		snprintf(err, errlen, "config: form_secret_file: %s", why);
 		goto err;
 	}
@@ -73,13 +74,17 @@ check_key_child(const cl_config *cfg, int fd)
 	/* main() did this already (cl_proc_start); again where the key is. */
 	if (cl_proc_no_dumps(why, sizeof why) != CL_OK)
 		snprintf(err, sizeof err, "signing_key_file: %s", why);
-	else if (cl_signer_load(cfg->signing_key_file, &signer, why, sizeof why) != CL_OK)
+	else if (cl_signer_load(cfg->signing_key_file, &signer, why,
+		     sizeof why) != CL_OK)
 		snprintf(err, sizeof err, "config: signing_key_file: %s", why);
-	else if (cl_keyring_load_served(cfg->public_keys_dir, &ring, why, sizeof why) != CL_OK)
+	else if (cl_keyring_load_served(cfg->public_keys_dir, &ring, why,
+		     sizeof why) != CL_OK)
 		snprintf(err, sizeof err, "config: public_keys_dir: %s", why);
 	else if (!cl_keyring_has(ring, signer))
-		snprintf(err, sizeof err, "config: public_keys_dir: %s does not publish the "
-		    "signing key %s", cfg->public_keys_dir, cl_signer_key_id(signer));
+		snprintf(err, sizeof err,
+		    "config: public_keys_dir: %s does not publish the "
+		    "signing key %s",
+		    cfg->public_keys_dir, cl_signer_key_id(signer));
 	else
 		status = 0;
 	if (err[0] != '\0' && write(fd, err, strlen(err)) < 0)
@@ -102,7 +107,8 @@ check_key(const cl_config *cfg, char *err, size_t errlen)
 	pid_t pid;
 
 	if (pipe2(fds, O_CLOEXEC) != 0) {
-		snprintf(err, errlen, "config: signing_key_file: cannot check: %s",
+		snprintf(err, errlen,
+		    "config: signing_key_file: cannot check: %s",
 		    strerror(errno));
 		return CL_ECONFIG;
 	}
@@ -115,14 +121,15 @@ check_key(const cl_config *cfg, char *err, size_t errlen)
 	err[0] = '\0';
 	while (pid > 0 && (size_t)n + 1 < errlen &&
 	    ((r = read(fds[0], err + n, errlen - 1 - (size_t)n)) > 0 ||
-	    (r < 0 && errno == EINTR)))
+		(r < 0 && errno == EINTR)))
 		n += r > 0 ? r : 0;
 	err[n] = '\0';
 	close(fds[0]);
 	if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status) ||
 	    WEXITSTATUS(status) != 0) {
 		if (err[0] == '\0')
-			snprintf(err, errlen, "config: signing_key_file: the check failed");
+			snprintf(err, errlen,
+			    "config: signing_key_file: the check failed");
 		return CL_ECONFIG;
 	}
 	return CL_OK;
@@ -143,7 +150,8 @@ warm_sniffer(cl_sniffer *s)
 	for (size_t i = 0; i < CL_SNIFF_BYTES; i++)
 		text[i] = line[i % (sizeof line - 1)];
 	if (cl_sniff(s, text, CL_SNIFF_BYTES, &mime) != CL_OK)
-		cl_log(CL_LOG_WARN, "worker: the content sniffer did not warm up");
+		cl_log(CL_LOG_WARN,
+		    "worker: the content sniffer did not warm up");
 	free(text);
 }
 

@@ -30,7 +30,8 @@ main(int argc, char **argv)
 		fd = socket(AF_UNIX, SOCK_STREAM, 0);
 		snprintf(sa.sun_path, sizeof sa.sun_path, "%s", argv[1]);
 		unlink(argv[1]);
-		if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0 ||
+		if (fd < 0 ||
+		    bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0 ||
 		    listen(fd, 1024) != 0) {
 			perror("fcgi-hello: bind");
 			return 1;
@@ -47,11 +48,14 @@ main(int argc, char **argv)
 	memcpy(body, "hello\n", 6);
 	body[bytes - 1] = '\n';
 	FCGX_Init();
-	signal(SIGTERM, SIG_DFL);	/* libfcgi's handler would not stop accept() */
+	signal(SIGTERM,
+	    SIG_DFL); /* libfcgi's handler would not stop accept() */
 	FCGX_InitRequest(&req, fd, 0);
 	while (FCGX_Accept_r(&req) >= 0) {
-		FCGX_FPrintF(req.out, "Status: 200 OK\r\nContent-Type: text/plain\r\n"
-		    "Content-Length: %d\r\n\r\n", bytes);
+		FCGX_FPrintF(req.out,
+		    "Status: 200 OK\r\nContent-Type: text/plain\r\n"
+		    "Content-Length: %d\r\n\r\n",
+		    bytes);
 		FCGX_PutStr(body, bytes, req.out);
 	}
 	return 0;

@@ -17,25 +17,26 @@
 #include "callin/alloc.h"
 #include "callin/multipart.h"
 
-#define BOUNDARY	"fuzzB0undary"
+#define BOUNDARY "fuzzB0undary"
 
 /* Abort, so libFuzzer reports it, when cond is false (NDEBUG-proof). */
-#define CHECK(cond) do {						\
-	if (!(cond)) {							\
-		fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__,	\
-		    __LINE__, #cond);					\
-		abort();						\
-	}								\
-} while (0)
+#define CHECK(cond) \
+	do { \
+		if (!(cond)) { \
+			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, \
+			    __LINE__, #cond); \
+			abort(); \
+		} \
+	} while (0)
 
 struct tally {
-	uint64_t hash;		/* FNV-1a of events and data, split-blind */
-	size_t	 data;		/* data bytes delivered */
-	size_t	 begins;
-	size_t	 ends;
-	size_t	 calls;		/* callbacks made */
-	size_t	 fail_at;	/* callback number that fails; 0: none */
-	int	 failed;
+	uint64_t hash; /* FNV-1a of events and data, split-blind */
+	size_t data;   /* data bytes delivered */
+	size_t begins;
+	size_t ends;
+	size_t calls;	/* callbacks made */
+	size_t fail_at; /* callback number that fails; 0: none */
+	int failed;
 };
 
 static void
@@ -127,9 +128,9 @@ on_end(void *arg)
 static const cl_mp_callbacks cbs = { on_begin, on_data, on_end };
 
 struct outcome {
-	struct tally	 t;
-	cl_err		 feed;		/* the first failing feed, or CL_OK */
-	cl_err		 finish;
+	struct tally t;
+	cl_err feed; /* the first failing feed, or CL_OK */
+	cl_err finish;
 };
 
 /*
@@ -161,7 +162,7 @@ parse(const uint8_t *data, size_t size, const uint8_t *step, size_t nstep,
 		rc = cl_mp_feed(p, data + at, n);
 		if (o->feed == CL_OK)
 			o->feed = rc;
-		CHECK(rc == o->feed);		/* dead stays dead */
+		CHECK(rc == o->feed); /* dead stays dead */
 		at += n;
 	}
 	o->finish = cl_mp_finish(p);

@@ -36,9 +36,9 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argv;
 	ring = cl_keyring_new();
 	if (cl_keyring_add_pem(ring, key_a, strlen(key_a), "a", err,
-	    sizeof err) != CL_OK ||
+		sizeof err) != CL_OK ||
 	    cl_keyring_add_pem(ring, key_b, strlen(key_b), "b", err,
-	    sizeof err) != CL_OK)
+		sizeof err) != CL_OK)
 		abort();
 	return 0;
 }
@@ -52,7 +52,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (cl_receipt_parse((const char *)data, size, &r) != CL_OK) {
 		if (r.reason[0] == '\0')
-			abort();	/* a refusal always says why */
+			abort(); /* a refusal always says why */
 		return 0;
 	}
 	len = strlen(r.text);
@@ -60,7 +60,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    r.text[r.signed_len - 1] != '\n' || r.text[len - 1] != '\n' ||
 	    strncmp(r.text + r.signed_len, "signature: ", 11) != 0 ||
 	    memchr(r.text + r.signed_len, '\n', len - r.signed_len) !=
-	    r.text + len - 1 || strlen(r.reference) != CL_REFERENCE_LEN ||
+		r.text + len - 1 ||
+	    strlen(r.reference) != CL_REFERENCE_LEN ||
 	    strlen(r.received) != CL_RECEIVED_LEN ||
 	    strlen(r.key_id) != CL_KEY_ID_LEN)
 		abort();

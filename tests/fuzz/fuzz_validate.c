@@ -19,10 +19,14 @@
 #include "callin/form.h"
 #include "callin/utf8.h"
 
-#define NOW	((time_t)1718452800)	/* 2024-06-15T12:00:00Z */
+#define NOW ((time_t)1718452800) /* 2024-06-15T12:00:00Z */
 
 /* Die loudly: libFuzzer reports the input. */
-#define CHECK(cond)	do { if (!(cond)) abort(); } while (0)
+#define CHECK(cond) \
+	do { \
+		if (!(cond)) \
+			abort(); \
+	} while (0)
 
 /* Undo the "\n" and "\0" escapes in place; return the new length. */
 static size_t
@@ -31,8 +35,8 @@ unescape(char *s, size_t n)
 	size_t i, o = 0;
 
 	for (i = 0; i < n; i++) {
-		if (s[i] == '\\' && i + 1 < n && (s[i + 1] == 'n' ||
-		    s[i + 1] == '0')) {
+		if (s[i] == '\\' && i + 1 < n &&
+		    (s[i + 1] == 'n' || s[i + 1] == '0')) {
 			s[o++] = s[i + 1] == 'n' ? '\n' : '\0';
 			i++;
 		} else
@@ -79,7 +83,8 @@ is_option(cl_field_id f, const cl_answer *e)
 
 	for (i = 0; i < cl_fields[f].noptions; i++)
 		if (strlen(cl_fields[f].options[i].value) == e->len &&
-		    memcmp(cl_fields[f].options[i].value, e->value, e->len) == 0)
+		    memcmp(cl_fields[f].options[i].value, e->value, e->len) ==
+			0)
 			return 1;
 	return 0;
 }
@@ -133,13 +138,13 @@ check_valid(const cl_answers *a, int normalised)
 					continue;
 				CHECK(is_option((cl_field_id)f, &a->v[i]));
 				for (j = i + 1; j < a->n; j++)
-					CHECK(strcmp(a->v[j].name, fd->name) != 0 ||
-					    strcmp(a->v[j].value, a->v[i].value)
-					    != 0);
+					CHECK(strcmp(a->v[j].name, fd->name) !=
+						0 ||
+					    strcmp(a->v[j].value,
+						a->v[i].value) != 0);
 			}
 			break;
-		default:
-			break;
+		default: break;
 		}
 	}
 	stage = once(a, "proposal_stage");
@@ -148,7 +153,7 @@ check_valid(const cl_answers *a, int normalised)
 	    strcmp(stage->value, "implemented") == 0;
 	if (decided) {
 		static const char *const parts[] = { "decision_date-day",
-		    "decision_date-month", "decision_date-year" };
+			"decision_date-month", "decision_date-year" };
 
 		for (i = 0; i < 3; i++) {
 			e = once(a, parts[i]);

@@ -11,7 +11,7 @@
 
 #include "store_test.h"
 
-#define LEASE	60000		/* ms */
+#define LEASE 60000 /* ms */
 
 /* Assert that st holds no request and no outbox entry due by far_ms. */
 static void
@@ -22,7 +22,8 @@ assert_empty(cl_store *st, int64_t far_ms)
 
 	assert_int_equal(t_count(st), 0);
 	assert_int_equal(cl_store_outbox_claim(st, far_ms, LEASE, "probe", 10,
-	    &v, &n), CL_OK);
+			     &v, &n),
+	    CL_OK);
 	assert_int_equal(n, 0);
 	cl_notifications_free(v, n);
 }
@@ -38,7 +39,7 @@ test_args_get(void **state)
 	assert_int_equal(t_put_simple(c->st, &k), CL_OK);
 	assert_int_equal(cl_store_get(c->st, CL_KEY_TOKEN, NULL, &got),
 	    CL_ENOTFOUND);
-	assert_int_equal(got.len, 5);		/* empty, nothing to free */
+	assert_int_equal(got.len, 5); /* empty, nothing to free */
 	assert_int_equal(cl_store_get(c->st, CL_KEY_REFERENCE, NULL, &got),
 	    CL_ENOTFOUND);
 	assert_int_equal(cl_store_get(c->st, CL_KEY_IDEMPOTENCY, NULL, &got),
@@ -61,7 +62,8 @@ static void
 test_args_blobs(void **state)
 {
 	struct t_case *c = *state;
-	static const char *const bad[] = { "", "zz", "0123456789abcdef01234567x" };
+	static const char *const bad[] = { "", "zz",
+		"0123456789abcdef01234567x" };
 	cl_blob *w = (cl_blob *)&w;
 	cl_buf b = CL_BUF_INIT;
 	size_t i;
@@ -90,7 +92,9 @@ test_args_put(void **state)
 {
 	struct t_case *c = *state;
 	static const char *const reserved[] = {
-		"outbox", "email_lc", "confirmed_ms",
+		"outbox",
+		"email_lc",
+		"confirmed_ms",
 	};
 	char id[CL_BLOB_ID_MAX], tok[CL_TOKEN_MAX];
 	const char *twice[2] = { id, id };
@@ -214,7 +218,12 @@ test_args_outbox(void **state)
 {
 	struct t_case *c = *state;
 	static const char *const bad_ids[] = {
-		"", "x", "0", "-1", "12:x", "0123456789abcdef01234567:",
+		"",
+		"x",
+		"0",
+		"-1",
+		"12:x",
+		"0123456789abcdef01234567:",
 	};
 	cl_notification *v = (cl_notification *)&v;
 	struct t_keys k;
@@ -228,44 +237,54 @@ test_args_outbox(void **state)
 	bson_destroy(&doc);
 	now = k.received_ms + 10;
 
-	assert_int_equal(cl_store_outbox_claim(c->st, now, LEASE, NULL, 10,
-	    &v, &n), CL_EINVAL);
+	assert_int_equal(cl_store_outbox_claim(c->st, now, LEASE, NULL, 10, &v,
+			     &n),
+	    CL_EINVAL);
 	assert_null(v);
 	assert_int_equal(n, 0);
 	assert_int_equal(cl_store_outbox_claim(c->st, now, LEASE, "", 10, &v,
-	    &n), CL_EINVAL);
+			     &n),
+	    CL_EINVAL);
 	assert_int_equal(cl_store_outbox_claim(c->st, now, -1, "m1", 10, &v,
-	    &n), CL_EINVAL);
+			     &n),
+	    CL_EINVAL);
 	assert_int_equal(cl_store_outbox_claim(c->st, now, LEASE, "m1", 0, &v,
-	    &n), CL_OK);
+			     &n),
+	    CL_OK);
 	assert_int_equal(n, 0);
 
 	assert_int_equal(cl_store_outbox_claim(c->st, now, LEASE, "m1", 10, &v,
-	    &n), CL_OK);
+			     &n),
+	    CL_OK);
 	assert_int_equal(n, 2);
 	assert_int_equal(cl_store_outbox_sent(c->st, NULL, "m1", now),
 	    CL_ENOTFOUND);
-	assert_int_equal(cl_store_outbox_failed(c->st, NULL, "m1", 0, now,
-	    "x"), CL_ENOTFOUND);
+	assert_int_equal(cl_store_outbox_failed(c->st, NULL, "m1", 0, now, "x"),
+	    CL_ENOTFOUND);
 	for (i = 0; i < sizeof bad_ids / sizeof bad_ids[0]; i++) {
 		assert_int_equal(cl_store_outbox_sent(c->st, bad_ids[i], "m1",
-		    now), CL_ENOTFOUND);
-		assert_int_equal(cl_store_outbox_failed(c->st, bad_ids[i],
-		    "m1", 1, now, NULL), CL_ENOTFOUND);
+				     now),
+		    CL_ENOTFOUND);
+		assert_int_equal(cl_store_outbox_failed(c->st, bad_ids[i], "m1",
+				     1, now, NULL),
+		    CL_ENOTFOUND);
 	}
 	assert_int_equal(cl_store_outbox_sent(c->st, v[0].id, NULL, now),
 	    CL_ENOTFOUND);
 	assert_int_equal(cl_store_outbox_sent(c->st, v[0].id, "", now),
 	    CL_ENOTFOUND);
 	assert_int_equal(cl_store_outbox_failed(c->st, v[1].id, NULL, 1, now,
-	    NULL), CL_ENOTFOUND);
+			     NULL),
+	    CL_ENOTFOUND);
 	assert_int_equal(cl_store_outbox_failed(c->st, v[1].id, "", 1, now,
-	    NULL), CL_ENOTFOUND);
+			     NULL),
+	    CL_ENOTFOUND);
 	/* Nothing was settled: the owner still can, once each. */
 	assert_int_equal(cl_store_outbox_sent(c->st, v[0].id, "m1", now),
 	    CL_OK);
 	assert_int_equal(cl_store_outbox_failed(c->st, v[1].id, "m1", 1, now,
-	    NULL), CL_OK);
+			     NULL),
+	    CL_OK);
 	assert_int_equal(cl_store_outbox_sent(c->st, v[0].id, "m1", now),
 	    CL_ENOTFOUND);
 	cl_notifications_free(v, n);
@@ -312,8 +331,8 @@ test_args_confirm(void **state)
 	assert_int_equal(t_put_simple(c->st, &k), CL_OK);
 	now = k.received_ms + 10;
 	good = notes_json("{\"0\": {\"kind\": \"address_confirmed\", "
-	    "\"to\": [\"r@example.org\"]}, \"1\": {\"kind\": "
-	    "\"staff_confirmed\", \"to\": [\"s@example.org\"]}}");
+			  "\"to\": [\"r@example.org\"]}, \"1\": {\"kind\": "
+			  "\"staff_confirmed\", \"to\": [\"s@example.org\"]}}");
 
 	assert_int_equal(cl_store_confirm(c->st, NULL, now, NULL),
 	    CL_ENOTFOUND);
@@ -351,10 +370,12 @@ test_args_confirm(void **state)
 		bson_destroy(&own);
 	}
 	assert_int_equal(cl_store_outbox_claim(c->st, now + 999, LEASE, "m1",
-	    10, &v, &n), CL_OK);
+			     10, &v, &n),
+	    CL_OK);
 	assert_int_equal(n, 0);
 	assert_int_equal(cl_store_outbox_claim(c->st, now + 1000, LEASE, "m1",
-	    10, &v, &n), CL_OK);
+			     10, &v, &n),
+	    CL_OK);
 	assert_int_equal(n, 1);
 	assert_string_equal(v[0].kind, "staff_confirmed");
 	assert_int_equal(v[0].due_ms, now + 1000);

@@ -18,7 +18,7 @@
 
 #include "store_test.h"
 
-#define MIB	(1024 * 1024)
+#define MIB (1024 * 1024)
 
 /* The store answers a ping and starts empty. */
 static void
@@ -69,11 +69,12 @@ test_put_get_roundtrip(void **state)
 	assert_true(bson_equal(&doc, &got));
 	bson_destroy(&got);
 	assert_int_equal(cl_store_get(c->st, CL_KEY_REFERENCE, k.reference,
-	    &got), CL_OK);
+			     &got),
+	    CL_OK);
 	assert_true(bson_equal(&doc, &got));
 	bson_destroy(&got);
-	assert_int_equal(cl_store_get(c->st, CL_KEY_IDEMPOTENCY, k.idem,
-	    &got), CL_OK);
+	assert_int_equal(cl_store_get(c->st, CL_KEY_IDEMPOTENCY, k.idem, &got),
+	    CL_OK);
 	assert_true(bson_equal(&doc, &got));
 	bson_destroy(&got);
 
@@ -81,10 +82,12 @@ test_put_get_roundtrip(void **state)
 	t_keys_new(&other);
 	assert_int_equal(cl_store_get(c->st, CL_KEY_TOKEN, other.token, &got),
 	    CL_ENOTFOUND);
-	assert_int_equal(cl_store_get(c->st, CL_KEY_REFERENCE,
-	    other.reference, &got), CL_ENOTFOUND);
+	assert_int_equal(cl_store_get(c->st, CL_KEY_REFERENCE, other.reference,
+			     &got),
+	    CL_ENOTFOUND);
 	assert_int_equal(cl_store_get(c->st, CL_KEY_IDEMPOTENCY, other.idem,
-	    &got), CL_ENOTFOUND);
+			     &got),
+	    CL_ENOTFOUND);
 	assert_int_equal(cl_store_get(c->st, CL_KEY_TOKEN, k.reference, &got),
 	    CL_ENOTFOUND);
 	assert_int_equal(cl_store_get(c->st, CL_KEY_REFERENCE, k.token, &got),
@@ -103,8 +106,9 @@ test_put_get_roundtrip(void **state)
 	t_doc(&doc, &other, NULL, 0, 0);
 	assert_int_equal(cl_store_put(c->st, &doc, NULL), CL_OK);
 	assert_int_equal(t_count(c->st), 2);
-	assert_int_equal(cl_store_get(c->st, CL_KEY_REFERENCE,
-	    other.reference, &got), CL_OK);
+	assert_int_equal(cl_store_get(c->st, CL_KEY_REFERENCE, other.reference,
+			     &got),
+	    CL_OK);
 	assert_true(bson_equal(&doc, &got));
 	bson_destroy(&got);
 	bson_destroy(&doc);
@@ -177,8 +181,15 @@ test_blob_large_write(void **state)
 {
 	struct t_case *c = *state;
 	static const size_t sizes[] = {
-		0, 1, 255 * 1024 - 1, 255 * 1024, 255 * 1024 + 1,
-		256 * 1024 - 1, 256 * 1024, 256 * 1024 + 1, 512 * 1024,
+		0,
+		1,
+		255 * 1024 - 1,
+		255 * 1024,
+		255 * 1024 + 1,
+		256 * 1024 - 1,
+		256 * 1024,
+		256 * 1024 + 1,
+		512 * 1024,
 	};
 	size_t n = 5 * MIB + 7, i;
 	unsigned char *data;
@@ -281,7 +292,8 @@ test_blob_abort(void **state)
 	cl_blob_abort(w);
 	cl_blob_abort(NULL);
 	assert_int_equal(cl_store_sweep(c->st, t_now_ms() + 3600 * 1000,
-	    &removed), CL_OK);
+			     &removed),
+	    CL_OK);
 	assert_int_equal(removed, 0);
 	assert_int_equal(t_count(c->st), 0);
 	free(data);
@@ -335,8 +347,8 @@ put_invalid(cl_store *st, bson_t *doc, const struct t_keys *k)
 	bson_destroy(doc);
 	assert_int_equal(cl_store_get(st, CL_KEY_TOKEN, k->token, &got),
 	    CL_ENOTFOUND);
-	assert_int_equal(cl_store_get(st, CL_KEY_REFERENCE, k->reference,
-	    &got), CL_ENOTFOUND);
+	assert_int_equal(cl_store_get(st, CL_KEY_REFERENCE, k->reference, &got),
+	    CL_ENOTFOUND);
 	assert_int_equal(cl_store_get(st, CL_KEY_IDEMPOTENCY, k->idem, &got),
 	    CL_ENOTFOUND);
 	assert_int_equal(t_count(st), 0);
@@ -356,7 +368,10 @@ test_put_invalid(void **state)
 {
 	struct t_case *c = *state;
 	static const char *const required[] = {
-		"token", "reference", "idempotency_key", "received_ms",
+		"token",
+		"reference",
+		"idempotency_key",
+		"received_ms",
 	};
 	char id[CL_BLOB_ID_MAX];
 	const char *blobs[1] = { id };
@@ -473,9 +488,10 @@ test_put_dup_idempotency(void **state)
 	assert_int_equal(cl_store_get(c->st, CL_KEY_TOKEN, k2.token, &got),
 	    CL_ENOTFOUND);
 	assert_int_equal(cl_store_get(c->st, CL_KEY_REFERENCE, k2.reference,
-	    &got), CL_ENOTFOUND);
-	assert_int_equal(cl_store_get(c->st, CL_KEY_IDEMPOTENCY, k1.idem,
-	    &got), CL_OK);
+			     &got),
+	    CL_ENOTFOUND);
+	assert_int_equal(cl_store_get(c->st, CL_KEY_IDEMPOTENCY, k1.idem, &got),
+	    CL_OK);
 	{
 		bson_iter_t it;
 
@@ -515,8 +531,8 @@ test_put_key_collision(void **state)
 	bson_destroy(&doc);
 	assert_int_equal(cl_store_get(c->st, CL_KEY_TOKEN, k2.token, &got),
 	    CL_ENOTFOUND);
-	assert_int_equal(cl_store_get(c->st, CL_KEY_IDEMPOTENCY, k2.idem,
-	    &got), CL_ENOTFOUND);
+	assert_int_equal(cl_store_get(c->st, CL_KEY_IDEMPOTENCY, k2.idem, &got),
+	    CL_ENOTFOUND);
 
 	t_keys_new(&k2);
 	memcpy(k2.token, k1.token, sizeof k2.token);
@@ -526,7 +542,8 @@ test_put_key_collision(void **state)
 	assert_string_equal(existing, "");
 	bson_destroy(&doc);
 	assert_int_equal(cl_store_get(c->st, CL_KEY_REFERENCE, k2.reference,
-	    &got), CL_ENOTFOUND);
+			     &got),
+	    CL_ENOTFOUND);
 
 	assert_int_equal(t_count(c->st), 1);
 	assert_int_equal(t_read(c->st, id, &b), CL_ENOTFOUND);
@@ -665,7 +682,9 @@ test_count_by_email(void **state)
 {
 	struct t_case *c = *state;
 	static const char *const alex[] = {
-		"Alex@Example.org", "alex@example.org", "ALEX@EXAMPLE.ORG",
+		"Alex@Example.org",
+		"alex@example.org",
+		"ALEX@EXAMPLE.ORG",
 	};
 	struct t_keys k, first;
 	cl_notification *v;
@@ -674,14 +693,11 @@ test_count_by_email(void **state)
 	size_t i, nv;
 
 	t0 = t_now_ms();
-	assert_int_equal(t_put_email(c->st, &first, alex[0], t0 - 2000),
-	    CL_OK);
+	assert_int_equal(t_put_email(c->st, &first, alex[0], t0 - 2000), CL_OK);
 	assert_int_equal(t_put_email(c->st, &k, alex[1], t0 - 1000), CL_OK);
 	assert_int_equal(t_put_email(c->st, &k, alex[2], t0), CL_OK);
-	assert_int_equal(t_put_email(c->st, &k, "alex@example.org", 1),
-	    CL_OK);
-	assert_int_equal(t_put_email(c->st, &k, "sam@example.org", t0),
-	    CL_OK);
+	assert_int_equal(t_put_email(c->st, &k, "alex@example.org", 1), CL_OK);
+	assert_int_equal(t_put_email(c->st, &k, "sam@example.org", t0), CL_OK);
 	assert_int_equal(t_put_email(c->st, &k, "alex@example.org.uk", t0),
 	    CL_OK);
 	assert_int_equal(t_put_email(c->st, &k, "xalex@example.org", t0),
@@ -711,8 +727,7 @@ test_count_by_email(void **state)
 	    CL_EINVAL);
 	assert_int_equal(n, 0);
 	n = 7;
-	assert_int_equal(cl_store_count_by_email(c->st, "", 0, &n),
-	    CL_EINVAL);
+	assert_int_equal(cl_store_count_by_email(c->st, "", 0, &n), CL_EINVAL);
 	assert_int_equal(n, 0);
 
 	/* A "+tag" in the local part goes; a leading '+' is the address. */
@@ -720,8 +735,7 @@ test_count_by_email(void **state)
 	    CL_OK);
 	assert_int_equal(t_put_email(c->st, &k, "sam+a+b@example.org", t0),
 	    CL_OK);
-	assert_int_equal(t_put_email(c->st, &k, "+sam@example.org", t0),
-	    CL_OK);
+	assert_int_equal(t_put_email(c->st, &k, "+sam@example.org", t0), CL_OK);
 	assert_int_equal(t_count_email(c->st, "sam@example.org", t0), 3);
 	assert_int_equal(t_count_email(c->st, "SAM+other@Example.org", t0), 3);
 	assert_int_equal(t_count_email(c->st, "+sam@example.org", t0), 1);
@@ -737,7 +751,8 @@ test_count_by_email(void **state)
 
 	/* So do the request documents of claimed notifications. */
 	assert_int_equal(cl_store_outbox_claim(c->st, t0 + 60000, 60000, "m1",
-	    100, &v, &nv), CL_OK);
+			     100, &v, &nv),
+	    CL_OK);
 	assert_int_equal(nv, 22);
 	for (i = 0; i < nv; i++) {
 		bson_iter_t it;
@@ -745,7 +760,8 @@ test_count_by_email(void **state)
 		assert_non_null(v[i].request);
 		assert_true(bson_iter_init_find(&it, v[i].request, "token"));
 		assert_int_equal(cl_store_get(c->st, CL_KEY_TOKEN,
-		    bson_iter_utf8(&it, NULL), &got), CL_OK);
+				     bson_iter_utf8(&it, NULL), &got),
+		    CL_OK);
 		assert_true(bson_equal(v[i].request, &got));
 		bson_destroy(&got);
 	}
@@ -776,16 +792,17 @@ test_put_batch(void **state)
 	t_blob(c->st, "evidence", 8, 0, id);
 	for (int i = 0; i < 7; i++)
 		t_keys_new(&k[i]);
-	k[1] = stored;				/* same idempotency key as stored */
+	k[1] = stored; /* same idempotency key as stored */
 	snprintf(k[1].token, sizeof k[1].token, "%s", k[2].token);
-	snprintf(k[1].reference, sizeof k[1].reference, "CIR-DUP1-%04d", (int)(t0 % 10000));
-	snprintf(k[6].idem, sizeof k[6].idem, "%s", k[0].idem);	/* as item 0 */
+	snprintf(k[1].reference, sizeof k[1].reference, "CIR-DUP1-%04d",
+	    (int)(t0 % 10000));
+	snprintf(k[6].idem, sizeof k[6].idem, "%s", k[0].idem); /* as item 0 */
 	t_doc_email(&doc[0], &k[0], "Alex@Example.org");
 	t_doc_email(&doc[1], &k[1], "sam@example.org");
-	bson_init(&doc[2]);			/* no token: a bad document */
+	bson_init(&doc[2]); /* no token: a bad document */
 	BSON_APPEND_UTF8(&doc[2], "reference", k[2].reference);
 	t_doc_email(&doc[3], &k[3], "ALEX@example.org");
-	t_doc(&doc[4], &k[4], ghost, 1, 1);	/* an unknown blob */
+	t_doc(&doc[4], &k[4], ghost, 1, 1); /* an unknown blob */
 	t_doc(&doc[5], &k[5], blobs, 1, 1);
 	t_doc_email(&doc[6], &k[6], "kim@example.org");
 	for (int i = 0; i < 7; i++) {
@@ -799,7 +816,7 @@ test_put_batch(void **state)
 	assert_int_equal(v[1].rc, CL_EDUP);
 	assert_string_equal(v[1].existing_token, stored.token);
 	assert_int_equal(v[2].rc, CL_EINVAL);
-	assert_int_equal(v[3].rc, CL_ELIMIT);	/* the batch's item 0 counted */
+	assert_int_equal(v[3].rc, CL_ELIMIT); /* the batch's item 0 counted */
 	assert_int_equal(v[4].rc, CL_EINVAL);
 	assert_int_equal(v[5].rc, CL_OK);
 	assert_int_equal(v[6].rc, CL_EDUP);
@@ -812,8 +829,10 @@ test_put_batch(void **state)
 		cl_err want = i == 0 || i == 5 ? CL_OK : CL_ENOTFOUND;
 
 		if (i == 1 || i == 2)
-			continue;	/* shares keys with others */
-		assert_int_equal(cl_store_get(c->st, CL_KEY_TOKEN, k[i].token, &got), want);
+			continue; /* shares keys with others */
+		assert_int_equal(cl_store_get(c->st, CL_KEY_TOKEN, k[i].token,
+				     &got),
+		    want);
 		if (want == CL_OK) {
 			assert_true(bson_equal(&doc[i], &got));
 			bson_destroy(&got);
@@ -828,7 +847,8 @@ test_put_batch(void **state)
 		cl_buf_free(&b);
 	}
 	assert_int_equal(cl_store_outbox_claim(c->st, t0 + 3600000, 60000, "m",
-	    100, &nv, &nn), CL_OK);
+			     100, &nv, &nn),
+	    CL_OK);
 	assert_int_equal(nn, 6);
 	cl_notifications_free(nv, nn);
 	for (int i = 0; i < 7; i++)
@@ -849,15 +869,14 @@ int
 main(int argc, char **argv)
 {
 	const struct CMUnitTest common[] = {
-		cmocka_unit_test_setup_teardown(test_ping, t_setup,
-		    t_teardown),
+		cmocka_unit_test_setup_teardown(test_ping, t_setup, t_teardown),
 		cmocka_unit_test(test_open_bad_spec),
-		cmocka_unit_test_setup_teardown(test_put_get_roundtrip,
-		    t_setup, t_teardown),
-		cmocka_unit_test_setup_teardown(test_blob_small_writes,
-		    t_setup, t_teardown),
-		cmocka_unit_test_setup_teardown(test_blob_large_write,
-		    t_setup, t_teardown),
+		cmocka_unit_test_setup_teardown(test_put_get_roundtrip, t_setup,
+		    t_teardown),
+		cmocka_unit_test_setup_teardown(test_blob_small_writes, t_setup,
+		    t_teardown),
+		cmocka_unit_test_setup_teardown(test_blob_large_write, t_setup,
+		    t_teardown),
 		cmocka_unit_test_setup_teardown(test_blob_read_sink_error,
 		    t_setup, t_teardown),
 		cmocka_unit_test_setup_teardown(test_blob_unlinked_unreadable,
@@ -870,12 +889,12 @@ main(int argc, char **argv)
 		    t_teardown),
 		cmocka_unit_test_setup_teardown(test_put_dup_idempotency,
 		    t_setup, t_teardown),
-		cmocka_unit_test_setup_teardown(test_put_key_collision,
-		    t_setup, t_teardown),
-		cmocka_unit_test_setup_teardown(test_put_unknown_blob,
-		    t_setup, t_teardown),
-		cmocka_unit_test_setup_teardown(test_blob_linked_once,
-		    t_setup, t_teardown),
+		cmocka_unit_test_setup_teardown(test_put_key_collision, t_setup,
+		    t_teardown),
+		cmocka_unit_test_setup_teardown(test_put_unknown_blob, t_setup,
+		    t_teardown),
+		cmocka_unit_test_setup_teardown(test_blob_linked_once, t_setup,
+		    t_teardown),
 		cmocka_unit_test_setup_teardown(test_sweep, t_setup,
 		    t_teardown),
 		cmocka_unit_test_setup_teardown(test_count_by_email, t_setup,
@@ -887,8 +906,9 @@ main(int argc, char **argv)
 	char group[64];
 	int fails;
 
-	if (argc != 2 || (strcmp(argv[1], "sqlite") != 0 &&
-	    strcmp(argv[1], "mongodb") != 0)) {
+	if (argc != 2 ||
+	    (strcmp(argv[1], "sqlite") != 0 &&
+		strcmp(argv[1], "mongodb") != 0)) {
 		fprintf(stderr, "usage: store_conformance sqlite|mongodb\n");
 		return 2;
 	}

@@ -38,8 +38,8 @@ t_new_spec(struct t_case *c)
 	end = hosts + hlen;
 	if (*end == '/')
 		end += 1 + strcspn(end + 1, "?");
-	snprintf(c->spec, sizeof c->spec, "%.*s/%s%s",
-	    (int)(hosts + hlen - u), u, db, end);
+	snprintf(c->spec, sizeof c->spec, "%.*s/%s%s", (int)(hosts + hlen - u),
+	    u, db, end);
 }
 
 int
@@ -107,8 +107,7 @@ t_keys_new(struct t_keys *k)
 
 	t_hex(k->token, 16, 0);
 	t_hex(h, 4, 1);
-	snprintf(k->reference, sizeof k->reference, "CIR-%.4s-%.4s", h,
-	    h + 4);
+	snprintf(k->reference, sizeof k->reference, "CIR-%.4s-%.4s", h, h + 4);
 	t_hex(h, 8, 0);
 	snprintf(k->idem, sizeof k->idem, "idem-%s", h);
 	k->received_ms = t_now_ms();
@@ -150,7 +149,8 @@ t_doc_build(bson_t *doc, const struct t_keys *k, const char *const *blobs,
 		BSON_APPEND_UTF8(&el, "name", name);
 		BSON_APPEND_UTF8(&el, "content_type", "application/pdf");
 		BSON_APPEND_INT64(&el, "size", (int64_t)(1000 + i));
-		BSON_APPEND_UTF8(&el, "sha256", "e3b0c44298fc1c149afbf4c8996fb"
+		BSON_APPEND_UTF8(&el, "sha256",
+		    "e3b0c44298fc1c149afbf4c8996fb"
 		    "92427ae41e4649b934ca495991b7852b855");
 		bson_append_document_end(&arr, &el);
 	}
@@ -181,8 +181,8 @@ t_doc_build(bson_t *doc, const struct t_keys *k, const char *const *blobs,
 }
 
 void
-t_doc(bson_t *doc, const struct t_keys *k, const char *const *blobs,
-    size_t n, int notes)
+t_doc(bson_t *doc, const struct t_keys *k, const char *const *blobs, size_t n,
+    int notes)
 {
 	t_doc_build(doc, k, blobs, n, notes, NULL);
 }

@@ -20,13 +20,14 @@
 
 #include "store_test.h"
 
-#define LEASE	60000		/* ms */
-#define NREQ	25		/* requests in the exclusivity tests */
-#define NPROC	4		/* claiming processes */
+#define LEASE 60000 /* ms */
+#define NREQ 25	    /* requests in the exclusivity tests */
+#define NPROC 4	    /* claiming processes */
 
 /* SQL that turns a file of schema version 4 back into version 3. */
-#define UNDO_V6	"ALTER TABLE requests DROP COLUMN confirmed_ms;"
-#define UNDO_V4	UNDO_V6 "DROP INDEX requests_email;" \
+#define UNDO_V6 "ALTER TABLE requests DROP COLUMN confirmed_ms;"
+#define UNDO_V4 \
+	UNDO_V6 "DROP INDEX requests_email;" \
 		"ALTER TABLE requests DROP COLUMN email;"
 
 /*
@@ -51,7 +52,8 @@ claim(cl_store *st, int64_t now, const char *owner, size_t max,
 	size_t n = 99;
 
 	assert_int_equal(cl_store_outbox_claim(st, now, LEASE, owner, max, v,
-	    &n), CL_OK);
+			     &n),
+	    CL_OK);
 	assert_true(n <= max);
 	if (n == 0)
 		assert_null(*v);
@@ -72,8 +74,8 @@ claimable(cl_store *st, int64_t now)
 
 /* Check that n is t_doc()'s notification i of the request doc. */
 static void
-check_note(const cl_notification *n, const bson_t *doc,
-    const struct t_keys *k, int i)
+check_note(const cl_notification *n, const bson_t *doc, const struct t_keys *k,
+    int i)
 {
 	assert_true(n->id[0] != '\0');
 	assert_non_null(n->request);
@@ -174,8 +176,9 @@ test_ob_claim_due_and_max(void **state)
 	/* A claim needs an owner; the outputs are reset all the same. */
 	n = 7;
 	v = &junk;
-	assert_int_equal(cl_store_outbox_claim(c->st, base + 200, LEASE,
-	    "", 10, &v, &n), CL_EINVAL);
+	assert_int_equal(cl_store_outbox_claim(c->st, base + 200, LEASE, "", 10,
+			     &v, &n),
+	    CL_EINVAL);
 	assert_null(v);
 	assert_int_equal(n, 0);
 	bson_destroy(&doc);
@@ -208,7 +211,8 @@ test_ob_sent(void **state)
 	    CL_ENOTFOUND);
 	/* A lease that ran out is no longer the owner's to settle. */
 	assert_int_equal(cl_store_outbox_sent(c->st, v[1].id, "m1",
-	    now + LEASE), CL_ENOTFOUND);
+			     now + LEASE),
+	    CL_ENOTFOUND);
 
 	/* After the lease, only the second one comes back. */
 	n = claim(c->st, now + LEASE, "m2", 10, &w);
@@ -217,9 +221,11 @@ test_ob_sent(void **state)
 	check_note(&w[0], &doc, &k, 1);
 	/* m1's lease was taken over: its report finds nothing. */
 	assert_int_equal(cl_store_outbox_sent(c->st, v[1].id, "m1",
-	    now + LEASE + 1), CL_ENOTFOUND);
+			     now + LEASE + 1),
+	    CL_ENOTFOUND);
 	assert_int_equal(cl_store_outbox_sent(c->st, w[0].id, "m2",
-	    now + LEASE + 1), CL_OK);
+			     now + LEASE + 1),
+	    CL_OK);
 	assert_int_equal(claimable(c->st, now + 100 * LEASE), 0);
 
 	assert_int_equal(cl_store_outbox_sent(c->st, "424242", "m1", now),
@@ -255,12 +261,15 @@ test_ob_failed(void **state)
 	retry = now + 1000;
 	assert_int_equal(claim(c->st, now, "m1", 10, &v), 2);
 	assert_int_equal(cl_store_outbox_failed(c->st, v[0].id, "m2", 0, retry,
-	    "421 busy"), CL_ENOTFOUND);
+			     "421 busy"),
+	    CL_ENOTFOUND);
 	assert_int_equal(cl_store_outbox_failed(c->st, v[0].id, "m1", 0, retry,
-	    "421 busy"), CL_OK);
+			     "421 busy"),
+	    CL_OK);
 	/* The same try reported twice, or then as sent: nothing. */
 	assert_int_equal(cl_store_outbox_failed(c->st, v[0].id, "m1", 0, retry,
-	    "421 busy"), CL_ENOTFOUND);
+			     "421 busy"),
+	    CL_ENOTFOUND);
 	assert_int_equal(cl_store_outbox_sent(c->st, v[0].id, "m1", now + 1),
 	    CL_ENOTFOUND);
 
@@ -273,7 +282,8 @@ test_ob_failed(void **state)
 	assert_int_equal(w[0].due_ms, retry);
 	assert_true(bson_equal(w[0].request, &doc));
 	assert_int_equal(cl_store_outbox_failed(c->st, w[0].id, "m2", 0,
-	    retry + 2000, NULL), CL_OK);
+			     retry + 2000, NULL),
+	    CL_OK);
 	cl_notifications_free(w, n);
 	n = claim(c->st, retry + 2000, "m3", 10, &w);
 	assert_int_equal(n, 1);
@@ -281,19 +291,24 @@ test_ob_failed(void **state)
 
 	/* Final: failed for good, and no longer the owner's to settle. */
 	assert_int_equal(cl_store_outbox_failed(c->st, w[0].id, "m3", 1, 0,
-	    "550 no such user"), CL_OK);
+			     "550 no such user"),
+	    CL_OK);
 	assert_int_equal(cl_store_outbox_sent(c->st, w[0].id, "m3",
-	    retry + 2001), CL_ENOTFOUND);
+			     retry + 2001),
+	    CL_ENOTFOUND);
 	assert_int_equal(cl_store_outbox_failed(c->st, w[0].id, "m3", 1, 0,
-	    "again"), CL_ENOTFOUND);
+			     "again"),
+	    CL_ENOTFOUND);
 	cl_notifications_free(w, n);
 
 	/* The second one, final on m1's live lease. */
 	assert_int_equal(cl_store_outbox_failed(c->st, v[1].id, "m1", 1, 0,
-	    "550 mailbox unavailable"), CL_OK);
+			     "550 mailbox unavailable"),
+	    CL_OK);
 	assert_int_equal(claimable(c->st, now + 1000 * LEASE), 0);
 	assert_int_equal(cl_store_outbox_failed(c->st, "31337", "m1", 0, retry,
-	    "x"), CL_ENOTFOUND);
+			     "x"),
+	    CL_ENOTFOUND);
 	cl_notifications_free(v, 2);
 	bson_destroy(&doc);
 }
@@ -350,9 +365,11 @@ test_ob_stats(void **state)
 	assert_int_equal(cl_store_outbox_sent(c->st, v[0].id, "m1", now),
 	    CL_OK);
 	assert_int_equal(cl_store_outbox_failed(c->st, v[1].id, "m1", 1, 0,
-	    "550"), CL_OK);
-	assert_int_equal(cl_store_outbox_failed(c->st, v[2].id, "m1", 0,
-	    retry, "421"), CL_OK);
+			     "550"),
+	    CL_OK);
+	assert_int_equal(cl_store_outbox_failed(c->st, v[2].id, "m1", 0, retry,
+			     "421"),
+	    CL_OK);
 	assert_int_equal(cl_store_outbox_stats(c->st, now, &s), CL_OK);
 	assert_int_equal(s.due, 2);
 	assert_int_equal(s.oldest_due_ms, k2.received_ms);
@@ -377,7 +394,8 @@ test_ob_stats(void **state)
 	assert_int_equal(s.due, 1);
 	assert_int_equal(s.oldest_due_ms, k2.received_ms);
 	assert_int_equal(cl_store_outbox_failed(c->st, w[0].id, "m2", 0,
-	    retry + 3600000, "421"), CL_OK);
+			     retry + 3600000, "421"),
+	    CL_OK);
 	cl_notifications_free(w, n);
 	assert_int_equal(cl_store_outbox_stats(c->st, retry + 1, &s), CL_OK);
 	assert_int_equal(s.due, 1);
@@ -387,7 +405,8 @@ test_ob_stats(void **state)
 	n = claim(c->st, retry + 3600000, "m3", 10, &w);
 	assert_int_equal(n, 1);
 	assert_int_equal(cl_store_outbox_failed(c->st, w[0].id, "m3", 1, 0,
-	    "550"), CL_OK);
+			     "550"),
+	    CL_OK);
 	cl_notifications_free(w, n);
 	assert_int_equal(cl_store_outbox_stats(c->st, retry + 3600000, &s),
 	    CL_OK);
@@ -402,8 +421,8 @@ test_ob_stats(void **state)
 
 /* Record the n claimed ids in seen (NREQ * 2 slots), failing on a repeat. */
 static void
-note_ids(char seen[][CL_BLOB_ID_MAX], size_t *nseen,
-    const cl_notification *v, size_t n)
+note_ids(char seen[][CL_BLOB_ID_MAX], size_t *nseen, const cl_notification *v,
+    size_t n)
 {
 	size_t i, j;
 
@@ -494,14 +513,14 @@ test_ob_processes(void **state)
 		fails = 0;
 		do {
 			if (cl_store_outbox_claim(st, now, LEASE, owner, 2, &v,
-			    &n) != CL_OK)
+				&n) != CL_OK)
 				_exit(4);
 			for (i = 0; i < n; i++) {
 				snprintf(line, sizeof line, "%s\n", v[i].id);
 				if (write(ids[1], line, strlen(line)) < 0)
 					_exit(5);
 				if (cl_store_outbox_sent(st, v[i].id, owner,
-				    now + 1) != CL_OK)
+					now + 1) != CL_OK)
 					fails++;
 			}
 			cl_notifications_free(v, n);
@@ -511,7 +530,7 @@ test_ob_processes(void **state)
 	}
 	close(go[0]);
 	close(ids[1]);
-	close(go[1]);		/* go */
+	close(go[1]); /* go */
 	in = fdopen(ids[0], "r");
 	assert_non_null(in);
 	while (fgets(line, sizeof line, in) != NULL) {
@@ -538,7 +557,8 @@ side_exec(const char *path, const char *sql)
 	char *msg = NULL;
 
 	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE,
-	    NULL), SQLITE_OK);
+			     NULL),
+	    SQLITE_OK);
 	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK)
 		fail_msg("%s: %s", sql, msg);
 	sqlite3_close(db);
@@ -552,8 +572,8 @@ side_int(const char *path, const char *sql)
 	sqlite3_stmt *stmt = NULL;
 	int64_t v;
 
-	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY,
-	    NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL),
+	    SQLITE_OK);
 	if (sqlite3_prepare_v2(db, sql, -1, &stmt, NULL) != SQLITE_OK)
 		fail_msg("%s: %s", sql, sqlite3_errmsg(db));
 	assert_int_equal(sqlite3_step(stmt), SQLITE_ROW);
@@ -602,12 +622,21 @@ downgrade_and_race(struct t_case *c, const char *sql)
 		assert_int_equal(WEXITSTATUS(status), 0);
 	}
 	assert_int_equal(side_int(c->path, "PRAGMA user_version"), 6);
-	assert_int_equal(side_int(c->path, "SELECT count(*) FROM sqlite_schema"
-	    " WHERE type = 'index' AND name = 'outbox_first_due'"), 1);
-	assert_int_equal(side_int(c->path, "SELECT count(*) FROM sqlite_schema"
-	    " WHERE type = 'index' AND name = 'requests_email'"), 1);
-	assert_int_equal(side_int(c->path, "SELECT count(*) FROM sqlite_schema"
-	    " WHERE type = 'index' AND name = 'outbox_request'"), 0);
+	assert_int_equal(
+	    side_int(c->path,
+		"SELECT count(*) FROM sqlite_schema"
+		" WHERE type = 'index' AND name = 'outbox_first_due'"),
+	    1);
+	assert_int_equal(
+	    side_int(c->path,
+		"SELECT count(*) FROM sqlite_schema"
+		" WHERE type = 'index' AND name = 'requests_email'"),
+	    1);
+	assert_int_equal(
+	    side_int(c->path,
+		"SELECT count(*) FROM sqlite_schema"
+		" WHERE type = 'index' AND name = 'outbox_request'"),
+	    0);
 	assert_int_equal(cl_store_open(c->spec, &c->st), CL_OK);
 }
 
@@ -627,11 +656,12 @@ test_ob_upgrade_v1(void **state)
 	size_t n;
 
 	put_two(c->st, &k, 0, &doc);
-	downgrade_and_race(c, UNDO_V4 "DROP INDEX outbox_first_due;"
-	    "ALTER TABLE outbox DROP COLUMN first_due_ms;"
-	    "ALTER TABLE outbox DROP COLUMN owner;"
-	    "ALTER TABLE outbox DROP COLUMN sent_ms;"
-	    "PRAGMA user_version = 1;");
+	downgrade_and_race(c,
+	    UNDO_V4 "DROP INDEX outbox_first_due;"
+		    "ALTER TABLE outbox DROP COLUMN first_due_ms;"
+		    "ALTER TABLE outbox DROP COLUMN owner;"
+		    "ALTER TABLE outbox DROP COLUMN sent_ms;"
+		    "PRAGMA user_version = 1;");
 	assert_int_equal(cl_store_outbox_stats(c->st, k.received_ms + 10, &s),
 	    CL_OK);
 	assert_int_equal(s.due, 2);
@@ -640,7 +670,8 @@ test_ob_upgrade_v1(void **state)
 	assert_int_equal(n, 2);
 	check_note(&v[0], &doc, &k, 0);
 	assert_int_equal(cl_store_outbox_sent(c->st, v[0].id, "m1",
-	    k.received_ms + 11), CL_OK);
+			     k.received_ms + 11),
+	    CL_OK);
 	cl_notifications_free(v, n);
 	bson_destroy(&doc);
 }
@@ -668,12 +699,16 @@ test_ob_upgrade_v2(void **state)
 	retry = now + 1000;
 	assert_int_equal(claim(c->st, now, "m1", 10, &v), 2);
 	assert_int_equal(cl_store_outbox_failed(c->st, v[0].id, "m1", 0, retry,
-	    "421"), CL_OK);
-	downgrade_and_race(c, UNDO_V4 "DROP INDEX outbox_first_due;"
-	    "ALTER TABLE outbox DROP COLUMN first_due_ms;"
-	    "PRAGMA user_version = 2;");
-	assert_int_equal(side_int(c->path, "SELECT count(*) FROM outbox"
-	    " WHERE first_due_ms = due_ms"), 2);
+			     "421"),
+	    CL_OK);
+	downgrade_and_race(c,
+	    UNDO_V4 "DROP INDEX outbox_first_due;"
+		    "ALTER TABLE outbox DROP COLUMN first_due_ms;"
+		    "PRAGMA user_version = 2;");
+	assert_int_equal(side_int(c->path,
+			     "SELECT count(*) FROM outbox"
+			     " WHERE first_due_ms = due_ms"),
+	    2);
 
 	/* The leased one is the oldest; the retry counts from its due_ms. */
 	assert_int_equal(cl_store_outbox_stats(c->st, now, &s), CL_OK);
@@ -691,7 +726,8 @@ test_ob_upgrade_v2(void **state)
 	assert_string_equal(w[0].id, v[0].id);
 	assert_int_equal(w[0].attempts, 1);
 	assert_int_equal(cl_store_outbox_failed(c->st, w[0].id, "m2", 0,
-	    retry + 5000, "421"), CL_OK);
+			     retry + 5000, "421"),
+	    CL_OK);
 	assert_int_equal(cl_store_outbox_stats(c->st, retry + 1, &s), CL_OK);
 	assert_int_equal(s.due, 1);
 	assert_int_equal(s.oldest_due_ms, retry);
@@ -719,20 +755,23 @@ test_upgrade_v3_email(void **state)
 	    CL_OK);
 	assert_int_equal(t_put_email(c->st, &k, "alex@example.org", now - 5),
 	    CL_OK);
-	assert_int_equal(t_put_email(c->st, &k, "sam@example.org", now),
-	    CL_OK);
+	assert_int_equal(t_put_email(c->st, &k, "sam@example.org", now), CL_OK);
 	assert_int_equal(t_put_simple(c->st, &k), CL_OK);
 	downgrade_and_race(c, UNDO_V4 "PRAGMA user_version = 3;");
-	assert_int_equal(side_int(c->path, "SELECT count(*) FROM requests"
-	    " WHERE email = 'alex@example.org'"), 2);
-	assert_int_equal(side_int(c->path, "SELECT count(*) FROM requests"
-	    " WHERE email = 'sam@example.org'"), 1);
-	assert_int_equal(side_int(c->path, "SELECT count(*) FROM requests"
-	    " WHERE email IS NULL"), 1);
-	assert_int_equal(t_count_email(c->st, "ALEX@example.org", now - 10),
+	assert_int_equal(side_int(c->path,
+			     "SELECT count(*) FROM requests"
+			     " WHERE email = 'alex@example.org'"),
 	    2);
-	assert_int_equal(t_count_email(c->st, "alex@example.org", now - 9),
+	assert_int_equal(side_int(c->path,
+			     "SELECT count(*) FROM requests"
+			     " WHERE email = 'sam@example.org'"),
 	    1);
+	assert_int_equal(side_int(c->path,
+			     "SELECT count(*) FROM requests"
+			     " WHERE email IS NULL"),
+	    1);
+	assert_int_equal(t_count_email(c->st, "ALEX@example.org", now - 10), 2);
+	assert_int_equal(t_count_email(c->st, "alex@example.org", now - 9), 1);
 	assert_int_equal(t_put_email(c->st, &k, "ALEX@EXAMPLE.ORG", now + 1),
 	    CL_OK);
 	assert_int_equal(t_count_email(c->st, "alex@example.org", 0), 3);
@@ -756,11 +795,14 @@ test_upgrade_v5_tag(void **state)
 	    CL_OK);
 	assert_int_equal(t_put_email(c->st, &k, "alex@example.org", now),
 	    CL_OK);
-	downgrade_and_race(c, "UPDATE requests SET email = 'alex+news@example.org'"
+	downgrade_and_race(c,
+	    "UPDATE requests SET email = 'alex+news@example.org'"
 	    " WHERE email = 'alex@example.org' AND rowid = (SELECT min(rowid)"
 	    " FROM requests);" UNDO_V6 "PRAGMA user_version = 5;");
-	assert_int_equal(side_int(c->path, "SELECT count(*) FROM requests"
-	    " WHERE email = 'alex@example.org'"), 2);
+	assert_int_equal(side_int(c->path,
+			     "SELECT count(*) FROM requests"
+			     " WHERE email = 'alex@example.org'"),
+	    2);
 	assert_int_equal(t_count_email(c->st, "alex+x@example.org", now), 2);
 	assert_int_equal(cl_store_confirmed(c->st, k.token, &when), CL_OK);
 	assert_int_equal(when, 0);
@@ -768,8 +810,8 @@ test_upgrade_v5_tag(void **state)
 
 /* Notes for cl_store_confirm(): kinds[i] to the one address to[i]. */
 static void
-confirm_notes(bson_t *notes, const char *const *kinds,
-    const char *const *to, size_t n)
+confirm_notes(bson_t *notes, const char *const *kinds, const char *const *to,
+    size_t n)
 {
 	bson_t el, arr;
 	const char *kp;
@@ -798,9 +840,9 @@ static void
 test_ob_confirm(void **state)
 {
 	static const char *const kinds[] = { "address_confirmed",
-	    "staff_confirmed" };
+		"staff_confirmed" };
 	static const char *const to[] = { "requester@example.org",
-	    "staff1@example.org" };
+		"staff1@example.org" };
 	struct t_case *c = *state;
 	cl_notification *v;
 	struct t_keys k, other;
@@ -820,13 +862,15 @@ test_ob_confirm(void **state)
 		assert_int_equal(v[i].confirmed_ms, 0);
 	for (i = 0; i < n; i++)
 		assert_int_equal(cl_store_outbox_sent(c->st, v[i].id, "m1",
-		    now), CL_OK);
+				     now),
+		    CL_OK);
 	cl_notifications_free(v, n);
 
 	/* Refused: nothing recorded, nothing queued. */
 	confirm_notes(&notes, kinds, to, 2);
 	assert_int_equal(cl_store_confirm(c->st, "no-such-token", now + 1,
-	    &notes), CL_ENOTFOUND);
+			     &notes),
+	    CL_ENOTFOUND);
 	assert_int_equal(cl_store_confirm(c->st, NULL, now + 1, &notes),
 	    CL_ENOTFOUND);
 	assert_int_equal(cl_store_confirmed(c->st, "no-such-token", &when),
@@ -841,8 +885,8 @@ test_ob_confirm(void **state)
 	    CL_EINVAL);
 	bson_destroy(&bad);
 	bson_init(&bad);
-	BCON_APPEND(&bad, "0", "{", "kind", BCON_UTF8(kinds[0]), "to", "[",
-	    "]", "}");
+	BCON_APPEND(&bad, "0", "{", "kind", BCON_UTF8(kinds[0]), "to", "[", "]",
+	    "}");
 	assert_int_equal(cl_store_confirm(c->st, k.token, now + 1, &bad),
 	    CL_EINVAL);
 	bson_destroy(&bad);
@@ -880,7 +924,8 @@ test_ob_confirm(void **state)
 	assert_int_equal(when, now + 1);
 	for (i = 0; i < n; i++)
 		assert_int_equal(cl_store_outbox_sent(c->st, v[i].id, "m1",
-		    now + 2), CL_OK);
+				     now + 2),
+		    CL_OK);
 	cl_notifications_free(v, n);
 	assert_int_equal(claimable(c->st, now + 100), 0);
 
@@ -928,14 +973,14 @@ t_outbox_group(void)
 	};
 	int fails;
 
-	fails = cmocka_run_group_tests_name("store outbox", common, NULL,
-	    NULL);
+	fails = cmocka_run_group_tests_name("store outbox", common, NULL, NULL);
 	/*
 	 * Concurrent claimers need a findAndModify that is atomic on its
 	 * document: SQLite and MongoDB have one, FerretDB 1.24 does not.
 	 */
 	if (t_is_ferretdb())
-		printf("store outbox concurrent: not run on FerretDB, whose "
+		printf(
+		    "store outbox concurrent: not run on FerretDB, whose "
 		    "findAndModify reads then rewrites the document without a "
 		    "lock (FerretDB #2168), so two claimers can both win; it "
 		    "runs on SQLite and at the wire level "

@@ -28,7 +28,7 @@
 
 #include "store_test.h"
 
-#define BUSY_MS	200
+#define BUSY_MS 200
 
 /* Open a second connection on path. */
 static sqlite3 *
@@ -37,7 +37,8 @@ side_open(const char *path)
 	sqlite3 *db = NULL;
 
 	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE,
-	    NULL), SQLITE_OK);
+			     NULL),
+	    SQLITE_OK);
 	return db;
 }
 
@@ -47,8 +48,8 @@ lock_db(const char *path)
 {
 	sqlite3 *db = side_open(path);
 
-	assert_int_equal(sqlite3_exec(db, "BEGIN EXCLUSIVE", NULL, NULL,
-	    NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "BEGIN EXCLUSIVE", NULL, NULL, NULL),
+	    SQLITE_OK);
 	return db;
 }
 
@@ -69,8 +70,7 @@ q_int(const char *path, const char *sql)
 	sqlite3_stmt *st;
 	int64_t v;
 
-	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL),
-	    SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
 	v = sqlite3_column_int64(st, 0);
 	sqlite3_finalize(st);
@@ -104,22 +104,32 @@ test_sq_file(void **state)
 	sqlite3_stmt *st;
 
 	db = side_open(c->path);
-	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1,
-	    &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &st,
+			     NULL),
+	    SQLITE_OK);
 	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
 	assert_string_equal((const char *)sqlite3_column_text(st, 0), "wal");
 	sqlite3_finalize(st);
 	sqlite3_close(db);
 	assert_int_equal(q_int(c->path, "PRAGMA user_version"), 6);
-	assert_int_equal(q_int(c->path, "SELECT count(*) FROM sqlite_schema"
-	    " WHERE type = 'table' AND name IN ('requests', 'blobs',"
-	    " 'blob_chunks', 'outbox')"), 4);
+	assert_int_equal(
+	    q_int(c->path,
+		"SELECT count(*) FROM sqlite_schema"
+		" WHERE type = 'table' AND name IN ('requests', 'blobs',"
+		" 'blob_chunks', 'outbox')"),
+	    4);
 	/* The index that covers the outbox stats (version 3). */
-	assert_int_equal(q_int(c->path, "SELECT count(*) FROM sqlite_schema"
-	    " WHERE type = 'index' AND name = 'outbox_first_due'"), 1);
+	assert_int_equal(
+	    q_int(c->path,
+		"SELECT count(*) FROM sqlite_schema"
+		" WHERE type = 'index' AND name = 'outbox_first_due'"),
+	    1);
 	/* The index that serves the count by email (version 4). */
-	assert_int_equal(q_int(c->path, "SELECT count(*) FROM sqlite_schema"
-	    " WHERE type = 'index' AND name = 'requests_email'"), 1);
+	assert_int_equal(
+	    q_int(c->path,
+		"SELECT count(*) FROM sqlite_schema"
+		" WHERE type = 'index' AND name = 'requests_email'"),
+	    1);
 
 	/* A second handle on the same file sees the first one's writes. */
 	assert_int_equal(cl_store_open(c->spec, &again), CL_OK);
@@ -141,8 +151,10 @@ outbox_rows(const char *path, const char *token)
 
 	if (token == NULL)
 		return q_int(path, "SELECT count(*) FROM outbox");
-	snprintf(sql, sizeof sql, "SELECT count(*) FROM outbox WHERE "
-	    "request_token = '%s'", token);
+	snprintf(sql, sizeof sql,
+	    "SELECT count(*) FROM outbox WHERE "
+	    "request_token = '%s'",
+	    token);
 	return q_int(path, sql);
 }
 
@@ -164,10 +176,13 @@ test_sq_outbox(void **state)
 	bson_destroy(&doc);
 
 	db = side_open(c->path);
-	assert_int_equal(sqlite3_prepare_v2(db, "SELECT request_token, kind,"
-	    " recipients, message_id, status, attempts, due_ms,"
-	    " lease_until_ms, last_error, first_due_ms FROM outbox ORDER BY id",
-	    -1, &st, NULL), SQLITE_OK);
+	assert_int_equal(
+	    sqlite3_prepare_v2(db,
+		"SELECT request_token, kind,"
+		" recipients, message_id, status, attempts, due_ms,"
+		" lease_until_ms, last_error, first_due_ms FROM outbox ORDER BY id",
+		-1, &st, NULL),
+	    SQLITE_OK);
 	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
 	assert_string_equal((const char *)sqlite3_column_text(st, 0), k.token);
 	assert_string_equal((const char *)sqlite3_column_text(st, 1),
@@ -271,7 +286,8 @@ test_sq_locked(void **state)
 	assert_int_equal(t_count(c->st), 2);
 	assert_int_equal(outbox_rows(c->path, k2.token), 2);
 	assert_int_equal(cl_store_get(c->st, CL_KEY_REFERENCE, k2.reference,
-	    &got), CL_OK);
+			     &got),
+	    CL_OK);
 	bson_destroy(&got);
 }
 
@@ -298,13 +314,11 @@ test_sq_blob_write_error(void **state)
 	assert_int_equal(cl_blob_write(w, data, 10), CL_EUNAVAIL);
 	assert_int_not_equal(cl_blob_finish(w, id), CL_OK);
 	assert_int_equal(q_int(c->path, "SELECT count(*) FROM blobs"), 0);
-	assert_int_equal(q_int(c->path, "SELECT count(*) FROM blob_chunks"),
-	    0);
+	assert_int_equal(q_int(c->path, "SELECT count(*) FROM blob_chunks"), 0);
 
 	assert_int_equal(cl_store_blob_open(c->st, "y", &w), CL_OK);
 	assert_int_equal(cl_blob_write(w, data, sizeof data), CL_OK);
-	assert_int_equal(q_int(c->path, "SELECT count(*) FROM blob_chunks"),
-	    1);
+	assert_int_equal(q_int(c->path, "SELECT count(*) FROM blob_chunks"), 1);
 	locker = lock_db(c->path);
 	cl_blob_abort(w);
 	unlock_db(locker);
@@ -313,8 +327,7 @@ test_sq_blob_write_error(void **state)
 	    CL_OK);
 	assert_int_equal(removed, 1);
 	assert_int_equal(q_int(c->path, "SELECT count(*) FROM blobs"), 0);
-	assert_int_equal(q_int(c->path, "SELECT count(*) FROM blob_chunks"),
-	    0);
+	assert_int_equal(q_int(c->path, "SELECT count(*) FROM blob_chunks"), 0);
 }
 
 /* Let writes to files fail (limit 0) or work again (saved limit). */
@@ -388,17 +401,21 @@ test_sq_disk_full(void **state)
 	assert_true(memcmp(b.data, data, sizeof data) == 0);
 	cl_buf_free(&b);
 	assert_int_equal(outbox_rows(c->path, NULL), 4);
-	assert_int_equal(q_int(c->path, "SELECT count(*) FROM"
-	    " pragma_integrity_check WHERE integrity_check != 'ok'"), 0);
+	assert_int_equal(
+	    q_int(c->path,
+		"SELECT count(*) FROM"
+		" pragma_integrity_check WHERE integrity_check != 'ok'"),
+	    0);
 }
 
-#define CHECK(x) do {							\
-	if (!(x)) {							\
-		fprintf(stderr, "%s:%d: failed: %s\n", __FILE__,	\
-		    __LINE__, #x);					\
-		return 1;						\
-	}								\
-} while (0)
+#define CHECK(x) \
+	do { \
+		if (!(x)) { \
+			fprintf(stderr, "%s:%d: failed: %s\n", __FILE__, \
+			    __LINE__, #x); \
+			return 1; \
+		} \
+	} while (0)
 
 /*
  * In a child process, as nobody when started as root: a store whose file
@@ -502,7 +519,7 @@ test_sq_cannot_open(void **state)
 	assert_null(st);
 }
 
-#define NCHILD	8
+#define NCHILD 8
 
 /* Several processes create and fill one new file at the same moment. */
 static void
@@ -584,7 +601,8 @@ test_sq_deferred_sync(void **state)
 				memset(&v[i], 0, sizeof v[i]);
 				v[i].doc = &doc[i];
 			}
-			assert_int_equal(cl_store_put_batch(c->st, v, 10), CL_OK);
+			assert_int_equal(cl_store_put_batch(c->st, v, 10),
+			    CL_OK);
 			for (int i = 0; i < 10; i++) {
 				assert_int_equal(v[i].rc, CL_OK);
 				bson_destroy(&doc[i]);

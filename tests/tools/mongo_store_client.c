@@ -29,31 +29,24 @@
 #include "callin/err.h"
 #include "callin/store.h"
 
-#define TOKEN		"dG9rZW4tZml4ZWQtZm9yLXdpcmUtdGVzdHM"
-#define REFERENCE	"CIR-7Q2M-K9X4"
-#define IDEMPOTENCY	"idem-0001"
-#define RECEIVED	"2026-11-23T14:05:09Z"
-#define RECEIVED_MS	INT64_C(1795443909000)
+#define TOKEN "dG9rZW4tZml4ZWQtZm9yLXdpcmUtdGVzdHM"
+#define REFERENCE "CIR-7Q2M-K9X4"
+#define IDEMPOTENCY "idem-0001"
+#define RECEIVED "2026-11-23T14:05:09Z"
+#define RECEIVED_MS INT64_C(1795443909000)
 
 /* The outcome word for rc.  Cannot fail. */
 static const char *
 outcome(cl_err rc)
 {
 	switch (rc) {
-	case CL_OK:
-		return "ok";
-	case CL_EUNAVAIL:
-		return "unavailable";
-	case CL_ENOTFOUND:
-		return "notfound";
-	case CL_EINVAL:
-		return "invalid";
-	case CL_EDUP:
-		return "duplicate";
-	case CL_ECONFIG:
-		return "config";
-	default:
-		return cl_strerror(rc);
+	case CL_OK: return "ok";
+	case CL_EUNAVAIL: return "unavailable";
+	case CL_ENOTFOUND: return "notfound";
+	case CL_EINVAL: return "invalid";
+	case CL_EDUP: return "duplicate";
+	case CL_ECONFIG: return "config";
+	default: return cl_strerror(rc);
 	}
 }
 
@@ -78,8 +71,8 @@ to_stdout(void *arg, const void *p, size_t n)
  * and hex (the SHA-256) are set.  Fails with the store's error or CL_EIO.
  */
 static cl_err
-upload(cl_store *st, const char *path, char id[CL_BLOB_ID_MAX],
-    int64_t *size, char hex[65])
+upload(cl_store *st, const char *path, char id[CL_BLOB_ID_MAX], int64_t *size,
+    char hex[65])
 {
 	static unsigned char buf[64 * 1024];
 	unsigned char md[EVP_MAX_MD_SIZE];
@@ -163,8 +156,8 @@ cmd_put(cl_store *st, const char *path, const char *idem, const char *email)
 	BSON_APPEND_ARRAY_BEGIN(&doc, "attachments", &arr);
 	BSON_APPEND_DOCUMENT_BEGIN(&arr, "0", &att);
 	BSON_APPEND_UTF8(&att, "blob_id", id);
-	BSON_APPEND_UTF8(&att, "name", strrchr(path, '/') != NULL ?
-	    strrchr(path, '/') + 1 : path);
+	BSON_APPEND_UTF8(&att, "name",
+	    strrchr(path, '/') != NULL ? strrchr(path, '/') + 1 : path);
 	BSON_APPEND_UTF8(&att, "content_type", "application/pdf");
 	BSON_APPEND_INT64(&att, "size", size);
 	BSON_APPEND_UTF8(&att, "sha256", hex);
@@ -230,8 +223,7 @@ main(int argc, char **argv)
 	if (strcmp(argv[2], "ping") == 0 && argc == 3)
 		status = report(cl_store_ping(st));
 	else if (strcmp(argv[2], "put") == 0 && argc >= 4 && argc <= 6)
-		status = cmd_put(st, argv[3],
-		    argc >= 5 ? argv[4] : IDEMPOTENCY,
+		status = cmd_put(st, argv[3], argc >= 5 ? argv[4] : IDEMPOTENCY,
 		    argc == 6 ? argv[5] : NULL);
 	else if (strcmp(argv[2], "get") == 0 && argc == 5)
 		status = cmd_get(st, argv[3], argv[4]);
@@ -243,7 +235,7 @@ main(int argc, char **argv)
 			status = report(rc);
 	} else if (strcmp(argv[2], "count-email") == 0 && argc == 5) {
 		if ((rc = cl_store_count_by_email(st, argv[3],
-		    strtoll(argv[4], NULL, 10), &n)) == CL_OK) {
+			 strtoll(argv[4], NULL, 10), &n)) == CL_OK) {
 			printf("count %" PRId64 "\n", n);
 			status = 0;
 		} else
@@ -267,7 +259,8 @@ main(int argc, char **argv)
 	if (status != 2)
 		return status;
 usage:
-	fprintf(stderr, "usage: mongo_store_client SPEC "
+	fprintf(stderr,
+	    "usage: mongo_store_client SPEC "
 	    "ping|put FILE [KEY [EMAIL]]|get KIND VALUE|count|"
 	    "count-email EMAIL MS|read ID|delete ID|sweep MS\n");
 	return 2;

@@ -23,26 +23,21 @@
 #include "callin/err.h"
 #include "callin/store.h"
 
-#define TOKEN		"dG9rZW4tZml4ZWQtZm9yLXdpcmUtdGVzdHM"
-#define REFERENCE	"CIR-7Q2M-K9X4"
-#define IDEMPOTENCY	"idem-0002"
-#define RECEIVED_MS	INT64_C(1795443909000)
+#define TOKEN "dG9rZW4tZml4ZWQtZm9yLXdpcmUtdGVzdHM"
+#define REFERENCE "CIR-7Q2M-K9X4"
+#define IDEMPOTENCY "idem-0002"
+#define RECEIVED_MS INT64_C(1795443909000)
 
 /* The outcome word for rc.  Cannot fail. */
 static const char *
 outcome(cl_err rc)
 {
 	switch (rc) {
-	case CL_OK:
-		return "ok";
-	case CL_EUNAVAIL:
-		return "unavailable";
-	case CL_ENOTFOUND:
-		return "notfound";
-	case CL_EINVAL:
-		return "invalid";
-	default:
-		return cl_strerror(rc);
+	case CL_OK: return "ok";
+	case CL_EUNAVAIL: return "unavailable";
+	case CL_ENOTFOUND: return "notfound";
+	case CL_EINVAL: return "invalid";
+	default: return cl_strerror(rc);
 	}
 }
 
@@ -76,18 +71,14 @@ put(cl_store *st)
 	bson_t *doc;
 	cl_err rc;
 
-	doc = BCON_NEW("token", BCON_UTF8(TOKEN),
-	    "reference", BCON_UTF8(REFERENCE),
-	    "idempotency_key", BCON_UTF8(IDEMPOTENCY),
-	    "received_ms", BCON_INT64(RECEIVED_MS),
-	    "notifications", "[",
-	        "{", "kind", BCON_UTF8("staff_alert"),
-	            "to", "[", BCON_UTF8("a@example.org"),
-	            BCON_UTF8("b@example.org"), "]", "}",
-	        "{", "kind", BCON_UTF8("confirmation"),
-	            "to", "[", BCON_UTF8("r@example.org"), "]",
-	            "due_ms", BCON_INT64(RECEIVED_MS + 5), "}",
-	    "]");
+	doc = BCON_NEW("token", BCON_UTF8(TOKEN), "reference",
+	    BCON_UTF8(REFERENCE), "idempotency_key", BCON_UTF8(IDEMPOTENCY),
+	    "received_ms", BCON_INT64(RECEIVED_MS), "notifications", "[", "{",
+	    "kind", BCON_UTF8("staff_alert"), "to", "[",
+	    BCON_UTF8("a@example.org"), BCON_UTF8("b@example.org"), "]", "}",
+	    "{", "kind", BCON_UTF8("confirmation"), "to", "[",
+	    BCON_UTF8("r@example.org"), "]", "due_ms",
+	    BCON_INT64(RECEIVED_MS + 5), "}", "]");
 	rc = cl_store_put(st, doc, NULL);
 	bson_destroy(doc);
 	return rc;
@@ -144,19 +135,18 @@ main(int argc, char **argv)
 		else
 			status = 0;
 	} else if (strcmp(op, "sent") == 0 && argc == 6)
-		status = report(cl_store_outbox_sent(st, argv[3], argv[4],
-		    num(argv[5])));
+		status = report(
+		    cl_store_outbox_sent(st, argv[3], argv[4], num(argv[5])));
 	else if (strcmp(op, "failed") == 0 && argc == 8)
 		status = report(cl_store_outbox_failed(st, argv[3], argv[4],
 		    strcmp(argv[5], "final") == 0, num(argv[6]), argv[7]));
 	else if (strcmp(op, "stats") == 0 && argc == 4) {
-		if ((rc = cl_store_outbox_stats(st, num(argv[3]), &s)) !=
-		    CL_OK)
+		if ((rc = cl_store_outbox_stats(st, num(argv[3]), &s)) != CL_OK)
 			status = report(rc);
 		else {
-			printf("due %" PRId64 " oldest %" PRId64 " sent %"
-			    PRId64 " failed %" PRId64 "\n", s.due,
-			    s.oldest_due_ms, s.sent, s.failed);
+			printf("due %" PRId64 " oldest %" PRId64
+			       " sent %" PRId64 " failed %" PRId64 "\n",
+			    s.due, s.oldest_due_ms, s.sent, s.failed);
 			status = 0;
 		}
 	} else {

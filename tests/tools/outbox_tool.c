@@ -29,15 +29,15 @@
 #include "callin/reference.h"
 #include "callin/store.h"
 
-#define MAX_FILES	10
+#define MAX_FILES 10
 
 struct opts {
-	const char	*staff, *to, *title;
-	const char	*files[MAX_FILES];
-	size_t		 nfiles;
-	int		 confirm;
-	long		 age_days;
-	int		 print_token;
+	const char *staff, *to, *title;
+	const char *files[MAX_FILES];
+	size_t nfiles;
+	int confirm;
+	long age_days;
+	int print_token;
 };
 
 /* Milliseconds since the epoch. */
@@ -187,7 +187,7 @@ int
 main(int argc, char **argv)
 {
 	struct opts o = { "staff@example.org", "requester@example.org",
-	    "A proposal", { NULL }, 0, 1, 0, 0 };
+		"A proposal", { NULL }, 0, 1, 0, 0 };
 	cl_outbox_stats s;
 	cl_store *st = NULL;
 	long count, i;
@@ -204,14 +204,16 @@ main(int argc, char **argv)
 				o.staff = argv[++a];
 			else if (strcmp(argv[a], "--to") == 0 && a + 1 < argc)
 				o.to = argv[++a];
-			else if (strcmp(argv[a], "--title") == 0 && a + 1 < argc)
+			else if (strcmp(argv[a], "--title") == 0 &&
+			    a + 1 < argc)
 				o.title = argv[++a];
-			else if (strcmp(argv[a], "--file") == 0 && a + 1 < argc &&
-			    o.nfiles < MAX_FILES)
+			else if (strcmp(argv[a], "--file") == 0 &&
+			    a + 1 < argc && o.nfiles < MAX_FILES)
 				o.files[o.nfiles++] = argv[++a];
 			else if (strcmp(argv[a], "--no-confirm") == 0)
 				o.confirm = 0;
-			else if (strcmp(argv[a], "--age-days") == 0 && a + 1 < argc)
+			else if (strcmp(argv[a], "--age-days") == 0 &&
+			    a + 1 < argc)
 				o.age_days = strtol(argv[++a], NULL, 10);
 			else if (strcmp(argv[a], "--token") == 0)
 				o.print_token = 1;
@@ -228,9 +230,9 @@ main(int argc, char **argv)
 		    (rc = cl_store_outbox_stats(st, now_ms(), &s)) != CL_OK)
 			goto out;
 		printf("{\"due\":%lld,\"oldest_due_ms\":%lld,\"sent\":%lld,"
-		    "\"failed\":%lld}\n", (long long)s.due,
-		    (long long)s.oldest_due_ms, (long long)s.sent,
-		    (long long)s.failed);
+		       "\"failed\":%lld}\n",
+		    (long long)s.due, (long long)s.oldest_due_ms,
+		    (long long)s.sent, (long long)s.failed);
 		status = 0;
 	} else
 		goto usage;
@@ -240,7 +242,8 @@ out:
 	cl_store_close(st);
 	return status;
 usage:
-	fprintf(stderr, "usage: outbox_tool SPEC put N [--staff A,B] [--to ADDR] "
+	fprintf(stderr,
+	    "usage: outbox_tool SPEC put N [--staff A,B] [--to ADDR] "
 	    "[--title T] [--file PATH]... [--no-confirm]\n"
 	    "           [--age-days D] [--token]\n"
 	    "       outbox_tool SPEC stats\n");

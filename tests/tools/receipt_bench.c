@@ -31,8 +31,8 @@ static void
 report(const char *what, long n, double cpu, double w)
 {
 	printf("%-13s %8.0f receipts/s per CPU second (%ld in %.2f s CPU; "
-	    "%.0f/s wall clock)\n", what, (double)n / cpu, n, cpu,
-	    (double)n / w);
+	       "%.0f/s wall clock)\n",
+	    what, (double)n / cpu, n, cpu, (double)n / w);
 }
 
 int
@@ -70,11 +70,12 @@ main(int argc, char *argv[])
 	printf("signing with OpenSSL EVP_DigestSign\n");
 #endif
 
-	for (n = 0, w0 = cl_mono_s(), t0 = now(); (t = now()) - t0 < secs; n++) {
+	for (n = 0, w0 = cl_mono_s(), t0 = now(); (t = now()) - t0 < secs;
+	     n++) {
 		md[0] = (unsigned char)n;
 		cl_buf_reset(&out);
 		if (cl_receipt_sign(s, "CIR-7K3F-9QXD", "2026-11-23T14:05:09Z",
-		    md, &out) != CL_OK)
+			md, &out) != CL_OK)
 			return 1;
 	}
 	report("sign:", n, t - t0, cl_mono_s() - w0);

@@ -68,8 +68,8 @@ do_copy(char **argv)
 		return 2;
 	}
 	slurp(argv[3], &in);
-	if ((doc = bson_new_from_json((const uint8_t *)in.data,
-	    (ssize_t)in.len, &err)) == NULL) {
+	if ((doc = bson_new_from_json((const uint8_t *)in.data, (ssize_t)in.len,
+		 &err)) == NULL) {
 		fprintf(stderr, "%s: %s\n", argv[3], err.message);
 		return 2;
 	}
@@ -79,7 +79,7 @@ do_copy(char **argv)
 	}
 	has_atts = sub(doc, "attachments", &atts);
 	if (cl_copy_build(argv[0], argv[1], salt, &fields,
-	    has_atts ? &atts : NULL, &out) != CL_OK) {
+		has_atts ? &atts : NULL, &out) != CL_OK) {
 		fprintf(stderr, "cl_copy_build failed\n");
 		return 1;
 	}
@@ -122,7 +122,8 @@ main(int argc, char *argv[])
 		return do_copy(argv + 2);
 	if (argc == 6 && strcmp(argv[1], "sign") == 0)
 		return do_sign(argv + 2);
-	fprintf(stderr, "usage: receipt_tool copy REF RECEIVED SALT_HEX "
+	fprintf(stderr,
+	    "usage: receipt_tool copy REF RECEIVED SALT_HEX "
 	    "input.json\n       receipt_tool sign PRIV.pem REF RECEIVED "
 	    "copy.json\n");
 	return 2;

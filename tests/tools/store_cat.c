@@ -27,7 +27,8 @@ main(int argc, char **argv)
 	cl_err rc;
 
 	if (argc < 3) {
-		fprintf(stderr, "usage: store_cat SPEC get|blob|count|sweep ...\n");
+		fprintf(stderr,
+		    "usage: store_cat SPEC get|blob|count|sweep ...\n");
 		return 2;
 	}
 	if ((rc = cl_store_open(argv[1], &st)) != CL_OK) {
@@ -35,8 +36,10 @@ main(int argc, char **argv)
 		return 1;
 	}
 	if (strcmp(argv[2], "get") == 0 && argc == 5) {
-		cl_store_key key = strcmp(argv[3], "token") == 0 ? CL_KEY_TOKEN :
-		    strcmp(argv[3], "reference") == 0 ? CL_KEY_REFERENCE : CL_KEY_IDEMPOTENCY;
+		cl_store_key key = strcmp(argv[3], "token") == 0 ?
+		    CL_KEY_TOKEN :
+		    strcmp(argv[3], "reference") == 0 ? CL_KEY_REFERENCE :
+							CL_KEY_IDEMPOTENCY;
 		bson_t doc;
 
 		if ((rc = cl_store_get(st, key, argv[4], &doc)) == CL_OK) {
@@ -47,7 +50,8 @@ main(int argc, char **argv)
 			status = 0;
 		}
 	} else if (strcmp(argv[2], "blob") == 0 && argc == 4) {
-		if ((rc = cl_store_blob_read(st, argv[3], to_stdout, NULL)) == CL_OK)
+		if ((rc = cl_store_blob_read(st, argv[3], to_stdout, NULL)) ==
+		    CL_OK)
 			status = 0;
 	} else if (strcmp(argv[2], "count") == 0) {
 		int64_t n;
@@ -57,7 +61,8 @@ main(int argc, char **argv)
 		}
 	} else if (strcmp(argv[2], "sweep") == 0 && argc == 4) {
 		int64_t n;
-		if ((rc = cl_store_sweep(st, strtoll(argv[3], NULL, 10), &n)) == CL_OK) {
+		if ((rc = cl_store_sweep(st, strtoll(argv[3], NULL, 10), &n)) ==
+		    CL_OK) {
 			printf("%lld\n", (long long)n);
 			status = 0;
 		}

@@ -57,16 +57,19 @@ test_addr_list(void **state)
 	assert_int_equal(cl_addr_list_parse("", &l, err, sizeof err), CL_OK);
 	assert_int_equal(l.n, 0);
 	assert_false(has(&l, "127.0.0.1"));
-	assert_int_equal(cl_addr_list_parse(" 10.0.0.5,2001:db8::5 ,\t::ffff:192.0.2.7  ",
-	    &l, err, sizeof err), CL_OK);
+	assert_int_equal(
+	    cl_addr_list_parse(" 10.0.0.5,2001:db8::5 ,\t::ffff:192.0.2.7  ",
+		&l, err, sizeof err),
+	    CL_OK);
 	assert_int_equal(l.n, 3);
 	assert_true(has(&l, "10.0.0.5"));
-	assert_true(has(&l, "::ffff:10.0.0.5"));	/* an IPv6 socket's IPv4 peer */
+	assert_true(
+	    has(&l, "::ffff:10.0.0.5")); /* an IPv6 socket's IPv4 peer */
 	assert_true(has(&l, "2001:db8:0::5"));
-	assert_true(has(&l, "192.0.2.7"));		/* a mapped entry */
+	assert_true(has(&l, "192.0.2.7")); /* a mapped entry */
 	assert_false(has(&l, "10.0.0.6"));
 	assert_false(has(&l, "2001:db8::6"));
-	assert_false(has(&l, "::10.0.0.5"));		/* IPv4-compatible is not mapped */
+	assert_false(has(&l, "::10.0.0.5")); /* IPv4-compatible is not mapped */
 	assert_false(has(&l, "::"));
 }
 
@@ -75,8 +78,8 @@ static void
 test_addr_list_refused(void **state)
 {
 	static const char *bad[] = { "example.org", "10.0.0.0/8", "[::1]",
-	    "10.0.0.1:80", "10.0.0.256", "fe80::1%eth0", "1.2.3", "::1::2",
-	    "0x7f.0.0.1;", "2001:db8:0:0:0:0:0:0:1" };
+		"10.0.0.1:80", "10.0.0.256", "fe80::1%eth0", "1.2.3", "::1::2",
+		"0x7f.0.0.1;", "2001:db8:0:0:0:0:0:0:1" };
 	char err[256], text[128], many[512];
 	cl_addr_list l;
 
@@ -93,7 +96,8 @@ test_addr_list_refused(void **state)
 		snprintf(many + strlen(many), sizeof many - strlen(many), "%s",
 		    i ? " ::1" : "::1");
 	assert_true(strlen(many) < sizeof many - 1);
-	assert_int_equal(cl_addr_list_parse(many, &l, err, sizeof err), CL_ECONFIG);
+	assert_int_equal(cl_addr_list_parse(many, &l, err, sizeof err),
+	    CL_ECONFIG);
 	assert_non_null(strstr(err, "more than 64"));
 }
 

@@ -64,12 +64,22 @@ test_sanitise_table(void **state)
 		    "caf\xC3\xA9 \xE2\x80\x93 \xF0\x9F\x93\x84.pdf" },
 		{ "caf\xE9.pdf", "caf\xEF\xBF\xBD.pdf" },
 		{ "\xFF\xFE\xFD.txt", "\xEF\xBF\xBD.txt" },
-		{ "a\xC0\xAF" "b.txt", "a\xEF\xBF\xBD" "b.txt" },
-		{ "a\xED\xA0\x80" "b.txt", "a\xEF\xBF\xBD" "b.txt" },
+		{ "a\xC0\xAF"
+		  "b.txt",
+		    "a\xEF\xBF\xBD"
+		    "b.txt" },
+		{ "a\xED\xA0\x80"
+		  "b.txt",
+		    "a\xEF\xBF\xBD"
+		    "b.txt" },
 		/* Invisible and bidirectional formatting. */
-		{ "invoice\xE2\x80\xAE" "fdp.exe", "invoicefdp.exe" },
+		{ "invoice\xE2\x80\xAE"
+		  "fdp.exe",
+		    "invoicefdp.exe" },
 		{ "zero\xE2\x80\x8Bwidth.pdf", "zerowidth.pdf" },
-		{ "\xEF\xBB\xBF" "bom.pdf", "bom.pdf" },
+		{ "\xEF\xBB\xBF"
+		  "bom.pdf",
+		    "bom.pdf" },
 		{ "iso\xE2\x81\xA6late\xE2\x81\xA9.pdf", "isolate.pdf" },
 		{ "\xE2\x80\xAE", "attachment" },
 		/* Windows devices. */
@@ -304,7 +314,7 @@ static void
 test_sniff_refused(void **state)
 {
 	static const char *const files[] = { "slides.pptx", "evidence.zip",
-	    "page.html", "make.py" };
+		"page.html", "make.py" };
 	static const char *const texts[] = {
 		"#!/bin/sh\necho hello\nrm -rf /tmp/x\n",
 		"#!/usr/bin/env python3\nprint('hello')\n",
@@ -318,10 +328,11 @@ test_sniff_refused(void **state)
 		"BEGIN:VCALENDAR\nVERSION:2.0\nEND:VCALENDAR\n",
 	};
 	static const unsigned char pe[] = { 'M', 'Z', 0x90, 0, 3, 0, 0, 0, 4, 0,
-	    0, 0, 0xff, 0xff, 0, 0 };
-	static const unsigned char gzip[] = { 0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3,
-	    3, 0, 0, 0, 0, 0, 0, 0, 0, 0 };
-	static const unsigned char nul[] = { 'a', 'b', 0, 'c', 0, 0, 'd', '\n' };
+		0, 0, 0xff, 0xff, 0, 0 };
+	static const unsigned char gzip[] = { 0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0,
+		3, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0 };
+	static const unsigned char nul[] = { 'a', 'b', 0, 'c', 0, 0, 'd',
+		'\n' };
 	unsigned char *p;
 	const char *mime;
 	size_t i, n;
@@ -371,7 +382,8 @@ test_sniff_text_encoding(void **state)
 	    CL_OK);
 	assert_int_equal(sniff_str("overlong \xC0\xAF here\n", &mime),
 	    CL_EPARSE);
-	assert_int_equal(sniff_str("Windows\r\nline\r\nends\r\n", &mime), CL_OK);
+	assert_int_equal(sniff_str("Windows\r\nline\r\nends\r\n", &mime),
+	    CL_OK);
 }
 
 /* Prose that libmagic takes for code or mail is still text. */
@@ -380,10 +392,10 @@ test_sniff_prose_is_text(void **state)
 {
 	static const char *const texts[] = {
 		"Meeting notes\n\n#include the following points\n"
-		    "int main the proposal\n{ discussed }\n",
+		"int main the proposal\n{ discussed }\n",
 		"From: Jane Smith <jane@example.com>\nTo: ICB <icb@example.nhs.uk>\n"
-		    "Subject: Stroke unit\nDate: Mon, 8 Jan 2024 10:00:00 +0000\n\n"
-		    "Dear ICB,\nPlease reply.\n",
+		"Subject: Stroke unit\nDate: Mon, 8 Jan 2024 10:00:00 +0000\n\n"
+		"Dear ICB,\nPlease reply.\n",
 		"/* Notes */\nThe board met on Tuesday.\n",
 	};
 	const char *mime;
@@ -419,7 +431,8 @@ test_sniff_long_text(void **state)
 		for (i = 0; i < pad; i++)
 			cl_buf_putc(&b, 'x');
 		while (b.len < CL_SNIFF_BYTES + 100)
-			cl_buf_puts(&b, "Caf\xC3\xA9 \xE2\x80\x9Cquotes\xE2\x80\x9D "
+			cl_buf_puts(&b,
+			    "Caf\xC3\xA9 \xE2\x80\x9Cquotes\xE2\x80\x9D "
 			    "\xF0\x9F\x98\x80 and text.\n");
 		if (((unsigned char)b.data[CL_SNIFF_BYTES] & 0xC0) == 0x80)
 			break;
@@ -441,7 +454,7 @@ static void
 test_types_and_words(void **state)
 {
 	static const char *const mimes[] = { "application/pdf", DOCX, XLSX, ODT,
-	    ODS, "image/png", "image/jpeg", "text/plain", "text/csv" };
+		ODS, "image/png", "image/jpeg", "text/plain", "text/csv" };
 	const cl_filetype *t;
 	cl_buf b = CL_BUF_INIT;
 	size_t n, i;
@@ -465,16 +478,19 @@ test_types_and_words(void **state)
 	assert_string_equal(cl_buf_str(&b),
 	    "PDF, DOCX, XLSX, ODT, ODS, PNG, JPEG, TXT or CSV");
 	/* The form's hint names the same types. */
-	assert_non_null(strstr(cl_fields[CL_F_ATTACHMENTS].hint, cl_buf_str(&b)));
+	assert_non_null(
+	    strstr(cl_fields[CL_F_ATTACHMENTS].hint, cl_buf_str(&b)));
 	cl_buf_reset(&b);
 	cl_attach_hint(&b, 10, 10 << 20, 25 << 20);
-	assert_string_equal(cl_buf_str(&b), "You can upload up to 10 files. "
+	assert_string_equal(cl_buf_str(&b),
+	    "You can upload up to 10 files. "
 	    "Each file must be smaller than 10MB, and all files together "
 	    "smaller than 25MB. Files must be PDF, DOCX, XLSX, ODT, ODS, PNG, "
 	    "JPEG, TXT or CSV.");
 	cl_buf_reset(&b);
 	cl_attach_hint(&b, 1, 512 * 1024, 512 * 1024);
-	assert_string_equal(cl_buf_str(&b), "You can upload up to 1 file. "
+	assert_string_equal(cl_buf_str(&b),
+	    "You can upload up to 1 file. "
 	    "Each file must be smaller than 512KB. Files must be PDF, DOCX, "
 	    "XLSX, ODT, ODS, PNG, JPEG, TXT or CSV.");
 	cl_buf_reset(&b);

@@ -112,37 +112,45 @@ test_read_file(void **state)
 	assert_non_null(mkdtemp(dir));
 	p = file_with(dir, "ok", "12345678", 8, 0600);
 	assert_int_equal(cl_read_file(p, CL_READ_PRIVATE, buf, sizeof buf, &len,
-	    &mode, err, sizeof err), CL_OK);
+			     &mode, err, sizeof err),
+	    CL_OK);
 	assert_int_equal(len, 8);
 	assert_memory_equal(buf, "12345678", 8);
 	assert_int_equal(mode & 0777, 0600);
 
 	p = file_with(dir, "big", "123456789", 9, 0600);
 	assert_int_equal(cl_read_file(p, 0, buf, sizeof buf, &len, NULL, err,
-	    sizeof err), CL_ECONFIG);
+			     sizeof err),
+	    CL_ECONFIG);
 	assert_non_null(strstr(err, "more than 8 bytes"));
 	assert_non_null(strstr(err, p));
 	for (size_t i = 0; i < sizeof buf; i++)
-		assert_int_equal(buf[i], 0);	/* wiped */
+		assert_int_equal(buf[i], 0); /* wiped */
 
 	p = file_with(dir, "open", "x", 1, 0640);
 	assert_int_equal(cl_read_file(p, 0, buf, sizeof buf, &len, NULL, err,
-	    sizeof err), CL_OK);
+			     sizeof err),
+	    CL_OK);
 	assert_int_equal(cl_read_file(p, CL_READ_PRIVATE, buf, sizeof buf, &len,
-	    NULL, err, sizeof err), CL_ECONFIG);
+			     NULL, err, sizeof err),
+	    CL_ECONFIG);
 	assert_non_null(strstr(err, "(mode 0640); chmod 600 it"));
 
 	assert_int_equal(cl_read_file(dir, 0, buf, sizeof buf, &len, NULL, err,
-	    sizeof err), CL_ECONFIG);
+			     sizeof err),
+	    CL_ECONFIG);
 	assert_non_null(strstr(err, "not a regular file"));
-	assert_int_equal(cl_read_file("/nonexistent/x", 0, buf, sizeof buf, &len,
-	    NULL, err, sizeof err), CL_ECONFIG);
+	assert_int_equal(cl_read_file("/nonexistent/x", 0, buf, sizeof buf,
+			     &len, NULL, err, sizeof err),
+	    CL_ECONFIG);
 	assert_non_null(strstr(err, "/nonexistent/x: cannot open"));
 	assert_int_equal(cl_read_file("", 0, buf, sizeof buf, &len, NULL, err,
-	    sizeof err), CL_ECONFIG);
+			     sizeof err),
+	    CL_ECONFIG);
 	assert_string_equal(err, "not set");
 	assert_int_equal(cl_read_file(NULL, 0, buf, sizeof buf, &len, NULL, err,
-	    sizeof err), CL_ECONFIG);
+			     sizeof err),
+	    CL_ECONFIG);
 	(void)!system("rm -rf /tmp/callin-readfile-*");
 }
 
@@ -160,7 +168,7 @@ test_dates(void **state)
 	cl_date_human_iso("2026-11-23T14:05:09Z", h, sizeof h);
 	assert_string_equal(h, "23 November 2026 at 14:05:09 UTC");
 	cl_date_human_iso("2026-13-23T14:05:09Z", h, sizeof h);
-	assert_string_equal(h, "2026-13-23T14:05:09Z");	/* as it is */
+	assert_string_equal(h, "2026-13-23T14:05:09Z"); /* as it is */
 	cl_date_human_iso("soon", h, sizeof h);
 	assert_string_equal(h, "soon");
 }
@@ -192,8 +200,8 @@ test_email(void **state)
 	assert_false(cl_email_valid("a b@example.org"));
 	assert_false(cl_email_valid("a@example.org\r\nRCPT TO:<b@c>"));
 	assert_true(cl_email_atext('+') && cl_email_atext('z'));
-	assert_false(cl_email_atext('@') || cl_email_atext(' ') ||
-	    cl_email_atext('\0'));
+	assert_false(
+	    cl_email_atext('@') || cl_email_atext(' ') || cl_email_atext('\0'));
 }
 
 int

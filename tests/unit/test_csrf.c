@@ -17,8 +17,8 @@
 #include "callin/csrf.h"
 #include "callin/rand.h"
 
-#define DAY	(24 * 3600)
-#define T0	((time_t)1718452800)
+#define DAY (24 * 3600)
+#define T0 ((time_t)1718452800)
 
 static const unsigned char secret[32] = "0123456789abcdef0123456789abcdef";
 static const unsigned char other[32] = "0123456789abcdef0123456789abcdeF";
@@ -85,10 +85,12 @@ test_age(void **state)
 	    CL_EINVAL);
 	/* Extreme clocks do not overflow. */
 	assert_int_equal(cl_csrf_issue(secret, sizeof secret, (time_t)INT64_MIN,
-	    t), CL_OK);
+			     t),
+	    CL_OK);
 	assert_int_equal(check(t, (time_t)INT64_MAX), CL_EINVAL);
 	assert_int_equal(cl_csrf_issue(secret, sizeof secret, (time_t)INT64_MAX,
-	    t), CL_OK);
+			     t),
+	    CL_OK);
 	assert_int_equal(check(t, (time_t)INT64_MIN), CL_EINVAL);
 	assert_int_equal(check(t, (time_t)INT64_MAX), CL_OK);
 }
@@ -244,7 +246,8 @@ test_load_secret(void **state)
 
 	len = sizeof buf;
 	assert_int_equal(cl_csrf_load_secret("/nonexistent/secret", buf, &len,
-	    err, sizeof err), CL_ECONFIG);
+			     err, sizeof err),
+	    CL_ECONFIG);
 	assert_non_null(strstr(err, "/nonexistent/secret"));
 	len = sizeof buf;
 	assert_int_equal(cl_csrf_load_secret("/", buf, &len, err, sizeof err),
@@ -283,9 +286,14 @@ static void
 test_b64url(void **state)
 {
 	static const char *const vec[][2] = {
-		{ "", "" }, { "f", "Zg" }, { "fo", "Zm8" }, { "foo", "Zm9v" },
-		{ "foob", "Zm9vYg" }, { "fooba", "Zm9vYmE" },
-		{ "foobar", "Zm9vYmFy" }, { "\xfb\xff", "-_8" },
+		{ "", "" },
+		{ "f", "Zg" },
+		{ "fo", "Zm8" },
+		{ "foo", "Zm9v" },
+		{ "foob", "Zm9vYg" },
+		{ "fooba", "Zm9vYmE" },
+		{ "foobar", "Zm9vYmFy" },
+		{ "\xfb\xff", "-_8" },
 	};
 	unsigned char in[64], out[64];
 	char enc[100];
@@ -296,7 +304,8 @@ test_b64url(void **state)
 		cl_b64url_encode(vec[i][0], strlen(vec[i][0]), enc);
 		assert_string_equal(enc, vec[i][1]);
 		assert_int_equal(cl_b64url_decode(enc, strlen(enc), out,
-		    sizeof out, &len), CL_OK);
+				     sizeof out, &len),
+		    CL_OK);
 		assert_int_equal(len, strlen(vec[i][0]));
 		assert_memory_equal(out, vec[i][0], len);
 	}
@@ -305,21 +314,23 @@ test_b64url(void **state)
 		cl_b64url_encode(in, n, enc);
 		assert_int_equal(strlen(enc), CL_B64URL_LEN(n));
 		assert_int_equal(cl_b64url_decode(enc, strlen(enc), out,
-		    sizeof out, &len), CL_OK);
+				     sizeof out, &len),
+		    CL_OK);
 		assert_int_equal(len, n);
 		assert_memory_equal(out, in, n);
 		if (n > 0)
 			assert_int_equal(cl_b64url_decode(enc, strlen(enc), out,
-			    n - 1, &len), CL_ETOOBIG);
+					     n - 1, &len),
+			    CL_ETOOBIG);
 	}
 	assert_int_equal(cl_b64url_decode("Zh", 2, out, sizeof out, &len),
-	    CL_EPARSE);		/* spare bits set */
+	    CL_EPARSE); /* spare bits set */
 	assert_int_equal(cl_b64url_decode("Zm9", 3, out, sizeof out, &len),
 	    CL_EPARSE);
 	assert_int_equal(cl_b64url_decode("Z", 1, out, sizeof out, &len),
-	    CL_EPARSE);		/* impossible length */
+	    CL_EPARSE); /* impossible length */
 	assert_int_equal(cl_b64url_decode("Zg==", 4, out, sizeof out, &len),
-	    CL_EPARSE);		/* padding */
+	    CL_EPARSE); /* padding */
 	assert_int_equal(cl_b64url_decode("Z+8/", 4, out, sizeof out, &len),
 	    CL_EPARSE);
 	assert_int_equal(cl_b64url_decode("Zm\0v", 4, out, sizeof out, &len),
@@ -342,7 +353,8 @@ test_key(void **state)
 	assert_int_equal(cl_csrf_key(b, kb), CL_OK);
 	assert_int_equal(strlen(ka), CL_CSRF_KEY_LEN);
 	assert_int_not_equal(strcmp(ka, kb), 0);
-	assert_int_equal(cl_b64url_decode(a, strlen(a), raw, sizeof raw, &len), CL_OK);
+	assert_int_equal(cl_b64url_decode(a, strlen(a), raw, sizeof raw, &len),
+	    CL_OK);
 	assert_int_equal(len, 56);
 	cl_b64url_encode(raw, 16, nonce);
 	assert_string_equal(ka, nonce);

@@ -43,7 +43,7 @@ test_answers(void **state)
 	e = cl_answers_find(&a, "bin");
 	assert_non_null(e);
 	assert_int_equal(e->len, 3);
-	assert_memory_equal(e->value, "a\0b", 4);	/* and a final NUL */
+	assert_memory_equal(e->value, "a\0b", 4); /* and a final NUL */
 	assert_string_equal(cl_answers_get(&a, "empty"), "");
 	assert_null(cl_answers_find(&a, "Grounds"));
 	/* Copies, not references. */
@@ -70,35 +70,42 @@ static void
 test_table_matches_design(void **state)
 {
 	static const struct {
-		const char	*name;
-		cl_field_kind	 kind;
-		cl_section_id	 section;
-		cl_req		 req;
-		size_t		 max;
+		const char *name;
+		cl_field_kind kind;
+		cl_section_id section;
+		cl_req req;
+		size_t max;
 	} want[CL_F__MAX] = {
-		{ "requester_type", CL_KIND_RADIO, CL_SEC_ABOUT_YOU, CL_REQ_ALWAYS, 0 },
-		{ "full_name", CL_KIND_TEXT, CL_SEC_ABOUT_YOU, CL_REQ_ALWAYS, 100 },
+		{ "requester_type", CL_KIND_RADIO, CL_SEC_ABOUT_YOU,
+		    CL_REQ_ALWAYS, 0 },
+		{ "full_name", CL_KIND_TEXT, CL_SEC_ABOUT_YOU, CL_REQ_ALWAYS,
+		    100 },
 		{ "organisation", CL_KIND_TEXT, CL_SEC_ABOUT_YOU,
 		    CL_REQ_UNLESS_INDIVIDUAL, 150 },
 		{ "role", CL_KIND_TEXT, CL_SEC_ABOUT_YOU, CL_REQ_NEVER, 150 },
-		{ "email", CL_KIND_EMAIL, CL_SEC_ABOUT_YOU, CL_REQ_ALWAYS, 254 },
+		{ "email", CL_KIND_EMAIL, CL_SEC_ABOUT_YOU, CL_REQ_ALWAYS,
+		    254 },
 		{ "phone", CL_KIND_TEL, CL_SEC_ABOUT_YOU, CL_REQ_NEVER, 30 },
-		{ "proposal_title", CL_KIND_TEXT, CL_SEC_PROPOSAL, CL_REQ_ALWAYS,
-		    150 },
-		{ "commissioner", CL_KIND_SELECT, CL_SEC_PROPOSAL, CL_REQ_ALWAYS, 0 },
+		{ "proposal_title", CL_KIND_TEXT, CL_SEC_PROPOSAL,
+		    CL_REQ_ALWAYS, 150 },
+		{ "commissioner", CL_KIND_SELECT, CL_SEC_PROPOSAL,
+		    CL_REQ_ALWAYS, 0 },
 		{ "services_affected", CL_KIND_TEXTAREA, CL_SEC_PROPOSAL,
 		    CL_REQ_ALWAYS, 2000 },
 		{ "change_description", CL_KIND_TEXTAREA, CL_SEC_PROPOSAL,
 		    CL_REQ_ALWAYS, 5000 },
-		{ "proposal_stage", CL_KIND_RADIO, CL_SEC_PROPOSAL, CL_REQ_ALWAYS, 0 },
+		{ "proposal_stage", CL_KIND_RADIO, CL_SEC_PROPOSAL,
+		    CL_REQ_ALWAYS, 0 },
 		{ "decision_date", CL_KIND_DATE, CL_SEC_PROPOSAL,
 		    CL_REQ_WHEN_DECIDED, 0 },
-		{ "grounds", CL_KIND_CHECKBOXES, CL_SEC_GROUNDS, CL_REQ_ALWAYS, 0 },
+		{ "grounds", CL_KIND_CHECKBOXES, CL_SEC_GROUNDS, CL_REQ_ALWAYS,
+		    0 },
 		{ "grounds_statement", CL_KIND_TEXTAREA, CL_SEC_GROUNDS,
 		    CL_REQ_ALWAYS, 10000 },
 		{ "local_resolution", CL_KIND_TEXTAREA, CL_SEC_LOCAL_RESOLUTION,
 		    CL_REQ_ALWAYS, 10000 },
-		{ "attachments", CL_KIND_FILE, CL_SEC_EVIDENCE, CL_REQ_NEVER, 0 },
+		{ "attachments", CL_KIND_FILE, CL_SEC_EVIDENCE, CL_REQ_NEVER,
+		    0 },
 		{ "declaration_accurate", CL_KIND_CHECKBOX, CL_SEC_DECLARATIONS,
 		    CL_REQ_ALWAYS, 0 },
 		{ "declaration_sharing", CL_KIND_CHECKBOX, CL_SEC_DECLARATIONS,
@@ -134,8 +141,8 @@ test_table_matches_design(void **state)
 	assert_string_equal(cl_sections[CL_SEC_DECLARATIONS].title,
 	    "Declarations");
 	/* Local resolution comes first: the page says so. */
-	assert_non_null(strstr(cl_sections[CL_SEC_LOCAL_RESOLUTION].intro,
-	    "locally"));
+	assert_non_null(
+	    strstr(cl_sections[CL_SEC_LOCAL_RESOLUTION].intro, "locally"));
 	assert_non_null(strstr(cl_fields[CL_F_LOCAL_RESOLUTION].hint,
 	    "who you contacted, when, and what happened"));
 }
@@ -158,16 +165,19 @@ test_options(void **state)
 	static const char *const stages[][2] = {
 		{ "pre_consultation",
 		    "Options are being developed, before consultation" },
-		{ "consultation", "Public consultation is open or has happened" },
+		{ "consultation",
+		    "Public consultation is open or has happened" },
 		{ "decision_made", "A decision has been made" },
 		{ "implementing", "The change is being implemented" },
 		{ "implemented", "The change has been implemented" },
 		{ "temporary_change", "A temporary or emergency change" },
 	};
 	static const char *const grounds[][2] = {
-		{ "process", "Concerns about the process (for example, whether "
+		{ "process",
+		    "Concerns about the process (for example, whether "
 		    "public consultation was adequate)" },
-		{ "best_interests", "A decision has been made that is not in "
+		{ "best_interests",
+		    "A decision has been made that is not in "
 		    "the best interests of the health service in the area" },
 	};
 	const cl_field *f;
@@ -196,9 +206,13 @@ test_options(void **state)
 	assert_int_equal(f->noptions, CL_NCOMMISSIONERS + 1);
 	assert_string_equal(f->options[f->noptions - 1].value, "dont_know");
 	assert_string_equal(f->options[f->noptions - 1].label, "I don't know");
-	assert_string_equal(cl_fields[CL_F_DECLARATION_ACCURATE].options[0].value,
+	assert_string_equal(cl_fields[CL_F_DECLARATION_ACCURATE]
+				.options[0]
+				.value,
 	    "yes");
-	assert_string_equal(cl_fields[CL_F_DECLARATION_SHARING].options[0].value,
+	assert_string_equal(cl_fields[CL_F_DECLARATION_SHARING]
+				.options[0]
+				.value,
 	    "yes");
 	/* Every choice field has options with unique values and labels. */
 	for (i = 0; i < CL_F__MAX; i++) {
@@ -207,12 +221,8 @@ test_options(void **state)
 		case CL_KIND_RADIO:
 		case CL_KIND_CHECKBOXES:
 		case CL_KIND_SELECT:
-		case CL_KIND_CHECKBOX:
-			assert_true(f->noptions > 0);
-			break;
-		default:
-			assert_int_equal(f->noptions, 0);
-			continue;
+		case CL_KIND_CHECKBOX: assert_true(f->noptions > 0); break;
+		default: assert_int_equal(f->noptions, 0); continue;
 		}
 		for (j = 0; j < f->noptions; j++) {
 			size_t k;
@@ -232,9 +242,9 @@ static void
 test_messages_complete(void **state)
 {
 	static const cl_ferr text[] = { CL_FE_TOO_LONG, CL_FE_ENCODING,
-	    CL_FE_CONTROL, CL_FE_REPEATED };
+		CL_FE_CONTROL, CL_FE_REPEATED };
 	static const cl_ferr choice[] = { CL_FE_MISSING, CL_FE_INVALID,
-	    CL_FE_REPEATED };
+		CL_FE_REPEATED };
 	char max[64];
 	size_t f, k;
 
@@ -258,7 +268,8 @@ test_messages_complete(void **state)
 				assert_non_null(fd->msg[CL_FE_INVALID]);
 			/* "2,000 characters or fewer" for 2000. */
 			if (fd->max_chars >= 1000)
-				snprintf(max, sizeof max, "%zu,%03zu characters",
+				snprintf(max, sizeof max,
+				    "%zu,%03zu characters",
 				    fd->max_chars / 1000, fd->max_chars % 1000);
 			else
 				snprintf(max, sizeof max, "%zu characters",
@@ -271,8 +282,8 @@ test_messages_complete(void **state)
 		case CL_KIND_CHECKBOXES:
 			for (k = 0; k < sizeof choice / sizeof choice[0]; k++)
 				assert_non_null(fd->msg[choice[k]]);
-			assert_true(strncmp(fd->msg[CL_FE_MISSING], "Select ",
-			    7) == 0);
+			assert_true(
+			    strncmp(fd->msg[CL_FE_MISSING], "Select ", 7) == 0);
 			break;
 		case CL_KIND_DATE:
 			for (k = 0; k < CL_FE__MAX; k++)
@@ -281,14 +292,13 @@ test_messages_complete(void **state)
 				    k != CL_FE_ATTACHMENT)
 					assert_non_null(fd->msg[k]);
 			break;
-		default:
-			break;
+		default: break;
 		}
 		/* GOV.UK style: no full stop at the end of a message. */
 		for (k = 0; k < CL_FE__MAX; k++)
 			if (fd->msg[k] != NULL)
-				assert_true(fd->msg[k][strlen(fd->msg[k]) - 1] !=
-				    '.');
+				assert_true(
+				    fd->msg[k][strlen(fd->msg[k]) - 1] != '.');
 	}
 	assert_non_null(cl_fields[CL_F_GROUNDS].msg[CL_FE_NOT_ALLOWED]);
 }
@@ -299,7 +309,8 @@ test_lookup(void **state)
 	(void)state;
 	assert_int_equal(cl_field_lookup("full_name"), CL_F_FULL_NAME);
 	assert_int_equal(cl_field_lookup("grounds"), CL_F_GROUNDS);
-	assert_int_equal(cl_field_lookup("decision_date-day"), CL_F_DECISION_DATE);
+	assert_int_equal(cl_field_lookup("decision_date-day"),
+	    CL_F_DECISION_DATE);
 	assert_int_equal(cl_field_lookup("decision_date-month"),
 	    CL_F_DECISION_DATE);
 	assert_int_equal(cl_field_lookup("decision_date-year"),
@@ -354,9 +365,12 @@ test_input_ids(void **state)
 
 		for (f = 0; f < CL_F__MAX; f++) {
 			const cl_field *fd = &cl_fields[f];
-			size_t inputs = fd->kind == CL_KIND_DATE ? CL_DATE__MAX :
+			size_t inputs = fd->kind == CL_KIND_DATE ?
+			    CL_DATE__MAX :
 			    fd->kind == CL_KIND_RADIO ||
-			    fd->kind == CL_KIND_CHECKBOXES ? fd->noptions : 1;
+				fd->kind == CL_KIND_CHECKBOXES ?
+			    fd->noptions :
+			    1;
 
 			for (i = 0; i < inputs; i++)
 				cl_field_input_id((cl_field_id)f, i, all[n++]);

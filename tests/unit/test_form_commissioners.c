@@ -61,7 +61,8 @@ test_matches_tsv(void **state)
 		assert_null(strchr(kind, '\t'));
 		if (row >= CL_NCOMMISSIONERS)
 			fail_msg("conf/commissioners.tsv has more rows than "
-			    "src/form/commissioners.c: add %s", slug);
+				 "src/form/commissioners.c: add %s",
+			    slug);
 		assert_string_equal(cl_commissioner_options[row].value, slug);
 		assert_string_equal(cl_commissioner_options[row].label, name);
 		assert_string_equal(cl_commissioner_options[row].group,
@@ -90,7 +91,8 @@ test_options(void **state)
 			assert_string_equal(o->group, "NHS England");
 		/* Slugs are plain: lower-case letters, digits, hyphens. */
 		assert_int_equal(strspn(o->value,
-		    "abcdefghijklmnopqrstuvwxyz0123456789-"), strlen(o->value));
+				     "abcdefghijklmnopqrstuvwxyz0123456789-"),
+		    strlen(o->value));
 		for (j = 0; j < i; j++)
 			assert_string_not_equal(o->value,
 			    cl_commissioner_options[j].value);

@@ -15,7 +15,7 @@
 #include "callin/form.h"
 #include "test_form_helpers.h"
 
-#define ALL	(CL_DATE_PART_DAY | CL_DATE_PART_MONTH | CL_DATE_PART_YEAR)
+#define ALL (CL_DATE_PART_DAY | CL_DATE_PART_MONTH | CL_DATE_PART_YEAR)
 
 /* Seconds since the epoch of a UTC time. */
 static time_t
@@ -37,8 +37,8 @@ utc(int y, int mo, int d, int h, int mi)
  * part is not sent) at now; return the errors.
  */
 static cl_form_errors
-date_at(const char *stage, const char *day, const char *month,
-    const char *year, time_t now)
+date_at(const char *stage, const char *day, const char *month, const char *year,
+    time_t now)
 {
 	cl_answers a = CL_ANSWERS_INIT;
 	cl_form_errors errs;
@@ -83,9 +83,9 @@ static void
 test_required_when_decided(void **state)
 {
 	static const char *const decided[] = { "decision_made", "implementing",
-	    "implemented" };
+		"implemented" };
 	static const char *const undecided[] = { "pre_consultation",
-	    "consultation", "temporary_change" };
+		"consultation", "temporary_change" };
 	cl_form_errors errs;
 	size_t i;
 
@@ -134,10 +134,12 @@ test_incomplete(void **state)
 	char msg[100];
 
 	(void)state;
-#define INCOMPLETE(d, m, y, what, anchor, parts) do {			\
-	snprintf(msg, sizeof msg, "%s%s", p, what);			\
-	expect_date(d, m, y, NOW, msg, "decision_date-" anchor, parts);	\
-} while (0)
+#define INCOMPLETE(d, m, y, what, anchor, parts) \
+	do { \
+		snprintf(msg, sizeof msg, "%s%s", p, what); \
+		expect_date(d, m, y, NOW, msg, "decision_date-" anchor, \
+		    parts); \
+	} while (0)
 	INCOMPLETE("", "3", "2024", "day", "day", CL_DATE_PART_DAY);
 	INCOMPLETE("27", "", "2024", "month", "month", CL_DATE_PART_MONTH);
 	INCOMPLETE("27", "3", "", "year", "year", CL_DATE_PART_YEAR);
@@ -173,7 +175,7 @@ test_not_numbers(void **state)
 	expect_date("127", "3", "2024", NOW, real, "decision_date-day",
 	    CL_DATE_PART_DAY);
 	expect_date("\xD9\xA3", "3", "2024", NOW, real, "decision_date-day",
-	    CL_DATE_PART_DAY);	/* ARABIC-INDIC DIGIT THREE */
+	    CL_DATE_PART_DAY); /* ARABIC-INDIC DIGIT THREE */
 	/* Year: exactly four digits. */
 	expect_date("27", "3", "24", NOW, "Year must include 4 numbers",
 	    "decision_date-year", CL_DATE_PART_YEAR);
@@ -195,17 +197,23 @@ test_part_characters(void **state)
 	cl_form_errors errs;
 
 	(void)state;
-	expect_date("27", "3\r\n", "2024", NOW, "Date of the decision must not "
+	expect_date("27", "3\r\n", "2024", NOW,
+	    "Date of the decision must not "
 	    "include line breaks or other special characters",
 	    "decision_date-month", CL_DATE_PART_MONTH);
-	expect_date("27", "3", "2024\t", NOW, "Date of the decision must not "
+	expect_date("27", "3", "2024\t", NOW,
+	    "Date of the decision must not "
 	    "include line breaks or other special characters",
 	    "decision_date-year", CL_DATE_PART_YEAR);
-	expect_date("2\xFF", "3", "2024", NOW, "Date of the decision must not "
-	    "include unreadable characters", "decision_date-day",
-	    CL_DATE_PART_DAY);
+	expect_date("2\xFF", "3", "2024", NOW,
+	    "Date of the decision must not "
+	    "include unreadable characters",
+	    "decision_date-day", CL_DATE_PART_DAY);
 	valid_except(&a, "decision_date-day", NULL);
-	cl_answers_add(&a, "decision_date-day", "2\0" "7", 3);
+	cl_answers_add(&a, "decision_date-day",
+	    "2\0"
+	    "7",
+	    3);
 	check_at(&a, NOW, &errs);
 	expect_one(&errs, "decision_date", "decision_date-day", NULL);
 	assert_int_equal(errs.v[0].kind, CL_FE_CONTROL);
@@ -227,7 +235,7 @@ test_real_dates(void **state)
 	const char *real = "Date of the decision must be a real date";
 	static const char *const thirty[] = { "4", "6", "9", "11" };
 	static const char *const thirtyone[] = { "1", "3", "5", "7", "8", "10",
-	    "12" };
+		"12" };
 	size_t i;
 
 	(void)state;
@@ -267,16 +275,21 @@ test_earliest(void **state)
 {
 	(void)state;
 	expect_date("1", "1", "1948", NOW, NULL, NULL, 0);
-	expect_date("31", "12", "1947", NOW, "Date of the decision must be the "
-	    "same as or after 1 January 1948", "decision_date-day", ALL);
-	expect_date("1", "1", "0000", NOW, "Date of the decision must be the "
-	    "same as or after 1 January 1948", "decision_date-day", ALL);
+	expect_date("31", "12", "1947", NOW,
+	    "Date of the decision must be the "
+	    "same as or after 1 January 1948",
+	    "decision_date-day", ALL);
+	expect_date("1", "1", "0000", NOW,
+	    "Date of the decision must be the "
+	    "same as or after 1 January 1948",
+	    "decision_date-day", ALL);
 }
 
 static void
 test_today_and_future(void **state)
 {
-	const char *future = "Date of the decision must be today or in the past";
+	const char *future =
+	    "Date of the decision must be today or in the past";
 
 	(void)state;
 	/* NOW is 15 June 2024, 13:00 in London. */
@@ -295,26 +308,27 @@ test_today_and_future(void **state)
 static void
 test_uk_today(void **state)
 {
-	const char *future = "Date of the decision must be today or in the past";
+	const char *future =
+	    "Date of the decision must be today or in the past";
 	time_t t;
 
 	(void)state;
-	t = utc(2025, 6, 1, 23, 30);		/* 00:30 on 2 June in London */
+	t = utc(2025, 6, 1, 23, 30); /* 00:30 on 2 June in London */
 	expect_date("2", "6", "2025", t, NULL, NULL, 0);
 	expect_date("3", "6", "2025", t, future, "decision_date-day", ALL);
-	t = utc(2025, 6, 1, 22, 59);		/* 23:59 on 1 June in London */
+	t = utc(2025, 6, 1, 22, 59); /* 23:59 on 1 June in London */
 	expect_date("2", "6", "2025", t, future, "decision_date-day", ALL);
-	t = utc(2025, 1, 1, 23, 30);		/* 23:30 on 1 January (GMT) */
+	t = utc(2025, 1, 1, 23, 30); /* 23:30 on 1 January (GMT) */
 	expect_date("1", "1", "2025", t, NULL, NULL, 0);
 	expect_date("2", "1", "2025", t, future, "decision_date-day", ALL);
 	/* 2025: BST from 30 March 01:00 UTC to 26 October 01:00 UTC. */
-	t = utc(2025, 3, 29, 23, 30);		/* still GMT: 29 March */
+	t = utc(2025, 3, 29, 23, 30); /* still GMT: 29 March */
 	expect_date("30", "3", "2025", t, future, "decision_date-day", ALL);
-	t = utc(2025, 3, 30, 23, 30);		/* BST: 31 March */
+	t = utc(2025, 3, 30, 23, 30); /* BST: 31 March */
 	expect_date("31", "3", "2025", t, NULL, NULL, 0);
-	t = utc(2025, 10, 25, 23, 30);		/* BST: 26 October */
+	t = utc(2025, 10, 25, 23, 30); /* BST: 26 October */
 	expect_date("26", "10", "2025", t, NULL, NULL, 0);
-	t = utc(2025, 10, 26, 23, 30);		/* GMT again: 26 October */
+	t = utc(2025, 10, 26, 23, 30); /* GMT again: 26 October */
 	expect_date("27", "10", "2025", t, future, "decision_date-day", ALL);
 	/* A leap day now. */
 	t = utc(2024, 2, 29, 12, 0);
@@ -367,9 +381,10 @@ test_calendar_exhaustive(void **state)
 				errs = date_at("implemented", d, m, y, now);
 				if (want == CL_FE__MAX) {
 					if (errs.n != 0)
-						fail_msg("%s/%s/%s: %s", d, m, y,
-						    errs.v[0].message);
-				} else if (errs.n != 1 || errs.v[0].kind != want)
+						fail_msg("%s/%s/%s: %s", d, m,
+						    y, errs.v[0].message);
+				} else if (errs.n != 1 ||
+				    errs.v[0].kind != want)
 					fail_msg("%s/%s/%s: expected kind %d",
 					    d, m, y, (int)want);
 				cl_form_errors_free(&errs);

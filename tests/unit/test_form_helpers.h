@@ -11,11 +11,11 @@
 #include "callin/form.h"
 
 /* 2024-06-15T12:00:00Z, a Saturday in British Summer Time. */
-#define NOW	((time_t)1718452800)
+#define NOW ((time_t)1718452800)
 
 struct kv {
-	const char	*name;
-	const char	*value;
+	const char *name;
+	const char *value;
 };
 
 /* A complete, valid request (and two hidden fields the validator ignores). */
@@ -28,11 +28,14 @@ static const struct kv valid_set[] = {
 	{ "role", "Chair" },
 	{ "email", "jane.smith@example.org" },
 	{ "phone", "+44 (0)1632 960-001" },
-	{ "proposal_title", "Closing the stroke unit at Yeovil District Hospital" },
+	{ "proposal_title",
+	    "Closing the stroke unit at Yeovil District Hospital" },
 	{ "commissioner", "icb-somerset" },
-	{ "services_affected", "Hyper-acute stroke unit, Yeovil District "
+	{ "services_affected",
+	    "Hyper-acute stroke unit, Yeovil District "
 	    "Hospital.\r\nPatients from South Somerset." },
-	{ "change_description", "Stroke patients would be taken to Taunton "
+	{ "change_description",
+	    "Stroke patients would be taken to Taunton "
 	    "or Dorchester instead." },
 	{ "proposal_stage", "decision_made" },
 	{ "decision_date-day", "27" },
@@ -40,9 +43,11 @@ static const struct kv valid_set[] = {
 	{ "decision_date-year", "2024" },
 	{ "grounds", "process" },
 	{ "grounds", "best_interests" },
-	{ "grounds_statement", "The consultation lasted three weeks.\r\n\r\n"
+	{ "grounds_statement",
+	    "The consultation lasted three weeks.\r\n\r\n"
 	    "\tTravel times would rise by 40 minutes." },
-	{ "local_resolution", "Wrote to the ICB on 9 January 2024; no reply. "
+	{ "local_resolution",
+	    "Wrote to the ICB on 9 January 2024; no reply. "
 	    "Met the trust on 13 February." },
 	{ "declaration_accurate", "yes" },
 	{ "declaration_sharing", "yes" },
@@ -123,8 +128,7 @@ expect_none(const cl_form_errors *errs)
 /* Validate the valid set with field name replaced by value (len bytes) and
  * expect one error on it with message; a NULL message expects none. */
 static inline void
-judge(const char *name, const char *value, size_t len,
-    const char *message)
+judge(const char *name, const char *value, size_t len, const char *message)
 {
 	cl_answers a = CL_ANSWERS_INIT;
 	cl_form_errors errs;

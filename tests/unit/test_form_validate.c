@@ -16,13 +16,13 @@
 #include "callin/form.h"
 #include "test_form_helpers.h"
 
-#define S(lit)	lit, sizeof(lit) - 1
+#define S(lit) lit, sizeof(lit) - 1
 
 /* The one-line and multi-line text fields and their limits. */
 static const struct {
-	const char	*name;
-	size_t		 max;
-	int		 multiline;
+	const char *name;
+	size_t max;
+	int multiline;
 } texts[] = {
 	{ "full_name", 100, 0 },
 	{ "organisation", 150, 0 },
@@ -33,7 +33,7 @@ static const struct {
 	{ "grounds_statement", 10000, 1 },
 	{ "local_resolution", 10000, 1 },
 };
-#define NTEXTS	(sizeof texts / sizeof texts[0])
+#define NTEXTS (sizeof texts / sizeof texts[0])
 
 /* Return n copies of the UTF-8 character c. */
 static char *
@@ -190,7 +190,8 @@ test_whitespace(void **state)
 	judge("full_name", S("  Jane Smith  "), NULL);
 	judge("email", S(" jane@example.org "), NULL);
 	/* A tab is not trimmed from one line: it is refused. */
-	judge("full_name", S("Jane Smith\t"), "Full name must not "
+	judge("full_name", S("Jane Smith\t"),
+	    "Full name must not "
 	    "include line breaks or other special characters");
 }
 
@@ -198,8 +199,8 @@ static void
 test_organisation_unless_individual(void **state)
 {
 	static const char *const types[] = { "clinician",
-	    "elected_representative", "local_authority", "campaign_group",
-	    "nhs_body", "other" };
+		"elected_representative", "local_authority", "campaign_group",
+		"nhs_body", "other" };
 	cl_answers a;
 	cl_form_errors errs;
 	size_t i;
@@ -241,11 +242,11 @@ static void
 test_choice_values(void **state)
 {
 	static const char *const types[] = { "individual", "clinician",
-	    "elected_representative", "local_authority", "campaign_group",
-	    "nhs_body", "other" };
+		"elected_representative", "local_authority", "campaign_group",
+		"nhs_body", "other" };
 	static const char *const stages[] = { "pre_consultation",
-	    "consultation", "decision_made", "implementing", "implemented",
-	    "temporary_change" };
+		"consultation", "decision_made", "implementing", "implemented",
+		"temporary_change" };
 	size_t i;
 
 	(void)state;
@@ -297,13 +298,14 @@ static void
 test_length_boundaries(void **state)
 {
 	static const char *const chars[] = { "a", "\xC3\xA9", "\xE2\x80\x93",
-	    "\xF0\x9F\x98\x80" };
+		"\xF0\x9F\x98\x80" };
 	char msg[200], *over;
 	size_t i, c;
 
 	(void)state;
 	for (i = 0; i < NTEXTS; i++) {
-		const cl_field *f = cl_field_get(cl_field_lookup(texts[i].name));
+		const cl_field *f = cl_field_get(
+		    cl_field_lookup(texts[i].name));
 
 		assert_int_equal(f->max_chars, texts[i].max);
 		snprintf(msg, sizeof msg, "%s", f->msg[CL_FE_TOO_LONG]);
@@ -385,11 +387,11 @@ test_crlf_counts_as_one(void **state)
 static void
 test_invalid_utf8(void **state)
 {
-	static const char *const bad[] = { "caf\xE9", "\xC0\xAF", "\xED\xA0\x80",
-	    "ok\xF4\x90\x80\x80", "\x80", "trunc\xE2\x82" };
+	static const char *const bad[] = { "caf\xE9", "\xC0\xAF",
+		"\xED\xA0\x80", "ok\xF4\x90\x80\x80", "\x80", "trunc\xE2\x82" };
 	static const char *const fields[] = { "full_name", "organisation",
-	    "role", "email", "phone", "proposal_title", "services_affected",
-	    "change_description", "grounds_statement", "local_resolution" };
+		"role", "email", "phone", "proposal_title", "services_affected",
+		"change_description", "grounds_statement", "local_resolution" };
 	char msg[200];
 	size_t i, j;
 
@@ -414,10 +416,19 @@ static void
 test_control_one_line(void **state)
 {
 	static const char *const bad[] = { "a\rb", "a\nb", "a\r\nb", "a\0b",
-	    "a\tb", "a\x1b[31mb", "a\x7f" "b", "a\xC2\x85" "b", "a\xC2\x9B" "b",
-	    "a\x01", "\x0b" "a", "Evil\r\nBcc: x@example.com" };
+		"a\tb", "a\x1b[31mb",
+		"a\x7f"
+		"b",
+		"a\xC2\x85"
+		"b",
+		"a\xC2\x9B"
+		"b",
+		"a\x01",
+		"\x0b"
+		"a",
+		"Evil\r\nBcc: x@example.com" };
 	static const char *const fields[] = { "full_name", "organisation",
-	    "role", "email", "phone", "proposal_title" };
+		"role", "email", "phone", "proposal_title" };
 	char msg[200];
 	size_t i, j;
 
@@ -429,7 +440,7 @@ test_control_one_line(void **state)
 		for (j = 0; j < sizeof bad / sizeof bad[0]; j++) {
 			size_t len = strlen(bad[j]);
 
-			if (j == 3)	/* "a\0b" */
+			if (j == 3) /* "a\0b" */
 				len = 3;
 			judge(fields[i], bad[j], len, msg);
 		}
@@ -439,8 +450,7 @@ test_control_one_line(void **state)
 	    "special characters");
 	/* Other characters are fine, markup included: it is escaped on
 	 * output, never refused. */
-	judge("full_name", S("Zo\xC3\xAB O'Brien-\xE6\x9D\x8E <b>"),
-	    NULL);
+	judge("full_name", S("Zo\xC3\xAB O'Brien-\xE6\x9D\x8E <b>"), NULL);
 }
 
 /*
@@ -452,18 +462,54 @@ static void
 test_hidden_one_line(void **state)
 {
 	static const char *const bad[] = {
-		"a\xE2\x80\xAA" "b", "a\xE2\x80\xAB" "b", "a\xE2\x80\xAC" "b",
-		"a\xE2\x80\xAD" "b", "evil\xE2\x80\xAE" "gpj.exe",	/* U+202A..E */
-		"a\xE2\x81\xA6" "b", "a\xE2\x81\xA7" "b", "a\xE2\x81\xA8" "b",
-		"a\xE2\x81\xA9" "b",				/* U+2066..9 */
-		"a\xE2\x80\x8B" "b", "a\xE2\x80\x8E" "b", "a\xE2\x80\x8F" "b",
-		"a\xE2\x81\xA0" "b", "a\xE2\x81\xA4" "b",		/* U+2060, 2064 */
-		"\xEF\xBB\xBF" "a", "a\xC2\xAD" "b", "a\xD8\x9C" "b",	/* FEFF AD 61C */
-		"a\xE1\xA0\x8E" "b", "a\xE2\x80\xA8" "b", "a\xE2\x80\xA9" "b",
-		"\xE3\x85\xA4", "a\xF3\xA0\x80\x81" "b", "a\xF3\xA0\x81\xBF" "b",
+		"a\xE2\x80\xAA"
+		"b",
+		"a\xE2\x80\xAB"
+		"b",
+		"a\xE2\x80\xAC"
+		"b",
+		"a\xE2\x80\xAD"
+		"b",
+		"evil\xE2\x80\xAE"
+		"gpj.exe", /* U+202A..E */
+		"a\xE2\x81\xA6"
+		"b",
+		"a\xE2\x81\xA7"
+		"b",
+		"a\xE2\x81\xA8"
+		"b",
+		"a\xE2\x81\xA9"
+		"b", /* U+2066..9 */
+		"a\xE2\x80\x8B"
+		"b",
+		"a\xE2\x80\x8E"
+		"b",
+		"a\xE2\x80\x8F"
+		"b",
+		"a\xE2\x81\xA0"
+		"b",
+		"a\xE2\x81\xA4"
+		"b", /* U+2060, 2064 */
+		"\xEF\xBB\xBF"
+		"a",
+		"a\xC2\xAD"
+		"b",
+		"a\xD8\x9C"
+		"b", /* FEFF AD 61C */
+		"a\xE1\xA0\x8E"
+		"b",
+		"a\xE2\x80\xA8"
+		"b",
+		"a\xE2\x80\xA9"
+		"b",
+		"\xE3\x85\xA4",
+		"a\xF3\xA0\x80\x81"
+		"b",
+		"a\xF3\xA0\x81\xBF"
+		"b",
 	};
 	static const char *const fields[] = { "full_name", "organisation",
-	    "role", "email", "phone", "proposal_title" };
+		"role", "email", "phone", "proposal_title" };
 	size_t i, j;
 
 	(void)state;
@@ -472,14 +518,23 @@ test_hidden_one_line(void **state)
 
 		assert_non_null(f->msg[CL_FE_HIDDEN]);
 		for (j = 0; j < sizeof bad / sizeof bad[0]; j++)
-			judge(fields[i], bad[j], strlen(bad[j]), f->msg[CL_FE_HIDDEN]);
+			judge(fields[i], bad[j], strlen(bad[j]),
+			    f->msg[CL_FE_HIDDEN]);
 	}
-	judge("full_name", S("Jane\xE2\x80\xAE" "htimS"),
+	judge("full_name",
+	    S("Jane\xE2\x80\xAE"
+	      "htimS"),
 	    "Full name must not include invisible characters or characters "
 	    "that change the direction of text");
-	judge("full_name", S("\xD9\x85\xDB\x8C\xE2\x80\x8C\xD8\xAE\xD9\x88\xD8\xA7\xD9\x87\xD9\x85"), NULL);
+	judge("full_name",
+	    S("\xD9\x85\xDB\x8C\xE2\x80\x8C\xD8\xAE\xD9\x88\xD8\xA7\xD9\x87\xD9\x85"),
+	    NULL);
 	judge("full_name", S("\xE0\xB4\xA8\xE0\xB5\x8D\xE2\x80\x8D"), NULL);
-	judge("full_name", S("a\xE2\x80\xAF" "b\xE2\x80\xA7" "c\xE2\x81\xB0"), NULL);
+	judge("full_name",
+	    S("a\xE2\x80\xAF"
+	      "b\xE2\x80\xA7"
+	      "c\xE2\x81\xB0"),
+	    NULL);
 }
 
 /* Multi-line answers keep direction marks, soft hyphens and the like. */
@@ -489,16 +544,31 @@ test_hidden_multi_line_kept(void **state)
 	(void)state;
 	for (size_t i = 0; i < NTEXTS; i++)
 		if (texts[i].multiline)
-			judge(texts[i].name, S("\xD7\xA9\xD7\x9C\xD7\x95\xD7\x9D"
-			    "\xE2\x80\x8F (2024)\r\nco\xC2\xAD" "operate\xE2\x80\xAE" "x"), NULL);
+			judge(texts[i].name,
+			    S("\xD7\xA9\xD7\x9C\xD7\x95\xD7\x9D"
+			      "\xE2\x80\x8F (2024)\r\nco\xC2\xAD"
+			      "operate\xE2\x80\xAE"
+			      "x"),
+			    NULL);
 }
 
 /* Multi-line fields take TAB, CR and LF, and refuse other controls. */
 static void
 test_control_multi_line(void **state)
 {
-	static const char *const bad[] = { "a\0b", "a\x01" "b", "a\x0b" "b",
-	    "a\x0c" "b", "a\x1b" "b", "a\x7f" "b", "a\xC2\x85" "b" };
+	static const char *const bad[] = { "a\0b",
+		"a\x01"
+		"b",
+		"a\x0b"
+		"b",
+		"a\x0c"
+		"b",
+		"a\x1b"
+		"b",
+		"a\x7f"
+		"b",
+		"a\xC2\x85"
+		"b" };
 	size_t i, j, len;
 
 	(void)state;
@@ -525,26 +595,49 @@ static void
 test_email_format(void **state)
 {
 	static const char *const good[] = {
-		"name@example.com", "first.last@example.co.uk",
-		"o'brien+callin@mail.example.org", "x@a.io",
-		"UPPER@EXAMPLE.COM", "a-b_c@sub-domain.example.com",
-		"1234@123.example", "user@xn--bcher-kva.example",
+		"name@example.com",
+		"first.last@example.co.uk",
+		"o'brien+callin@mail.example.org",
+		"x@a.io",
+		"UPPER@EXAMPLE.COM",
+		"a-b_c@sub-domain.example.com",
+		"1234@123.example",
+		"user@xn--bcher-kva.example",
 		"!#$%&'*+-/=?^_`{|}~@example.com",
 	};
 	static const char *const bad[] = {
-		"plainaddress", "@example.com", "name@", "name@example",
-		"name@@example.com", "na@me@example.com", "name@.example.com",
-		"name@example..com", "name@example.com.", ".name@example.com",
-		"name.@example.com", "na..me@example.com", "name@-example.com",
-		"name@example-.com", "na me@example.com", "name@exa mple.com",
-		"<name@example.com>", "name@example.com>", "Name <n@example.com>",
-		"\"quoted\"@example.com", "name@[192.0.2.1]", "name@192.0.2.1",
-		"name(comment)@example.com", "n\xC3\xA4me@example.com",
-		"name@ex\xC3\xA4mple.com", "name@example.c_m", "a,b@example.com",
-		"a;b@example.com", "name@example.com,other@example.com",
+		"plainaddress",
+		"@example.com",
+		"name@",
+		"name@example",
+		"name@@example.com",
+		"na@me@example.com",
+		"name@.example.com",
+		"name@example..com",
+		"name@example.com.",
+		".name@example.com",
+		"name.@example.com",
+		"na..me@example.com",
+		"name@-example.com",
+		"name@example-.com",
+		"na me@example.com",
+		"name@exa mple.com",
+		"<name@example.com>",
+		"name@example.com>",
+		"Name <n@example.com>",
+		"\"quoted\"@example.com",
+		"name@[192.0.2.1]",
+		"name@192.0.2.1",
+		"name(comment)@example.com",
+		"n\xC3\xA4me@example.com",
+		"name@ex\xC3\xA4mple.com",
+		"name@example.c_m",
+		"a,b@example.com",
+		"a;b@example.com",
+		"name@example.com,other@example.com",
 	};
 	const char *msg = "Enter an email address in the correct format, "
-	    "like name@example.com";
+			  "like name@example.com";
 	char local[80];
 	size_t i;
 
@@ -573,11 +666,13 @@ static void
 test_phone_format(void **state)
 {
 	static const char *const good[] = { "01632 960 001", "07700 900 982",
-	    "+44 808 157 0192", "(01632) 960-001", "999" };
+		"+44 808 157 0192", "(01632) 960-001", "999" };
 	static const char *const bad[] = { "call me", "01632 960 001 ext 2",
-	    "+", "()-", "01632.960.001", "01632/960001", "+44\xC2\xA0" "808" };
+		"+", "()-", "01632.960.001", "01632/960001",
+		"+44\xC2\xA0"
+		"808" };
 	const char *msg = "Enter a telephone number, like 01632 960 001, "
-	    "07700 900 982 or +44 808 157 0192";
+			  "07700 900 982 or +44 808 157 0192";
 	size_t i;
 
 	(void)state;
@@ -666,9 +761,9 @@ static void
 test_best_interests_needs_decision(void **state)
 {
 	static const char *const before[] = { "pre_consultation",
-	    "consultation", "temporary_change" };
+		"consultation", "temporary_change" };
 	static const char *const after[] = { "decision_made", "implementing",
-	    "implemented" };
+		"implemented" };
 	cl_answers a;
 	cl_form_errors errs;
 	size_t i;
@@ -709,11 +804,14 @@ static void
 test_declarations(void **state)
 {
 	(void)state;
-	judge("declaration_accurate", S("no"), "Select the box to "
+	judge("declaration_accurate", S("no"),
+	    "Select the box to "
 	    "confirm that the information in this request is accurate");
-	judge("declaration_accurate", S("on"), "Select the box to "
+	judge("declaration_accurate", S("on"),
+	    "Select the box to "
 	    "confirm that the information in this request is accurate");
-	judge("declaration_sharing", S("YES"), "Select the box to "
+	judge("declaration_sharing", S("YES"),
+	    "Select the box to "
 	    "confirm that you understand who your request may be shared with");
 	judge("declaration_sharing", S("yes"), NULL);
 }

@@ -13,7 +13,7 @@
 
 #include "callin/log.h"
 
-#define E "\xe2\x80\xa6"	/* "…" */
+#define E "\xe2\x80\xa6" /* "…" */
 
 static void
 uri(const char *in, const char *want)
@@ -46,11 +46,13 @@ test_uri(void **state)
 	    "mongodb+srv://u:" E "@cluster.example/db");
 	uri("smtp://relay:p%40ss@mail.example:587/ehlo.example",
 	    "smtp://relay:" E "@mail.example:587/ehlo.example");
-	uri("smtps://:only-password@mail.example", "smtps://:" E "@mail.example");
+	uri("smtps://:only-password@mail.example",
+	    "smtps://:" E "@mail.example");
 	/* Nothing secret: as it was. */
 	uri("mongodb://db1/callin?x=a:b@c", "mongodb://db1/callin?x=a:b@c");
 	uri("mongodb://user@db1/callin", "mongodb://user@db1/callin");
-	uri("sqlite:/var/lib/callin/callin.db", "sqlite:/var/lib/callin/callin.db");
+	uri("sqlite:/var/lib/callin/callin.db",
+	    "sqlite:/var/lib/callin/callin.db");
 	uri("", "");
 	/* Truncated, never past the buffer, and the password still gone. */
 	cl_log_redact_uri("smtp://u:secret@h", small, sizeof small);

@@ -21,16 +21,38 @@ static void
 test_addr_valid(void **state)
 {
 	static const char *good[] = {
-		"a@b.co", "first.last+tag@sub.example.org", "x@localhost",
-		"o'neil@example.ie", "a-b_c=d@ex-ample.co.uk",
+		"a@b.co",
+		"first.last+tag@sub.example.org",
+		"x@localhost",
+		"o'neil@example.ie",
+		"a-b_c=d@ex-ample.co.uk",
 	};
 	char local65[80], long255[300];
 	static const char *bad[] = {
-		"", "a", "@b.co", "a@", "a@b..co", ".a@b.co", "a.@b.co",
-		"a..b@c.co", "a b@c.co", "a@b.co\r\nRCPT TO:<x@y.z>",
-		"<a@b.co>", "a@b.co>", "a@-b.co", "a@b-.co", "\"a\"@b.co",
-		"a@[1.2.3.4]", "a@b.c\x7f", "a@b@c.co", "a\n@b.co", "a@b.co ",
-		"caf\xc3\xa9@b.co", "a@b.co\r", "a(c)@b.co", "a@b.co,c@d.co",
+		"",
+		"a",
+		"@b.co",
+		"a@",
+		"a@b..co",
+		".a@b.co",
+		"a.@b.co",
+		"a..b@c.co",
+		"a b@c.co",
+		"a@b.co\r\nRCPT TO:<x@y.z>",
+		"<a@b.co>",
+		"a@b.co>",
+		"a@-b.co",
+		"a@b-.co",
+		"\"a\"@b.co",
+		"a@[1.2.3.4]",
+		"a@b.c\x7f",
+		"a@b@c.co",
+		"a\n@b.co",
+		"a@b.co ",
+		"caf\xc3\xa9@b.co",
+		"a@b.co\r",
+		"a(c)@b.co",
+		"a@b.co,c@d.co",
 	};
 	size_t i;
 
@@ -50,9 +72,9 @@ test_addr_valid(void **state)
 	for (i = 65; i < 255; i++)
 		long255[i] = (i - 65) % 50 == 49 ? '.' : 'b';
 	long255[255] = '\0';
-	assert_false(cl_email_valid(long255));	/* 255 characters */
+	assert_false(cl_email_valid(long255)); /* 255 characters */
 	long255[254] = '\0';
-	assert_true(cl_email_valid(long255));	/* 254 */
+	assert_true(cl_email_valid(long255)); /* 254 */
 }
 
 static void
@@ -62,38 +84,47 @@ test_from_parse(void **state)
 	char err[256];
 
 	(void)state;
-	assert_int_equal(cl_mail_from_parse("Call-in requests <callin@localhost>",
-	    &f, err, sizeof err), CL_OK);
+	assert_int_equal(
+	    cl_mail_from_parse("Call-in requests <callin@localhost>", &f, err,
+		sizeof err),
+	    CL_OK);
 	assert_string_equal(f.addr, "callin@localhost");
 	assert_string_equal(f.domain, "localhost");
 	assert_string_equal(f.header, "Call-in requests <callin@localhost>");
 	cl_mail_from_free(&f);
 
 	assert_int_equal(cl_mail_from_parse("noreply@dhsc.gov.uk", &f, err,
-	    sizeof err), CL_OK);
+			     sizeof err),
+	    CL_OK);
 	assert_string_equal(f.header, "<noreply@dhsc.gov.uk>");
 	assert_string_equal(f.domain, "dhsc.gov.uk");
 	cl_mail_from_free(&f);
 
 	assert_int_equal(cl_mail_from_parse("DHSC, call-ins <a@b.co>", &f, err,
-	    sizeof err), CL_OK);
+			     sizeof err),
+	    CL_OK);
 	assert_string_equal(f.header, "\"DHSC, call-ins\" <a@b.co>");
 	cl_mail_from_free(&f);
 
 	assert_int_equal(cl_mail_from_parse("Ceisiadau \xc3\xa2 <a@b.co>", &f,
-	    err, sizeof err), CL_OK);
+			     err, sizeof err),
+	    CL_OK);
 	assert_string_equal(f.header, "Ceisiadau =?UTF-8?B?w6I=?= <a@b.co>");
 	cl_mail_from_free(&f);
 
-	assert_int_equal(cl_mail_from_parse("x <a@b.co> y", &f, err, sizeof err),
+	assert_int_equal(cl_mail_from_parse("x <a@b.co> y", &f, err,
+			     sizeof err),
 	    CL_EINVAL);
-	assert_int_equal(cl_mail_from_parse("x <a b@b.co>", &f, err, sizeof err),
+	assert_int_equal(cl_mail_from_parse("x <a b@b.co>", &f, err,
+			     sizeof err),
 	    CL_EINVAL);
-	assert_int_equal(cl_mail_from_parse("x\ty <a@b.co>", &f, err, sizeof err),
+	assert_int_equal(cl_mail_from_parse("x\ty <a@b.co>", &f, err,
+			     sizeof err),
 	    CL_EINVAL);
 	assert_int_equal(cl_mail_from_parse("<<a@b.co>", &f, err, sizeof err),
 	    CL_EINVAL);
-	assert_int_equal(cl_mail_from_parse("", &f, err, sizeof err), CL_EINVAL);
+	assert_int_equal(cl_mail_from_parse("", &f, err, sizeof err),
+	    CL_EINVAL);
 }
 
 static void
@@ -105,9 +136,11 @@ test_addr_list(void **state)
 	assert_int_equal(cl_mail_addr_list_check("a@b.co", err, sizeof err),
 	    CL_OK);
 	assert_int_equal(cl_mail_addr_list_check(" a@b.co , c@d.co,", err,
-	    sizeof err), CL_OK);
+			     sizeof err),
+	    CL_OK);
 	assert_int_equal(cl_mail_addr_list_check("a@b.co, c d@e.co", err,
-	    sizeof err), CL_EINVAL);
+			     sizeof err),
+	    CL_EINVAL);
 	assert_non_null(strstr(err, "c d@e.co"));
 	assert_int_equal(cl_mail_addr_list_check(" , ", err, sizeof err),
 	    CL_EINVAL);
@@ -127,7 +160,7 @@ decode_header(const char *line, const char *name)
 
 	for (s = line; *s != '\0'; s++) {
 		if (s[0] == '\r' && s[1] == '\n') {
-			assert_int_equal(s[2], ' ');	/* only folding */
+			assert_int_equal(s[2], ' '); /* only folding */
 			s++;
 			continue;
 		}
@@ -218,11 +251,14 @@ test_header_ascii(void **state)
 	cl_mail_header(&b, "Subject", "");
 	assert_string_equal(b.data, "Subject: ");
 	cl_buf_free(&b);
-	check_header("  spaces   inside\tand around  ", "spaces inside and around");
-	check_header("New call-in request CIR-7K3F-9QXD: Closure of the "
+	check_header("  spaces   inside\tand around  ",
+	    "spaces inside and around");
+	check_header(
+	    "New call-in request CIR-7K3F-9QXD: Closure of the "
 	    "maternity unit at Example General Hospital and the midwife-led "
 	    "unit at Example Community Hospital, with services moving 40 "
-	    "miles away", "New call-in request CIR-7K3F-9QXD: Closure of the "
+	    "miles away",
+	    "New call-in request CIR-7K3F-9QXD: Closure of the "
 	    "maternity unit at Example General Hospital and the midwife-led "
 	    "unit at Example Community Hospital, with services moving 40 "
 	    "miles away");
@@ -235,7 +271,8 @@ test_header_injection(void **state)
 	const char *s;
 
 	(void)state;
-	cl_mail_header(&b, "Subject", "Title\r\nBcc: evil@example.com\r\n"
+	cl_mail_header(&b, "Subject",
+	    "Title\r\nBcc: evil@example.com\r\n"
 	    "\r\nbody\nX-Injected: 1\rY: 2\x85Z\xe2\x80\xa8W");
 	/* Every CR starts a fold (CR LF SP) and every LF is in one. */
 	for (s = b.data; *s != '\0'; s++) {
@@ -250,7 +287,10 @@ test_header_injection(void **state)
 	check_header("Title\r\nBcc: evil@example.com\r\n\r\nbody",
 	    "Title Bcc: evil@example.com body");
 	/* C1 NEL (U+0085) and U+2028 are controls too. */
-	check_header("a\xc2\x85" "b\xe2\x80\xa8" "c", "a b c");
+	check_header("a\xc2\x85"
+		     "b\xe2\x80\xa8"
+		     "c",
+	    "a b c");
 	/* Something that looks like an encoded-word is encoded itself. */
 	cl_mail_header(&b, "Subject", "=?UTF-8?B?QmNjOg==?=");
 	assert_null(strstr(b.data, "QmNjOg"));
@@ -267,7 +307,7 @@ test_header_utf8(void **state)
 
 	(void)state;
 	check_header("Fermeture de l'unit\xc3\xa9 \xe2\x80\x94 Ysbyty "
-	    "Gwynedd: \xe5\x8c\xbb\xe9\x99\xa2 \xf0\x9f\x8f\xa5 end",
+		     "Gwynedd: \xe5\x8c\xbb\xe9\x99\xa2 \xf0\x9f\x8f\xa5 end",
 	    "Fermeture de l'unit\xc3\xa9 \xe2\x80\x94 Ysbyty Gwynedd: "
 	    "\xe5\x8c\xbb\xe9\x99\xa2 \xf0\x9f\x8f\xa5 end");
 	/* A long run of non-ASCII is cut between characters. */
@@ -289,11 +329,13 @@ static void
 test_text(void **state)
 {
 	cl_buf b = CL_BUF_INIT;
-	static const char in[] = "a\nb\r\nc\rd\r\r\ne\tf\x01g\x7fh\xffi\xc2\x85j";
+	static const char in[] =
+	    "a\nb\r\nc\rd\r\r\ne\tf\x01g\x7fh\xffi\xc2\x85j";
 
 	(void)state;
 	cl_mail_text(&b, in, sizeof in - 1);
-	assert_string_equal(b.data, "a\r\nb\r\nc\r\nd\r\n\r\ne\tf\xef\xbf\xbdg"
+	assert_string_equal(b.data,
+	    "a\r\nb\r\nc\r\nd\r\n\r\ne\tf\xef\xbf\xbdg"
 	    "\xef\xbf\xbdh\xef\xbf\xbdi\xef\xbf\xbdj");
 	cl_buf_reset(&b);
 	cl_mail_text(&b, "x\0y", 3);
@@ -323,7 +365,10 @@ test_filename(void **state)
 	check_filename("../../etc/passwd", "etc_passwd");
 	check_filename("Minutes 3 March (final).docx",
 	    "Minutes_3_March_final_.docx");
-	check_filename("\xc3\x9c" "n\xc3\xaf" "c.pdf", "n_c.pdf");
+	check_filename("\xc3\x9c"
+		       "n\xc3\xaf"
+		       "c.pdf",
+	    "n_c.pdf");
 	check_filename("", "attachment");
 	check_filename("...", "attachment");
 	check_filename("\"\"", "attachment");
@@ -339,7 +384,8 @@ test_content_type(void **state)
 {
 	(void)state;
 	assert_true(cl_mail_content_type_ok("application/pdf"));
-	assert_true(cl_mail_content_type_ok("application/vnd.openxmlformats-"
+	assert_true(cl_mail_content_type_ok(
+	    "application/vnd.openxmlformats-"
 	    "officedocument.wordprocessingml.document"));
 	assert_false(cl_mail_content_type_ok("text/plain; charset=x"));
 	assert_false(cl_mail_content_type_ok("a/b\r\nX: y"));
@@ -369,8 +415,17 @@ static void
 test_schedule_parse(void **state)
 {
 	static const char *bad[] = {
-		"", "1", "0s", "1x", "1m,,2m", "8d", "1m 2m", "-1m", "m",
-		"1m,", "1,2",
+		"",
+		"1",
+		"0s",
+		"1x",
+		"1m,,2m",
+		"8d",
+		"1m 2m",
+		"-1m",
+		"m",
+		"1m,",
+		"1,2",
 	};
 	cl_mail_schedule s;
 	char err[256];
@@ -378,17 +433,20 @@ test_schedule_parse(void **state)
 
 	(void)state;
 	assert_int_equal(cl_mail_schedule_parse("1m,2m,4m,8m,16m,32m,1h",
-	    172800, &s, err, sizeof err), CL_OK);
+			     172800, &s, err, sizeof err),
+	    CL_OK);
 	assert_int_equal(s.n, 7);
 	assert_int_equal(s.delay_ms[0], 60000);
 	assert_int_equal(s.delay_ms[6], 3600000);
 	assert_int_equal(s.give_up_ms, INT64_C(172800000));
 	assert_int_equal(cl_mail_schedule_parse(" 30s , 7d,1d ", 10, &s, err,
-	    sizeof err), CL_OK);
+			     sizeof err),
+	    CL_OK);
 	assert_int_equal(s.delay_ms[1], INT64_C(7) * 86400000);
 	for (i = 0; i < sizeof bad / sizeof bad[0]; i++)
 		assert_int_equal(cl_mail_schedule_parse(bad[i], 60, &s, err,
-		    sizeof err), CL_EINVAL);
+				     sizeof err),
+		    CL_EINVAL);
 	assert_int_equal(cl_mail_schedule_parse("1s", 0, &s, err, sizeof err),
 	    CL_EINVAL);
 }
@@ -404,11 +462,12 @@ test_schedule_next(void **state)
 
 	(void)state;
 	assert_int_equal(cl_mail_schedule_parse("1m,2m,4m,8m,16m,32m,1h",
-	    172800, &s, err, sizeof err), CL_OK);
+			     172800, &s, err, sizeof err),
+	    CL_OK);
 	/* Jitter stays within a fifth of the delay. */
 	for (r = 0; r < 5000; r += 7) {
-		assert_true(cl_mail_schedule_next(&s, 0, t0, t0, r * 2654435761u,
-		    &retry));
+		assert_true(cl_mail_schedule_next(&s, 0, t0, t0,
+		    r * 2654435761u, &retry));
 		assert_true(retry >= t0 + 60000 && retry <= t0 + 72000);
 	}
 	assert_true(cl_mail_schedule_next(&s, 3, t0, t0, 0, &retry));
@@ -417,8 +476,9 @@ test_schedule_next(void **state)
 	assert_int_equal(retry, t0 + 3600000);
 	/* Followed through: at least 24 hours before giving up. */
 	now = t0;
-	for (i = 0; cl_mail_schedule_next(&s, i, t0, now, (uint32_t)i * 977,
-	    &retry); i++) {
+	for (i = 0;
+	     cl_mail_schedule_next(&s, i, t0, now, (uint32_t)i * 977, &retry);
+	     i++) {
 		assert_true(retry > now);
 		total += retry - now;
 		now = retry;
@@ -427,11 +487,11 @@ test_schedule_next(void **state)
 	assert_true(total >= INT64_C(24) * 3600 * 1000);
 	assert_int_equal(now, t0 + s.give_up_ms);
 	/* Past the give-up time: exhausted. */
-	assert_false(cl_mail_schedule_next(&s, 0, t0, t0 + s.give_up_ms, 0,
-	    &retry));
+	assert_false(
+	    cl_mail_schedule_next(&s, 0, t0, t0 + s.give_up_ms, 0, &retry));
 	/* The last retry is clamped to the give-up time. */
-	assert_true(cl_mail_schedule_next(&s, 6, t0, t0 + s.give_up_ms - 10,
-	    0, &retry));
+	assert_true(cl_mail_schedule_next(&s, 6, t0, t0 + s.give_up_ms - 10, 0,
+	    &retry));
 	assert_int_equal(retry, t0 + s.give_up_ms);
 }
 

@@ -17,19 +17,19 @@
 #include "callin/mail.h"
 #include "callin/reference.h"
 
-#define NOW	((time_t)1795442709)	/* Mon, 23 Nov 2026 14:05:09 +0000 */
+#define NOW ((time_t)1795442709) /* Mon, 23 Nov 2026 14:05:09 +0000 */
 
 static const char file1[] = "%PDF-1.4 first file\r\n.\r\n--boundary\n";
 static const char file2[] = "second,file\nwith,\"quotes\"\n";
 
 struct fixture {
-	char		 ref[CL_REFERENCE_MAX];
-	bson_t		 doc;
-	cl_mail_from	 from;
-	cl_mail_ctx	 ctx;
-	int		 loads;
-	cl_err		 load_rc;	/* what the loader answers */
-	int		 corrupt;	/* loader gives wrong bytes */
+	char ref[CL_REFERENCE_MAX];
+	bson_t doc;
+	cl_mail_from from;
+	cl_mail_ctx ctx;
+	int loads;
+	cl_err load_rc; /* what the loader answers */
+	int corrupt;	/* loader gives wrong bytes */
 };
 
 static cl_err
@@ -90,9 +90,11 @@ make_doc(struct fixture *f, const char *title)
 	BSON_APPEND_UTF8(&fields, "phone", "");
 	BSON_APPEND_UTF8(&fields, "proposal_title", title);
 	BSON_APPEND_UTF8(&fields, "commissioner", "icb-surrey-heartlands");
-	BSON_APPEND_UTF8(&fields, "services_affected", "Maternity\r\nBcc: "
+	BSON_APPEND_UTF8(&fields, "services_affected",
+	    "Maternity\r\nBcc: "
 	    "evil@example.com\r\n.\r\n--boundary\nline four");
-	BSON_APPEND_UTF8(&fields, "change_description", "Births would move "
+	BSON_APPEND_UTF8(&fields, "change_description",
+	    "Births would move "
 	    "40 miles away \xe2\x80\x94 caf\xc3\xa9.");
 	BSON_APPEND_UTF8(&fields, "proposal_stage", "decision_made");
 	BSON_APPEND_UTF8(&fields, "decision_date", "2026-03-12");
@@ -100,20 +102,24 @@ make_doc(struct fixture *f, const char *title)
 	BSON_APPEND_UTF8(&arr, "0", "process");
 	BSON_APPEND_UTF8(&arr, "1", "best_interests");
 	bson_append_array_end(&fields, &arr);
-	BSON_APPEND_UTF8(&fields, "grounds_statement", "Two weeks\nover a "
+	BSON_APPEND_UTF8(&fields, "grounds_statement",
+	    "Two weeks\nover a "
 	    "holiday.");
 	BSON_APPEND_UTF8(&fields, "local_resolution", "Wrote to the ICB.");
 	BSON_APPEND_UTF8(&fields, "declaration_accurate", "yes");
 	BSON_APPEND_UTF8(&fields, "declaration_sharing", "yes");
 	bson_append_document_end(&f->doc, &fields);
 	bson_append_array_begin(&f->doc, "attachments", -1, &arr);
-	add_file(&arr, "0", "blob-1", "Minutes \"3\"\r\nBcc: x@evil.example.pdf",
-	    "application/pdf", file1, sizeof file1 - 1);
+	add_file(&arr, "0", "blob-1",
+	    "Minutes \"3\"\r\nBcc: x@evil.example.pdf", "application/pdf",
+	    file1, sizeof file1 - 1);
 	add_file(&arr, "1", "blob-2", "d\xc3\xa9penses.csv", "text/csv\r\nX: y",
 	    file2, sizeof file2 - 1);
 	bson_append_array_end(&f->doc, &arr);
-	BSON_APPEND_UTF8(&f->doc, "copy_json", "{\"format\":\"callin-copy-v1\"}");
-	BSON_APPEND_UTF8(&f->doc, "receipt", "callin-receipt-v1\nreference: x\n");
+	BSON_APPEND_UTF8(&f->doc, "copy_json",
+	    "{\"format\":\"callin-copy-v1\"}");
+	BSON_APPEND_UTF8(&f->doc, "receipt",
+	    "callin-receipt-v1\nreference: x\n");
 	BSON_APPEND_UTF8(&f->doc, "key_id", "0123456789abcdef");
 }
 
@@ -125,7 +131,9 @@ setup(void **state)
 
 	assert_int_equal(cl_reference_new(f->ref), CL_OK);
 	assert_int_equal(cl_mail_from_parse("Call-in requests "
-	    "<callin@dhsc.example.gov.uk>", &f->from, err, sizeof err), CL_OK);
+					    "<callin@dhsc.example.gov.uk>",
+			     &f->from, err, sizeof err),
+	    CL_OK);
 	f->ctx.from = &f->from;
 	f->ctx.public_base_url = "https://callin.example.gov.uk/";
 	f->ctx.attach_max = 1024;
@@ -205,7 +213,7 @@ test_staff_alert(void **state)
 {
 	struct fixture *f = *state;
 	char *to[] = { "staff@example.gov.uk", "Staff@Example.gov.uk",
-	    "second@example.gov.uk" };
+		"second@example.gov.uk" };
 	cl_notification n = note(f, "staff_alert", to, 3);
 	cl_mail_msg m = CL_MAIL_MSG_INIT;
 	char why[256], expect[128];
@@ -218,17 +226,20 @@ test_staff_alert(void **state)
 	    f->ref);
 	assert_string_equal(m.message_id, expect);
 	assert_string_equal(m.env_from, "<callin@dhsc.example.gov.uk>");
-	assert_int_equal(m.nrcpt, 2);		/* the duplicate dropped */
+	assert_int_equal(m.nrcpt, 2); /* the duplicate dropped */
 	assert_string_equal(m.rcpt[0], "<staff@example.gov.uk>");
 	assert_string_equal(m.rcpt[1], "<second@example.gov.uk>");
-	assert_string_equal(header(&m, "Date"), "Mon, 23 Nov 2026 14:05:09 +0000");
+	assert_string_equal(header(&m, "Date"),
+	    "Mon, 23 Nov 2026 14:05:09 +0000");
 	assert_string_equal(header(&m, "Message-ID"), expect);
 	assert_string_equal(header(&m, "From"),
 	    "Call-in requests <callin@dhsc.example.gov.uk>");
 	assert_string_equal(header(&m, "To"),
 	    "staff@example.gov.uk, second@example.gov.uk");
-	snprintf(expect, sizeof expect, "New call-in request %s: Closure of "
-	    "the maternity unit", f->ref);
+	snprintf(expect, sizeof expect,
+	    "New call-in request %s: Closure of "
+	    "the maternity unit",
+	    f->ref);
 	assert_string_equal(header(&m, "Subject"), expect);
 	assert_null(header(&m, "Bcc"));
 	for (i = 0; i < m.nheaders; i++)
@@ -240,18 +251,24 @@ test_staff_alert(void **state)
 	assert_crlf(&m.parts[0].data);
 	body = cl_buf_str(&m.parts[0].data);
 	assert_non_null(strstr(body, f->ref));
-	assert_non_null(strstr(body, "Received: 23 November 2026 at 14:05:09 UTC"));
+	assert_non_null(
+	    strstr(body, "Received: 23 November 2026 at 14:05:09 UTC"));
 	assert_non_null(strstr(body, "\r\nAbout you\r\n---------\r\n"));
-	assert_non_null(strstr(body, "Who are you making this request as? "
+	assert_non_null(strstr(body,
+	    "Who are you making this request as? "
 	    "For a campaign or patient group\r\n"));
 	assert_non_null(strstr(body, "\r\nFull name: Alex Example\r\n"));
-	assert_non_null(strstr(body, "\r\nYour role (optional): (not given)\r\n"));
+	assert_non_null(
+	    strstr(body, "\r\nYour role (optional): (not given)\r\n"));
 	assert_non_null(strstr(body, "NHS Surrey Heartlands"));
-	assert_non_null(strstr(body, "When was the decision made? 12 March 2026"));
-	assert_non_null(strstr(body, "called in?\r\n    - Concerns about the "
+	assert_non_null(
+	    strstr(body, "When was the decision made? 12 March 2026"));
+	assert_non_null(strstr(body,
+	    "called in?\r\n    - Concerns about the "
 	    "process"));
 	/* A multi-line answer is indented, its lines and all. */
-	assert_non_null(strstr(body, "Which services and places are affected?"
+	assert_non_null(strstr(body,
+	    "Which services and places are affected?"
 	    "\r\n    Maternity\r\n    Bcc: evil@example.com\r\n    .\r\n"
 	    "    --boundary\r\n    line four\r\n"));
 	assert_null(strstr(body, "\r\nBcc:"));
@@ -259,7 +276,8 @@ test_staff_alert(void **state)
 	assert_non_null(strstr(body, "2 files, "));
 	assert_non_null(strstr(body, "attached to this email"));
 	assert_non_null(strstr(body, "d\xc3\xa9penses.csv\r\n"));
-	assert_non_null(strstr(body, "attached as Minutes_3_Bcc_x_evil.example.pdf"));
+	assert_non_null(
+	    strstr(body, "attached as Minutes_3_Bcc_x_evil.example.pdf"));
 
 	assert_string_equal(m.parts[1].type, "application/pdf");
 	assert_string_equal(m.parts[1].filename,
@@ -274,7 +292,8 @@ test_staff_alert(void **state)
 
 	/* A retry makes the same Message-ID. */
 	assert_int_equal(cl_mail_build(&f->ctx, &n, NOW + 3600, &m, why,
-	    sizeof why), CL_OK);
+			     sizeof why),
+	    CL_OK);
 	snprintf(expect, sizeof expect, "<%s.staff_alert@dhsc.example.gov.uk>",
 	    f->ref);
 	assert_string_equal(m.message_id, expect);
@@ -297,11 +316,13 @@ test_staff_alert_too_big(void **state)
 	assert_int_equal(f->loads, 0);
 	assert_int_equal(m.nparts, 1);
 	body = cl_buf_str(&m.parts[0].data);
-	assert_non_null(strstr(body, "too large to attach (the limit is 10 "
+	assert_non_null(strstr(body,
+	    "too large to attach (the limit is 10 "
 	    "bytes)"));
 	assert_non_null(strstr(body, "SHA-256 "));
 	/* A file name is listed on one line, whatever it holds. */
-	assert_non_null(strstr(body, "\r\n    Minutes \"3\" Bcc: "
+	assert_non_null(strstr(body,
+	    "\r\n    Minutes \"3\" Bcc: "
 	    "x@evil.example.pdf\r\n"));
 	cl_mail_msg_free(&m);
 }
@@ -326,7 +347,8 @@ test_staff_alert_unreadable(void **state)
 	assert_int_equal(cl_mail_build(&f->ctx, &n, NOW, &m, why, sizeof why),
 	    CL_OK);
 	assert_int_equal(m.nparts, 2);
-	assert_non_null(strstr(cl_buf_str(&m.parts[0].data), "not attached: "
+	assert_non_null(strstr(cl_buf_str(&m.parts[0].data),
+	    "not attached: "
 	    "the stored file does not match"));
 	cl_mail_msg_free(&m);
 }
@@ -358,10 +380,13 @@ test_confirmation(void **state)
 	assert_non_null(strstr(body, "What happens next"));
 	/* Before the address is confirmed: a link to confirm it, and neither
 	   the private link nor the copy of the answers. */
-	snprintf(expect, sizeof expect, "https://callin.example.gov.uk/confirm/"
-	    "%s/CCCCCCCCCCCCCCCCCCCCCw\r\n", f->ref);
+	snprintf(expect, sizeof expect,
+	    "https://callin.example.gov.uk/confirm/"
+	    "%s/CCCCCCCCCCCCCCCCCCCCCw\r\n",
+	    f->ref);
 	assert_non_null(strstr(body, expect));
-	assert_non_null(strstr(body, "The link works until 30 November 2026 "
+	assert_non_null(strstr(body,
+	    "The link works until 30 November 2026 "
 	    "at 14:05:09 UTC"));
 	assert_null(strstr(body, "AAAAAAAAAAAAAAAAAAAAAA_-x"));
 	assert_null(strstr(body, "/receipt/"));
@@ -369,7 +394,8 @@ test_confirmation(void **state)
 	assert_null(strstr(body, "maternity"));
 	assert_null(strstr(body, "Alex"));
 	assert_string_equal(m.parts[1].filename, "receipt.txt");
-	assert_string_equal(m.parts[1].data.data, "callin-receipt-v1\n"
+	assert_string_equal(m.parts[1].data.data,
+	    "callin-receipt-v1\n"
 	    "reference: x\n");
 	cl_mail_msg_free(&m);
 }
@@ -383,7 +409,8 @@ static void
 test_after_confirmation(void **state)
 {
 	struct fixture *f = *state;
-	char *to[] = { "alex@example.org" }, *staff[] = { "staff@example.gov.uk" };
+	char *to[] = { "alex@example.org" },
+	     *staff[] = { "staff@example.gov.uk" };
 	cl_notification n = note(f, "address_confirmed", to, 1);
 	cl_notification s = note(f, "staff_confirmed", staff, 1);
 	cl_mail_msg m = CL_MAIL_MSG_INIT;
@@ -399,15 +426,18 @@ test_after_confirmation(void **state)
 
 	assert_int_equal(cl_mail_build(&f->ctx, &n, NOW, &m, why, sizeof why),
 	    CL_OK);
-	snprintf(expect, sizeof expect, "<%s.address_confirmed@dhsc.example."
-	    "gov.uk>", f->ref);
+	snprintf(expect, sizeof expect,
+	    "<%s.address_confirmed@dhsc.example."
+	    "gov.uk>",
+	    f->ref);
 	assert_string_equal(m.message_id, expect);
 	snprintf(expect, sizeof expect, "Your call-in request %s: your copy",
 	    f->ref);
 	assert_string_equal(header(&m, "Subject"), expect);
 	body = cl_buf_str(&m.parts[0].data);
 	assert_crlf(&m.parts[0].data);
-	assert_non_null(strstr(body, "https://callin.example.gov.uk/receipt/"
+	assert_non_null(strstr(body,
+	    "https://callin.example.gov.uk/receipt/"
 	    "AAAAAAAAAAAAAAAAAAAAAA_-x\r\n"));
 	assert_null(strstr(body, "Alex"));
 	assert_int_equal(m.nparts, 3);
@@ -420,7 +450,8 @@ test_after_confirmation(void **state)
 	    CL_OK);
 	assert_int_equal(m.nparts, 1);
 	body = cl_buf_str(&m.parts[0].data);
-	snprintf(expect, sizeof expect, "The requester of call-in request %s "
+	snprintf(expect, sizeof expect,
+	    "The requester of call-in request %s "
 	    "confirmed their email address on 23 November 2026 at 15:05:09 UTC",
 	    f->ref);
 	assert_non_null(strstr(body, expect));
@@ -440,7 +471,8 @@ test_subject_hostile(void **state)
 	const char *s;
 
 	bson_destroy(&f->doc);
-	make_doc(f, "Unit\r\nBcc: evil@example.com\r\nContent-Type: text/html"
+	make_doc(f,
+	    "Unit\r\nBcc: evil@example.com\r\nContent-Type: text/html"
 	    "\r\n\r\n<b>x</b> \xc3\xa9t\xc3\xa9 =?UTF-8?B?QmNj?= \x00 tail");
 	n = note(f, "staff_alert", to, 1);
 	assert_int_equal(cl_mail_build(&f->ctx, &n, NOW, &m, why, sizeof why),
@@ -449,7 +481,7 @@ test_subject_hostile(void **state)
 	assert_folds_only(s);
 	assert_null(strstr(s, "\r\nBcc"));
 	assert_null(strstr(s, "\r\nContent-Type"));
-	assert_null(strstr(s, "QmNj?= "));	/* re-encoded, not passed on */
+	assert_null(strstr(s, "QmNj?= ")); /* re-encoded, not passed on */
 	cl_mail_msg_free(&m);
 }
 
@@ -467,7 +499,7 @@ test_refusals(void **state)
 	n = note(f, "confirmation", bad, 1);
 	assert_int_equal(cl_mail_build(&f->ctx, &n, NOW, &m, why, sizeof why),
 	    CL_EINVAL);
-	assert_null(strstr(why, "evil"));	/* not echoed into logs */
+	assert_null(strstr(why, "evil")); /* not echoed into logs */
 	assert_int_equal(m.nrcpt, 0);
 	n = note(f, "confirmation", spaced, 1);
 	assert_int_equal(cl_mail_build(&f->ctx, &n, NOW, &m, why, sizeof why),

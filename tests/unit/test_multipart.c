@@ -12,33 +12,33 @@
 #include "callin/buf.h"
 #include "callin/multipart.h"
 
-#define B	"AaB03x-'()+_,./:=?"	/* uses every odd bchar but space */
-#define DL	"\r\n--" B		/* a delimiter without its tail */
-#define CD(n)	"Content-Disposition: form-data; name=\"" n "\"\r\n"
-#define FIRST	"--" B "\r\n"
-#define NEXT	"\r\n--" B "\r\n"
-#define CLOSE	"\r\n--" B "--\r\n"
+#define B "AaB03x-'()+_,./:=?" /* uses every odd bchar but space */
+#define DL "\r\n--" B	       /* a delimiter without its tail */
+#define CD(n) "Content-Disposition: form-data; name=\"" n "\"\r\n"
+#define FIRST "--" B "\r\n"
+#define NEXT "\r\n--" B "\r\n"
+#define CLOSE "\r\n--" B "--\r\n"
 /* Bytes the parser may hold back: the delimiter, padding and a CR. */
-#define HOLD	(sizeof(DL) - 1 + CL_MP_PAD_MAX + 1)
+#define HOLD (sizeof(DL) - 1 + CL_MP_PAD_MAX + 1)
 
 /* What the callbacks saw, as one transcript. */
 struct rec {
-	cl_buf	 log;		/* "<name|filename|type>" data... "<end>" */
-	size_t	 nbegin;
-	size_t	 nend;
-	size_t	 ndata;		/* data calls */
-	size_t	 total;		/* data bytes */
-	int	 fail_on;	/* 'b', 'd' or 'e': that callback fails */
-	cl_err	 fail_rc;
-	int	 after_fail;	/* callbacks made after a failure */
-	int	 failed;
+	cl_buf log; /* "<name|filename|type>" data... "<end>" */
+	size_t nbegin;
+	size_t nend;
+	size_t ndata; /* data calls */
+	size_t total; /* data bytes */
+	int fail_on;  /* 'b', 'd' or 'e': that callback fails */
+	cl_err fail_rc;
+	int after_fail; /* callbacks made after a failure */
+	int failed;
 };
 
 /* The outcome of one parse. */
 struct result {
-	struct rec	 r;
-	cl_err		 feed;		/* first failing feed, or CL_OK */
-	cl_err		 finish;
+	struct rec r;
+	cl_err feed; /* first failing feed, or CL_OK */
+	cl_err finish;
 };
 
 static cl_err
@@ -117,7 +117,7 @@ run_cuts(const char *body, size_t len, const size_t *cuts, size_t ncuts,
 		if (res->feed == CL_OK)
 			res->feed = rc;
 		else
-			assert_int_equal(rc, res->feed);	/* dead stays dead */
+			assert_int_equal(rc, res->feed); /* dead stays dead */
 		at = to;
 	}
 	res->finish = cl_mp_finish(p);
@@ -216,10 +216,9 @@ static void
 test_simple_form(void **state)
 {
 	(void)state;
-	EXPECT_OK(FIRST CD("full_name") "\r\nAda Lovelace"
-	    NEXT CD("email") "\r\nada@example.org"
-	    NEXT CD("empty") "\r\n"
-	    CLOSE,
+	EXPECT_OK(FIRST CD("full_name") "\r\nAda Lovelace" NEXT
+		      CD("email") "\r\nada@example.org" NEXT CD(
+			  "empty") "\r\n" CLOSE,
 	    "<full_name|(null)|(null)>Ada Lovelace<end>"
 	    "<email|(null)|(null)>ada@example.org<end>"
 	    "<empty|(null)|(null)><end>");
@@ -229,11 +228,13 @@ static void
 test_file_part(void **state)
 {
 	(void)state;
-	EXPECT_OK(FIRST CD("title") "\r\nA title"
-	    NEXT "Content-Disposition: form-data; name=\"attachments\"; "
-	    "filename=\"minutes 2024.pdf\"\r\n"
-	    "Content-Type:   application/pdf  \r\n\r\n"
-	    "%PDF-1.7\r\n\0\x01\xff binary\r\n\r\n--not" CLOSE,
+	EXPECT_OK(
+	    FIRST CD(
+		"title") "\r\nA title" NEXT
+			 "Content-Disposition: form-data; name=\"attachments\"; "
+			 "filename=\"minutes 2024.pdf\"\r\n"
+			 "Content-Type:   application/pdf  \r\n\r\n"
+			 "%PDF-1.7\r\n\0\x01\xff binary\r\n\r\n--not" CLOSE,
 	    "<title|(null)|(null)>A title<end>"
 	    "<attachments|minutes 2024.pdf|application/pdf>"
 	    "%PDF-1.7\r\n\0\x01\xff binary\r\n\r\n--not<end>");
@@ -244,8 +245,8 @@ test_preamble_and_epilogue(void **state)
 {
 	(void)state;
 	/* The preamble may hold near-misses and CRLFs; the epilogue anything. */
-	EXPECT_OK("This is a preamble.\r\n--" B "x\r\n-- " B "\r\n--"
-	    NEXT CD("a") "\r\n1" CLOSE "epilogue\r\n--" B "\r\ngarbage\0",
+	EXPECT_OK("This is a preamble.\r\n--" B "x\r\n-- " B "\r\n--" NEXT CD(
+		      "a") "\r\n1" CLOSE "epilogue\r\n--" B "\r\ngarbage\0",
 	    "<a|(null)|(null)>1<end>");
 	/* A bare LF before the boundary is not a CRLF: still preamble. */
 	EXPECT_OK("\n--" B "\r\n" CD("a") "\r\n1" NEXT CD("b") "\r\n2" CLOSE,
@@ -253,7 +254,8 @@ test_preamble_and_epilogue(void **state)
 	/* The close delimiter at once: no parts, but a complete body. */
 	EXPECT_OK("--" B "--", "");
 	/* Nothing after the close delimiter is looked at. */
-	EXPECT_OK(FIRST CD("a") "\r\nx\r\n--" B "--" "\r\n--" B "\r\nbad\n",
+	EXPECT_OK(FIRST CD("a") "\r\nx\r\n--" B "--"
+				"\r\n--" B "\r\nbad\n",
 	    "<a|(null)|(null)>x<end>");
 }
 
@@ -262,12 +264,13 @@ test_every_split_mixed(void **state)
 {
 	(void)state;
 	/* A body with every awkward feature, checked at every split. */
-	EXPECT_OK("pre\r\n\r\n--" B " \t \r\n"
-	    CD("a") "\r\n\r\r\n\r\n-\r\n--\r\n--" B "-x\r\n--" B " x"
-	    "\r\n--" B "\r\r\n--" B "\t\r\n"
-	    "content-disposition: FORM-DATA; NAME=b; filename=\"f.txt\"\r\n"
-	    "X-Other: ignored\r\n\r\n"
-	    "--" B "\r\n--" B "\r" CLOSE,
+	EXPECT_OK(
+	    "pre\r\n\r\n--" B " \t \r\n" CD(
+		"a") "\r\n\r\r\n\r\n-\r\n--\r\n--" B "-x\r\n--" B " x"
+		     "\r\n--" B "\r\r\n--" B "\t\r\n"
+		     "content-disposition: FORM-DATA; NAME=b; filename=\"f.txt\"\r\n"
+		     "X-Other: ignored\r\n\r\n"
+		     "--" B "\r\n--" B "\r" CLOSE,
 	    "<a|(null)|(null)>\r\r\n\r\n-\r\n--\r\n--" B "-x\r\n--" B " x"
 	    "\r\n--" B "\r<end>"
 	    "<b|f.txt|(null)>--" B "\r\n--" B "\r<end>");
@@ -277,9 +280,10 @@ static void
 test_byte_at_a_time_matches_whole(void **state)
 {
 	struct result whole, bytes;
-	static const char body[] = FIRST CD("x") "\r\nline 1\r\nline 2\r\n"
-	    NEXT "Content-Disposition: form-data; name=\"f\"; filename=\"a.csv\""
-	    "\r\nContent-Type: text/csv\r\n\r\na,b\r\n1,2\r\n" CLOSE;
+	static const char body[] = FIRST CD(
+	    "x") "\r\nline 1\r\nline 2\r\n" NEXT
+		 "Content-Disposition: form-data; name=\"f\"; filename=\"a.csv\""
+		 "\r\nContent-Type: text/csv\r\n\r\na,b\r\n1,2\r\n" CLOSE;
 	size_t every[sizeof(body)], i;
 
 	(void)state;
@@ -305,7 +309,8 @@ static void
 test_boundary_split_across_feeds(void **state)
 {
 	static const char head[] = FIRST CD("f") "\r\nabc";
-	static const char tail[] = "\r\n--" B "\r\n" CD("g") "\r\n" "z" CLOSE;
+	static const char tail[] = "\r\n--" B "\r\n" CD("g") "\r\n"
+							     "z" CLOSE;
 	struct rec r = { 0 };
 	cl_mp_parser *p = cl_mp_new(B, &cbs, &r);
 	size_t k;
@@ -395,9 +400,9 @@ test_boundary_not_after_crlf(void **state)
 {
 	(void)state;
 	EXPECT_OK(FIRST CD("a") "\r\n--" B "\r\nx--" B "--\r\n\n--" B
-	    "\r\n\r--" B "\r\n" CLOSE,
-	    "<a|(null)|(null)>--" B "\r\nx--" B "--\r\n\n--" B
-	    "\r\n\r--" B "\r\n<end>");
+				"\r\n\r--" B "\r\n" CLOSE,
+	    "<a|(null)|(null)>--" B "\r\nx--" B "--\r\n\n--" B "\r\n\r--" B
+	    "\r\n<end>");
 }
 
 static void
@@ -405,14 +410,15 @@ test_near_miss_in_file_data(void **state)
 {
 	(void)state;
 	EXPECT_OK(FIRST "Content-Disposition: form-data; name=f; filename=x.bin"
-	    "\r\n\r\n"
-	    "\r\n--AaB03x-'()+_,./:=!\r\n"	/* last byte differs */
-	    "\r\n--" B "X\r\n"			/* longer boundary */
-	    "\r\n--" B " x\r\n"		/* padding then not CRLF */
-	    "\r\n--" B "-\r\n"			/* one dash only */
-	    "\r\n--" B "\r\r\n"		/* CR not followed by LF */
-	    "\r\n--" B "\n"			/* bare LF */
-	    "\r\r\n-" "\r\n\r\n--" B "\r" CLOSE,
+			"\r\n\r\n"
+			"\r\n--AaB03x-'()+_,./:=!\r\n" /* last byte differs */
+			"\r\n--" B "X\r\n"	       /* longer boundary */
+			"\r\n--" B " x\r\n" /* padding then not CRLF */
+			"\r\n--" B "-\r\n"  /* one dash only */
+			"\r\n--" B "\r\r\n" /* CR not followed by LF */
+			"\r\n--" B "\n"	    /* bare LF */
+			"\r\r\n-"
+			"\r\n\r\n--" B "\r" CLOSE,
 	    "<f|x.bin|(null)>"
 	    "\r\n--AaB03x-'()+_,./:=!\r\n"
 	    "\r\n--" B "X\r\n"
@@ -420,7 +426,8 @@ test_near_miss_in_file_data(void **state)
 	    "\r\n--" B "-\r\n"
 	    "\r\n--" B "\r\r\n"
 	    "\r\n--" B "\n"
-	    "\r\r\n-" "\r\n\r\n--" B "\r<end>");
+	    "\r\r\n-"
+	    "\r\n\r\n--" B "\r<end>");
 }
 
 static void
@@ -430,16 +437,18 @@ test_transport_padding(void **state)
 	int n, w;
 
 	(void)state;
-	EXPECT_OK("--" B " \t\r\n" CD("a") "\r\n1\r\n--" B "\t \r\n" CD("b")
-	    "\r\n2" CLOSE, "<a|(null)|(null)>1<end><b|(null)|(null)>2<end>");
+	EXPECT_OK("--" B " \t\r\n" CD("a") "\r\n1\r\n--" B
+					   "\t \r\n" CD("b") "\r\n2" CLOSE,
+	    "<a|(null)|(null)>1<end><b|(null)|(null)>2<end>");
 	/* CL_MP_PAD_MAX blanks are padding; one more makes it data. */
-	n = snprintf(body, sizeof(body), FIRST CD("a") "\r\nx" DL "%*s\r\n"
-	    CD("b") "\r\ny" CLOSE, CL_MP_PAD_MAX, "");
+	n = snprintf(body, sizeof(body),
+	    FIRST CD("a") "\r\nx" DL "%*s\r\n" CD("b") "\r\ny" CLOSE,
+	    CL_MP_PAD_MAX, "");
 	expect_n(body, (size_t)n, CL_OK, CL_OK,
 	    "<a|(null)|(null)>x<end><b|(null)|(null)>y<end>",
 	    sizeof("<a|(null)|(null)>x<end><b|(null)|(null)>y<end>") - 1);
-	n = snprintf(body, sizeof(body), FIRST CD("a") "\r\nx" DL "%*s\r\n"
-	    CLOSE, CL_MP_PAD_MAX + 1, "");
+	n = snprintf(body, sizeof(body),
+	    FIRST CD("a") "\r\nx" DL "%*s\r\n" CLOSE, CL_MP_PAD_MAX + 1, "");
 	w = snprintf(want, sizeof(want), "<a|(null)|(null)>x" DL "%*s\r\n<end>",
 	    CL_MP_PAD_MAX + 1, "");
 	expect_n(body, (size_t)n, CL_OK, CL_OK, want, (size_t)w);
@@ -448,9 +457,10 @@ test_transport_padding(void **state)
 static void
 test_truncated_body(void **state)
 {
-	static const char body[] = FIRST CD("a") "\r\nhello" NEXT
-	    "Content-Disposition: form-data; name=\"f\"; filename=\"t.txt\"\r\n"
-	    "\r\nworld" CLOSE;
+	static const char body[] = FIRST CD(
+	    "a") "\r\nhello" NEXT
+		 "Content-Disposition: form-data; name=\"f\"; filename=\"t.txt\"\r\n"
+		 "\r\nworld" CLOSE;
 	struct result res;
 	size_t cut;
 
@@ -480,19 +490,19 @@ test_missing_close_boundary(void **state)
 	(void)state;
 	/* Every part complete, but no close delimiter. */
 	expect_n(FIRST CD("a") "\r\n1" NEXT CD("b") "\r\n2" NEXT,
-	    sizeof(FIRST CD("a") "\r\n1" NEXT CD("b") "\r\n2" NEXT) - 1,
-	    CL_OK, CL_EPARSE,
-	    "<a|(null)|(null)>1<end><b|(null)|(null)>2<end>", 46);
+	    sizeof(FIRST CD("a") "\r\n1" NEXT CD("b") "\r\n2" NEXT) - 1, CL_OK,
+	    CL_EPARSE, "<a|(null)|(null)>1<end><b|(null)|(null)>2<end>", 46);
 	/* The body of the last part, then nothing. */
-	expect_n(FIRST CD("a") "\r\n1\r\n", sizeof(FIRST CD("a") "\r\n1\r\n") - 1,
-	    CL_OK, CL_EPARSE, "<a|(null)|(null)>1", 18);
+	expect_n(FIRST CD("a") "\r\n1\r\n",
+	    sizeof(FIRST CD("a") "\r\n1\r\n") - 1, CL_OK, CL_EPARSE,
+	    "<a|(null)|(null)>1", 18);
 	/* No boundary at all, or an empty body. */
 	expect_n("a=1&b=2", 7, CL_OK, CL_EPARSE, "", 0);
 	expect_n("", 0, CL_OK, CL_EPARSE, "", 0);
 	/* A delimiter for another boundary. */
 	expect_n("--AaB03y\r\n" CD("a") "\r\n1\r\n--AaB03y--\r\n",
-	    sizeof("--AaB03y\r\n" CD("a") "\r\n1\r\n--AaB03y--\r\n") - 1,
-	    CL_OK, CL_EPARSE, "", 0);
+	    sizeof("--AaB03y\r\n" CD("a") "\r\n1\r\n--AaB03y--\r\n") - 1, CL_OK,
+	    CL_EPARSE, "", 0);
 }
 
 static void
@@ -503,60 +513,80 @@ test_malformed_headers(void **state)
 	EXPECT_FAIL(FIRST "Content-Disposition: form-data\r\n\r\nx" CLOSE,
 	    CL_EPARSE);
 	EXPECT_FAIL(FIRST "Content-Disposition: form-data; filename=\"a\"\r\n"
-	    "\r\nx" CLOSE, CL_EPARSE);
+			  "\r\nx" CLOSE,
+	    CL_EPARSE);
 	EXPECT_FAIL(FIRST CD("") "\r\nx" CLOSE, CL_EPARSE);
 	/* No Content-Disposition, or no headers at all. */
 	EXPECT_FAIL(FIRST "Content-Type: text/plain\r\n\r\nx" CLOSE, CL_EPARSE);
 	EXPECT_FAIL(FIRST "\r\nx" CLOSE, CL_EPARSE);
 	/* Another disposition type. */
-	EXPECT_FAIL(FIRST "Content-Disposition: attachment; name=a\r\n\r\nx"
-	    CLOSE, CL_EPARSE);
-	EXPECT_FAIL(FIRST "Content-Disposition: form-datax; name=a\r\n\r\nx"
-	    CLOSE, CL_EPARSE);
+	EXPECT_FAIL(FIRST
+	    "Content-Disposition: attachment; name=a\r\n\r\nx" CLOSE,
+	    CL_EPARSE);
+	EXPECT_FAIL(FIRST
+	    "Content-Disposition: form-datax; name=a\r\n\r\nx" CLOSE,
+	    CL_EPARSE);
 	/* Bare CR inside a parameter, bare LF line ends, NUL. */
 	EXPECT_FAIL(FIRST "Content-Disposition: form-data; name=\"a\rb\"\r\n"
-	    "\r\nx" CLOSE, CL_EPARSE);
+			  "\r\nx" CLOSE,
+	    CL_EPARSE);
 	EXPECT_FAIL(FIRST "Content-Disposition: form-data; name=\"a\"; "
-	    "filename=\"a\rb.txt\"\r\n\r\nx" CLOSE, CL_EPARSE);
+			  "filename=\"a\rb.txt\"\r\n\r\nx" CLOSE,
+	    CL_EPARSE);
 	EXPECT_FAIL(FIRST "Content-Disposition: form-data; name=a\n\r\nx" CLOSE,
 	    CL_EPARSE);
 	EXPECT_FAIL(FIRST CD("a") "\nx" CLOSE, CL_EPARSE);
 	EXPECT_FAIL(FIRST "Content-Disposition: form-data; name=\"a\0b\"\r\n"
-	    "\r\nx" CLOSE, CL_EPARSE);
+			  "\r\nx" CLOSE,
+	    CL_EPARSE);
 	/* Syntax: unterminated quote, junk, no colon, space before colon. */
-	EXPECT_FAIL(FIRST "Content-Disposition: form-data; name=\"a\r\n\r\nx"
-	    CLOSE, CL_EPARSE);
+	EXPECT_FAIL(FIRST
+	    "Content-Disposition: form-data; name=\"a\r\n\r\nx" CLOSE,
+	    CL_EPARSE);
 	EXPECT_FAIL(FIRST "Content-Disposition: form-data; name=\"a\\\"\r\n"
-	    "\r\nx" CLOSE, CL_EPARSE);
-	EXPECT_FAIL(FIRST "Content-Disposition: form-data; name=a b\r\n\r\nx"
-	    CLOSE, CL_EPARSE);
-	EXPECT_FAIL(FIRST "Content-Disposition: form-data name=a\r\n\r\nx"
-	    CLOSE, CL_EPARSE);
-	EXPECT_FAIL(FIRST "Content-Disposition: form-data; name=\r\n\r\nx"
-	    CLOSE, CL_EPARSE);
-	EXPECT_FAIL(FIRST "Content-Disposition: form-data; =a\r\n\r\nx"
-	    CLOSE, CL_EPARSE);
-	EXPECT_FAIL(FIRST "Content-Disposition: form-data;; name=a\r\n\r\nx"
-	    CLOSE, CL_EPARSE);
-	EXPECT_FAIL(FIRST "Content-Disposition form-data; name=a\r\n\r\nx"
-	    CLOSE, CL_EPARSE);
-	EXPECT_FAIL(FIRST "Content-Disposition : form-data; name=a\r\n\r\nx"
-	    CLOSE, CL_EPARSE);
+			  "\r\nx" CLOSE,
+	    CL_EPARSE);
+	EXPECT_FAIL(FIRST
+	    "Content-Disposition: form-data; name=a b\r\n\r\nx" CLOSE,
+	    CL_EPARSE);
+	EXPECT_FAIL(FIRST
+	    "Content-Disposition: form-data name=a\r\n\r\nx" CLOSE,
+	    CL_EPARSE);
+	EXPECT_FAIL(FIRST
+	    "Content-Disposition: form-data; name=\r\n\r\nx" CLOSE,
+	    CL_EPARSE);
+	EXPECT_FAIL(FIRST "Content-Disposition: form-data; =a\r\n\r\nx" CLOSE,
+	    CL_EPARSE);
+	EXPECT_FAIL(FIRST
+	    "Content-Disposition: form-data;; name=a\r\n\r\nx" CLOSE,
+	    CL_EPARSE);
+	EXPECT_FAIL(FIRST
+	    "Content-Disposition form-data; name=a\r\n\r\nx" CLOSE,
+	    CL_EPARSE);
+	EXPECT_FAIL(FIRST
+	    "Content-Disposition : form-data; name=a\r\n\r\nx" CLOSE,
+	    CL_EPARSE);
 	EXPECT_FAIL(FIRST CD("a") ": x\r\n\r\nx" CLOSE, CL_EPARSE);
 	/* A folded (obsolete) continuation line. */
 	EXPECT_FAIL(FIRST CD("a") " folded\r\n\r\nx" CLOSE, CL_EPARSE);
 	/* Repeats. */
 	EXPECT_FAIL(FIRST CD("a") CD("b") "\r\nx" CLOSE, CL_EPARSE);
 	EXPECT_FAIL(FIRST "Content-Disposition: form-data; name=a; name=b\r\n"
-	    "\r\nx" CLOSE, CL_EPARSE);
+			  "\r\nx" CLOSE,
+	    CL_EPARSE);
 	EXPECT_FAIL(FIRST "Content-Disposition: form-data; name=a; "
-	    "filename=x; filename=y\r\n\r\nx" CLOSE, CL_EPARSE);
+			  "filename=x; filename=y\r\n\r\nx" CLOSE,
+	    CL_EPARSE);
 	EXPECT_FAIL(FIRST CD("a") "Content-Type: a/b\r\ncontent-type: c/d\r\n"
-	    "\r\nx" CLOSE, CL_EPARSE);
+				  "\r\nx" CLOSE,
+	    CL_EPARSE);
 	/* A malformed second part, after a good first one. */
 	expect_n(FIRST CD("a") "\r\n1" NEXT "Content-Disposition: form-data\r\n"
-	    "\r\n2" CLOSE, sizeof(FIRST CD("a") "\r\n1" NEXT
-	    "Content-Disposition: form-data\r\n\r\n2" CLOSE) - 1,
+			       "\r\n2" CLOSE,
+	    sizeof(
+		FIRST CD("a") "\r\n1" NEXT
+			      "Content-Disposition: form-data\r\n\r\n2" CLOSE) -
+		1,
 	    CL_EPARSE, CL_EPARSE, "<a|(null)|(null)>1<end>", 23);
 }
 
@@ -584,7 +614,7 @@ test_header_limits(void **state)
 	cl_buf_reset(&b);
 	cl_buf_puts(&b, FIRST "X-Long: ");
 	while (b.len < sizeof(FIRST) - 1 + CL_MP_HEADER_MAX -
-	    (sizeof("\r\n" CD("a") "\r\n") - 1))
+		(sizeof("\r\n" CD("a") "\r\n") - 1))
 		cl_buf_putc(&b, 'v');
 	cl_buf_puts(&b, "\r\n" CD("a") "\r\n");
 	assert_int_equal(b.len, sizeof(FIRST) - 1 + CL_MP_HEADER_MAX);
@@ -603,7 +633,7 @@ test_header_limits(void **state)
 	cl_buf_reset(&b);
 	cl_buf_puts(&b, FIRST "X-Long: ");
 	while (b.len < sizeof(FIRST) - 1 + CL_MP_HEADER_MAX -
-	    (sizeof("\r\n" CD("a") "\r\n") - 1))
+		(sizeof("\r\n" CD("a") "\r\n") - 1))
 		cl_buf_putc(&b, 'v');
 	cl_buf_putc(&b, 'v');
 	cl_buf_puts(&b, "\r\n" CD("a") "\r\nx" CLOSE);
@@ -667,19 +697,19 @@ test_quoted_names_and_case(void **state)
 	(void)state;
 	/* Backslash escapes '"' and '\'; before anything else it is kept. */
 	EXPECT_OK(FIRST "Content-Disposition: form-data; name=\"a\\\"b\\\\c\"; "
-	    "filename=\"C:\\dir\\f \\\"1\\\".txt\"\r\n\r\nx" CLOSE,
+			"filename=\"C:\\dir\\f \\\"1\\\".txt\"\r\n\r\nx" CLOSE,
 	    "<a\"b\\c|C:\\dir\\f \"1\".txt|(null)>x<end>");
 	/* Token values, any case, no spaces, odd spacing, other parameters. */
 	EXPECT_OK(FIRST "CONTENT-DISPOSITION:Form-Data;NAME=tok-en.1;x=y;"
-	    "FileName=\"\xc3\xa9t\xc3\xa9 ; = .png\" ;\r\n"
-	    "content-TYPE: image/png; q=\"1\"\r\n\r\nx" CLOSE,
+			"FileName=\"\xc3\xa9t\xc3\xa9 ; = .png\" ;\r\n"
+			"content-TYPE: image/png; q=\"1\"\r\n\r\nx" CLOSE,
 	    "<tok-en.1|\xc3\xa9t\xc3\xa9 ; = .png|image/png; q=\"1\">x<end>");
 	EXPECT_OK(FIRST "Content-Disposition: form-data ; name = \"a\" ; "
-	    "filename*=UTF-8''x.txt\r\n\r\nx" CLOSE,
+			"filename*=UTF-8''x.txt\r\n\r\nx" CLOSE,
 	    "<a|(null)|(null)>x<end>");
 	/* Field names with what browsers escape in them. */
-	EXPECT_OK(FIRST CD("decision_date-day") "\r\n01" NEXT CD("a%22b%0D%0A")
-	    "\r\n2" CLOSE,
+	EXPECT_OK(FIRST CD("decision_date-day") "\r\n01" NEXT CD(
+		      "a%22b%0D%0A") "\r\n2" CLOSE,
 	    "<decision_date-day|(null)|(null)>01<end>"
 	    "<a%22b%0D%0A|(null)|(null)>2<end>");
 }
@@ -689,10 +719,11 @@ test_empty_filename(void **state)
 {
 	(void)state;
 	/* An empty file input: filename "" (not NULL) and no data. */
-	EXPECT_OK(FIRST CD("a") "\r\n1" NEXT
-	    "Content-Disposition: form-data; name=\"attachments\"; "
-	    "filename=\"\"\r\nContent-Type: application/octet-stream\r\n\r\n"
-	    CLOSE,
+	EXPECT_OK(
+	    FIRST CD(
+		"a") "\r\n1" NEXT
+		     "Content-Disposition: form-data; name=\"attachments\"; "
+		     "filename=\"\"\r\nContent-Type: application/octet-stream\r\n\r\n" CLOSE,
 	    "<a|(null)|(null)>1<end>"
 	    "<attachments||application/octet-stream><end>");
 	/* An empty Content-Type is passed as "". */
@@ -704,8 +735,8 @@ test_empty_filename(void **state)
 static void
 check_fail(int on, cl_err want, size_t nbegin, size_t nend)
 {
-	static const char body[] = FIRST CD("a") "\r\n1" NEXT CD("b") "\r\n2"
-	    CLOSE;
+	static const char body[] = FIRST CD("a") "\r\n1" NEXT CD(
+	    "b") "\r\n2" CLOSE;
 	struct rec r = { 0 };
 	cl_mp_parser *p;
 
@@ -736,7 +767,8 @@ static void
 test_large_part_streamed(void **state)
 {
 	const size_t size = 1024 * 1024, chunk = 4096;
-	static const char head[] = FIRST "Content-Disposition: form-data; "
+	static const char head[] = FIRST
+	    "Content-Disposition: form-data; "
 	    "name=\"attachments\"; filename=\"big.csv\"\r\n\r\n";
 	cl_buf body = CL_BUF_INIT, want = CL_BUF_INIT;
 	struct rec r = { 0 };
@@ -751,11 +783,11 @@ test_large_part_streamed(void **state)
 		x = x * 1103515245 + 12345;
 		switch ((x >> 16) % 4) {
 		case 0:
-			cl_buf_puts(&body, "\r\n--" "AaB03x-'()+_");
+			cl_buf_puts(&body,
+			    "\r\n--"
+			    "AaB03x-'()+_");
 			break;
-		case 1:
-			cl_buf_puts(&body, DL " x");
-			break;
+		case 1: cl_buf_puts(&body, DL " x"); break;
 		default:
 			cl_buf_printf(&body, "%u,%u,some text\r\n", x, x >> 3);
 			break;
@@ -777,10 +809,11 @@ test_large_part_streamed(void **state)
 	assert_int_equal(r.nend, 1);
 	assert_int_equal(r.total, want.len);
 	/* The transcript is the header marker, all the data, the end. */
-	assert_int_equal(r.log.len, sizeof("<attachments|big.csv|(null)>") -
-	    1 + want.len + 5);
-	assert_memory_equal(r.log.data + sizeof("<attachments|big.csv|(null)>") -
-	    1, want.data, want.len);
+	assert_int_equal(r.log.len,
+	    sizeof("<attachments|big.csv|(null)>") - 1 + want.len + 5);
+	assert_memory_equal(r.log.data +
+		sizeof("<attachments|big.csv|(null)>") - 1,
+	    want.data, want.len);
 	/* Data comes in a few calls per feed, not one per line. */
 	assert_true(r.ndata <= 3 * feeds);
 	cl_mp_free(p);
@@ -819,19 +852,26 @@ test_boundary_param(void **state)
 
 	(void)state;
 	assert_int_equal(cl_mp_boundary("multipart/form-data; boundary=AaB03x",
-	    out, sizeof(out)), CL_OK);
+			     out, sizeof(out)),
+	    CL_OK);
 	assert_string_equal(out, "AaB03x");
-	assert_int_equal(cl_mp_boundary(
-	    "multipart/form-data; boundary=----WebKitFormBoundary7MA4YWxkTrZu0gW",
-	    out, sizeof(out)), CL_OK);
+	assert_int_equal(
+	    cl_mp_boundary(
+		"multipart/form-data; boundary=----WebKitFormBoundary7MA4YWxkTrZu0gW",
+		out, sizeof(out)),
+	    CL_OK);
 	assert_string_equal(out, "----WebKitFormBoundary7MA4YWxkTrZu0gW");
-	assert_int_equal(cl_mp_boundary(
-	    "  Multipart/Form-Data ;charset=utf-8;  BOUNDARY=\"a b:c?(d)\" ",
-	    out, sizeof(out)), CL_OK);
+	assert_int_equal(
+	    cl_mp_boundary(
+		"  Multipart/Form-Data ;charset=utf-8;  BOUNDARY=\"a b:c?(d)\" ",
+		out, sizeof(out)),
+	    CL_OK);
 	assert_string_equal(out, "a b:c?(d)");
-	assert_int_equal(cl_mp_boundary(
-	    "multipart/form-data;boundary=\"x\";charset=\"utf-8\"",
-	    out, sizeof(out)), CL_OK);
+	assert_int_equal(
+	    cl_mp_boundary(
+		"multipart/form-data;boundary=\"x\";charset=\"utf-8\"", out,
+		sizeof(out)),
+	    CL_OK);
 	assert_string_equal(out, "x");
 
 	/* 70 characters is the most. */
@@ -855,9 +895,11 @@ test_boundary_param(void **state)
 	assert_int_equal(cl_mp_boundary(NULL, out, sizeof(out)), CL_EPARSE);
 	/* out too small to hold it. */
 	assert_int_equal(cl_mp_boundary("multipart/form-data; boundary=abcd",
-	    out, 4), CL_EINVAL);
+			     out, 4),
+	    CL_EINVAL);
 	assert_int_equal(cl_mp_boundary("multipart/form-data; boundary=abc",
-	    out, 4), CL_OK);
+			     out, 4),
+	    CL_OK);
 	assert_string_equal(out, "abc");
 }
 

@@ -23,7 +23,8 @@
 #include "callin/page.h"
 #include "callin/tmpl.h"
 
-static const int statuses[] = { 400, 403, 404, 405, 409, 410, 413, 429, 500, 503 };
+static const int statuses[] = { 400, 403, 404, 405, 409, 410, 413, 429, 500,
+	503 };
 
 /* A configuration with the limits given (the rest zero). */
 static cl_config
@@ -69,10 +70,13 @@ test_form_fresh(void **state)
 	cl_buf b = CL_BUF_INIT;
 
 	(void)state;
-	assert_int_equal(cl_form_page_render(&app, NULL, NULL, 0, "tok<", "key&", &b), CL_OK);
+	assert_int_equal(cl_form_page_render(&app, NULL, NULL, 0, "tok<",
+			     "key&", &b),
+	    CL_OK);
 	has(&b, "name=\"csrf_token\" value=\"tok&lt;\"");
 	has(&b, "name=\"idempotency_key\" value=\"key&amp;\"");
-	has(&b, "accept=\".pdf,.docx,.xlsx,.odt,.ods,.png,.jpg,.jpeg,.txt,.csv\"");
+	has(&b,
+	    "accept=\".pdf,.docx,.xlsx,.odt,.ods,.png,.jpg,.jpeg,.txt,.csv\"");
 	assert_null(strstr(b.data, "govuk-error-summary"));
 	assert_null(strstr(b.data, "attachments-again"));
 	for (cl_field_id id = 0; id < CL_F__MAX; id++) {
@@ -98,18 +102,22 @@ test_form_with_every_error_and_answers(void **state)
 
 	(void)state;
 	/* Empty answers: every required field in error. */
-	cl_form_errors_add(&errs, CL_F_ATTACHMENTS, CL_FE_ATTACHMENT, "Bad <file>");
+	cl_form_errors_add(&errs, CL_F_ATTACHMENTS, CL_FE_ATTACHMENT,
+	    "Bad <file>");
 	assert_int_equal(cl_form_validate(&a, time(NULL), &errs), CL_OK);
 	assert_true(errs.n > 5);
-	assert_int_equal(cl_form_page_render(&app, &a, &errs, 1, "t", "k", &b), CL_OK);
+	assert_int_equal(cl_form_page_render(&app, &a, &errs, 1, "t", "k", &b),
+	    CL_OK);
 	has(&b, "<title>Error: Ask for an NHS change");
-	has(&b, "<h2 class=\"govuk-error-summary__title\">There is a problem</h2>");
+	has(&b,
+	    "<h2 class=\"govuk-error-summary__title\">There is a problem</h2>");
 	has(&b, "Bad &lt;file&gt;");
 	has(&b, "id=\"attachments-again\"");
 	for (size_t i = 0; i < errs.n; i++) {
 		char want[CL_INPUT_ID_MAX + 32];
 
-		snprintf(want, sizeof want, "<li><a href=\"#%s\">", errs.v[i].anchor);
+		snprintf(want, sizeof want, "<li><a href=\"#%s\">",
+		    errs.v[i].anchor);
 		has(&b, want);
 		snprintf(want, sizeof want, "id=\"%s-error\"", errs.v[i].name);
 		has(&b, want);
@@ -126,7 +134,8 @@ test_form_with_every_error_and_answers(void **state)
 	cl_answers_add(&a, "decision_date-day", "40", 2);
 	cl_answers_add(&a, "declaration_accurate", "yes", 3);
 	assert_int_equal(cl_form_validate(&a, time(NULL), &errs), CL_OK);
-	assert_int_equal(cl_form_page_render(&app, &a, &errs, 0, "t", "k", &b), CL_OK);
+	assert_int_equal(cl_form_page_render(&app, &a, &errs, 0, "t", "k", &b),
+	    CL_OK);
 	has(&b, "value=\"&lt;script&gt;&quot;&amp;&#39;\"");
 	has(&b, ">&lt;script&gt;&quot;&amp;&#39;</textarea>");
 	has(&b, "value=\"individual\" checked");
@@ -153,18 +162,28 @@ test_error_pages(void **state)
 	for (size_t i = 0; i < sizeof statuses / sizeof statuses[0]; i++)
 		for (int submit = 0; submit < 2; submit++)
 			for (int withcfg = 0; withcfg < 2; withcfg++) {
-				assert_int_equal(cl_page_error_html(&b, withcfg ? &cfg : NULL,
-				    statuses[i], submit, withcfg ? "A <detail>." : NULL), CL_OK);
+				assert_int_equal(cl_page_error_html(&b,
+						     withcfg ? &cfg : NULL,
+						     statuses[i], submit,
+						     withcfg ? "A <detail>." :
+							       NULL),
+				    CL_OK);
 				if (submit)
-					has(&b, "data-outcome=\"not-submitted\"");
+					has(&b,
+					    "data-outcome=\"not-submitted\"");
 				else
-					assert_null(strstr(b.data, "not-submitted"));
-				has(&b, submit ? "href=\"/request\">Go back to the form" :
-				    "href=\"/\">Go to the start page");
+					assert_null(
+					    strstr(b.data, "not-submitted"));
+				has(&b,
+				    submit ?
+					"href=\"/request\">Go back to the form" :
+					"href=\"/\">Go to the start page");
 				if (withcfg)
-					has(&b, "<p class=\"govuk-body\">A &lt;detail&gt;.</p>");
+					has(&b,
+					    "<p class=\"govuk-body\">A &lt;detail&gt;.</p>");
 				if (statuses[i] == 413 && withcfg)
-					has(&b, "Each file must be 10MB or smaller, and all "
+					has(&b,
+					    "Each file must be 10MB or smaller, and all "
 					    "files together 25MB or smaller.");
 				b.len = 0;
 			}
@@ -185,10 +204,11 @@ test_limits_come_from_the_configuration(void **state)
 
 	(void)state;
 	assert_int_equal(cl_page_error_html(&b, &cfg, 413, 1, NULL), CL_OK);
-	has(&b, "Each file must be 2MB or smaller, and all files together 5MB or smaller.");
+	has(&b,
+	    "Each file must be 2MB or smaller, and all files together 5MB or smaller.");
 	assert_null(strstr(b.data, "10MB"));
 	b.len = 0;
-	cfg = limits(2, 512 * 1024, 1 << 20);	/* the total cannot be reached */
+	cfg = limits(2, 512 * 1024, 1 << 20); /* the total cannot be reached */
 	assert_int_equal(cl_page_error_html(&b, &cfg, 413, 1, NULL), CL_OK);
 	has(&b, "Each file must be 512KB or smaller.</p>");
 	b.len = 0;
@@ -215,13 +235,16 @@ test_email_limit(void **state)
 
 	(void)state;
 	assert_int_equal(cl_page_email_limit_html(&b, 3, 86400), CL_OK);
-	has(&b, "for now: 3 in 24 hours.</p>\n<p class=\"govuk-body\">Try again tomorrow.</p>");
+	has(&b,
+	    "for now: 3 in 24 hours.</p>\n<p class=\"govuk-body\">Try again tomorrow.</p>");
 	has(&b, "data-outcome=\"not-submitted\"");
 	has(&b, "href=\"/\">Go to the start page");
 	assert_null(strstr(b.data, "Go back to the form"));
-	whole_page(&b, "You cannot send more requests from this email address for now");
+	whole_page(&b,
+	    "You cannot send more requests from this email address for now");
 	assert_int_equal(cl_page_email_limit_html(&b, 5, 7 * 86400), CL_OK);
-	has(&b, "for now: 5 in 7 days.</p>\n<p class=\"govuk-body\">Try again in 7 days.</p>");
+	has(&b,
+	    "for now: 5 in 7 days.</p>\n<p class=\"govuk-body\">Try again in 7 days.</p>");
 	cl_buf_free(&b);
 }
 
@@ -232,23 +255,35 @@ test_confirmation_pages(void **state)
 
 	(void)state;
 	assert_int_equal(cl_page_confirmation_html(&b, "CIR-2345-6789",
-	    "2026-11-23T14:05:09Z", "tok_en", "callin-receipt-v1\n<x>&\n"), CL_OK);
+			     "2026-11-23T14:05:09Z", "tok_en",
+			     "callin-receipt-v1\n<x>&\n"),
+	    CL_OK);
 	has(&b, "<strong id=\"reference\">CIR-2345-6789</strong>");
-	has(&b, "datetime=\"2026-11-23T14:05:09Z\">23 November 2026 at 14:05:09 UTC</time>");
+	has(&b,
+	    "datetime=\"2026-11-23T14:05:09Z\">23 November 2026 at 14:05:09 UTC</time>");
 	has(&b, "href=\"/receipt/tok_en/receipt.txt\"");
-	has(&b, "<pre id=\"receipt-text\">callin-receipt-v1\n&lt;x&gt;&amp;\n</pre>");
+	has(&b,
+	    "<pre id=\"receipt-text\">callin-receipt-v1\n&lt;x&gt;&amp;\n</pre>");
 	whole_page(&b, "Request sent");
-	assert_int_equal(cl_page_confirm_html(&b, CL_CONFIRM_PENDING, "CIR-2345-6789", "c0de"), CL_OK);
+	assert_int_equal(cl_page_confirm_html(&b, CL_CONFIRM_PENDING,
+			     "CIR-2345-6789", "c0de"),
+	    CL_OK);
 	has(&b, "action=\"/confirm/CIR-2345-6789/c0de\"");
 	whole_page(&b, "Confirm your email address");
-	assert_int_equal(cl_page_confirm_html(&b, CL_CONFIRM_DONE, "CIR-2345-6789", "c0de"), CL_OK);
+	assert_int_equal(cl_page_confirm_html(&b, CL_CONFIRM_DONE,
+			     "CIR-2345-6789", "c0de"),
+	    CL_OK);
 	has(&b, "data-outcome=\"confirmed\"");
 	whole_page(&b, "Email address confirmed");
-	assert_int_equal(cl_page_confirm_html(&b, CL_CONFIRM_ALREADY, "CIR-2345-6789", "c0de"), CL_OK);
+	assert_int_equal(cl_page_confirm_html(&b, CL_CONFIRM_ALREADY,
+			     "CIR-2345-6789", "c0de"),
+	    CL_OK);
 	has(&b, "data-outcome=\"already-confirmed\"");
 	whole_page(&b, "Your email address is already confirmed");
-	assert_int_equal(cl_page_confirm_html(&b, CL_CONFIRM_EXPIRED, "r", "c"), CL_EINVAL);
-	assert_int_equal(cl_page_confirm_html(&b, CL_CONFIRM_UNKNOWN, "r", "c"), CL_EINVAL);
+	assert_int_equal(cl_page_confirm_html(&b, CL_CONFIRM_EXPIRED, "r", "c"),
+	    CL_EINVAL);
+	assert_int_equal(cl_page_confirm_html(&b, CL_CONFIRM_UNKNOWN, "r", "c"),
+	    CL_EINVAL);
 	cl_buf_free(&b);
 }
 
@@ -284,8 +319,10 @@ test_verify_pages(void **state)
 	has(&b, "govuk-notification-banner--success");
 	has(&b, "data-verdict=\"valid\"");
 	has(&b, "This receipt is valid</p>");
-	has(&b, "Reference CIR-2345-6789, received 23 November 2026 at 14:05:09 UTC.");
-	has(&b, "<li id=\"check-signature\" data-ok=\"yes\"><strong aria-hidden=\"true\">&#10003;"
+	has(&b,
+	    "Reference CIR-2345-6789, received 23 November 2026 at 14:05:09 UTC.");
+	has(&b,
+	    "<li id=\"check-signature\" data-ok=\"yes\"><strong aria-hidden=\"true\">&#10003;"
 	    "</strong> <span class=\"govuk-visually-hidden\">Passed:</span>Signed (key k).</li>");
 	has(&b, "<li id=\"check-copy\" data-ok=\"yes\">");
 	whole_page(&b, "Check a receipt");
@@ -295,7 +332,8 @@ test_verify_pages(void **state)
 	assert_int_equal(cl_page_verify_html(&b, &r), CL_OK);
 	has(&b, "data-verdict=\"invalid\"");
 	has(&b, "This receipt is not valid</p>");
-	has(&b, "<li id=\"check-on-file\" data-ok=\"no\"><strong aria-hidden=\"true\">&#10007;"
+	has(&b,
+	    "<li id=\"check-on-file\" data-ok=\"no\"><strong aria-hidden=\"true\">&#10007;"
 	    "</strong> <span class=\"govuk-visually-hidden\">Failed:</span>On file</li>");
 	assert_null(strstr(b.data, "--success"));
 	whole_page(&b, "Check a receipt");
@@ -310,10 +348,24 @@ static void
 test_every_template_is_used(void **state)
 {
 	static const char *const pages[] = {
-		"form", "start", "confirmation", "confirm_pending", "confirm_done",
-		"confirm_already", "verify", "email_limit", "error_400", "error_403",
-		"error_404", "error_405", "error_409", "error_410", "error_413",
-		"error_429", "error_500", "error_503",
+		"form",
+		"start",
+		"confirmation",
+		"confirm_pending",
+		"confirm_done",
+		"confirm_already",
+		"verify",
+		"email_limit",
+		"error_400",
+		"error_403",
+		"error_404",
+		"error_405",
+		"error_409",
+		"error_410",
+		"error_413",
+		"error_429",
+		"error_500",
+		"error_503",
 	};
 
 	(void)state;
@@ -324,10 +376,13 @@ test_every_template_is_used(void **state)
 		for (size_t i = 0; i < sizeof pages / sizeof pages[0]; i++)
 			used |= strcmp(pages[i], f->name) == 0;
 		snprintf(tag, sizeof tag, "{{>%s}}", f->name);
-		for (const cl_tmpl_file *g = cl_tmpl_files; g->name != NULL && !used; g++)
+		for (const cl_tmpl_file *g = cl_tmpl_files;
+		     g->name != NULL && !used; g++)
 			used = strstr(g->text, tag) != NULL;
 		if (!used)
-			fail_msg("template %s is neither a page nor a partial in use", f->name);
+			fail_msg(
+			    "template %s is neither a page nor a partial in use",
+			    f->name);
 	}
 }
 

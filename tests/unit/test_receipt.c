@@ -20,18 +20,20 @@
 #include "callin/receipt.h"
 #include "test_receipt_fixtures.h"
 
-#define L0	"callin-receipt-v1\n"
-#define LREF	"reference: CIR-7K3F-9QXD\n"
-#define LREC	"received: 2026-11-23T14:05:09Z\n"
-#define LCOM	"commitment: sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad\n"
-#define LKEY	"key: a52a3cf3f4ea0fa3\n"
-#define SIGV	"nx95H22fYzw/yBA1Ptu/fO+eXQ3rR6WVPmZehYq4TKFpuZlsTvS+QGaGQh4b+ljkGQYBNSd5D12OdVIRjn8tBA=="
-#define LSIG	"signature: " SIGV "\n"
+#define L0 "callin-receipt-v1\n"
+#define LREF "reference: CIR-7K3F-9QXD\n"
+#define LREC "received: 2026-11-23T14:05:09Z\n"
+#define LCOM \
+	"commitment: sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad\n"
+#define LKEY "key: a52a3cf3f4ea0fa3\n"
+#define SIGV \
+	"nx95H22fYzw/yBA1Ptu/fO+eXQ3rR6WVPmZehYq4TKFpuZlsTvS+QGaGQh4b+ljkGQYBNSd5D12OdVIRjn8tBA=="
+#define LSIG "signature: " SIGV "\n"
 
 struct fx {
-	char		*dir;
-	cl_signer	*a, *b;
-	cl_keyring	*ring_a, *ring_b, *ring_ab;
+	char *dir;
+	cl_signer *a, *b;
+	cl_keyring *ring_a, *ring_b, *ring_ab;
 };
 
 static int
@@ -56,10 +58,12 @@ setup(void **state)
 	free(d);
 	f->ring_a = cl_keyring_new();
 	assert_int_equal(cl_keyring_add_pem(f->ring_a, KEY_A_PUB,
-	    strlen(KEY_A_PUB), NULL, err, sizeof err), CL_OK);
+			     strlen(KEY_A_PUB), NULL, err, sizeof err),
+	    CL_OK);
 	f->ring_b = cl_keyring_new();
 	assert_int_equal(cl_keyring_add_pem(f->ring_b, KEY_B_PUB,
-	    strlen(KEY_B_PUB), NULL, err, sizeof err), CL_OK);
+			     strlen(KEY_B_PUB), NULL, err, sizeof err),
+	    CL_OK);
 	*state = f;
 	return 0;
 }
@@ -95,9 +99,11 @@ sign_text(const char *priv, const char *text, cl_buf *out)
 
 	assert_non_null(k);
 	assert_int_equal(EVP_DigestSignInit_ex(ctx, NULL, NULL, NULL, NULL, k,
-	    NULL), 1);
+			     NULL),
+	    1);
 	assert_int_equal(EVP_DigestSign(ctx, sig, &siglen,
-	    (const unsigned char *)text, strlen(text)), 1);
+			     (const unsigned char *)text, strlen(text)),
+	    1);
 	EVP_EncodeBlock(b64, sig, 64);
 	cl_buf_printf(out, "%ssignature: %s\n", text, (const char *)b64);
 	EVP_MD_CTX_free(ctx);
@@ -134,7 +140,8 @@ test_receipt_sign_golden(void **state)
 	sha_abc(md);
 	assert_string_equal(cl_signer_key_id(f->a), KEY_A_ID);
 	assert_int_equal(cl_receipt_sign(f->a, "CIR-7K3F-9QXD",
-	    "2026-11-23T14:05:09Z", md, &out), CL_OK);
+			     "2026-11-23T14:05:09Z", md, &out),
+	    CL_OK);
 	assert_string_equal(out.data, GOLDEN_RECEIPT);
 	assert_int_equal(out.len, strlen(GOLDEN_RECEIPT));
 	cl_buf_free(&out);
@@ -152,7 +159,8 @@ test_receipt_round_trip(void **state)
 	cl_sha256("copy", 4, md);
 	cl_buf_puts(&out, "prefix");
 	assert_int_equal(cl_receipt_sign(f->b, "CIR-ZZ22-9QXD",
-	    "2024-02-29T23:59:59Z", md, &out), CL_OK);
+			     "2024-02-29T23:59:59Z", md, &out),
+	    CL_OK);
 	assert_memory_equal(out.data, "prefix", 6);
 	assert_int_equal(cl_receipt_parse(out.data + 6, out.len - 6, &r),
 	    CL_OK);
@@ -163,8 +171,8 @@ test_receipt_round_trip(void **state)
 	assert_string_equal(r.key_id, KEY_B_ID);
 	assert_false(r.crlf);
 	assert_false(r.no_final_lf);
-	assert_int_equal(r.signed_len, out.len - 6 - strlen("signature: ") -
-	    88 - 1);
+	assert_int_equal(r.signed_len,
+	    out.len - 6 - strlen("signature: ") - 88 - 1);
 	assert_int_equal(cl_receipt_verify(&r, f->ring_b), CL_OK);
 	assert_int_equal(cl_receipt_verify(&r, f->ring_ab), CL_OK);
 	cl_buf_free(&out);
@@ -175,15 +183,16 @@ static void
 test_receipt_sign_rejects_bad_values(void **state)
 {
 	static const char *const refs[] = { "CIR-7K3F-9QX", "CIR-7K3F-9QXO",
-	    "cir-7K3F-9QXD", "CIR-7K3F_9QXD", "CIR-7K3F-9QXD ", "CIR-1K3F-9QXD",
-	    "CIR-7K3F-9QXL", "CIR-7K3F-9QXI", "CIR-7k3F-9QXD", "" };
+		"cir-7K3F-9QXD", "CIR-7K3F_9QXD", "CIR-7K3F-9QXD ",
+		"CIR-1K3F-9QXD", "CIR-7K3F-9QXL", "CIR-7K3F-9QXI",
+		"CIR-7k3F-9QXD", "" };
 	static const char *const times[] = { "2026-11-23T14:05:09",
-	    "2026-11-23 14:05:09Z", "2026-02-29T14:05:09Z",
-	    "2026-11-23T24:05:09Z", "2026-11-23T14:60:09Z",
-	    "2026-11-23T14:05:60Z", "2026-11-31T14:05:09Z",
-	    "2026-13-23T14:05:09Z", "2026-00-23T14:05:09Z",
-	    "2026-11-00T14:05:09Z", "2026-11-23T14:05:09.5Z",
-	    "2026-11-23T14:05:09+00:00", "1900-02-29T00:00:00Z", "" };
+		"2026-11-23 14:05:09Z", "2026-02-29T14:05:09Z",
+		"2026-11-23T24:05:09Z", "2026-11-23T14:60:09Z",
+		"2026-11-23T14:05:60Z", "2026-11-31T14:05:09Z",
+		"2026-13-23T14:05:09Z", "2026-00-23T14:05:09Z",
+		"2026-11-00T14:05:09Z", "2026-11-23T14:05:09.5Z",
+		"2026-11-23T14:05:09+00:00", "1900-02-29T00:00:00Z", "" };
 	struct fx *f = *state;
 	unsigned char md[CL_SHA256_LEN];
 	cl_buf out = CL_BUF_INIT;
@@ -192,15 +201,18 @@ test_receipt_sign_rejects_bad_values(void **state)
 	cl_buf_puts(&out, "kept");
 	for (size_t i = 0; i < sizeof refs / sizeof refs[0]; i++)
 		assert_int_equal(cl_receipt_sign(f->a, refs[i],
-		    "2026-11-23T14:05:09Z", md, &out), CL_EINVAL);
+				     "2026-11-23T14:05:09Z", md, &out),
+		    CL_EINVAL);
 	for (size_t i = 0; i < sizeof times / sizeof times[0]; i++)
 		assert_int_equal(cl_receipt_sign(f->a, "CIR-7K3F-9QXD",
-		    times[i], md, &out), CL_EINVAL);
+				     times[i], md, &out),
+		    CL_EINVAL);
 	assert_string_equal(out.data, "kept");
 	assert_int_equal(out.len, 4);
 	/* leap days of leap years are real dates */
 	assert_int_equal(cl_receipt_sign(f->a, "CIR-7K3F-9QXD",
-	    "2000-02-29T00:00:00Z", md, &out), CL_OK);
+			     "2000-02-29T00:00:00Z", md, &out),
+	    CL_OK);
 	cl_buf_free(&out);
 }
 
@@ -208,7 +220,9 @@ test_receipt_sign_rejects_bad_values(void **state)
 static void
 test_receipt_parse_rejects_malformed(void **state)
 {
-	static const struct { const char *text, *reason; } bad[] = {
+	static const struct {
+		const char *text, *reason;
+	} bad[] = {
 		{ "", "empty" },
 		{ "\n", "line 1: not \"callin-receipt-v1\"" },
 		{ "callin-receipt-v2\n" LREF LREC LCOM LKEY LSIG, "line 1" },
@@ -221,55 +235,115 @@ test_receipt_parse_rejects_malformed(void **state)
 		{ L0 LREF LREC LCOM LSIG, "no key line" },
 		{ L0 LREF LREC LCOM LKEY, "no signature line" },
 		{ L0, "no reference line" },
-		{ L0 LREF LREF LREC LCOM LKEY LSIG, "line 3: a second reference" },
-		{ L0 LREF LREC LREC LCOM LKEY LSIG, "line 4: a second received" },
+		{ L0 LREF LREF LREC LCOM LKEY LSIG,
+		    "line 3: a second reference" },
+		{ L0 LREF LREC LREC LCOM LKEY LSIG,
+		    "line 4: a second received" },
 		{ L0 LREF LREC LCOM LCOM LKEY LSIG, "a second commitment" },
 		{ L0 LREF LREC LCOM LKEY LKEY LSIG, "a second key" },
-		{ L0 LREF LREC LCOM LKEY LSIG LSIG, "line 6: the signature line is not the last" },
-		{ L0 LREF LREC LCOM LSIG LKEY, "line 5: the signature line is not the last" },
-		{ L0 LREF LREC LCOM LKEY LSIG "\n", "the signature line is not the last" },
+		{ L0 LREF LREC LCOM LKEY LSIG LSIG,
+		    "line 6: the signature line is not the last" },
+		{ L0 LREF LREC LCOM LSIG LKEY,
+		    "line 5: the signature line is not the last" },
+		{ L0 LREF LREC LCOM LKEY LSIG "\n",
+		    "the signature line is not the last" },
 		{ L0 LREF LREC LCOM LKEY LSIG "note: x\n", "not the last" },
-		{ L0 "\n" LREF LREC LCOM LKEY LSIG, "line 2: not a \"name: value\"" },
-		{ L0 LREF LREC LCOM LKEY " " LSIG, "line 6: not a \"name: value\"" },
-		{ L0 "Reference: CIR-7K3F-9QXD\n" LREC LCOM LKEY LSIG, "line 2: not a \"name: value\"" },
-		{ L0 "reference:CIR-7K3F-9QXD\n" LREC LCOM LKEY LSIG, "line 2: not a \"name: value\"" },
-		{ L0 "reference:\tCIR-7K3F-9QXD\n" LREC LCOM LKEY LSIG, "line 2: not a \"name: value\"" },
-		{ L0 "reference : CIR-7K3F-9QXD\n" LREC LCOM LKEY LSIG, "line 2: not a \"name: value\"" },
-		{ L0 "reference: \n" LREC LCOM LKEY LSIG, "line 2: not a \"name: value\"" },
-		{ L0 "reference:  CIR-7K3F-9QXD\n" LREC LCOM LKEY LSIG, "line 2: reference is not" },
-		{ L0 "reference: CIR-7K3F-9QXD \n" LREC LCOM LKEY LSIG, "line 2: reference is not" },
-		{ L0 "reference: CIR-7K3F-9QXO\n" LREC LCOM LKEY LSIG, "line 2: reference is not" },
-		{ L0 "reference: CIR-7k3f-9qxd\n" LREC LCOM LKEY LSIG, "line 2: reference is not" },
-		{ L0 "reference: CIR-7K3F9QXD\n" LREC LCOM LKEY LSIG, "line 2: reference is not" },
-		{ L0 LREF "received: 2026-11-23T14:05:09\n" LCOM LKEY LSIG, "line 3: received is not" },
-		{ L0 LREF "received: 2026-02-30T14:05:09Z\n" LCOM LKEY LSIG, "line 3: received is not" },
-		{ L0 LREF "received: 2026-11-23t14:05:09z\n" LCOM LKEY LSIG, "line 3: received is not" },
-		{ L0 LREF "received: 2026-11-23T14:05:09.000Z\n" LCOM LKEY LSIG, "line 3: received is not" },
-		{ L0 LREF LREC "commitment: ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad\n" LKEY LSIG, "line 4: commitment is not" },
-		{ L0 LREF LREC "commitment: sha256:BA7816BF8F01CFEA414140DE5DAE2223B00361A396177A9CB410FF61F20015AD\n" LKEY LSIG, "line 4: commitment is not" },
-		{ L0 LREF LREC "commitment: sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015a\n" LKEY LSIG, "line 4: commitment is not" },
-		{ L0 LREF LREC "commitment: sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015add\n" LKEY LSIG, "line 4: commitment is not" },
-		{ L0 LREF LREC "commitment: sha512:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad\n" LKEY LSIG, "line 4: commitment is not" },
-		{ L0 LREF LREC LCOM "key: a52a3cf3f4ea0fa\n" LSIG, "line 5: key is not" },
-		{ L0 LREF LREC LCOM "key: a52a3cf3f4ea0fa33\n" LSIG, "line 5: key is not" },
-		{ L0 LREF LREC LCOM "key: A52A3CF3F4EA0FA3\n" LSIG, "line 5: key is not" },
-		{ L0 LREF LREC LCOM "key: a52a3cf3f4ea0fg3\n" LSIG, "line 5: key is not" },
+		{ L0 "\n" LREF LREC LCOM LKEY LSIG,
+		    "line 2: not a \"name: value\"" },
+		{ L0 LREF LREC LCOM LKEY " " LSIG,
+		    "line 6: not a \"name: value\"" },
+		{ L0 "Reference: CIR-7K3F-9QXD\n" LREC LCOM LKEY LSIG,
+		    "line 2: not a \"name: value\"" },
+		{ L0 "reference:CIR-7K3F-9QXD\n" LREC LCOM LKEY LSIG,
+		    "line 2: not a \"name: value\"" },
+		{ L0 "reference:\tCIR-7K3F-9QXD\n" LREC LCOM LKEY LSIG,
+		    "line 2: not a \"name: value\"" },
+		{ L0 "reference : CIR-7K3F-9QXD\n" LREC LCOM LKEY LSIG,
+		    "line 2: not a \"name: value\"" },
+		{ L0 "reference: \n" LREC LCOM LKEY LSIG,
+		    "line 2: not a \"name: value\"" },
+		{ L0 "reference:  CIR-7K3F-9QXD\n" LREC LCOM LKEY LSIG,
+		    "line 2: reference is not" },
+		{ L0 "reference: CIR-7K3F-9QXD \n" LREC LCOM LKEY LSIG,
+		    "line 2: reference is not" },
+		{ L0 "reference: CIR-7K3F-9QXO\n" LREC LCOM LKEY LSIG,
+		    "line 2: reference is not" },
+		{ L0 "reference: CIR-7k3f-9qxd\n" LREC LCOM LKEY LSIG,
+		    "line 2: reference is not" },
+		{ L0 "reference: CIR-7K3F9QXD\n" LREC LCOM LKEY LSIG,
+		    "line 2: reference is not" },
+		{ L0 LREF "received: 2026-11-23T14:05:09\n" LCOM LKEY LSIG,
+		    "line 3: received is not" },
+		{ L0 LREF "received: 2026-02-30T14:05:09Z\n" LCOM LKEY LSIG,
+		    "line 3: received is not" },
+		{ L0 LREF "received: 2026-11-23t14:05:09z\n" LCOM LKEY LSIG,
+		    "line 3: received is not" },
+		{ L0 LREF "received: 2026-11-23T14:05:09.000Z\n" LCOM LKEY LSIG,
+		    "line 3: received is not" },
+		{ L0 LREF LREC
+		    "commitment: ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad\n" LKEY
+			LSIG,
+		    "line 4: commitment is not" },
+		{ L0 LREF LREC
+		    "commitment: sha256:BA7816BF8F01CFEA414140DE5DAE2223B00361A396177A9CB410FF61F20015AD\n" LKEY
+			LSIG,
+		    "line 4: commitment is not" },
+		{ L0 LREF LREC
+		    "commitment: sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015a\n" LKEY
+			LSIG,
+		    "line 4: commitment is not" },
+		{ L0 LREF LREC
+		    "commitment: sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015add\n" LKEY
+			LSIG,
+		    "line 4: commitment is not" },
+		{ L0 LREF LREC
+		    "commitment: sha512:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad\n" LKEY
+			LSIG,
+		    "line 4: commitment is not" },
+		{ L0 LREF LREC LCOM "key: a52a3cf3f4ea0fa\n" LSIG,
+		    "line 5: key is not" },
+		{ L0 LREF LREC LCOM "key: a52a3cf3f4ea0fa33\n" LSIG,
+		    "line 5: key is not" },
+		{ L0 LREF LREC LCOM "key: A52A3CF3F4EA0FA3\n" LSIG,
+		    "line 5: key is not" },
+		{ L0 LREF LREC LCOM "key: a52a3cf3f4ea0fg3\n" LSIG,
+		    "line 5: key is not" },
 		/* the signature: padding, length, alphabet, canonical last bits */
-		{ L0 LREF LREC LCOM LKEY "signature: nx95H22fYzw/yBA1Ptu/fO+eXQ3rR6WVPmZehYq4TKFpuZlsTvS+QGaGQh4b+ljkGQYBNSd5D12OdVIRjn8tBA\n", "line 6: signature is not" },
-		{ L0 LREF LREC LCOM LKEY "signature: nx95H22fYzw/yBA1Ptu/fO+eXQ3rR6WVPmZehYq4TKFpuZlsTvS+QGaGQh4b+ljkGQYBNSd5D12OdVIRjn8tBB==\n", "line 6: signature is not" },
-		{ L0 LREF LREC LCOM LKEY "signature: nx95H22fYzw/yBA1Ptu/fO+eXQ3rR6WVPmZehYq4TKFpuZlsTvS+QGaGQh4b+ljkGQYBNSd5D12OdVIRjn8tB===\n", "line 6: signature is not" },
-		{ L0 LREF LREC LCOM LKEY "signature: nx95H22fYzw/yBA1Ptu/fO+eXQ3rR6WVPmZehYq4TKFpuZlsTvS+QGaGQh4b+ljkGQYBNSd5D12OdVIRjn8tBAAA\n", "line 6: signature is not" },
-		{ L0 LREF LREC LCOM LKEY "signature: nx95H22fYzw/yBA1Ptu/fO+eXQ3rR6WVPmZehYq4TKFpuZlsTvS+QGaGQh4b+ljkGQYBNSd5D12OdVIRjn8tBAAAAA==\n", "line 6: signature is not" },
-		{ L0 LREF LREC LCOM LKEY "signature: nx95H22fYzw_yBA1Ptu_fO-eXQ3rR6WVPmZehYq4TKFpuZlsTvS-QGaGQh4b-ljkGQYBNSd5D12OdVIRjn8tBA==\n", "line 6: signature is not" },
-		{ L0 LREF LREC LCOM LKEY "signature: " SIGV " \n", "line 6: signature is not" },
-		{ L0 LREF LREC LCOM LKEY "signature:  " SIGV "\n", "line 6: signature is not" },
+		{ L0 LREF LREC LCOM LKEY
+		    "signature: nx95H22fYzw/yBA1Ptu/fO+eXQ3rR6WVPmZehYq4TKFpuZlsTvS+QGaGQh4b+ljkGQYBNSd5D12OdVIRjn8tBA\n",
+		    "line 6: signature is not" },
+		{ L0 LREF LREC LCOM LKEY
+		    "signature: nx95H22fYzw/yBA1Ptu/fO+eXQ3rR6WVPmZehYq4TKFpuZlsTvS+QGaGQh4b+ljkGQYBNSd5D12OdVIRjn8tBB==\n",
+		    "line 6: signature is not" },
+		{ L0 LREF LREC LCOM LKEY
+		    "signature: nx95H22fYzw/yBA1Ptu/fO+eXQ3rR6WVPmZehYq4TKFpuZlsTvS+QGaGQh4b+ljkGQYBNSd5D12OdVIRjn8tB===\n",
+		    "line 6: signature is not" },
+		{ L0 LREF LREC LCOM LKEY
+		    "signature: nx95H22fYzw/yBA1Ptu/fO+eXQ3rR6WVPmZehYq4TKFpuZlsTvS+QGaGQh4b+ljkGQYBNSd5D12OdVIRjn8tBAAA\n",
+		    "line 6: signature is not" },
+		{ L0 LREF LREC LCOM LKEY
+		    "signature: nx95H22fYzw/yBA1Ptu/fO+eXQ3rR6WVPmZehYq4TKFpuZlsTvS+QGaGQh4b+ljkGQYBNSd5D12OdVIRjn8tBAAAAA==\n",
+		    "line 6: signature is not" },
+		{ L0 LREF LREC LCOM LKEY
+		    "signature: nx95H22fYzw_yBA1Ptu_fO-eXQ3rR6WVPmZehYq4TKFpuZlsTvS-QGaGQh4b-ljkGQYBNSd5D12OdVIRjn8tBA==\n",
+		    "line 6: signature is not" },
+		{ L0 LREF LREC LCOM LKEY "signature: " SIGV " \n",
+		    "line 6: signature is not" },
+		{ L0 LREF LREC LCOM LKEY "signature:  " SIGV "\n",
+		    "line 6: signature is not" },
 		/* bytes that never belong in a receipt */
-		{ L0 LREF LREC LCOM LKEY LSIG "\r\r", "line 7: carriage return inside a line" },
-		{ L0 LREF "received: 2026-11-23T14:05:09Z\r\r\n" LCOM LKEY LSIG, "line 3: carriage return inside a line" },
-		{ L0 "reference: CIR-7K3F\r-9QXD\n" LREC LCOM LKEY LSIG, "line 2: carriage return inside a line" },
-		{ L0 "note: caf\xc3\xa9\n" LREF LREC LCOM LKEY LSIG, "line 2: a character that is not printable ASCII" },
-		{ L0 "note: a\tb\n" LREF LREC LCOM LKEY LSIG, "line 2: a character that is not printable ASCII" },
-		{ L0 "note: a\x7f\n" LREF LREC LCOM LKEY LSIG, "line 2: a character that is not printable ASCII" },
+		{ L0 LREF LREC LCOM LKEY LSIG "\r\r",
+		    "line 7: carriage return inside a line" },
+		{ L0 LREF "received: 2026-11-23T14:05:09Z\r\r\n" LCOM LKEY LSIG,
+		    "line 3: carriage return inside a line" },
+		{ L0 "reference: CIR-7K3F\r-9QXD\n" LREC LCOM LKEY LSIG,
+		    "line 2: carriage return inside a line" },
+		{ L0 "note: caf\xc3\xa9\n" LREF LREC LCOM LKEY LSIG,
+		    "line 2: a character that is not printable ASCII" },
+		{ L0 "note: a\tb\n" LREF LREC LCOM LKEY LSIG,
+		    "line 2: a character that is not printable ASCII" },
+		{ L0 "note: a\x7f\n" LREF LREC LCOM LKEY LSIG,
+		    "line 2: a character that is not printable ASCII" },
 	};
 	static cl_receipt r;
 
@@ -280,7 +354,8 @@ test_receipt_parse_rejects_malformed(void **state)
 
 		if (rc != CL_EPARSE || strstr(r.reason, bad[i].reason) == NULL)
 			fail_msg("case %zu: rc %d, reason \"%s\", wanted "
-			    "\"%s\"", i, rc, r.reason, bad[i].reason);
+				 "\"%s\"",
+			    i, rc, r.reason, bad[i].reason);
 	}
 	/* a NUL byte (strlen would stop there) */
 	assert_int_equal(cl_receipt_parse(L0 "\0" LREF, sizeof(L0 LREF), &r),
@@ -310,8 +385,10 @@ test_receipt_unknown_lines(void **state)
 	static cl_receipt r;
 	char *p;
 
-	sign_text(KEY_A_PRIV, L0 LREF "note: later versions may add lines\n"
-	    LREC LCOM LKEY "x-2_b: 1\n", &t);
+	sign_text(KEY_A_PRIV,
+	    L0 LREF "note: later versions may add lines\n" LREC LCOM LKEY
+		    "x-2_b: 1\n",
+	    &t);
 	assert_int_equal(cl_receipt_parse(t.data, t.len, &r), CL_OK);
 	assert_string_equal(r.reference, "CIR-7K3F-9QXD");
 	assert_int_equal(cl_receipt_verify(&r, f->ring_a), CL_OK);
@@ -333,7 +410,8 @@ test_receipt_unknown_lines(void **state)
 static void
 test_receipt_line_endings(void **state)
 {
-	static const char crlf[] = "callin-receipt-v1\r\n"
+	static const char crlf[] =
+	    "callin-receipt-v1\r\n"
 	    "reference: CIR-7K3F-9QXD\r\n"
 	    "received: 2026-11-23T14:05:09Z\r\n"
 	    "commitment: sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad\r\n"
@@ -345,7 +423,8 @@ test_receipt_line_endings(void **state)
 	char buf[512];
 
 	assert_int_equal(check(GOLDEN_RECEIPT, strlen(GOLDEN_RECEIPT),
-	    f->ring_a), CL_OK);
+			     f->ring_a),
+	    CL_OK);
 	/* all CR LF */
 	assert_int_equal(cl_receipt_parse(crlf, n, &r), CL_OK);
 	assert_true(r.crlf);
@@ -358,22 +437,33 @@ test_receipt_line_endings(void **state)
 	assert_int_equal(check(crlf, n - 1, f->ring_a), CL_EPARSE);
 	/* LF without the final LF */
 	assert_int_equal(cl_receipt_parse(GOLDEN_RECEIPT,
-	    strlen(GOLDEN_RECEIPT) - 1, &r), CL_OK);
+			     strlen(GOLDEN_RECEIPT) - 1, &r),
+	    CL_OK);
 	assert_true(r.no_final_lf);
 	assert_false(r.crlf);
 	assert_int_equal(cl_receipt_verify(&r, f->ring_a), CL_OK);
 	/* mixed: each line on its own */
-	assert_int_equal(check(L0 LREF "received: 2026-11-23T14:05:09Z\r\n"
-	    LCOM LKEY LSIG, strlen(GOLDEN_RECEIPT) + 1, f->ring_a), CL_OK);
+	assert_int_equal(check(L0 LREF
+			     "received: 2026-11-23T14:05:09Z\r\n" LCOM LKEY
+				 LSIG,
+			     strlen(GOLDEN_RECEIPT) + 1, f->ring_a),
+	    CL_OK);
 	/* not: doubled CR, CR alone as a line end, blank lines at the end */
-	assert_int_equal(check(L0 LREF "received: 2026-11-23T14:05:09Z\r\r\n"
-	    LCOM LKEY LSIG, strlen(GOLDEN_RECEIPT) + 2, f->ring_a), CL_EPARSE);
-	assert_int_equal(check(L0 LREF "received: 2026-11-23T14:05:09Z\r"
-	    LCOM LKEY LSIG, strlen(GOLDEN_RECEIPT), f->ring_a), CL_EPARSE);
+	assert_int_equal(check(L0 LREF
+			     "received: 2026-11-23T14:05:09Z\r\r\n" LCOM LKEY
+				 LSIG,
+			     strlen(GOLDEN_RECEIPT) + 2, f->ring_a),
+	    CL_EPARSE);
+	assert_int_equal(check(L0 LREF
+			     "received: 2026-11-23T14:05:09Z\r" LCOM LKEY LSIG,
+			     strlen(GOLDEN_RECEIPT), f->ring_a),
+	    CL_EPARSE);
 	assert_int_equal(check(GOLDEN_RECEIPT "\n", strlen(GOLDEN_RECEIPT) + 1,
-	    f->ring_a), CL_EPARSE);
+			     f->ring_a),
+	    CL_EPARSE);
 	assert_int_equal(check(GOLDEN_RECEIPT "\r\n",
-	    strlen(GOLDEN_RECEIPT) + 2, f->ring_a), CL_EPARSE);
+			     strlen(GOLDEN_RECEIPT) + 2, f->ring_a),
+	    CL_EPARSE);
 	assert_int_equal(check("callin-receipt-v1\r", 18, f->ring_a),
 	    CL_EPARSE);
 	memcpy(buf, GOLDEN_RECEIPT, n = strlen(GOLDEN_RECEIPT));
@@ -456,7 +546,8 @@ test_receipt_every_byte_mutation(void **state)
 	assert_int_equal(check(crlf.data, crlf.len, f->ring_ab), CL_OK);
 	mutate_all(crlf.data, crlf.len, f->ring_ab, crlf_may_delete, &tried,
 	    &parsed);
-	print_message("mutation: %zu one-byte variants, %zu of them "
+	print_message(
+	    "mutation: %zu one-byte variants, %zu of them "
 	    "well-formed and refused by the signature check, none valid\n",
 	    tried, parsed);
 	cl_buf_free(&crlf);
@@ -472,9 +563,11 @@ test_receipt_unknown_key_and_rotation(void **state)
 
 	sha_abc(md);
 	assert_int_equal(cl_receipt_sign(f->a, "CIR-7K3F-9QXD",
-	    "2026-11-23T14:05:09Z", md, &ra), CL_OK);
+			     "2026-11-23T14:05:09Z", md, &ra),
+	    CL_OK);
 	assert_int_equal(cl_receipt_sign(f->b, "CIR-7K3F-9QXE",
-	    "2027-01-01T00:00:00Z", md, &rb), CL_OK);
+			     "2027-01-01T00:00:00Z", md, &rb),
+	    CL_OK);
 	assert_int_equal(check(ra.data, ra.len, f->ring_b), CL_ENOTFOUND);
 	assert_int_equal(check(rb.data, rb.len, f->ring_a), CL_ENOTFOUND);
 	/* after rotating from A to B the ring holds both */
@@ -498,14 +591,17 @@ test_receipt_sign_body(void **state)
 	char *bad;
 
 	sha_abc(md);
-	assert_int_equal(cl_receipt_body("CIR-7K3F-9QXD", "2026-11-23T14:05:09Z",
-	    md, &body), CL_OK);
+	assert_int_equal(cl_receipt_body("CIR-7K3F-9QXD",
+			     "2026-11-23T14:05:09Z", md, &body),
+	    CL_OK);
 	assert_string_equal(body.data, L0 LREF LREC LCOM);
 	assert_int_equal(cl_receipt_body("CIR-7K3F-9QX", "2026-11-23T14:05:09Z",
-	    md, &out), CL_EINVAL);
+			     md, &out),
+	    CL_EINVAL);
 	assert_int_equal(out.len, 0);
 	assert_int_equal(cl_receipt_sign_body(f->a, body.data, body.len, 0, 0,
-	    &out), CL_OK);
+			     &out),
+	    CL_OK);
 	assert_string_equal(out.data, GOLDEN_RECEIPT);
 	cl_buf_reset(&out);
 
@@ -516,30 +612,38 @@ test_receipt_sign_body(void **state)
 		if (bad[i] == body.data[i])
 			continue;
 		assert_int_not_equal(cl_receipt_sign_body(f->a, bad, body.len,
-		    0, 0, &out), CL_OK);
+					 0, 0, &out),
+		    CL_OK);
 		assert_int_equal(out.len, 0);
 	}
-	assert_int_equal(cl_receipt_sign_body(f->a, body.data, body.len - 1,
-	    0, 0, &out), CL_EPARSE);
+	assert_int_equal(cl_receipt_sign_body(f->a, body.data, body.len - 1, 0,
+			     0, &out),
+	    CL_EPARSE);
 	memcpy(bad, body.data, body.len);
 	bad[body.len] = '\n';
 	assert_int_equal(cl_receipt_sign_body(f->a, bad, body.len + 1, 0, 0,
-	    &out), CL_EPARSE);
+			     &out),
+	    CL_EPARSE);
 	assert_int_equal(cl_receipt_sign_body(f->a, L0 LREF LREC LKEY,
-	    strlen(L0 LREF LREC LKEY), 0, 0, &out), CL_EPARSE);
+			     strlen(L0 LREF LREC LKEY), 0, 0, &out),
+	    CL_EPARSE);
 	assert_int_equal(out.len, 0);
 	/* The received time (1795442709 = 2026-11-23T14:05:09Z) near now. */
 	assert_int_equal(cl_receipt_sign_body(f->a, body.data, body.len,
-	    1795442709 + 120, 120, &out), CL_OK);
+			     1795442709 + 120, 120, &out),
+	    CL_OK);
 	assert_string_equal(out.data, GOLDEN_RECEIPT);
 	cl_buf_reset(&out);
 	assert_int_equal(cl_receipt_sign_body(f->a, body.data, body.len,
-	    1795442709 - 120, 120, &out), CL_OK);
+			     1795442709 - 120, 120, &out),
+	    CL_OK);
 	cl_buf_reset(&out);
 	assert_int_equal(cl_receipt_sign_body(f->a, body.data, body.len,
-	    1795442709 + 121, 120, &out), CL_EINVAL);
+			     1795442709 + 121, 120, &out),
+	    CL_EINVAL);
 	assert_int_equal(cl_receipt_sign_body(f->a, body.data, body.len,
-	    1795442709 - 3600, 120, &out), CL_EINVAL);
+			     1795442709 - 3600, 120, &out),
+	    CL_EINVAL);
 	assert_int_equal(out.len, 0);
 	free(bad);
 	cl_buf_free(&body);

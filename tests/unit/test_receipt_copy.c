@@ -14,9 +14,12 @@
 #include "callin/hash.h"
 #include "callin/receipt.h"
 
-#define SHA_ABC	"ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
-#define SHA_NIL	"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
-#define STATEMENT "line1\nline2\r\n\ttab \\ back\x01\x1f\x7f\b\f</script> " \
+#define SHA_ABC \
+	"ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+#define SHA_NIL \
+	"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+#define STATEMENT \
+	"line1\nline2\r\n\ttab \\ back\x01\x1f\x7f\b\f</script> " \
 	"\xe2\x80\xa8 \xf0\x9f\x98\x80"
 
 /*
@@ -36,9 +39,11 @@ static const char golden[] =
     "\"attachments\":[{\"name\":\"report.pdf\","
     "\"content_type\":\"application/pdf\",\"size\":1234567,"
     "\"sha256\":\"" SHA_ABC "\"},"
-    "{\"name\":\"donn\xc3\xa9" "es.csv\",\"content_type\":\"text/csv\","
+    "{\"name\":\"donn\xc3\xa9"
+    "es.csv\",\"content_type\":\"text/csv\","
     "\"size\":3,\"sha256\":\"" SHA_NIL "\"}]}";
-#define GOLDEN_SHA "62c07da19f52bdf3c158e65a2844d740e212371bc124486a066b67f181b84fbc"
+#define GOLDEN_SHA \
+	"62c07da19f52bdf3c158e65a2844d740e212371bc124486a066b67f181b84fbc"
 
 static unsigned char salt[CL_SALT_LEN];
 
@@ -67,14 +72,16 @@ make_attachments(bson_t *a)
 
 	bson_init(a);
 	BSON_APPEND_DOCUMENT_BEGIN(a, "0", &d);
-	BSON_APPEND_UTF8(&d, "blob_id", "blob-1");	/* left out */
-	BSON_APPEND_UTF8(&d, "sha256", SHA_ABC);	/* any order */
+	BSON_APPEND_UTF8(&d, "blob_id", "blob-1"); /* left out */
+	BSON_APPEND_UTF8(&d, "sha256", SHA_ABC);   /* any order */
 	BSON_APPEND_INT64(&d, "size", 1234567);
 	BSON_APPEND_UTF8(&d, "content_type", "application/pdf");
 	BSON_APPEND_UTF8(&d, "name", "report.pdf");
 	bson_append_document_end(a, &d);
 	BSON_APPEND_DOCUMENT_BEGIN(a, "1", &d);
-	BSON_APPEND_UTF8(&d, "name", "donn\xc3\xa9" "es.csv");
+	BSON_APPEND_UTF8(&d, "name",
+	    "donn\xc3\xa9"
+	    "es.csv");
 	BSON_APPEND_UTF8(&d, "content_type", "text/csv");
 	BSON_APPEND_INT32(&d, "size", 3);
 	BSON_APPEND_UTF8(&d, "sha256", SHA_NIL);
@@ -94,7 +101,8 @@ test_receipt_copy_golden(void **state)
 	make_fields(&f);
 	make_attachments(&a);
 	assert_int_equal(cl_copy_build("CIR-7K3F-9QXD", "2026-11-23T14:05:09Z",
-	    salt, &f, &a, &out), CL_OK);
+			     salt, &f, &a, &out),
+	    CL_OK);
 	assert_string_equal(out.data, golden);
 	assert_int_equal(out.len, sizeof golden - 1);
 	cl_sha256(out.data, out.len, md);
@@ -103,8 +111,10 @@ test_receipt_copy_golden(void **state)
 	/* no attachments, no fields: empty containers */
 	cl_buf_reset(&out);
 	assert_int_equal(cl_copy_build("CIR-7K3F-9QXD", "2026-11-23T14:05:09Z",
-	    salt, NULL, NULL, &out), CL_OK);
-	assert_string_equal(out.data, "{\"format\":\"callin-copy-v1\","
+			     salt, NULL, NULL, &out),
+	    CL_OK);
+	assert_string_equal(out.data,
+	    "{\"format\":\"callin-copy-v1\","
 	    "\"reference\":\"CIR-7K3F-9QXD\",\"received\":"
 	    "\"2026-11-23T14:05:09Z\",\"salt\":\"000102030405060708090a0b0c0d0"
 	    "e0f101112131415161718191a1b1c1d1e1f\",\"fields\":{},"
@@ -122,7 +132,8 @@ expect_einval(const bson_t *f, const bson_t *a)
 
 	cl_buf_puts(&out, "kept");
 	assert_int_equal(cl_copy_build("CIR-7K3F-9QXD", "2026-11-23T14:05:09Z",
-	    salt, f, a, &out), CL_EINVAL);
+			     salt, f, a, &out),
+	    CL_EINVAL);
 	assert_string_equal(out.data, "kept");
 	cl_buf_free(&out);
 }
@@ -136,9 +147,11 @@ test_receipt_copy_rejects(void **state)
 
 	(void)state;
 	assert_int_equal(cl_copy_build("CIR-7K3F-9QXO", "2026-11-23T14:05:09Z",
-	    salt, NULL, NULL, &out), CL_EINVAL);
-	assert_int_equal(cl_copy_build("CIR-7K3F-9QXD", "2026-11-23",
-	    salt, NULL, NULL, &out), CL_EINVAL);
+			     salt, NULL, NULL, &out),
+	    CL_EINVAL);
+	assert_int_equal(cl_copy_build("CIR-7K3F-9QXD", "2026-11-23", salt,
+			     NULL, NULL, &out),
+	    CL_EINVAL);
 	assert_int_equal(out.len, 0);
 	/* a number, a document, an array holding a number, bad UTF-8 */
 	bson_init(&f);
@@ -173,7 +186,8 @@ test_receipt_copy_rejects(void **state)
 		else if (miss != 2)
 			BSON_APPEND_INT64(&d, "size", 1);
 		if (miss == 6)
-			BSON_APPEND_UTF8(&d, "sha256", "BA7816BF8F01CF"
+			BSON_APPEND_UTF8(&d, "sha256",
+			    "BA7816BF8F01CF"
 			    "EA414140DE5DAE2223B00361A396177A9CB410FF61F20015AD");
 		else if (miss == 7)
 			BSON_APPEND_UTF8(&d, "sha256", "abc");
@@ -228,7 +242,7 @@ test_receipt_sha256_and_hex(void **state)
 	cl_sha256_update(ctx, "", 0);
 	cl_sha256_final(ctx, md2);
 	assert_memory_equal(md, md2, sizeof md);
-	cl_sha256_free(cl_sha256_new());	/* unfinished: no leak */
+	cl_sha256_free(cl_sha256_new()); /* unfinished: no leak */
 	cl_sha256_free(NULL);
 	assert_int_equal(cl_unhex("00ff7a10", 8, back, 4), CL_OK);
 	assert_memory_equal(back, "\x00\xff\x7a\x10", 4);

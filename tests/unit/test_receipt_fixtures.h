@@ -52,7 +52,8 @@
 	"received: 2026-11-23T14:05:09Z\n" \
 	"commitment: sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad\n" \
 	"key: a52a3cf3f4ea0fa3\n"
-#define GOLDEN_RECEIPT GOLDEN_SIGNED \
+#define GOLDEN_RECEIPT \
+	GOLDEN_SIGNED \
 	"signature: nx95H22fYzw/yBA1Ptu/fO+eXQ3rR6WVPmZehYq4TKFpuZlsTvS+QGaGQh4b+ljkGQYBNSd5D12OdVIRjn8tBA==\n"
 
 /* Make a fresh temporary directory; the caller frees the name. */

@@ -124,7 +124,8 @@ test_receipt_keygen(void **state)
 	free(priv);
 	priv = fx_path(dir, "second.pem");
 	assert_int_equal(cl_keygen(priv, "/proc/no-such-dir/x", id2, err,
-	    sizeof err), CL_EIO);
+			     sizeof err),
+	    CL_EIO);
 	assert_int_not_equal(stat(priv, &st), 0);
 	cl_signer_free(s);
 	cl_keyring_free(ring);
@@ -137,8 +138,8 @@ test_receipt_keygen(void **state)
 static void
 test_receipt_key_file_mode(void **state)
 {
-	static const mode_t bad[] = { 0640, 0604, 0620, 0602, 0610, 0601,
-	    0644, 0666, 0660 };
+	static const mode_t bad[] = { 0640, 0604, 0620, 0602, 0610, 0601, 0644,
+		0666, 0660 };
 	char err[512], *p;
 	cl_signer *s;
 
@@ -195,7 +196,8 @@ test_receipt_key_file_refused(void **state)
 	for (int i = 0; i < 2; i++) {
 		bio = BIO_new(BIO_s_mem());
 		assert_int_equal(PEM_write_bio_PrivateKey(bio, i ? rsa : ec,
-		    NULL, NULL, 0, NULL, NULL), 1);
+				     NULL, NULL, 0, NULL, NULL),
+		    1);
 		n = BIO_get_mem_data(bio, &pem);
 		pem = cl_strndup(pem, (size_t)n);
 		p = fx_write(dir, "other.pem", pem, 0600);
@@ -214,9 +216,11 @@ test_receipt_key_file_refused(void **state)
 			cl_keyring *ring = cl_keyring_new();
 
 			assert_int_equal(cl_keyring_add_pem(ring, pem,
-			    (size_t)n, "x.pem", err, sizeof err), CL_ECONFIG);
-			assert_non_null(strstr(err,
-			    "x.pem: not an Ed25519 key"));
+					     (size_t)n, "x.pem", err,
+					     sizeof err),
+			    CL_ECONFIG);
+			assert_non_null(
+			    strstr(err, "x.pem: not an Ed25519 key"));
 			cl_keyring_free(ring);
 		}
 		BIO_free(bio);
@@ -230,7 +234,9 @@ test_receipt_key_file_refused(void **state)
 		BIO *o = BIO_new(BIO_s_mem());
 
 		assert_int_equal(PEM_write_bio_PKCS8PrivateKey(o, k,
-		    EVP_aes_256_cbc(), "secret", 6, NULL, NULL), 1);
+				     EVP_aes_256_cbc(), "secret", 6, NULL,
+				     NULL),
+		    1);
 		n = BIO_get_mem_data(o, &pem);
 		pem = cl_strndup(pem, (size_t)n);
 		p = fx_write(dir, "enc.pem", pem, 0600);
@@ -279,18 +285,18 @@ test_receipt_keyring(void **state)
 	free(fx_write(d, ".hidden.pem", "not a key\n", 0644));
 	assert_int_equal(cl_keyring_load(d, &ring, err, sizeof err), CL_OK);
 	assert_int_equal(cl_keyring_count(ring), 2);
-	assert_string_equal(cl_keyring_id(ring, 0), KEY_B_ID);	/* 4387… */
-	assert_string_equal(cl_keyring_id(ring, 1), KEY_A_ID);	/* a52a… */
+	assert_string_equal(cl_keyring_id(ring, 0), KEY_B_ID); /* 4387… */
+	assert_string_equal(cl_keyring_id(ring, 1), KEY_A_ID); /* a52a… */
 	assert_int_equal(cl_keyring_find(ring, KEY_A_ID, &i), CL_OK);
 	assert_int_equal(i, 1);
 	assert_string_equal(cl_keyring_pem(ring, i), KEY_A_PUB);
 	assert_int_equal(cl_keyring_find(ring, "0000000000000000", &i),
 	    CL_ENOTFOUND);
 	assert_int_equal(cl_keyring_find(ring, "", &i), CL_ENOTFOUND);
-	assert_int_equal(cl_keyring_find(ring, KEY_A_ID "0", &i),
-	    CL_ENOTFOUND);
+	assert_int_equal(cl_keyring_find(ring, KEY_A_ID "0", &i), CL_ENOTFOUND);
 	cl_keyring_json(ring, &json);
-	assert_string_equal(json.data, "{\"keys\":["
+	assert_string_equal(json.data,
+	    "{\"keys\":["
 	    "{\"id\":\"" KEY_B_ID "\",\"alg\":\"Ed25519\",\"public_key_pem\":"
 	    "\"-----BEGIN PUBLIC KEY-----\\nMCowBQYDK2VwAyEAu84LtTW2N/u3Tc8Z+89"
 	    "Cz6xGDW+mWXiLYkw4wTqtT8o=\\n-----END PUBLIC KEY-----\\n\"},"
@@ -353,13 +359,14 @@ test_receipt_keyring_served(void **state)
 	p = fx_write(d, KEY_A_ID ".pem", KEY_A_PUB, 0644);
 	assert_int_equal(chmod(d, 0755), 0);
 	assert_int_equal(cl_keyring_load_served(d, &ring, err, sizeof err),
-	    CL_OK);	/* readable by all is fine: these are public */
+	    CL_OK); /* readable by all is fine: these are public */
 	cl_keyring_free(ring);
 	for (size_t i = 0; i < sizeof bad_file / sizeof bad_file[0]; i++) {
 		assert_int_equal(chmod(p, bad_file[i]), 0);
 		ring = (cl_keyring *)&ring;
 		assert_int_equal(cl_keyring_load_served(d, &ring, err,
-		    sizeof err), CL_ECONFIG);
+				     sizeof err),
+		    CL_ECONFIG);
 		assert_null(ring);
 		assert_non_null(strstr(err, p));
 		assert_non_null(strstr(err, "writable by group or others"));
@@ -372,9 +379,11 @@ test_receipt_keyring_served(void **state)
 		assert_int_equal(chmod(d, bad_dir[i]), 0);
 		ring = (cl_keyring *)&ring;
 		assert_int_equal(cl_keyring_load_served(d, &ring, err,
-		    sizeof err), CL_ECONFIG);
+				     sizeof err),
+		    CL_ECONFIG);
 		assert_null(ring);
-		assert_non_null(strstr(err, "directory writable by group or others"));
+		assert_non_null(
+		    strstr(err, "directory writable by group or others"));
 		assert_non_null(strstr(err, d));
 		assert_null(strchr(err, '\n'));
 		assert_int_equal(cl_keyring_load(d, &ring, err, sizeof err),

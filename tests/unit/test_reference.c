@@ -15,8 +15,8 @@
 #include "callin/rand.h"
 #include "callin/reference.h"
 
-#define ALPHABET	"23456789ABCDEFGHJKMNPQRSTUVWXYZ"
-#define SAMPLES		2000
+#define ALPHABET "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+#define SAMPLES 2000
 
 /* Offsets of the eight characters in "CIR-XXXX-XXXX". */
 static const int pos[8] = { 4, 5, 6, 7, 9, 10, 11, 12 };
@@ -130,7 +130,8 @@ test_check_scheme_exhaustive(void **state)
 					valid++;
 					ref[pos[k]] = ALPHABET[b];
 					ref[pos[j]] = ALPHABET[a];
-					assert_int_equal(cl_reference_valid(ref),
+					assert_int_equal(cl_reference_valid(
+							     ref),
 					    a == b);
 				}
 	assert_int_equal(valid, 21 * 31 * 31);
@@ -170,7 +171,8 @@ test_random(void **state)
 	 * band is about 7 sd wide. */
 	expected = total / 31;
 	for (k = 0; k < 31; k++)
-		if (count[k] < expected * 9 / 10 || count[k] > expected * 11 / 10)
+		if (count[k] < expected * 9 / 10 ||
+		    count[k] > expected * 11 / 10)
 			fail_msg("%c drawn %ld times, expected about %ld",
 			    ALPHABET[k], count[k], expected);
 }
@@ -185,7 +187,8 @@ test_valid_is_strict(void **state)
 	assert_int_equal(cl_reference_new(ref), CL_OK);
 	for (i = 0; i < sizeof ref; i++)
 		lower[i] = (char)(ref[i] >= 'A' && ref[i] <= 'Z' ?
-		    ref[i] - 'A' + 'a' : ref[i]);
+			ref[i] - 'A' + 'a' :
+			ref[i]);
 	assert_false(cl_reference_valid(lower));
 	assert_false(cl_reference_valid(""));
 	assert_false(cl_reference_valid("CIR-2222-222"));
@@ -217,7 +220,7 @@ test_from_seed(void **state)
 		cl_reference_from(seed, c);
 		assert_true(cl_reference_valid(c));
 	}
-	memset(seed, 0xff, sizeof seed);	/* no usable byte at all */
+	memset(seed, 0xff, sizeof seed); /* no usable byte at all */
 	cl_reference_from(seed, a);
 	assert_true(cl_reference_valid(a));
 }

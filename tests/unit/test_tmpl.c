@@ -66,8 +66,10 @@ test_escapes_by_default(void **state)
 
 	(void)state;
 	cl_tmpl_set(d, "v", "<a href=\"x\" title='y'>&amp;</a>");
-	renders("{{v}}", d, "&lt;a href=&quot;x&quot; title=&#39;y&#39;&gt;&amp;amp;&lt;/a&gt;");
-	renders("{{ v }}", d, "&lt;a href=&quot;x&quot; title=&#39;y&#39;&gt;&amp;amp;&lt;/a&gt;");
+	renders("{{v}}", d,
+	    "&lt;a href=&quot;x&quot; title=&#39;y&#39;&gt;&amp;amp;&lt;/a&gt;");
+	renders("{{ v }}", d,
+	    "&lt;a href=&quot;x&quot; title=&#39;y&#39;&gt;&amp;amp;&lt;/a&gt;");
 	renders("{{{v}}}", d, "<a href=\"x\" title='y'>&amp;</a>");
 	cl_tmpl_set(d, "v", NULL);
 	renders("a{{v}}b", d, "ab");
@@ -88,10 +90,14 @@ test_sections(void **state)
 	cl_tmpl_set(d, "s", "x");
 	cl_tmpl_set(d, "empty", "");
 	cl_tmpl_list(d, "none");
-	renders("{{#on}}A{{/on}}{{#off}}B{{/off}}{{#s}}C{{s}}{{/s}}{{#empty}}D{{/empty}}"
-	    "{{#none}}E{{/none}}", d, "ACx");
-	renders("{{^on}}A{{/on}}{{^off}}B{{/off}}{{^s}}C{{/s}}{{^empty}}D{{/empty}}"
-	    "{{^none}}E{{/none}}", d, "BDE");
+	renders(
+	    "{{#on}}A{{/on}}{{#off}}B{{/off}}{{#s}}C{{s}}{{/s}}{{#empty}}D{{/empty}}"
+	    "{{#none}}E{{/none}}",
+	    d, "ACx");
+	renders(
+	    "{{^on}}A{{/on}}{{^off}}B{{/off}}{{^s}}C{{/s}}{{^empty}}D{{/empty}}"
+	    "{{^none}}E{{/none}}",
+	    d, "BDE");
 	/* A flag set again takes the new value; so does a name of another kind. */
 	cl_tmpl_flag(d, "on", 0);
 	cl_tmpl_set(d, "none", "now a string");
@@ -118,8 +124,10 @@ test_lists_nest_and_look_outwards(void **state)
 	g = cl_tmpl_add(d, "groups");
 	cl_tmpl_set(g, "name", "g2");
 	cl_tmpl_list(g, "items");
-	renders("{{#groups}}{{name}}:{{#items}}{{cls}}/{{name}};{{/items}}{{^items}}-{{/items}} "
-	    "{{/groups}}{{name}}", d, "g1:c/a&amp;b;c/b; g2:- outer");
+	renders(
+	    "{{#groups}}{{name}}:{{#items}}{{cls}}/{{name}};{{/items}}{{^items}}-{{/items}} "
+	    "{{/groups}}{{name}}",
+	    d, "g1:c/a&amp;b;c/b; g2:- outer");
 	cl_tmpl_free(d);
 }
 
@@ -135,8 +143,9 @@ test_partials_and_standalone_lines(void **state)
 	cl_tmpl_set(cl_tmpl_add(d, "list"), "name", "2");
 	renders("{{>wrap}}", d, "[<li>x&lt;</li>\n]");
 	/* Section, partial and comment tags alone on a line take the line. */
-	renders("<ul>\n{{#list}}\n  {{>item}}\n{{/list}}\n{{! a comment\nover lines }}\n</ul>\n", d,
-	    "<ul>\n<li>1</li>\n<li>2</li>\n</ul>\n");
+	renders(
+	    "<ul>\n{{#list}}\n  {{>item}}\n{{/list}}\n{{! a comment\nover lines }}\n</ul>\n",
+	    d, "<ul>\n<li>1</li>\n<li>2</li>\n</ul>\n");
 	/* Not alone on the line: only the tag goes. */
 	renders("a {{#on}}b{{/on}} c\n{{! c }}x\n", d, "a b c\nx\n");
 	/* A variable alone on its line keeps the line. */
@@ -160,20 +169,21 @@ test_faults(void **state)
 	fails("{{{missing}}}", d);
 	fails("{{#missing}}x{{/missing}}", d);
 	fails("{{^missing}}x{{/missing}}", d);
-	fails("{{f}}", d);			/* a flag is not a string */
-	fails("{{l}}", d);			/* nor is a list */
-	fails("{{#f}}x", d);			/* section not closed */
-	fails("{{#f}}x{{/s}}", d);		/* closed by another name */
-	fails("{{#f}}{{#s}}x{{/f}}", d);	/* closed out of order */
-	fails("x{{/f}}", d);			/* closed but not open */
-	fails("{{s", d);			/* tag not closed */
+	fails("{{f}}", d);		 /* a flag is not a string */
+	fails("{{l}}", d);		 /* nor is a list */
+	fails("{{#f}}x", d);		 /* section not closed */
+	fails("{{#f}}x{{/s}}", d);	 /* closed by another name */
+	fails("{{#f}}{{#s}}x{{/f}}", d); /* closed out of order */
+	fails("x{{/f}}", d);		 /* closed but not open */
+	fails("{{s", d);		 /* tag not closed */
 	fails("{{{s}}", d);
-	fails("{{>nope}}", d);			/* no such partial */
-	fails("{{>loop}}", d);			/* partials nested too deep */
-	fails("{{#f}}{{missing}}{{/f}}", d);	/* inside a section too */
+	fails("{{>nope}}", d);		     /* no such partial */
+	fails("{{>loop}}", d);		     /* partials nested too deep */
+	fails("{{#f}}{{missing}}{{/f}}", d); /* inside a section too */
 	/* A section that is not shown looks nothing up inside. */
 	renders("{{^f}}{{missing}}{{/f}}", d, "");
-	assert_int_equal(cl_tmpl_render(&out, "no-such-template", d), CL_EINVAL);
+	assert_int_equal(cl_tmpl_render(&out, "no-such-template", d),
+	    CL_EINVAL);
 	cl_buf_free(&out);
 	cl_tmpl_free(d);
 	cl_tmpl_free(NULL);

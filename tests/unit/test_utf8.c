@@ -10,7 +10,7 @@
 
 #include "callin/utf8.h"
 
-#define S(lit)	lit, sizeof(lit) - 1
+#define S(lit) lit, sizeof(lit) - 1
 
 /*
  * An independent reference: decode by arithmetic, then refuse overlongs,
@@ -67,15 +67,16 @@ test_valid_examples(void **state)
 	assert_true(cl_utf8_valid(S("")));
 	assert_true(cl_utf8_valid(S("plain ASCII")));
 	assert_true(cl_utf8_valid(S("\x7F")));
-	assert_true(cl_utf8_valid(S("\xC2\x80")));		/* U+0080 */
-	assert_true(cl_utf8_valid(S("\xDF\xBF")));		/* U+07FF */
-	assert_true(cl_utf8_valid(S("\xE0\xA0\x80")));		/* U+0800 */
-	assert_true(cl_utf8_valid(S("\xED\x9F\xBF")));		/* U+D7FF */
-	assert_true(cl_utf8_valid(S("\xEE\x80\x80")));		/* U+E000 */
-	assert_true(cl_utf8_valid(S("\xEF\xBF\xBF")));		/* U+FFFF */
-	assert_true(cl_utf8_valid(S("\xF0\x90\x80\x80")));	/* U+10000 */
-	assert_true(cl_utf8_valid(S("\xF4\x8F\xBF\xBF")));	/* U+10FFFF */
-	assert_true(cl_utf8_valid(S("caf\xC3\xA9 \xE2\x80\x93 \xF0\x9F\x98\x80")));
+	assert_true(cl_utf8_valid(S("\xC2\x80")));	   /* U+0080 */
+	assert_true(cl_utf8_valid(S("\xDF\xBF")));	   /* U+07FF */
+	assert_true(cl_utf8_valid(S("\xE0\xA0\x80")));	   /* U+0800 */
+	assert_true(cl_utf8_valid(S("\xED\x9F\xBF")));	   /* U+D7FF */
+	assert_true(cl_utf8_valid(S("\xEE\x80\x80")));	   /* U+E000 */
+	assert_true(cl_utf8_valid(S("\xEF\xBF\xBF")));	   /* U+FFFF */
+	assert_true(cl_utf8_valid(S("\xF0\x90\x80\x80"))); /* U+10000 */
+	assert_true(cl_utf8_valid(S("\xF4\x8F\xBF\xBF"))); /* U+10FFFF */
+	assert_true(
+	    cl_utf8_valid(S("caf\xC3\xA9 \xE2\x80\x93 \xF0\x9F\x98\x80")));
 	/* NUL is a character: refusing it is the caller's business. */
 	assert_true(cl_utf8_valid(S("a\0b")));
 }
@@ -84,25 +85,27 @@ static void
 test_invalid_examples(void **state)
 {
 	(void)state;
-	assert_false(cl_utf8_valid(S("\x80")));			/* lone continuation */
+	assert_false(cl_utf8_valid(S("\x80"))); /* lone continuation */
 	assert_false(cl_utf8_valid(S("\xBF")));
-	assert_false(cl_utf8_valid(S("\xC0\x80")));		/* overlong NUL */
-	assert_false(cl_utf8_valid(S("\xC1\xBF")));		/* overlong */
-	assert_false(cl_utf8_valid(S("\xE0\x80\x80")));		/* overlong */
-	assert_false(cl_utf8_valid(S("\xE0\x9F\xBF")));		/* overlong U+07FF */
-	assert_false(cl_utf8_valid(S("\xF0\x80\x80\x80")));	/* overlong */
-	assert_false(cl_utf8_valid(S("\xF0\x8F\xBF\xBF")));	/* overlong U+FFFF */
-	assert_false(cl_utf8_valid(S("\xED\xA0\x80")));		/* U+D800 */
-	assert_false(cl_utf8_valid(S("\xED\xBF\xBF")));		/* U+DFFF */
-	assert_false(cl_utf8_valid(S("\xF4\x90\x80\x80")));	/* U+110000 */
+	assert_false(cl_utf8_valid(S("\xC0\x80")));	/* overlong NUL */
+	assert_false(cl_utf8_valid(S("\xC1\xBF")));	/* overlong */
+	assert_false(cl_utf8_valid(S("\xE0\x80\x80"))); /* overlong */
+	assert_false(cl_utf8_valid(S("\xE0\x9F\xBF"))); /* overlong U+07FF */
+	assert_false(cl_utf8_valid(S("\xF0\x80\x80\x80"))); /* overlong */
+	assert_false(
+	    cl_utf8_valid(S("\xF0\x8F\xBF\xBF")));	/* overlong U+FFFF */
+	assert_false(cl_utf8_valid(S("\xED\xA0\x80"))); /* U+D800 */
+	assert_false(cl_utf8_valid(S("\xED\xBF\xBF"))); /* U+DFFF */
+	assert_false(cl_utf8_valid(S("\xF4\x90\x80\x80"))); /* U+110000 */
 	assert_false(cl_utf8_valid(S("\xF5\x80\x80\x80")));
 	assert_false(cl_utf8_valid(S("\xF8\x88\x80\x80\x80")));
 	assert_false(cl_utf8_valid(S("\xFE")));
 	assert_false(cl_utf8_valid(S("\xFF")));
-	assert_false(cl_utf8_valid(S("\xE2\x82")));		/* truncated */
-	assert_false(cl_utf8_valid(S("\xE2\x82" "A")));		/* interrupted */
-	assert_false(cl_utf8_valid(S("abc\xC3")));		/* truncated at end */
-	assert_false(cl_utf8_valid(S("caf\xE9")));		/* Latin-1 */
+	assert_false(cl_utf8_valid(S("\xE2\x82"))); /* truncated */
+	assert_false(cl_utf8_valid(S("\xE2\x82"
+				     "A")));	   /* interrupted */
+	assert_false(cl_utf8_valid(S("abc\xC3"))); /* truncated at end */
+	assert_false(cl_utf8_valid(S("caf\xE9"))); /* Latin-1 */
 }
 
 /* Every 1- and 2-byte string, and every 3-byte string, against the
@@ -129,8 +132,10 @@ test_exhaustive_against_reference(void **state)
 				b[0] = (unsigned char)a;
 				b[1] = (unsigned char)c;
 				b[2] = (unsigned char)d;
-				if (cl_utf8_valid((char *)b, 3) != ref_valid(b, 3))
-					fail_msg("3 bytes %02x %02x %02x", a, c, d);
+				if (cl_utf8_valid((char *)b, 3) !=
+				    ref_valid(b, 3))
+					fail_msg("3 bytes %02x %02x %02x", a, c,
+					    d);
 			}
 	for (a = 0xF0; a < 0x100; a++)
 		for (c = 0x70; c < 0xD0; c++)
@@ -139,7 +144,8 @@ test_exhaustive_against_reference(void **state)
 				b[1] = (unsigned char)c;
 				b[2] = (unsigned char)d;
 				b[3] = (unsigned char)(0xBF - (d & 0x3F));
-				if (cl_utf8_valid((char *)b, 4) != ref_valid(b, 4))
+				if (cl_utf8_valid((char *)b, 4) !=
+				    ref_valid(b, 4))
 					fail_msg("4 bytes %02x %02x %02x %02x",
 					    a, c, d, b[3]);
 			}
@@ -263,13 +269,13 @@ static void
 test_hidden(void **state)
 {
 	static const uint32_t in[] = { 0xAD, 0x34F, 0x61C, 0x115F, 0x1160,
-	    0x17B4, 0x17B5, 0x180E, 0x200B, 0x200E, 0x200F, 0x2028, 0x2029,
-	    0x202A, 0x202E, 0x2060, 0x2064, 0x2066, 0x2069, 0x206F, 0x3164,
-	    0xFEFF, 0xFFA0, 0xFFF9, 0xFFFB, 0x1D173, 0x1D17A, 0xE0000,
-	    0xE0001, 0xE007F };
+		0x17B4, 0x17B5, 0x180E, 0x200B, 0x200E, 0x200F, 0x2028, 0x2029,
+		0x202A, 0x202E, 0x2060, 0x2064, 0x2066, 0x2069, 0x206F, 0x3164,
+		0xFEFF, 0xFFA0, 0xFFF9, 0xFFFB, 0x1D173, 0x1D17A, 0xE0000,
+		0xE0001, 0xE007F };
 	static const uint32_t out[] = { 0, 'a', 0xAC, 0xAE, 0x61B, 0x200A,
-	    0x200C, 0x200D, 0x2010, 0x2027, 0x202F, 0x205F, 0x2070, 0xFEFE,
-	    0xFF00, 0xFFFC, 0xFFFD, 0x1D172, 0x1D17B, 0xE0080, 0x10FFFF };
+		0x200C, 0x200D, 0x2010, 0x2027, 0x202F, 0x205F, 0x2070, 0xFEFE,
+		0xFF00, 0xFFFC, 0xFFFD, 0x1D172, 0x1D17B, 0xE0080, 0x10FFFF };
 
 	(void)state;
 	for (size_t i = 0; i < sizeof in / sizeof in[0]; i++)
