@@ -31,4 +31,11 @@ void cl_date_human(int64_t ms, char *out, size_t n);
  */
 void cl_date_human_iso(const char *iso, char *out, size_t n);
 
+/*
+ * Write the calendar date ymd ("2026-03-12", as the form's date answers
+ * are kept) as "12 March 2026"; anything else is written as it is.
+ * Cannot fail.
+ */
+void cl_date_human_day(const char *ymd, char *out, size_t n);
+
 #endif /* CALLIN_DATE_H */

@@ -4,45 +4,15 @@
 
 #include "callin/date.h"
 
-static const char *const wdays[7] = {
-	"Sun",
-	"Mon",
-	"Tue",
-	"Wed",
-	"Thu",
-	"Fri",
-	"Sat",
-};
+static const char *const wdays[7] = { "Sun", "Mon", "Tue", "Wed", "Thu", "Fri",
+	"Sat" };
 
-static const char *const months[12] = {
-	"Jan",
-	"Feb",
-	"Mar",
-	"Apr",
-	"May",
-	"Jun",
-	"Jul",
-	"Aug",
-	"Sep",
-	"Oct",
-	"Nov",
-	"Dec",
-};
+static const char *const months[12] = { "Jan", "Feb", "Mar", "Apr", "May",
+	"Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
 
-static const char *const month_names[12] = {
-	"January",
-	"February",
-	"March",
-	"April",
-	"May",
-	"June",
-	"July",
-	"August",
-	"September",
-	"October",
-	"November",
-	"December",
-};
+static const char *const month_names[12] = { "January", "February", "March",
+	"April", "May", "June", "July", "August", "September", "October",
+	"November", "December" };
 
 void
 cl_date_rfc5322(time_t t, char out[CL_DATE_RFC5322_MAX])
@@ -80,4 +50,17 @@ cl_date_human_iso(const char *iso, char *out, size_t n)
 		    month_names[mo - 1], y, h, mi, s);
 	else
 		snprintf(out, n, "%s", iso);
+}
+
+void
+cl_date_human_day(const char *ymd, char *out, size_t n)
+{
+	int y, m, d;
+	char tail;
+
+	if (sscanf(ymd, "%4d-%2d-%2d%c", &y, &m, &d, &tail) == 3 && m >= 1 &&
+	    m <= 12 && d >= 1 && d <= 31)
+		snprintf(out, n, "%d %s %04d", d, month_names[m - 1], y);
+	else
+		snprintf(out, n, "%s", ymd);
 }

@@ -16,21 +16,6 @@
 
 #define INDENT "    "
 
-static const char *const month_names[12] = {
-	"January",
-	"February",
-	"March",
-	"April",
-	"May",
-	"June",
-	"July",
-	"August",
-	"September",
-	"October",
-	"November",
-	"December",
-};
-
 /* Append a heading line and its underline. */
 static void
 heading(cl_buf *out, const char *title)
@@ -53,20 +38,6 @@ option_label(const cl_field *f, const char *v)
 		if (strcmp(f->options[i].value, v) == 0)
 			return f->options[i].label;
 	return v;
-}
-
-/* "2026-03-12" -> "12 March 2026"; anything else as it is. */
-static void
-date_text(const char *v, char *out, size_t n)
-{
-	int y, m, d;
-	char tail;
-
-	if (sscanf(v, "%4d-%2d-%2d%c", &y, &m, &d, &tail) == 3 && m >= 1 &&
-	    m <= 12 && d >= 1 && d <= 31)
-		snprintf(out, n, "%d %s %04d", d, month_names[m - 1], y);
-	else
-		snprintf(out, n, "%s", v);
 }
 
 /*
@@ -164,7 +135,7 @@ field_answer(cl_buf *out, const cl_field *f, const bson_t *req)
 		break;
 	case CL_KIND_DATE:
 		if (n > 0) {
-			date_text(v, date, sizeof date);
+			cl_date_human_day(v, date, sizeof date);
 			v = date;
 			n = strlen(v);
 		}

@@ -171,6 +171,12 @@ test_dates(void **state)
 	assert_string_equal(h, "2026-13-23T14:05:09Z"); /* as it is */
 	cl_date_human_iso("soon", h, sizeof h);
 	assert_string_equal(h, "soon");
+	cl_date_human_day("2026-03-12", h, sizeof h);
+	assert_string_equal(h, "12 March 2026");
+	cl_date_human_day("2026-03-12x", h, sizeof h);
+	assert_string_equal(h, "2026-03-12x");
+	cl_date_human_day("2026-00-12", h, sizeof h);
+	assert_string_equal(h, "2026-00-12");
 }
 
 /* One JSON escaper: copy.json's rule, which the logs share. */
