@@ -6,6 +6,7 @@
 #include <mongoc/mongoc.h>
 #include <openssl/rand.h>
 
+#include "callin/clock.h"
 #include "store_test.h"
 
 struct t_env t_env;
@@ -71,10 +72,7 @@ t_teardown(void **state)
 int64_t
 t_now_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return cl_now_ms();
 }
 
 void
