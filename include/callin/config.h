@@ -11,7 +11,8 @@
 
 #include "callin/err.h"
 
-/* clang-format off: one setting a line, comments aligned */
+/* One setting a line, comments aligned. */
+/* clang-format off */
 typedef struct cl_config {
 	char	*listen;		/* unix socket path or host:port */
 	char	*listen_group;		/* group of the unix socket ("": ours) */

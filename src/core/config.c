@@ -27,7 +27,8 @@ struct key {
 	int required;	  /* must be non-empty after defaults */
 };
 
-/* clang-format off: one setting a line, comments aligned */
+/* One setting a line, comments aligned. */
+/* clang-format off */
 #define S(f, d, r)	{ #f, K_STR, offsetof(cl_config, f), d, 0, 0, r }
 #define I(f, d, lo, hi)	{ #f, K_INT, offsetof(cl_config, f), d, lo, hi, 1 }
 
