@@ -46,6 +46,8 @@
 #define CL_DOC_KEY_ID "key_id"
 #define CL_DOC_CONFIRM_CODE "confirm_code"
 #define CL_DOC_NOTIFICATIONS "notifications"
+/* The log origin the receipt promises inclusion in (absent: no log). */
+#define CL_DOC_LOG "log"
 /* The requester's address, a path (see cl_reqdoc_str). */
 #define CL_DOC_EMAIL CL_DOC_FIELDS ".email"
 /* Keys of an attachments[] element. */

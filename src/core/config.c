@@ -27,52 +27,62 @@ struct key {
 	int required;	  /* must be non-empty after defaults */
 };
 
-#define S(f, d, r) \
-	{ \
-#f, K_STR, offsetof(cl_config, f), d, 0, 0, r \
-	}
-#define I(f, d, lo, hi) \
-	{ \
-#f, K_INT, offsetof(cl_config, f), d, lo, hi, 1 \
-	}
+/* One setting a line, comments aligned. */
+/* clang-format off */
+#define S(f, d, r)	{ #f, K_STR, offsetof(cl_config, f), d, 0, 0, r }
+#define I(f, d, lo, hi)	{ #f, K_INT, offsetof(cl_config, f), d, lo, hi, 1 }
 
 static const struct key keys[] = {
 	S(listen, "var/run/callin.sock", 1),
-	S(listen_group, "", 0),	      /* chgrp the unix socket to it */
-	S(fastcgi_allow_from, "", 0), /* needed for a non-loopback TCP listen */
+	S(listen_group, "", 0),			/* chgrp the unix socket to it */
+	S(fastcgi_allow_from, "", 0),		/* needed for a non-loopback TCP listen */
 	I(workers, "4", 1, 256),
 	I(max_requests_per_worker, "0", 0, INT64_C(1) << 40),
-	S(store, "", 0), /* default sqlite:<data_dir>/callin.db */
-	S(data_dir, "var", 1), S(smtp_url, "smtp://127.0.0.1:2525", 1),
-	S(smtp_user, "", 0), S(smtp_password_file, "", 0),
+	S(store, "", 0),			/* default sqlite:<data_dir>/callin.db */
+	S(data_dir, "var", 1),
+	S(smtp_url, "smtp://127.0.0.1:2525", 1),
+	S(smtp_user, "", 0),
+	S(smtp_password_file, "", 0),
 	S(mail_from, "Call-in requests <callin@localhost>", 1),
 	S(staff_alert_to, "callin-staff@localhost", 1),
 	S(public_base_url, "http://127.0.0.1:8080", 1),
-	S(signing_key_file, "", 0), /* default <data_dir>/keys/signing.pem */
-	S(public_keys_dir, "", 0),  /* default <data_dir>/keys/public */
-	S(form_secret_file, "", 0), /* default <data_dir>/form.secret */
+	S(signing_key_file, "", 0),		/* default <data_dir>/keys/signing.pem */
+	S(public_keys_dir, "", 0),		/* default <data_dir>/keys/public */
+	S(form_secret_file, "", 0),		/* default <data_dir>/form.secret */
 	I(form_token_max_age, "86400", 60, 30 * 86400),
 	I(max_files, "10", 0, 100),
 	I(max_file_bytes, "10485760", 1, INT64_C(1) << 32),
 	I(max_total_bytes, "26214400", 1, INT64_C(1) << 34),
 	I(mail_attach_max_bytes, "10485760", 0, INT64_C(1) << 32),
-	I(max_requests_per_email, "10", 0, 1000000),	 /* 0: no limit */
-	I(email_limit_window, "86400", 0, 366 * 86400),	 /* 0: no limit */
-	I(confirm_max_age, "604800", 3600, 366 * 86400), /* confirm link life */
-	I(mail_require_tls, "0", 0, 1), /* STARTTLS even without AUTH */
-	S(smtp_ca_file, "", 0),		/* CA bundle for the relay */
+	I(max_requests_per_email, "10", 0, 1000000),	/* 0: no limit */
+	I(email_limit_window, "86400", 0, 366 * 86400),	/* 0: no limit */
+	I(confirm_max_age, "604800", 3600, 366 * 86400),	/* confirm link life */
+	I(mail_require_tls, "0", 0, 1),		/* STARTTLS even without AUTH */
+	S(smtp_ca_file, "", 0),			/* CA bundle for the relay */
 	S(mail_retry_schedule, "1m,2m,4m,8m,16m,32m,1h", 1),
 	I(mail_retry_for, "172800", 1, 30 * 86400),
-	I(mail_lease_seconds, "600", 10, 86400), I(mail_batch, "20", 1, 1000),
-	I(mail_connect_timeout, "10", 1, 600), I(mail_timeout, "60", 1, 3600),
+	I(mail_lease_seconds, "600", 10, 86400),
+	I(mail_batch, "20", 1, 1000),
+	I(mail_connect_timeout, "10", 1, 600),
+	I(mail_timeout, "60", 1, 3600),
 	I(mail_poll_ms, "1000", 10, 60000),
 	I(outbox_max_age, "900", 10, 30 * 86400),
-	I(orphan_max_age, "3600", 600,
-	    30 * 86400), /* far above any upload in flight */
-	I(min_free_bytes, "1073741824", 0,
-	    INT64_C(1) << 50),		      /* under data_dir; 0: no check */
-	I(receipt_link_days, "90", 1, 36500), /* the private page's life */
+	I(orphan_max_age, "3600", 600, 30 * 86400),	/* far above any upload in flight */
+	I(min_free_bytes, "1073741824", 0, INT64_C(1) << 50),	/* under data_dir; 0: no check */
+	I(receipt_link_days, "90", 1, 36500),	/* the private page's life */
+	S(log_origin, "", 0),			/* the log's name; "" for no log */
+	S(log_dir, "", 0),			/* default <data_dir>/log */
+	S(log_key_file, "", 0),			/* default <data_dir>/keys/log.pem */
+	I(log_batch_ms, "500", 10, 60000),	/* callin-logd's batch period */
+	I(log_anchor_interval, "60", 1, 86400),	/* seconds between anchors */
+	I(log_anchor_timeout, "10", 1, 600),	/* seconds for one TSA or witness */
+	I(log_max_delay, "3600", 60, 30 * 86400),	/* promised in receipts */
+	I(log_proof_wait, "600", 0, 86400),	/* mail waits this long for a proof */
+	S(tsa_urls, "", 0),			/* name=url,... RFC 3161 authorities */
+	S(tsa_ca_file, "", 0),			/* their roots (PEM) */
+	S(log_witnesses, "", 0),		/* "<vkey> <url>",... */
 };
+/* clang-format on */
 #define NKEYS (sizeof keys / sizeof keys[0])
 
 struct load {
@@ -258,6 +268,20 @@ check(cl_config *cfg, char *err, size_t errlen)
 		    u);
 		return CL_ECONFIG;
 	}
+	/* A note key name (c2sp.org/signed-note): no space, no '+'. */
+	for (u = cfg->log_origin; *u != '\0'; u++)
+		if (*u == '+' || isspace((unsigned char)*u) ||
+		    (unsigned char)*u >= 0x80) {
+			snprintf(err, errlen,
+			    "config: log_origin: \"%s\" must be a name like "
+			    "callin.example.gov.uk/log (no spaces, no '+')",
+			    cfg->log_origin);
+			return CL_ECONFIG;
+		}
+	if (strlen(cfg->log_origin) >= 256) {
+		snprintf(err, errlen, "config: log_origin: longer than 255");
+		return CL_ECONFIG;
+	}
 	if (cfg->max_file_bytes > cfg->max_total_bytes) {
 		snprintf(err, errlen,
 		    "config: max_file_bytes: larger than max_total_bytes");
@@ -320,6 +344,8 @@ cl_config_load(const char *path, cl_config *cfg, char *err, size_t errlen)
 	    "keys/signing.pem");
 	default_path(&cfg->public_keys_dir, cfg->data_dir, "", "keys/public");
 	default_path(&cfg->form_secret_file, cfg->data_dir, "", "form.secret");
+	default_path(&cfg->log_dir, cfg->data_dir, "", "log");
+	default_path(&cfg->log_key_file, cfg->data_dir, "", "keys/log.pem");
 	if ((rc = check(cfg, err, errlen)) != CL_OK)
 		goto err;
 	return CL_OK;
