@@ -148,6 +148,12 @@ typedef struct cl_tlog_verifier {
  */
 cl_err cl_tlog_signer_load(const char *path, const char *name,
     cl_tlog_signer **out, char *err, size_t errlen);
+/*
+ * Whether name is a note key name (and so a log origin): non-empty valid
+ * UTF-8 of less than CL_TLOG_ORIGIN_MAX bytes, with no space, no control
+ * character and no '+'.  Cannot fail.
+ */
+int cl_tlog_name_ok(const char *name);
 /* Free the signer.  NULL is fine.  Cannot fail. */
 void cl_tlog_signer_free(cl_tlog_signer *s);
 /*
