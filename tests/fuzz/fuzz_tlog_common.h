@@ -7,6 +7,7 @@
 #ifndef FUZZ_TLOG_COMMON_H
 #define FUZZ_TLOG_COMMON_H
 
+#include <stdint.h>
 #include <stdlib.h>
 
 #include "callin/tlog.h"
@@ -17,13 +18,22 @@
 #define FUZZ_WITNESS_VKEY \
 	"witness.example/w1+bc579128+BLvOC7U1tjf7t03PGfvPQs+sRg1vpll4i2JMOME6rU/K"
 
-/* Parse the two keys into k[0] (log) and k[1] (witness); abort if not. */
-static inline void
-fuzz_tlog_keys(cl_tlog_verifier k[2])
+/* The log's key (keys[0]) and the witness's (keys[1]). */
+static cl_tlog_verifier keys[2];
+
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* Parse the two keys; abort if they do not parse. */
+int
+LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	if (cl_tlog_vkey_parse(FUZZ_LOG_VKEY, &k[0]) != CL_OK ||
-	    cl_tlog_vkey_parse(FUZZ_WITNESS_VKEY, &k[1]) != CL_OK)
+	(void)argc;
+	(void)argv;
+	if (cl_tlog_vkey_parse(FUZZ_LOG_VKEY, &keys[0]) != CL_OK ||
+	    cl_tlog_vkey_parse(FUZZ_WITNESS_VKEY, &keys[1]) != CL_OK)
 		abort();
+	return 0;
 }
 
 #endif /* FUZZ_TLOG_COMMON_H */

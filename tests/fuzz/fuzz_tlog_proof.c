@@ -14,19 +14,6 @@
 
 /* Record 3 of `tlog_tool build DIR example.org/intake/log KEY_A 5`. */
 static const char receipt[] = "callin-receipt-v1\nreference: TEST-3\n";
-static cl_tlog_verifier keys[2];
-
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-int
-LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	fuzz_tlog_keys(keys);
-	return 0;
-}
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
