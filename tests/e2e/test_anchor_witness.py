@@ -2,7 +2,8 @@
 (src/anchor/witness.c) against a real witness written by others, torchwood's
 litewitness (tests/tools/litewitness.py, pinned in tests/tools/witness/go.mod),
 which checks our checkpoints' signatures and consistency proofs with
-golang.org/x/mod.
+golang.org/x/mod; every cosigned checkpoint we keep is then checked by the Go
+checker (tests/tools/tlogcheck, `tlogcheck cosig`), not only by our C code.
 
 Needs CALLIN_BUILD_DIR (tests/tools/anchor_tool), Go and ssh-agent.
 """
@@ -25,6 +26,7 @@ BUILD = Path(os.environ.get("CALLIN_BUILD_DIR", SRC / "build"))
 TOOL = BUILD / "anchor_tool"
 sys.path.insert(0, str(SRC / "tests" / "tools"))
 import litewitness  # noqa: E402
+from tlogcheck import tlogcheck  # noqa: E402
 
 ORIGIN = "callin.example.gov.uk/log"
 WNAME = "witness.test/w1"
@@ -90,10 +92,16 @@ def test_cosigns_and_follows_growth(witness, log_key, tmp_path):
     out8 = tmp_path / "cp8"
     assert add(witness, log_key, 8, 3, out=out8) == ("ok", 8)
     assert witness_view(witness) == (8, cp_root(out8))
-    # The checkpoint we keep: the log's signature, then the witness's.
+    # The checkpoint we keep: the log's signature, then the witness's, which
+    # others' code checks (cosignature/v1)...
     for out in (out3, out8):
         text = out.read_text()
         assert text.count(f"\u2014 {WNAME} ") == 1 and text.count(f"\u2014 {ORIGIN} ") == 1
+        p = tlogcheck("cosig", witness.vkey, out)
+        assert p.returncode == 0, p.stderr
+        assert abs(int(p.stdout.split()[-1]) - time.time()) < 300, p.stdout
+    # ...and refuses under another witness key of the same name.
+    assert tlogcheck("cosig", other_vkey(WNAME), out8).returncode != 0
     # The same size again: the witness cosigns it again (no proof needed).
     assert add(witness, log_key, 8, 8) == ("ok", 8)
 
