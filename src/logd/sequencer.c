@@ -272,7 +272,9 @@ cl_logd_open(const cl_config *cfg, cl_logd **out, char *err, size_t errlen)
 		goto err;
 	}
 	strcat(vkey, "\n");
-	if ((rc = ld_write(d, "log.vkey", vkey, strlen(vkey))) != CL_OK) {
+	rc = ld_write(d, "log.vkey", vkey, strlen(vkey));
+	vkey[strlen(vkey) - 1] = '\0';
+	if (rc != CL_OK) {
 		snprintf(err, errlen, "cannot write %s/log.vkey", d->dir);
 		goto err;
 	}
