@@ -360,3 +360,43 @@ def test_anchors_and_proofs_with_a_tsa_that_was_down(log, tmp_path, tsa):
         assert b"\nindex " in log.read(f"proofs/{h}.tlog-proof")
     # The first proofs were written once, against the first anchor.
     assert log.read(f"proofs/{log.queued[0][1]}.tlog-proof").endswith(acp)
+
+
+def test_healthz_and_metrics_show_the_anchor_age(tmp_path):
+    import json
+    import urllib.error
+    import urllib.request
+
+    env = {"CALLIN_LOG_ORIGIN": ORIGIN, "CALLIN_LOG_ANCHOR_INTERVAL": "1",
+           "CALLIN_LOG_BATCH_MS": "50"}
+    s = Stack(tmp_path, env=env).start()
+    lg = Log(s)
+    try:
+        def health():
+            try:
+                with urllib.request.urlopen(s.url("/healthz"), timeout=10) as r:
+                    return r.status, json.loads(r.read())
+            except urllib.error.HTTPError as e:
+                return e.code, json.loads(e.read())
+
+        code, h = health()
+        assert code == 200 and h["checks"]["log_anchor"] == "ok", h
+        lg.queue(1)                 # no sequencer: it waits, and waits
+        wait_for(lambda: health()[0] == 503, what="/healthz failing", timeout=30)
+        code, h = health()
+        assert h["failing"] == "log_anchor" and h["log_unanchored_seconds"] >= 3, h
+        lg.start()                  # no authority configured: anchors at once
+        def metrics():
+            with urllib.request.urlopen(s.url("/metrics"), timeout=10) as r:
+                return r.read().decode()
+
+        wait_for(lambda: "callin_log_anchor_size 1\n" in metrics(), what="the anchor",
+                 timeout=30)
+        m = metrics()
+        assert "callin_log_queue 0\n" in m and "callin_log_size 1\n" in m, m
+        assert "callin_log_unanchored_ms 0\n" in m, m
+        code, h = health()
+        assert code == 200 and h["checks"]["log_anchor"] == "ok", h
+    finally:
+        lg.stop()
+        s.stop()
