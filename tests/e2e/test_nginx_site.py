@@ -52,7 +52,7 @@ def render_site(run, cert, key, socket_path, http_port, https_port, log_dir=None
                 os.path.join(TOP, "src", "pages", "static") + "/", 1)
     site = swap(site, "/usr/local/share/callin/public", os.path.join(TOP, "public"))
     site = swap(site, "/var/log/nginx/callin-access.log", os.path.join(run, "access.log"), 1)
-    site = swap(site, "/var/lib/callin/log/", (log_dir or os.path.join(run, "log")) + "/", 5)
+    site = swap(site, "/var/lib/callin-log/", (log_dir or os.path.join(run, "log")) + "/", 5)
     site = swap(site, "listen 80;", f"listen 127.0.0.1:{http_port};", 1)
     site = swap(site, "listen 443 ssl http2;", f"listen 127.0.0.1:{https_port} ssl http2;", 1)
     # One listener per server is enough here (the tests speak IPv4).
