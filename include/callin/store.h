@@ -346,9 +346,9 @@ typedef struct cl_store_pending {
 
 /* One entry of the log. */
 typedef struct cl_store_entry {
-	int64_t idx;		 /* 0-based index in the log */
+	int64_t idx;		  /* 0-based index in the log */
 	char token[CL_TOKEN_MAX]; /* the request it logs */
-	char *entry;		 /* the entry, len bytes (and a NUL) */
+	char *entry;		  /* the entry, len bytes (and a NUL) */
 	size_t len;
 } cl_store_entry;
 

@@ -29,8 +29,8 @@ good_name(const char *p, size_t n)
 	if (p[i] != '{' || p[n - 1] != '}')
 		return 0;
 	for (i++; i < n - 1; i++)
-		if (!isalnum((unsigned char)p[i]) && strchr("_-=\"", p[i]) ==
-		    NULL)
+		if (!isalnum((unsigned char)p[i]) &&
+		    strchr("_-=\"", p[i]) == NULL)
 			return 0;
 	return 1;
 }

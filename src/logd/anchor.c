@@ -75,8 +75,8 @@ ld_anchor_setup(cl_logd *d, char *err, size_t errlen)
 
 	if ((rc = tsa_parse(d, d->cfg->tsa_urls, err, errlen)) != CL_OK)
 		return rc;
-	if (d->ntsa > 0 && (d->cfg->tsa_ca_file == NULL ||
-			       d->cfg->tsa_ca_file[0] == '\0')) {
+	if (d->ntsa > 0 &&
+	    (d->cfg->tsa_ca_file == NULL || d->cfg->tsa_ca_file[0] == '\0')) {
 		snprintf(err, errlen, "tsa_urls needs tsa_ca_file");
 		return CL_ECONFIG;
 	}
@@ -155,8 +155,8 @@ proofs(cl_logd *d, cl_store *st, int *fd, int64_t from, int64_t size,
 				goto err;
 			cl_buf_reset(&out);
 			cl_tlog_proof_format(v[i].idx,
-			    (const unsigned char(*)[CL_TLOG_HASH])pr, np, acp, n,
-			    &out);
+			    (const unsigned char(*)[CL_TLOG_HASH])pr, np, acp,
+			    n, &out);
 			/* The tokens first: a proof file means all is there. */
 			for (t = 0; t < d->ntsa; t++) {
 				if (!ok[t])

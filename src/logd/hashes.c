@@ -48,8 +48,7 @@ ld_hashes_open(const char *path, struct ld_hashes *h)
 	h->synced = h->n;
 	return CL_OK;
 err:
-	cl_log(CL_LOG_ERROR, "logd: cannot read %s: %s", path,
-	    strerror(errno));
+	cl_log(CL_LOG_ERROR, "logd: cannot read %s: %s", path, strerror(errno));
 	return CL_EIO;
 }
 

@@ -63,7 +63,8 @@ struct cl_logd {
 /* hashes.c */
 cl_err ld_hashes_open(const char *path, struct ld_hashes *h);
 void ld_hashes_close(struct ld_hashes *h);
-cl_err ld_hashes_read(void *arg, int64_t index, unsigned char out[CL_TLOG_HASH]);
+cl_err ld_hashes_read(void *arg, int64_t index,
+    unsigned char out[CL_TLOG_HASH]);
 cl_err ld_hashes_pread(void *arg, int64_t index,
     unsigned char out[CL_TLOG_HASH]);
 cl_err ld_hashes_add(struct ld_hashes *h, int64_t n, const char *entry,

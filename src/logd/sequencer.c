@@ -319,7 +319,8 @@ cl_logd_open(const cl_config *cfg, cl_logd **out, char *err, size_t errlen)
 				goto err;
 			}
 		}
-		if ((rc = ld_write(d, "checkpoint", cp.data, cp.len)) != CL_OK) {
+		if ((rc = ld_write(d, "checkpoint", cp.data, cp.len)) !=
+		    CL_OK) {
 			snprintf(err, errlen, "cannot write the checkpoint");
 			goto err;
 		}
@@ -354,7 +355,7 @@ cl_logd_batch(cl_logd *d, size_t *n)
 	cl_store_entry *e = NULL;
 	cl_store_logstate next;
 	cl_buf cp = CL_BUF_INIT;
-	char (*entry)[CL_TLOG_ENTRY_LEN + 1] = NULL;
+	char(*entry)[CL_TLOG_ENTRY_LEN + 1] = NULL;
 	int64_t old = d->state.size;
 	size_t k = 0, i;
 	cl_err rc;

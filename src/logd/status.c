@@ -30,8 +30,9 @@ ld_status_write(cl_logd *d)
 		cl_buf_printf(&b, "tsa_failures_total{tsa=\"%s\"} %lld\n",
 		    d->tsa[i].name, (long long)d->tsa[i].failures);
 	for (i = 0; i < d->nwit; i++)
-		cl_buf_printf(&b, "witness_failures_total{witness=\"%zu\"} %lld\n",
-		    i, (long long)d->wit_failures[i]);
+		cl_buf_printf(&b,
+		    "witness_failures_total{witness=\"%zu\"} %lld\n", i,
+		    (long long)d->wit_failures[i]);
 	if (ld_write(d, ".state/status", b.data, b.len) != CL_OK)
 		cl_log(CL_LOG_WARN, "logd: the status file is not up to date");
 	cl_buf_free(&b);

@@ -104,8 +104,8 @@ store_check(cl_svc *app)
 	last.outbox_ok = last.store &&
 	    cl_store_outbox_stats(app->store, last.now, &last.ob) == CL_OK;
 	last.log_ok = last.store && app->cfg->log_origin[0] != '\0' &&
-	    cl_store_log_queue(app->store, &last.log_queue,
-		&last.log_oldest) == CL_OK;
+	    cl_store_log_queue(app->store, &last.log_queue, &last.log_oldest) ==
+		CL_OK;
 }
 
 void

@@ -180,8 +180,8 @@ mg_log_pending(cl_store *base, size_t max, cl_store_pending **out, size_t *n)
 	cl_err rc;
 
 	memset(&state, 0, sizeof state);
-	if ((rc = mg_ready(st)) != CL_OK || (rc = state_read(st, &state)) !=
-	    CL_OK)
+	if ((rc = mg_ready(st)) != CL_OK ||
+	    (rc = state_read(st, &state)) != CL_OK)
 		goto err;
 	filter = BCON_NEW(CL_DOC_LOG_STATE, BCON_UTF8(MG_PENDING));
 	opts = BCON_NEW("sort", "{", CL_DOC_RECEIVED_MS, BCON_INT32(1), "_id",
@@ -259,7 +259,8 @@ err:
  * CL_EUNAVAIL.
  */
 static cl_err
-entry_write(struct mg_store *st, mongoc_collection_t *c, const cl_store_entry *e)
+entry_write(struct mg_store *st, mongoc_collection_t *c,
+    const cl_store_entry *e)
 {
 	bson_t *filter, *doc;
 	bson_error_t err;
@@ -361,8 +362,8 @@ mg_log_append(cl_store *base, const cl_store_logstate *old,
 	logged = cl_calloc(n, sizeof *logged);
 	for (i = 0; i < n; i++)
 		tokens[i] = v[i].token;
-	if ((rc = mg_ready(st)) != CL_OK || (rc = state_read(st, &cur)) !=
-	    CL_OK)
+	if ((rc = mg_ready(st)) != CL_OK ||
+	    (rc = state_read(st, &cur)) != CL_OK)
 		goto err;
 	if (cur.size != old->size ||
 	    memcmp(cur.root, old->root, CL_STORE_LOG_HASH) != 0) {

@@ -235,7 +235,8 @@ mg_get(cl_store *base, cl_store_key key, const char *value, bson_t *out)
 	    NULL);
 	if (mongoc_cursor_next(cur, &doc))
 		bson_copy_to_excluding_noinit(doc, out, CL_DOC_OUTBOX,
-		    CL_DOC_EMAIL_LC, CL_DOC_CONFIRMED_MS, CL_DOC_LOG_STATE, NULL);
+		    CL_DOC_EMAIL_LC, CL_DOC_CONFIRMED_MS, CL_DOC_LOG_STATE,
+		    NULL);
 	else if (mongoc_cursor_error(cur, &err))
 		rc = mg_error(&err, "find request");
 	else

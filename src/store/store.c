@@ -450,8 +450,9 @@ cl_store_log_append(cl_store *st, const cl_store_logstate *old,
 	    next->checkpoint == NULL || next->checkpoint_len == 0)
 		return CL_EINVAL;
 	for (i = 0; i < n; i++)
-		if (v[i].idx != old->size + (int64_t)i || v[i].token[0] == '\0' ||
-		    v[i].entry == NULL || v[i].len == 0)
+		if (v[i].idx != old->size + (int64_t)i ||
+		    v[i].token[0] == '\0' || v[i].entry == NULL ||
+		    v[i].len == 0)
 			return CL_EINVAL;
 	return st->ops->log_append(st, old, next, v, n);
 }

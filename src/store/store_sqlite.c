@@ -152,9 +152,8 @@ static const char *const sq_sql[SQ__NSTMT] = {
 	    "INSERT OR REPLACE INTO log_state(id, size, root, checkpoint)"
 	    " VALUES (1, ?1, ?2, ?3)",
 	[SQ_LOG_DEQUEUE] = "DELETE FROM log_pending WHERE request_token = ?1",
-	[SQ_LOG_ENTRIES] =
-	    "SELECT idx, entry, request_token FROM log_entries"
-	    " WHERE idx >= ?1 AND idx < ?2 ORDER BY idx",
+	[SQ_LOG_ENTRIES] = "SELECT idx, entry, request_token FROM log_entries"
+			   " WHERE idx >= ?1 AND idx < ?2 ORDER BY idx",
 	[SQ_LOG_QUEUE_STATS] =
 	    "SELECT count(*), min(r.received_ms) FROM log_pending p"
 	    " JOIN requests r ON r.token = p.request_token",

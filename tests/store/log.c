@@ -258,7 +258,8 @@ test_log_args(void **state)
 	p.receipt_len = 5;
 	batch(&s0, &p, 1, e, &s1, cp, sizeof cp);
 	assert_int_equal(cl_store_log_append(c->st, &s0, &s1, e, 0), CL_EINVAL);
-	assert_int_equal(cl_store_log_append(c->st, NULL, &s1, e, 1), CL_EINVAL);
+	assert_int_equal(cl_store_log_append(c->st, NULL, &s1, e, 1),
+	    CL_EINVAL);
 	e[0].idx = 1;
 	assert_int_equal(cl_store_log_append(c->st, &s0, &s1, e, 1), CL_EINVAL);
 	e[0].idx = 0;
