@@ -26,18 +26,6 @@
 
 #define MG_PENDING "pending"
 
-/* Copy the n bytes at p into a new NUL-terminated string.  Cannot fail. */
-static char *
-dup_bytes(const char *p, size_t n)
-{
-	char *s;
-
-	s = cl_malloc(n + 1);
-	memcpy(s, p, n);
-	s[n] = '\0';
-	return s;
-}
-
 /* Append log_state "pending" to the document d being stored.  Cannot fail. */
 void
 mg_log_mark(bson_t *d)
@@ -76,7 +64,7 @@ state_read(struct mg_store *st, cl_store_logstate *out)
 			memset(out, 0, sizeof *out);
 			rc = CL_EUNAVAIL;
 		} else {
-			out->checkpoint = dup_bytes(cp, cplen);
+			out->checkpoint = cl_strndup(cp, cplen);
 			out->checkpoint_len = cplen;
 		}
 	} else if (mongoc_cursor_error(cur, &err))
@@ -202,7 +190,7 @@ mg_log_pending(cl_store *base, size_t max, cl_store_pending **out, size_t *n)
 			continue;
 		}
 		snprintf(v[m].token, CL_TOKEN_MAX, "%s", tok);
-		v[m].receipt = dup_bytes(rcpt, len);
+		v[m].receipt = cl_strndup(rcpt, len);
 		v[m].receipt_len = len;
 		v[m].received_ms = cl_reqdoc_int(doc, CL_DOC_RECEIVED_MS, 0);
 		m++;
@@ -365,12 +353,7 @@ mg_log_append(cl_store *base, const cl_store_logstate *old,
 	if ((rc = mg_ready(st)) != CL_OK ||
 	    (rc = state_read(st, &cur)) != CL_OK)
 		goto err;
-	if (cur.size != old->size ||
-	    memcmp(cur.root, old->root, CL_STORE_LOG_HASH) != 0) {
-		cl_log(CL_LOG_WARN,
-		    "store: the log state (size %lld) is not the one the "
-		    "append began from (size %lld): another sequencer?",
-		    (long long)cur.size, (long long)old->size);
+	if (!st_log_state_is(&cur, old)) {
 		rc = CL_EDUP;
 		goto err;
 	}
@@ -440,7 +423,7 @@ mg_log_entries(cl_store *base, int64_t from, int64_t to, cl_store_entry **out,
 			break; /* store.c reports the gap */
 		v[*n].idx = cl_reqdoc_int(doc, "_id", -1);
 		snprintf(v[*n].token, CL_TOKEN_MAX, "%s", tok);
-		v[*n].entry = dup_bytes(e, len);
+		v[*n].entry = cl_strndup(e, len);
 		v[*n].len = len;
 		(*n)++;
 	}

@@ -38,19 +38,6 @@ sq_log_enqueue(struct sq_store *s, const cl_reqdoc *r)
 	return CL_OK;
 }
 
-/* Copy the n bytes at p into a new NUL-terminated string.  Cannot fail. */
-static char *
-dup_bytes(const void *p, size_t n)
-{
-	char *s;
-
-	s = cl_malloc(n + 1);
-	if (n > 0)
-		memcpy(s, p, n);
-	s[n] = '\0';
-	return s;
-}
-
 /*
  * The oldest max queued requests, with their receipts, into *out and *n
  * (reset by store.c).  A stored document without a receipt string is
@@ -93,7 +80,7 @@ sq_log_pending(cl_store *st, size_t max, cl_store_pending **out, size_t *n)
 		}
 		CL_ASSERT(*n < max);
 		snprintf(v[*n].token, CL_TOKEN_MAX, "%s", (const char *)tok);
-		v[*n].receipt = dup_bytes(rcpt, len);
+		v[*n].receipt = cl_strndup(rcpt, len);
 		v[*n].receipt_len = len;
 		v[*n].received_ms = sqlite3_column_int64(stmt, 2);
 		(*n)++;
@@ -148,7 +135,7 @@ state_read(struct sq_store *s, cl_store_logstate *out)
 		} else {
 			out->size = sqlite3_column_int64(stmt, 0);
 			memcpy(out->root, root, CL_STORE_LOG_HASH);
-			out->checkpoint = dup_bytes(cp, (size_t)cpn);
+			out->checkpoint = cl_strndup(cp, (size_t)cpn);
 			out->checkpoint_len = (size_t)cpn;
 		}
 	} else if (src != SQLITE_DONE)
@@ -215,12 +202,7 @@ sq_log_append(cl_store *st, const cl_store_logstate *old,
 		goto err;
 	if ((rc = state_read(s, &cur)) != CL_OK)
 		goto err;
-	if (cur.size != old->size ||
-	    memcmp(cur.root, old->root, CL_STORE_LOG_HASH) != 0) {
-		cl_log(CL_LOG_WARN,
-		    "store: the log state (size %lld) is not the one the "
-		    "append began from (size %lld): another sequencer?",
-		    (long long)cur.size, (long long)old->size);
+	if (!st_log_state_is(&cur, old)) {
 		rc = CL_EDUP;
 		goto err;
 	}
@@ -292,7 +274,7 @@ sq_log_entries(cl_store *st, int64_t from, int64_t to, cl_store_entry **out,
 			break; /* store.c reports the gap */
 		v[*n].idx = sqlite3_column_int64(stmt, 0);
 		snprintf(v[*n].token, CL_TOKEN_MAX, "%s", (const char *)tok);
-		v[*n].entry = dup_bytes(e, (size_t)len);
+		v[*n].entry = cl_strndup(e, (size_t)len);
 		v[*n].len = (size_t)len;
 		(*n)++;
 	}
