@@ -19,23 +19,7 @@
 #include "callin/hash.h"
 #include "callin/receipt.h"
 
-/* Read all of path into b.  Exits with a message when it cannot. */
-static void
-slurp(const char *path, cl_buf *b)
-{
-	char chunk[65536];
-	size_t n;
-	FILE *f;
-
-	if ((f = fopen(path, "rb")) == NULL) {
-		perror(path);
-		exit(2);
-	}
-	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-		cl_buf_add(b, chunk, n);
-	fclose(f);
-	cl_buf_add(b, "", 0);
-}
+#include "tool_slurp.h"
 
 /* Find key in doc as an embedded document or array into out (static). */
 static bool
