@@ -117,10 +117,12 @@ cl_err cl_page_confirmation_html(cl_buf *out, const char *reference,
 cl_err cl_page_confirm_html(cl_buf *out, cl_confirm_outcome outcome,
     const char *reference, const char *code);
 
-#define CL_VERIFY_CHECKS 3 /* signature, on file, copy */
+#define CL_VERIFY_CHECKS 8 /* signature, on file, copy, 5 of the log */
 
 typedef struct cl_verify_check {
-	const char *id; /* "signature", "on-file", "copy" */
+	const char *id; /* "signature", "on-file", "copy", "log-checkpoint",
+			   "log-inclusion", "log-witnesses", "log-timestamp",
+			   "log-time" */
 	int ok;
 	const char *text;
 	char detail[256]; /* "" for none */

@@ -226,6 +226,12 @@ const char *cl_verdict_name(cl_verdict v);
 cl_err cl_receipt_parse(const char *text, size_t len, cl_receipt *out);
 
 /*
+ * Seconds since the epoch of received, a valid "YYYY-MM-DDTHH:MM:SSZ" (as
+ * a parsed receipt's).  Cannot fail.
+ */
+int64_t cl_receipt_received_epoch(const char *received);
+
+/*
  * Check the signature of a parsed receipt with the key its key line names.
  * CL_OK when valid, CL_ENOTFOUND when ring has no key with that id,
  * CL_EVERIFY when the signature does not verify.

@@ -73,8 +73,8 @@ cl_receipt_body(const char *reference, const char *received,
 }
 
 /* Seconds since the epoch of a valid received time (UTC).  Cannot fail. */
-static int64_t
-received_epoch(const char *received)
+int64_t
+cl_receipt_received_epoch(const char *received)
 {
 	struct tm tm;
 
@@ -136,7 +136,7 @@ cl_receipt_sign_body(const cl_signer *s, const char *body, size_t n,
 	received[CL_RECEIVED_LEN] = '\0';
 	if (!cl_rcpt_received_ok(received, CL_RECEIVED_LEN))
 		return CL_EPARSE;
-	if (max_skew > 0 && llabs(received_epoch(received) - now) > max_skew)
+	if (max_skew > 0 && llabs(cl_receipt_received_epoch(received) - now) > max_skew)
 		return CL_EINVAL;
 	if ((rc = cl_receipt_sign(s, reference, received, commitment, log,
 		 out)) != CL_OK)
