@@ -197,8 +197,7 @@ main(int argc, char **argv)
 	    (unsigned long long)c->claimed, (unsigned long long)c->sent,
 	    (unsigned long long)c->retried, (unsigned long long)c->failed,
 	    (unsigned long long)c->released, (unsigned long long)c->deferred,
-	    dt,
-	    dt > 0 ? (double)c->sent / dt : 0.0);
+	    dt, dt > 0 ? (double)c->sent / dt : 0.0);
 out:
 	cl_mailer_free(m);
 	cl_store_close(st);

@@ -328,7 +328,9 @@ load_vkey(const char *what, const char *arg, unsigned char type,
 	if (rc != CL_OK || k->type != type)
 		printf("%s: not a %s verifier key "
 		       "(<name>+<8 hex>+<base64>)\n",
-		    what, type == 0x01 ? "log (Ed25519)" : "witness (cosignature/v1)");
+		    what,
+		    type == 0x01 ? "log (Ed25519)" :
+				   "witness (cosignature/v1)");
 	free(text);
 	return rc == CL_OK && k->type == type ? CL_OK : CL_EPARSE;
 }
@@ -372,11 +374,12 @@ check_log(const cl_receipt *r, const struct args *a)
 		const cl_proof_item *it = &res.items[i];
 
 		printf("%s: %s%s%s\n", cl_proof_name_of((enum cl_proof_id)i),
-		    !it->made ? "" : it->ok ? "valid (" : "INVALID: ",
+		    !it->made  ? "" :
+			it->ok ? "valid (" :
+				 "INVALID: ",
 		    it->detail, it->made && it->ok ? ")" : "");
 	}
-	verdict = cl_proof_passed(&res) ? CL_VERDICT_VALID :
-					  CL_VERDICT_INVALID;
+	verdict = cl_proof_passed(&res) ? CL_VERDICT_VALID : CL_VERDICT_INVALID;
 out:
 	free(proof);
 	free(tsr);

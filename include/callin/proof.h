@@ -56,7 +56,7 @@ typedef struct cl_proof_result {
 
 /* What to check against. */
 typedef struct cl_proof_keys {
-	const cl_tlog_verifier *log;	     /* the log's key (type 0x01) */
+	const cl_tlog_verifier *log;	   /* the log's key (type 0x01) */
 	const cl_tlog_verifier *witnesses; /* known witnesses (type 0x04) */
 	size_t nwitnesses;
 	const char *tsa_ca_file; /* the TSAs' roots; NULL: no token check */

@@ -47,13 +47,13 @@
 #include "callin/hash.h"
 
 #define CL_RECEIPT_MAGIC "callin-receipt-v1" /* first line */
-#define CL_RECEIPT_MAX 4096 /* longest receipt accepted, bytes */
-#define CL_REFERENCE_LEN 13 /* "CIR-7K3F-9QXD" */
-#define CL_RECEIVED_LEN 20  /* "2026-11-23T14:05:09Z" */
-#define CL_KEY_ID_LEN 16    /* hex digits of a key id */
-#define CL_SIGNATURE_LEN 64 /* Ed25519 signature bytes */
+#define CL_RECEIPT_MAX 4096    /* longest receipt accepted, bytes */
+#define CL_REFERENCE_LEN 13    /* "CIR-7K3F-9QXD" */
+#define CL_RECEIVED_LEN 20     /* "2026-11-23T14:05:09Z" */
+#define CL_KEY_ID_LEN 16       /* hex digits of a key id */
+#define CL_SIGNATURE_LEN 64    /* Ed25519 signature bytes */
 #define CL_RECEIPT_LOG_MAX 256 /* longest log origin, with its NUL */
-#define CL_SALT_LEN 32	    /* copy.json salt bytes */
+#define CL_SALT_LEN 32	       /* copy.json salt bytes */
 #define CL_COPY_FORMAT "callin-copy-v1"
 
 typedef struct cl_signer cl_signer;   /* a loaded private key */

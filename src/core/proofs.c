@@ -43,8 +43,8 @@ cl_proof_read(const char *log_dir, const char *receipt, size_t n,
 	int fd = -1;
 	cl_err rc;
 
-	if ((rc = cl_proof_path(log_dir, receipt, n, ext, path,
-		 sizeof path)) != CL_OK)
+	if ((rc = cl_proof_path(log_dir, receipt, n, ext, path, sizeof path)) !=
+	    CL_OK)
 		return rc;
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0) {
 		if (errno == ENOENT)

@@ -210,8 +210,7 @@ cl_intake_build(cl_svc *app, const cl_intake *in, const char *token,
 		goto err;
 	cl_sha256(copy.data, copy.len, commitment);
 	if ((rc = cl_receipt_body(reference, received, commitment,
-		 app->cfg->log_origin, &body)) !=
-		CL_OK ||
+		 app->cfg->log_origin, &body)) != CL_OK ||
 	    (rc = cl_svc_sign(app, &body, &receipt)) != CL_OK)
 		goto err;
 	/* The signer's answer must be a receipt of this very body. */

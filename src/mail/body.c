@@ -244,8 +244,8 @@ base_len(const char *public_base_url)
  * (never the private page: this address may not be the requester's).
  */
 static void
-proof_lines(const bson_t *req, const char *public_base_url,
-    cl_mail_proof proof, cl_buf *out)
+proof_lines(const bson_t *req, const char *public_base_url, cl_mail_proof proof,
+    cl_buf *out)
 {
 	const char *receipt;
 	char hex[CL_SHA256_HEX];

@@ -34,9 +34,9 @@ struct cl_mailer {
 	cl_mail_ctx ctx;
 	char *public_base_url;
 	int64_t lease_ms;
-	int64_t send_ms; /* worst case for one message */
-	char *log_dir;		 /* the log's proofs; NULL: no log */
-	int64_t proof_wait_ms;	 /* log_proof_wait */
+	int64_t send_ms;	/* worst case for one message */
+	char *log_dir;		/* the log's proofs; NULL: no log */
+	int64_t proof_wait_ms;	/* log_proof_wait */
 	int64_t proof_check_ms; /* how often a waiting email looks again */
 	size_t batch;
 	cl_mailer_counts counts;

@@ -130,14 +130,13 @@ cl_page_confirmation(cl_svc *app, cl_http_req *req, const char *token)
 struct rfile {
 	const char *name;
 	const char *type;
-	int personal; /* answers in it: gone with the private link */
-	const char *key;  /* the document's string, or NULL */
-	const char *ext;  /* else the proof file's extension */
+	int personal;	 /* answers in it: gone with the private link */
+	const char *key; /* the document's string, or NULL */
+	const char *ext; /* else the proof file's extension */
 };
 
 static const struct rfile rfiles[] = {
-	{ "receipt.txt", "text/plain; charset=utf-8", 0, CL_DOC_RECEIPT,
-	    NULL },
+	{ "receipt.txt", "text/plain; charset=utf-8", 0, CL_DOC_RECEIPT, NULL },
 	{ "copy.json", "application/json", 1, CL_DOC_COPY_JSON, NULL },
 	{ "receipt.tlog-proof", "text/plain; charset=utf-8", 0, NULL,
 	    CL_PROOF_TLOG },

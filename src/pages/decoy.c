@@ -161,8 +161,7 @@ cl_decoy_new(cl_svc *app, char *token)
 	if ((rc = derive(app, &k)) != CL_OK ||
 	    (rc = cl_random_bytes(ident + 6, IDENT - 6)) != CL_OK ||
 	    (rc = build(&k, ident, app->cfg->log_origin, &copy, &body,
-		 reference, received, &ms)) !=
-		CL_OK)
+		 reference, received, &ms)) != CL_OK)
 		goto err;
 	/*
 	 * Ask the signer as a real request does: it names the key in use, it
@@ -214,8 +213,7 @@ cl_decoy_find(cl_svc *app, const char *token, bson_t *doc)
 		goto err;
 	key_id = cl_keyring_id(app->keyring, plain[5]);
 	if (build(&k, plain + 6, app->cfg->log_origin, &copy, &receipt,
-		reference, received, &ms) !=
-		CL_OK ||
+		reference, received, &ms) != CL_OK ||
 	    mac(k.mac, sizeof k.mac, "signature-1", sealed, BLOCK, sig) !=
 		CL_OK ||
 	    mac(k.mac, sizeof k.mac, "signature-2", sealed, BLOCK, sig + 32) !=

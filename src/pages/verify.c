@@ -48,8 +48,8 @@ v_begin(void *arg, const char *name, const char *filename, const char *ctype)
 	snprintf(v->name, sizeof v->name, "%s", name);
 	v->keep = strcmp(name, "receipt") == 0 ||
 	    strcmp(name, "receipt_file") == 0 ||
-	    strcmp(name, "copy_file") == 0 ||
-	    strcmp(name, "proof_file") == 0 || strcmp(name, "tsr_file") == 0;
+	    strcmp(name, "copy_file") == 0 || strcmp(name, "proof_file") == 0 ||
+	    strcmp(name, "tsr_file") == 0;
 	cl_buf_reset(&v->value);
 	return CL_OK;
 }
@@ -213,8 +213,7 @@ judge_log(cl_svc *app, const cl_receipt *r, const cl_answer *proof,
 		if (!it->made)
 			continue;
 		check_line(res, log_lines[i].id, it->ok,
-		    it->ok ? log_lines[i].pass : log_lines[i].fail,
-		    it->detail);
+		    it->ok ? log_lines[i].pass : log_lines[i].fail, it->detail);
 		if (!it->ok && res->verdict < CL_VERDICT_INVALID)
 			res->verdict = CL_VERDICT_INVALID;
 	}
@@ -365,7 +364,8 @@ cl_page_verify(cl_svc *app, cl_http_req *req)
 			receipt = cl_answers_find(&v.fields, "receipt");
 		if (judge(app, receipt, cl_answers_find(&v.fields, "copy_file"),
 			cl_answers_find(&v.fields, "proof_file"),
-			cl_answers_find(&v.fields, "tsr_file"), &res) != CL_OK) {
+			cl_answers_find(&v.fields, "tsr_file"),
+			&res) != CL_OK) {
 			cl_page_error(req, 503,
 			    "We could not look up the request to check it "
 			    "against the receipt. Try again in a few minutes.");

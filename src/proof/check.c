@@ -28,8 +28,7 @@ cl_proof_name_of(enum cl_proof_id id)
 }
 
 /* Set item id of res: made, ok and a printf detail.  Cannot fail. */
-static void
-set(cl_proof_result *res, enum cl_proof_id id, int made, int ok,
+static void set(cl_proof_result *res, enum cl_proof_id id, int made, int ok,
     const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
 static void
@@ -52,8 +51,8 @@ set(cl_proof_result *res, enum cl_proof_id id, int made, int ok,
  * note is malformed.  *text_len gets the note text's length.
  */
 static int
-signed_by(const char *cp, size_t n, const cl_tlog_verifier *k,
-    size_t *text_len, uint64_t *when)
+signed_by(const char *cp, size_t n, const cl_tlog_verifier *k, size_t *text_len,
+    uint64_t *when)
 {
 	int ok = 0;
 	cl_err rc = cl_tlog_note_open(cp, n, k, 1, text_len, &ok, when);
@@ -79,8 +78,9 @@ check_checkpoint(const cl_receipt *r, const char *cp, size_t n,
 
 	*good = 0;
 	by = signed_by(cp, n, keys->log, text_len, &when);
-	if (by < 0 && cl_tlog_note_open(cp, n, keys->log, 0, text_len, &none,
-			  NULL) != CL_OK) {
+	if (by < 0 &&
+	    cl_tlog_note_open(cp, n, keys->log, 0, text_len, &none, NULL) !=
+		CL_OK) {
 		set(res, CL_PROOF_CHECKPOINT, 1, 0,
 		    "the proof holds no signed checkpoint note");
 		return CL_EPARSE;
@@ -162,9 +162,8 @@ check_witnesses(const char *cp, size_t n, const cl_proof_keys *keys,
  * when the roots cannot be read; else CL_OK.
  */
 static cl_err
-check_token(const cl_receipt *r, const void *tsr, size_t tlen,
-    const char *text, size_t text_len, const cl_proof_keys *keys,
-    cl_proof_result *res)
+check_token(const cl_receipt *r, const void *tsr, size_t tlen, const char *text,
+    size_t text_len, const cl_proof_keys *keys, cl_proof_result *res)
 {
 	cl_tsa_check chk;
 	struct tm tm;
@@ -173,7 +172,8 @@ check_token(const cl_receipt *r, const void *tsr, size_t tlen,
 	cl_err rc;
 
 	if (tsr == NULL) {
-		set(res, CL_PROOF_TIMESTAMP, 0, 0, "not checked: no token given");
+		set(res, CL_PROOF_TIMESTAMP, 0, 0,
+		    "not checked: no token given");
 		set(res, CL_PROOF_TIME, 0, 0, "not checked: no token given");
 		return CL_OK;
 	}
@@ -195,7 +195,8 @@ check_token(const cl_receipt *r, const void *tsr, size_t tlen,
 	}
 	if (rc != CL_OK) {
 		set(res, CL_PROOF_TIMESTAMP, 1, 0, "%s", chk.why);
-		set(res, CL_PROOF_TIME, 0, 0, "not checked: no valid timestamp");
+		set(res, CL_PROOF_TIME, 0, 0,
+		    "not checked: no valid timestamp");
 		return CL_OK;
 	}
 	res->gen_time = chk.gen_time;
@@ -256,7 +257,7 @@ cl_proof_check(const cl_receipt *r, const char *proof, size_t plen,
 		    "index %" PRId64 " is outside the tree of size %" PRId64,
 		    res->index, c.size);
 	else if (cl_tlog_check_record((const unsigned char(*)[CL_TLOG_HASH])
-			 hashes,
+					  hashes,
 		     np, c.size, c.root, res->index, leaf) != CL_OK)
 		set(res, CL_PROOF_INCLUSION, 1, 0,
 		    "this receipt is not record %" PRId64 " of the log: the "

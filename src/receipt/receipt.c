@@ -16,16 +16,15 @@
  */
 cl_err
 cl_receipt_sign(const cl_signer *s, const char *reference, const char *received,
-    const unsigned char commitment[CL_SHA256_LEN], const char *log,
-    cl_buf *out)
+    const unsigned char commitment[CL_SHA256_LEN], const char *log, cl_buf *out)
 {
 	unsigned char sig[CL_SIGNATURE_LEN];
 	unsigned char b64[4 * ((CL_SIGNATURE_LEN + 2) / 3) + 1];
 	size_t start = out->len;
 	cl_err rc;
 
-	if ((rc = cl_receipt_body(reference, received, commitment, log,
-		 out)) != CL_OK)
+	if ((rc = cl_receipt_body(reference, received, commitment, log, out)) !=
+	    CL_OK)
 		goto err;
 	cl_buf_printf(out, "key: %s\n", s->id);
 	if ((rc = cl_rcpt_sign_raw(s, out->data + start, out->len - start,
@@ -49,8 +48,7 @@ err:
  */
 cl_err
 cl_receipt_body(const char *reference, const char *received,
-    const unsigned char commitment[CL_SHA256_LEN], const char *log,
-    cl_buf *out)
+    const unsigned char commitment[CL_SHA256_LEN], const char *log, cl_buf *out)
 {
 	char hex[CL_SHA256_HEX];
 
@@ -136,7 +134,8 @@ cl_receipt_sign_body(const cl_signer *s, const char *body, size_t n,
 	received[CL_RECEIVED_LEN] = '\0';
 	if (!cl_rcpt_received_ok(received, CL_RECEIVED_LEN))
 		return CL_EPARSE;
-	if (max_skew > 0 && llabs(cl_receipt_received_epoch(received) - now) > max_skew)
+	if (max_skew > 0 &&
+	    llabs(cl_receipt_received_epoch(received) - now) > max_skew)
 		return CL_EINVAL;
 	if ((rc = cl_receipt_sign(s, reference, received, commitment, log,
 		 out)) != CL_OK)

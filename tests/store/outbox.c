@@ -338,8 +338,7 @@ test_ob_defer(void **state)
 	assert_int_equal(cl_store_outbox_defer(c->st, v[0].id, "m1", due,
 			     "waiting for the log proof"),
 	    CL_OK);
-	assert_int_equal(cl_store_outbox_defer(c->st, v[0].id, "m1", due,
-			     NULL),
+	assert_int_equal(cl_store_outbox_defer(c->st, v[0].id, "m1", due, NULL),
 	    CL_ENOTFOUND);
 	assert_int_equal(cl_store_outbox_defer(c->st, "31337", "m1", due, ""),
 	    CL_ENOTFOUND);

@@ -45,7 +45,8 @@ add(const void *text, size_t n, int64_t *size)
 
 	cl_tlog_entry(text, n, entry);
 	cl_tlog_leaf_hash(entry, CL_TLOG_ENTRY_LEN, leaf);
-	if (cl_tlog_stored_hashes(*size, leaf, reader, NULL, out, &k) != CL_OK ||
+	if (cl_tlog_stored_hashes(*size, leaf, reader, NULL, out, &k) !=
+		CL_OK ||
 	    nstored + (int64_t)k > MAX_HASHES) {
 		fprintf(stderr, "proof_tool: cannot add record %lld\n",
 		    (long long)*size);
@@ -82,8 +83,9 @@ main(int argc, char *argv[])
 	int nr, npad;
 
 	if (argc < 6) {
-		fprintf(stderr, "usage: proof_tool LOGKEY.pem ORIGIN OUTDIR PAD "
-				"receipt.txt ...\n");
+		fprintf(stderr,
+		    "usage: proof_tool LOGKEY.pem ORIGIN OUTDIR PAD "
+		    "receipt.txt ...\n");
 		return 2;
 	}
 	if (cl_tlog_signer_load(argv[1], argv[2], &s, err, sizeof err) !=

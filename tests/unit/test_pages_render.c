@@ -268,16 +268,16 @@ test_confirmation_pages(void **state)
 	whole_page(&b, "Request sent");
 	/* A receipt that promises the log: pending, then the two files. */
 	assert_int_equal(cl_page_confirmation_html(&b, "CIR-2345-6789",
-			     "2026-11-23T14:05:09Z", "tok_en", "r", "ex.org/log",
-			     0),
+			     "2026-11-23T14:05:09Z", "tok_en", "r",
+			     "ex.org/log", 0),
 	    CL_OK);
 	has(&b, "data-proof=\"pending\"");
 	has(&b, "within a few minutes");
 	assert_null(strstr(b.data, "receipt.tlog-proof"));
 	whole_page(&b, "Request sent");
 	assert_int_equal(cl_page_confirmation_html(&b, "CIR-2345-6789",
-			     "2026-11-23T14:05:09Z", "tok_en", "r", "ex.org/log",
-			     1),
+			     "2026-11-23T14:05:09Z", "tok_en", "r",
+			     "ex.org/log", 1),
 	    CL_OK);
 	has(&b, "data-proof=\"ready\"");
 	has(&b, "our public log (ex.org/log)");

@@ -704,8 +704,8 @@ test_receipt_log_line(void **state)
 		cl_buf_printf(&t, L0 LREF LREC LCOM "log: %s\n",
 		    bad_origins[i]);
 		cl_buf_reset(&out);
-		assert_int_equal(cl_receipt_sign_body(f->a, t.data, t.len, 0,
-				     0, &out),
+		assert_int_equal(cl_receipt_sign_body(f->a, t.data, t.len, 0, 0,
+				     &out),
 		    CL_EPARSE);
 		assert_int_equal(out.len, 0);
 		cl_buf_puts(&t, LKEY LSIG);
@@ -725,16 +725,14 @@ test_receipt_log_line(void **state)
 	/* two log lines, a line after it, no final LF: refused */
 	cl_buf_reset(&t);
 	cl_buf_printf(&t, "%slog: b\n", body.data);
-	assert_int_equal(cl_receipt_sign_body(f->a, t.data, t.len, 0, 0,
-			     &out),
+	assert_int_equal(cl_receipt_sign_body(f->a, t.data, t.len, 0, 0, &out),
 	    CL_EPARSE);
 	cl_buf_reset(&t);
 	cl_buf_printf(&t, "%sx: y\n", body.data);
-	assert_int_equal(cl_receipt_sign_body(f->a, t.data, t.len, 0, 0,
-			     &out),
+	assert_int_equal(cl_receipt_sign_body(f->a, t.data, t.len, 0, 0, &out),
 	    CL_EPARSE);
-	assert_int_equal(cl_receipt_sign_body(f->a, body.data, body.len - 1,
-			     0, 0, &out),
+	assert_int_equal(cl_receipt_sign_body(f->a, body.data, body.len - 1, 0,
+			     0, &out),
 	    CL_EPARSE);
 	cl_buf_reset(&t);
 	cl_buf_printf(&t, L0 LREF LREC LCOM "log: a\nlog: b\n" LKEY LSIG);
