@@ -14,6 +14,7 @@
 
 #include "callin/buf.h"
 #include "callin/err.h"
+#include "callin/tlog.h"
 
 #define CL_TSA_NAME_MAX 32 /* "[a-z0-9-]{1,31}", with its NUL */
 
@@ -48,5 +49,35 @@ cl_err cl_tsa_request(const char *url, const char *ca_file, const void *data,
  */
 cl_err cl_tsa_verify(const void *der, size_t len, int token_only,
     const void *data, size_t n, const char *ca_file, cl_tsa_check *chk);
+
+/* A witness, from log_witnesses: its cosignature key and where to ask. */
+typedef struct cl_witness {
+	cl_tlog_verifier key; /* type 0x04 */
+	char url[512];	      /* submission prefix, no trailing '/' */
+	int64_t size;	      /* the size it has last cosigned, -1 unknown */
+} cl_witness;
+
+/*
+ * Parse log_witnesses: comma-separated "<vkey> <url>" items (a vkey of
+ * type 0x04) into a new array *out of *n.  CL_ECONFIG naming the bad item
+ * in err; an empty list is none.
+ */
+cl_err cl_witness_list_parse(const char *list, cl_witness **out, size_t *n,
+    char *err, size_t errlen);
+
+/*
+ * Ask w to cosign the signed checkpoint note cp (n bytes) of the tree of
+ * size size: POST <url>/add-checkpoint with "old <w->size>", the
+ * consistency proof from w->size to size read through rd, a blank line and
+ * cp.  On 409 the witness's size is read from the body (text/x.tlog.size)
+ * into w->size and the call is made once more.  On success the witness's
+ * cosignature lines are appended to sigs (each checked with w->key against
+ * the checkpoint text) and w->size becomes size.  CL_EUNAVAIL when it
+ * cannot be reached, times out or refuses (403, 404, 422: why says which);
+ * CL_EVERIFY when its cosignature does not verify.
+ */
+cl_err cl_witness_add(cl_witness *w, const char *cp, size_t n, int64_t size,
+    cl_tlog_reader rd, void *arg, long timeout_ms, cl_buf *sigs, char *why,
+    size_t whylen);
 
 #endif /* CALLIN_ANCHOR_H */

@@ -100,6 +100,13 @@ const char *cl_signer_key_id(const cl_signer *s);
  */
 cl_err cl_keygen(const char *priv_path, const char *pub_dir,
     char id[CL_KEY_ID_LEN + 1], char *errbuf, size_t errlen);
+/*
+ * Make a new Ed25519 private key alone (the transparency log's key: its
+ * public half is the verifier key, tlog.h) and write it to priv_path as
+ * cl_keygen does.  CL_EIO or CL_ECRYPTO with one line in errbuf; nothing is
+ * left behind.
+ */
+cl_err cl_keygen_private(const char *priv_path, char *errbuf, size_t errlen);
 
 /* --- public keys (keyring.c) --- */
 

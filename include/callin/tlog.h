@@ -148,6 +148,12 @@ typedef struct cl_tlog_verifier {
  */
 cl_err cl_tlog_signer_load(const char *path, const char *name,
     cl_tlog_signer **out, char *err, size_t errlen);
+/*
+ * Whether name is a note key name (and so a log origin): non-empty valid
+ * UTF-8 of less than CL_TLOG_ORIGIN_MAX bytes, with no space, no control
+ * character and no '+'.  Cannot fail.
+ */
+int cl_tlog_name_ok(const char *name);
 /* Free the signer.  NULL is fine.  Cannot fail. */
 void cl_tlog_signer_free(cl_tlog_signer *s);
 /*
@@ -229,5 +235,20 @@ void cl_tlog_proof_format(int64_t index,
 cl_err cl_tlog_proof_parse(const char *text, size_t n, int64_t *index,
     unsigned char proof[][CL_TLOG_HASH], size_t *np, const char **cp,
     size_t *cp_len);
+
+/*
+ * Check the tlog-proof file text (n bytes) for the receipt.txt at receipt
+ * (rn bytes) against the log's key: parse the proof, open its checkpoint
+ * with log (a line by it must verify; the origin must be its name) and
+ * check that the receipt's entry is record *index of that tree.  *c gets
+ * the checkpoint, *cp and *cp_len the signed checkpoint note inside text
+ * (for the caller's cosignature checks), *why a short constant phrase
+ * naming the check that failed ("" on success).  CL_EPARSE for a malformed
+ * proof or checkpoint; CL_EVERIFY when the log's signature is missing or
+ * bad, the origin is not the key's, or the entry is not in the tree.
+ */
+cl_err cl_tlog_proof_check(const cl_tlog_verifier *log, const char *text,
+    size_t n, const void *receipt, size_t rn, int64_t *index,
+    cl_tlog_checkpoint *c, const char **cp, size_t *cp_len, const char **why);
 
 #endif /* CALLIN_TLOG_H */

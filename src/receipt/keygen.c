@@ -68,6 +68,51 @@ err:
 }
 
 /*
+ * Make a new Ed25519 key *k and its private key PEM in the secure-memory
+ * BIO *priv.  CL_ECRYPTO with one line in errbuf when OpenSSL cannot.
+ */
+static cl_err
+new_key(EVP_PKEY **k, BIO **priv, char *errbuf, size_t errlen)
+{
+	*priv = NULL;
+	if ((*k = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519")) == NULL ||
+	    (*priv = BIO_new(BIO_s_secmem())) == NULL ||
+	    PEM_write_bio_PrivateKey(*priv, *k, NULL, NULL, 0, NULL, NULL) !=
+		1) {
+		snprintf(errbuf, errlen, "cannot make an Ed25519 key: %s",
+		    ERR_reason_error_string(ERR_peek_last_error()) ?
+			ERR_reason_error_string(ERR_peek_last_error()) :
+			"unknown");
+		ERR_clear_error();
+		return CL_ECRYPTO;
+	}
+	return CL_OK;
+}
+
+/*
+ * Make a new Ed25519 private key and write it to priv_path (0600,
+ * exclusive).  CL_EIO or CL_ECRYPTO with one line in errbuf; nothing is
+ * left behind on failure.
+ */
+cl_err
+cl_keygen_private(const char *priv_path, char *errbuf, size_t errlen)
+{
+	EVP_PKEY *k = NULL;
+	BIO *priv = NULL;
+	char *p;
+	long n;
+	cl_err rc;
+
+	if ((rc = new_key(&k, &priv, errbuf, errlen)) == CL_OK) {
+		n = BIO_get_mem_data(priv, &p);
+		rc = write_new(priv_path, 0600, p, (size_t)n, errbuf, errlen);
+	}
+	BIO_free(priv);
+	EVP_PKEY_free(k);
+	return rc;
+}
+
+/*
  * Make a key pair: private key to priv_path (0600, exclusive), public key to
  * pub_dir/<id>.pem (0600, exclusive; pub_dir made 0700 if missing: only
  * the service reads it, and serves it at /receipt-keys).  CL_EIO or
@@ -84,13 +129,13 @@ cl_keygen(const char *priv_path, const char *pub_dir,
 	char *p;
 	long n;
 	bool wrote_priv = false;
-	cl_err rc = CL_ECRYPTO;
+	cl_err rc;
 
-	if ((k = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519")) == NULL ||
-	    cl_rcpt_key_id(k, id, raw) != CL_OK ||
-	    (priv = BIO_new(BIO_s_secmem())) == NULL ||
+	if ((rc = new_key(&k, &priv, errbuf, errlen)) != CL_OK)
+		goto err;
+	rc = CL_ECRYPTO;
+	if (cl_rcpt_key_id(k, id, raw) != CL_OK ||
 	    (pub = BIO_new(BIO_s_mem())) == NULL ||
-	    PEM_write_bio_PrivateKey(priv, k, NULL, NULL, 0, NULL, NULL) != 1 ||
 	    PEM_write_bio_PUBKEY(pub, k) != 1) {
 		snprintf(errbuf, errlen, "cannot make an Ed25519 key: %s",
 		    ERR_reason_error_string(ERR_peek_last_error()) ?

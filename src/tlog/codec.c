@@ -99,6 +99,15 @@ cl_tlog_name_valid(const char *s, size_t n)
 	return 1;
 }
 
+/* Whether name is a note key name.  Cannot fail. */
+int
+cl_tlog_name_ok(const char *name)
+{
+	size_t n = strlen(name);
+
+	return n < CL_TLOG_ORIGIN_MAX && cl_tlog_name_valid(name, n);
+}
+
 /* Whether the n bytes at s are a note text.  Cannot fail. */
 int
 cl_tlog_text_valid(const char *s, size_t n)

@@ -52,8 +52,7 @@ cl_tlog_signer_load(const char *path, const char *name, cl_tlog_signer **out,
 	size_t len = 0, publen = sizeof s->pub;
 
 	*out = NULL;
-	if (strlen(name) >= CL_TLOG_ORIGIN_MAX ||
-	    !cl_tlog_name_valid(name, strlen(name))) {
+	if (!cl_tlog_name_ok(name)) {
 		snprintf(err, errlen,
 		    "log key name \"%s\" is not a note key name (non-empty, "
 		    "no spaces, no '+', at most %d bytes)",

@@ -83,3 +83,50 @@ bad:
 	*np = 0;
 	return CL_EPARSE;
 }
+
+/* Check a tlog-proof for a receipt against the log's key. */
+cl_err
+cl_tlog_proof_check(const cl_tlog_verifier *log, const char *text, size_t n,
+    const void *receipt, size_t rn, int64_t *index, cl_tlog_checkpoint *c,
+    const char **cp, size_t *cp_len, const char **why)
+{
+	unsigned char proof[CL_TLOG_PROOF_MAX][CL_TLOG_HASH],
+	    leaf[CL_TLOG_HASH];
+	char entry[CL_TLOG_ENTRY_LEN + 1];
+	size_t np, tlen;
+	int ok = 0;
+	cl_err rc;
+
+	memset(c, 0, sizeof *c);
+	*why = "";
+	if (cl_tlog_proof_parse(text, n, index, proof, &np, cp, cp_len) !=
+	    CL_OK) {
+		*why = "not a c2sp.org/tlog-proof@v1 file";
+		return CL_EPARSE;
+	}
+	rc = cl_tlog_note_open(*cp, *cp_len, log, 1, &tlen, &ok, NULL);
+	if (rc == CL_EPARSE) {
+		*why = "its checkpoint is not a signed note";
+		return CL_EPARSE;
+	}
+	if (rc != CL_OK || !ok) {
+		*why = "its checkpoint is not signed by the log key";
+		return CL_EVERIFY;
+	}
+	if (cl_tlog_checkpoint_parse(*cp, tlen, c) != CL_OK) {
+		*why = "its checkpoint is not a checkpoint";
+		return CL_EPARSE;
+	}
+	if (strcmp(c->origin, log->name) != 0) {
+		*why = "its checkpoint is of another log (origin)";
+		return CL_EVERIFY;
+	}
+	cl_tlog_entry(receipt, rn, entry);
+	cl_tlog_leaf_hash(entry, CL_TLOG_ENTRY_LEN, leaf);
+	if (cl_tlog_check_record((const unsigned char(*)[CL_TLOG_HASH])proof,
+		np, c->size, c->root, *index, leaf) != CL_OK) {
+		*why = "the receipt's entry is not in the log at that index";
+		return CL_EVERIFY;
+	}
+	return CL_OK;
+}

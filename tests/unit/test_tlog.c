@@ -1032,6 +1032,74 @@ test_tlog_proof_round_trip(void **state)
 	assert_int_equal(cl_tlog_check_record((const unsigned char(*)[32])got,
 			     gn, c.size, root, index, leaf),
 	    CL_OK);
+	/* The one-call check a verifier makes, and why it refuses. */
+	{
+		cl_tlog_checkpoint got_c;
+		cl_tlog_verifier other;
+		const char *why, *gcp;
+		size_t gcplen;
+		int64_t gi;
+		char r[32];
+
+		snprintf(r, sizeof r, "r%d", 13);
+		assert_int_equal(cl_tlog_proof_check(&k, file.data, file.len, r,
+				     strlen(r), &gi, &got_c, &gcp, &gcplen,
+				     &why),
+		    CL_OK);
+		assert_string_equal(why, "");
+		assert_int_equal(gi, 13);
+		assert_int_equal(got_c.size, 21);
+		assert_int_equal(gcplen, note.len);
+		assert_int_equal(cl_tlog_proof_check(&k, file.data, file.len,
+				     "r12", 3, &gi, &got_c, &gcp, &gcplen,
+				     &why),
+		    CL_EVERIFY);
+		assert_non_null(strstr(why, "not in the log"));
+		assert_int_equal(cl_tlog_vkey_parse("example.com/foo+530d903a+"
+						    "AekyeRrm56hApGFkyQR4ZCbV54"
+						    "Id2LKaANYcrnKv3U2k",
+				     &other),
+		    CL_OK);
+		assert_int_equal(cl_tlog_proof_check(&other, file.data,
+				     file.len, r, strlen(r), &gi, &got_c, &gcp,
+				     &gcplen, &why),
+		    CL_EVERIFY);
+		assert_non_null(strstr(why, "not signed by the log key"));
+		assert_int_equal(cl_tlog_proof_check(&k, file.data, 10, r,
+				     strlen(r), &gi, &got_c, &gcp, &gcplen,
+				     &why),
+		    CL_EPARSE);
+		assert_non_null(strstr(why, "tlog-proof"));
+		/* Signed by our key under another name: another log. */
+		{
+			cl_tlog_signer *o = NULL;
+			cl_buf n2 = CL_BUF_INIT, f2 = CL_BUF_INIT;
+			char err[256], ov[CL_TLOG_VKEY_MAX];
+			char *path = fx_write(dir, "o.pem", KEY_A_PRIV, 0600);
+
+			assert_int_equal(cl_tlog_signer_load(path,
+					     "other.example/log", &o, err,
+					     sizeof err),
+			    CL_OK);
+			assert_int_equal(cl_tlog_note_sign(o, text.data,
+					     text.len, &n2),
+			    CL_OK);
+			cl_tlog_proof_format(13,
+			    (const unsigned char(*)[32])proof, np, n2.data,
+			    n2.len, &f2);
+			cl_tlog_signer_vkey(o, ov);
+			assert_int_equal(cl_tlog_vkey_parse(ov, &other), CL_OK);
+			assert_int_equal(cl_tlog_proof_check(&other, f2.data,
+					     f2.len, r, strlen(r), &gi, &got_c,
+					     &gcp, &gcplen, &why),
+			    CL_EVERIFY);
+			assert_non_null(strstr(why, "origin"));
+			cl_tlog_signer_free(o);
+			cl_buf_free(&n2);
+			cl_buf_free(&f2);
+			free(path);
+		}
+	}
 	/* An "extra" line is skipped. */
 	cl_buf_reset(&file);
 	cl_buf_puts(&file, "c2sp.org/tlog-proof@v1\nextra aGVsbG8=\n");
