@@ -181,6 +181,9 @@ judge_log(cl_svc *app, const cl_receipt *r, const cl_answer *proof,
 	static char why[300];
 	cl_tlog_verifier log, wit[CL_TLOG_SIGS_MAX];
 	cl_proof_keys keys = { &log, wit, 0, app->cfg->tsa_ca_file };
+	cl_witness *ws = NULL;
+	char err[256];
+	size_t nw = 0;
 	cl_err rc;
 
 	if (log_key(app, &log) != CL_OK) {
@@ -191,6 +194,14 @@ judge_log(cl_svc *app, const cl_receipt *r, const cl_answer *proof,
 		    NULL);
 		return;
 	}
+	/* The witnesses the service asks to cosign (log_witnesses). */
+	if (cl_witness_list_parse(app->cfg->log_witnesses, &ws, &nw, err,
+		sizeof err) == CL_OK)
+		for (size_t i = 0; i < nw && i < CL_TLOG_SIGS_MAX; i++)
+			wit[keys.nwitnesses++] = ws[i].key;
+	else
+		cl_log(CL_LOG_WARN, "verify: config: log_witnesses: %s", err);
+	free(ws);
 	rc = cl_proof_check(r, proof->value, proof->len,
 	    tsr != NULL ? tsr->value : NULL, tsr != NULL ? tsr->len : 0, &keys,
 	    &pr);

@@ -62,61 +62,6 @@ signed_by(const char *cp, size_t n, const cl_tlog_verifier *k, size_t *text_len,
 	return ok ? 1 : 0;
 }
 
-/*
- * Check the checkpoint note cp (n bytes) with the log key: signature,
- * text, origin.  Fills the checkpoint item and *c, *text_len.  CL_EPARSE
- * when it is not a signed note; else CL_OK (the item may have failed:
- * *good says whether it passed).
- */
-static cl_err
-check_checkpoint(const cl_receipt *r, const char *cp, size_t n,
-    const cl_proof_keys *keys, cl_tlog_checkpoint *c, size_t *text_len,
-    int *good, cl_proof_result *res)
-{
-	uint64_t when = 0;
-	int by, none = 0;
-
-	*good = 0;
-	by = signed_by(cp, n, keys->log, text_len, &when);
-	if (by < 0 &&
-	    cl_tlog_note_open(cp, n, keys->log, 0, text_len, &none, NULL) !=
-		CL_OK) {
-		set(res, CL_PROOF_CHECKPOINT, 1, 0,
-		    "the proof holds no signed checkpoint note");
-		return CL_EPARSE;
-	}
-	if (cl_tlog_checkpoint_parse(cp, *text_len, c) != CL_OK) {
-		set(res, CL_PROOF_CHECKPOINT, 1, 0,
-		    "the proof's checkpoint is not a checkpoint (origin, "
-		    "size, root hash)");
-		return CL_EPARSE;
-	}
-	if (by < 0)
-		set(res, CL_PROOF_CHECKPOINT, 1, 0,
-		    "the checkpoint's signature by %s does not verify: it was "
-		    "changed or forged",
-		    keys->log->name);
-	else if (by == 0)
-		set(res, CL_PROOF_CHECKPOINT, 1, 0,
-		    "the checkpoint is not signed by the log key %s+%08" PRIx32,
-		    keys->log->name, keys->log->id);
-	else if (strcmp(c->origin, keys->log->name) != 0)
-		set(res, CL_PROOF_CHECKPOINT, 1, 0,
-		    "the checkpoint is of the log \"%s\", not %s", c->origin,
-		    keys->log->name);
-	else if (r->log[0] != '\0' && strcmp(r->log, c->origin) != 0)
-		set(res, CL_PROOF_CHECKPOINT, 1, 0,
-		    "the receipt promises the log \"%s\", the proof is of %s",
-		    r->log, c->origin);
-	else {
-		set(res, CL_PROOF_CHECKPOINT, 1, 1,
-		    "signed by the log key of %s, tree size %" PRId64,
-		    c->origin, c->size);
-		*good = 1;
-	}
-	return CL_OK;
-}
-
 /* Check the known witnesses' cosignatures on cp into res.  Cannot fail. */
 static void
 check_witnesses(const char *cp, size_t n, const cl_proof_keys *keys,
@@ -215,18 +160,67 @@ check_token(const cl_receipt *r, const void *tsr, size_t tlen, const char *text,
 	return CL_OK;
 }
 
+/*
+ * Fill the checkpoint and inclusion items from what cl_tlog_proof_check()
+ * said (rc, c, why) and the receipt's log line.  Returns whether the
+ * checkpoint passed.
+ */
+static int
+judge_tree(const cl_receipt *r, const cl_proof_keys *keys, cl_err rc,
+    const cl_tlog_checkpoint *c, const char *why, cl_proof_result *res)
+{
+	const cl_tlog_verifier *k = keys->log;
+	/* Its origin is the key's only once the signature has verified. */
+	int signed_ok = c->origin[0] != '\0' && strcmp(c->origin, k->name) == 0;
+
+	if (!signed_ok) {
+		if (c->origin[0] != '\0')
+			set(res, CL_PROOF_CHECKPOINT, 1, 0,
+			    "the checkpoint is of the log \"%s\", not %s",
+			    c->origin, k->name);
+		else
+			set(res, CL_PROOF_CHECKPOINT, 1, 0,
+			    "%s %s+%08" PRIx32 " (changed, forged or another "
+			    "log's)",
+			    why, k->name, k->id);
+		set(res, CL_PROOF_INCLUSION, 0, 0,
+		    "not checked: the checkpoint is not the log's");
+		return 0;
+	}
+	res->size = c->size;
+	if (r->log[0] != '\0' && strcmp(r->log, c->origin) != 0) {
+		set(res, CL_PROOF_CHECKPOINT, 1, 0,
+		    "the receipt promises the log \"%s\", the proof is of %s",
+		    r->log, c->origin);
+		set(res, CL_PROOF_INCLUSION, 0, 0,
+		    "not checked: the checkpoint is not the log's");
+		return 0;
+	}
+	set(res, CL_PROOF_CHECKPOINT, 1, 1,
+	    "signed by the log key of %s, tree size %" PRId64, c->origin,
+	    c->size);
+	if (rc == CL_OK)
+		set(res, CL_PROOF_INCLUSION, 1, 1,
+		    "the receipt is record %" PRId64 " of the log's %" PRId64,
+		    res->index, c->size);
+	else
+		set(res, CL_PROOF_INCLUSION, 1, 0,
+		    "this receipt is not record %" PRId64 " of the log of "
+		    "size %" PRId64 ": the proof is for another receipt or was "
+		    "changed",
+		    res->index, c->size);
+	return 1;
+}
+
 cl_err
 cl_proof_check(const cl_receipt *r, const char *proof, size_t plen,
     const void *tsr, size_t tlen, const cl_proof_keys *keys,
     cl_proof_result *res)
 {
-	unsigned char hashes[CL_TLOG_PROOF_MAX][CL_TLOG_HASH];
-	unsigned char leaf[CL_TLOG_HASH];
-	char entry[CL_TLOG_ENTRY_LEN + 1];
 	cl_tlog_checkpoint c;
-	const char *cp = NULL;
-	size_t np = 0, cp_len = 0, text_len = 0;
-	int good;
+	const char *cp = NULL, *why = "";
+	size_t cp_len = 0, text_len = 0;
+	int none = 0;
 	cl_err rc;
 
 	CL_ASSERT(keys != NULL && keys->log != NULL);
@@ -234,39 +228,18 @@ cl_proof_check(const cl_receipt *r, const char *proof, size_t plen,
 	res->index = res->size = -1;
 	for (int i = 0; i < CL_PROOF__MAX; i++)
 		set(res, (enum cl_proof_id)i, 0, 0, "not checked");
-	if (cl_tlog_proof_parse(proof, plen, &res->index, hashes, &np, &cp,
-		&cp_len) != CL_OK) {
-		set(res, CL_PROOF_CHECKPOINT, 1, 0,
-		    "not a c2sp.org/tlog-proof@v1 file");
+	/* The entry is of receipt.txt as served: its LF form. */
+	rc = cl_tlog_proof_check(keys->log, proof, plen, r->text,
+	    strlen(r->text), &res->index, &c, &cp, &cp_len, &why);
+	if (rc == CL_EPARSE) {
+		set(res, CL_PROOF_CHECKPOINT, 1, 0, "%s", why);
 		return CL_EPARSE;
 	}
-	if ((rc = check_checkpoint(r, cp, cp_len, keys, &c, &text_len, &good,
-		 res)) != CL_OK)
-		return rc;
-	res->size = c.size;
-	if (!good) {
-		set(res, CL_PROOF_INCLUSION, 0, 0,
-		    "not checked: the checkpoint is not the log's");
+	if (!judge_tree(r, keys, rc, &c, why, res))
 		return CL_OK;
-	}
-	/* The entry of the receipt as served: its LF form. */
-	cl_tlog_entry(r->text, strlen(r->text), entry);
-	cl_tlog_leaf_hash(entry, CL_TLOG_ENTRY_LEN, leaf);
-	if (res->index < 0 || res->index >= c.size)
-		set(res, CL_PROOF_INCLUSION, 1, 0,
-		    "index %" PRId64 " is outside the tree of size %" PRId64,
-		    res->index, c.size);
-	else if (cl_tlog_check_record((const unsigned char(*)[CL_TLOG_HASH])
-					  hashes,
-		     np, c.size, c.root, res->index, leaf) != CL_OK)
-		set(res, CL_PROOF_INCLUSION, 1, 0,
-		    "this receipt is not record %" PRId64 " of the log: the "
-		    "proof is for another receipt or was changed",
-		    res->index);
-	else
-		set(res, CL_PROOF_INCLUSION, 1, 1,
-		    "the receipt is record %" PRId64 " of the log's %" PRId64,
-		    res->index, c.size);
+	if (cl_tlog_note_open(cp, cp_len, keys->log, 0, &text_len, &none,
+		NULL) != CL_OK)
+		return CL_EPARSE; /* it opened with the key just now */
 	check_witnesses(cp, cp_len, keys, res);
 	return check_token(r, tsr, tlen, cp, text_len, keys, res);
 }

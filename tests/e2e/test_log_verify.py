@@ -188,7 +188,7 @@ def test_cli_refuses_each_tampering(case, tmp_path, pki):
     p = cli(case, proof=proof_path(other_dir, case["receipt"].read_bytes()), witness=False,
             tsr=False)
     assert p.returncode == 1, p.stdout
-    assert line(p.stdout, "checkpoint").startswith("INVALID: the checkpoint is not signed by the log key")
+    assert line(p.stdout, "checkpoint").startswith("INVALID: its checkpoint is not signed by the log key")
     assert line(p.stdout, "log inclusion") == "not checked: the checkpoint is not the log's"
     # A checkpoint whose signature was changed.
     t = case["proof"].read_bytes()
@@ -278,11 +278,16 @@ def test_cli_unreadable_and_usage(case, tmp_path):
 
 # /verify through the running service ---------------------------------------
 
+WITNESS = Witness("witness.example.org/w1")
+
+
 @pytest.fixture
 def stack(tmp_path, pki):
     ca, _ = pki
     s = Stack(tmp_path, env={"CALLIN_LOG_ORIGIN": ORIGIN,
-                             "CALLIN_TSA_CA_FILE": str(ca.ca_crt)}).start()
+                             "CALLIN_TSA_CA_FILE": str(ca.ca_crt),
+                             "CALLIN_LOG_WITNESSES": WITNESS.vkey + " http://127.0.0.1:9/w"}
+              ).start()
     yield s
     s.stop()
 
@@ -307,14 +312,22 @@ def test_verify_page_checks_the_proof(stack, pki, tmp_path):
     logdir = Path(stack.data) / "log"
     (tmp_path / "r.txt").write_bytes(receipt)
     publish(log_key(tmp_path / "log.pem"), logdir, tmp_path / "r.txt")
-    proof = proof_path(logdir, receipt).read_bytes()
     cp = (logdir / "checkpoint").read_bytes()
+    bare = proof_path(logdir, receipt).read_bytes()
+    cosign(proof_path(logdir, receipt), WITNESS.line(note_text(cp)))
+    proof = proof_path(logdir, receipt).read_bytes()
     tsr = test_tsa.reply(cert, test_tsa.query(note_text(cp)))
     v, checks, page = verdict(stack, receipt, proof, tsr)
     assert v == "valid", page
     assert checks == {"signature": "yes", "on-file": "yes", "log-checkpoint": "yes",
-                      "log-inclusion": "yes", "log-timestamp": "yes", "log-time": "yes"}
+                      "log-inclusion": "yes", "log-witnesses": "yes", "log-timestamp": "yes",
+                      "log-time": "yes"}
     assert "The receipt is in the public log." in page
+    assert "cosigned by 1 of 1 known witnesses" in page
+    # Not cosigned by the service's witness: invalid, saying so.
+    v, checks, page = verdict(stack, receipt, bare, tsr)
+    assert v == "invalid" and checks["log-witnesses"] == "no"
+    assert "none of the 1 known witnesses cosigned" in page
     # The confirmation page offers the same files.
     assert requests.get(stack.url(f"/receipt/{token}/receipt.tlog-proof")).content == proof
     # Tampered: another receipt's proof, a token over another checkpoint.
