@@ -19,8 +19,10 @@
  *   confirm_code     string, the code of the link that confirms the address
  *   notifications    array of { kind, to: [addresses], message_id?,
  *                    due_ms? }
- * The keys "outbox", "email_lc" and "confirmed_ms" are reserved for the
- * store's own use: a document carrying one is refused.
+ *   log              string, the log origin its receipt promises (absent:
+ *                    none); the store then queues the request for the log
+ * The keys "outbox", "email_lc", "confirmed_ms" and "log_state" are
+ * reserved for the store's own use: a document carrying one is refused.
  */
 #ifndef CALLIN_REQDOC_H
 #define CALLIN_REQDOC_H
@@ -65,6 +67,7 @@
 #define CL_DOC_OUTBOX "outbox"
 #define CL_DOC_EMAIL_LC "email_lc"
 #define CL_DOC_CONFIRMED_MS "confirmed_ms"
+#define CL_DOC_LOG_STATE "log_state"
 
 #define CL_REQDOC_TOKEN_MAX 64	 /* longest token, with its NUL */
 #define CL_REQDOC_BLOB_ID_MAX 64 /* longest blob id, with its NUL */
@@ -94,6 +97,8 @@ typedef struct cl_reqdoc {
 	cl_reqdoc_note *notes; /* notifications, due by default at
 					   received_ms */
 	size_t nnotes;
+	const char *log;     /* the log origin, NULL when none */
+	const char *receipt; /* the receipt, when log is set */
 } cl_reqdoc;
 
 /*
@@ -112,7 +117,9 @@ typedef struct cl_reqdoc {
  *     named twice;
  *   - notifications, when present, an array of documents each with a
  *     non-empty kind string, a to array of non-empty strings, and when
- *     present a non-empty message_id string and an integer due_ms.
+ *     present a non-empty message_id string and an integer due_ms;
+ *   - log, when present, a non-empty string, and then receipt a non-empty
+ *     string too (the log's entry is made from it).
  * Fails with CL_EINVAL, logged with what is wrong; *out is then empty
  * (cl_reqdoc_free is harmless).
  */

@@ -23,8 +23,8 @@
  * fields.email is a string, the store keeps a normalised copy of it (ASCII
  * letters in lower case, a "+tag" between the local part's first character
  * and the last '@' removed, every other byte as it is) for
- * cl_store_count_by_email().  The top-level keys "outbox", "email_lc" and
- * "confirmed_ms" are the store's own (the MongoDB backend keeps the outbox
+ * cl_store_count_by_email().  The top-level keys "outbox", "email_lc",
+ * "confirmed_ms" and "log_state" are the store's own (the MongoDB backend keeps the outbox
  * state, that normalised copy and the confirmation time in the request
  * document, and hides them from readers): a document carrying one is
  * refused by both backends.
@@ -325,5 +325,98 @@ cl_err cl_store_confirmed(cl_store *st, const char *token,
     int64_t *confirmed_ms);
 /* Free n notifications from cl_store_outbox_claim().  Cannot fail. */
 void cl_notifications_free(cl_notification *v, size_t n);
+
+/*
+ * The transparency log (DESIGN.md section 9).  cl_store_put() and
+ * cl_store_put_batch() of a document with a log key (its receipt promises
+ * the log) queue it for the log in the same durable write (SQLite: a
+ * log_pending row, ordered by an autoincrement; MongoDB: log_state
+ * "pending" in the request document, ordered by received_ms then _id).
+ * The one sequencer (callin-logd) takes them with cl_store_log_pending()
+ * and appends them with cl_store_log_append(): the entries, the log's
+ * state (size, root, signed checkpoint) by a compare-and-swap on the old
+ * (size, root), and the queue cleared.  A lost swap changes nothing.
+ * On MongoDB, which has no transaction here, the append writes the entries
+ * (by index, replacing leftovers of an append that never swapped) before
+ * the swap and clears the queue after it; a queued request whose token is
+ * already an entry below the state's size is cleared by
+ * cl_store_log_pending(), never returned, so a crash between the writes
+ * loses nothing and logs nothing twice.
+ */
+#define CL_STORE_LOG_HASH 32 /* bytes of a tree hash */
+
+/* A request waiting for the log. */
+typedef struct cl_store_pending {
+	char token[CL_TOKEN_MAX];
+	char *receipt; /* its receipt text, receipt_len bytes (and a NUL) */
+	size_t receipt_len;
+	int64_t received_ms;
+} cl_store_pending;
+
+/* One entry of the log. */
+typedef struct cl_store_entry {
+	int64_t idx;		  /* 0-based index in the log */
+	char token[CL_TOKEN_MAX]; /* the request it logs */
+	char *entry;		  /* the entry, len bytes (and a NUL) */
+	size_t len;
+} cl_store_entry;
+
+/* The log's state: the tree's size and root, and its signed checkpoint. */
+typedef struct cl_store_logstate {
+	int64_t size;
+	unsigned char root[CL_STORE_LOG_HASH];
+	char *checkpoint; /* checkpoint_len bytes and a NUL; NULL for size 0 */
+	size_t checkpoint_len;
+} cl_store_logstate;
+
+/*
+ * The oldest (at most max) requests waiting for the log, in order, into a
+ * new array *out of *n (free with cl_store_pending_free; empty: NULL, 0).
+ * CL_EUNAVAIL when the store cannot answer.
+ */
+cl_err cl_store_log_pending(cl_store *st, size_t max, cl_store_pending **out,
+    size_t *n);
+/* Free n pending items.  NULL is fine.  Cannot fail. */
+void cl_store_pending_free(cl_store_pending *v, size_t n);
+
+/*
+ * The log's state into *out (free with cl_store_logstate_free): size 0, a
+ * zero root and no checkpoint before the first append.  CL_EUNAVAIL.
+ */
+cl_err cl_store_log_state(cl_store *st, cl_store_logstate *out);
+/* Free what *s holds.  NULL is fine.  Cannot fail. */
+void cl_store_logstate_free(cl_store_logstate *s);
+
+/*
+ * Append the n entries v (n >= 1, v[i].idx == old->size + i, tokens of
+ * queued requests) with the new state next (next->size == old->size + n,
+ * a checkpoint), if the state is still old (same size and root), and clear
+ * the requests from the queue, in one durable write where the backend can
+ * (SQLite).  CL_EDUP when the state is no longer old or a token is already
+ * an entry: nothing changed (the caller reads the state again);
+ * CL_EINVAL for arguments not shaped so; CL_EUNAVAIL when the write did
+ * not happen (on MongoDB: the swap did not; entries above the state's size
+ * may be left, and are replaced by the next append).
+ */
+cl_err cl_store_log_append(cl_store *st, const cl_store_logstate *old,
+    const cl_store_logstate *next, const cl_store_entry *v, size_t n);
+
+/*
+ * The entries of index from to to - 1 (0 <= from <= to <= the state's
+ * size), in order, into a new array *out of *n (free with
+ * cl_store_entries_free).  CL_EINVAL for a bad range; CL_EIO when one is
+ * missing; CL_EUNAVAIL.
+ */
+cl_err cl_store_log_entries(cl_store *st, int64_t from, int64_t to,
+    cl_store_entry **out, size_t *n);
+/* Free n entries.  NULL is fine.  Cannot fail. */
+void cl_store_entries_free(cl_store_entry *v, size_t n);
+
+/*
+ * How many requests wait for the log into *n and the received_ms of the
+ * oldest into *oldest_ms (0 when none), for metrics and health.
+ * CL_EUNAVAIL; both 0 then.
+ */
+cl_err cl_store_log_queue(cl_store *st, int64_t *n, int64_t *oldest_ms);
 
 #endif /* CALLIN_STORE_H */

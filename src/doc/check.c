@@ -215,6 +215,7 @@ cl_reqdoc_parse(const bson_t *doc, cl_reqdoc *r)
 		CL_DOC_OUTBOX,
 		CL_DOC_EMAIL_LC,
 		CL_DOC_CONFIRMED_MS,
+		CL_DOC_LOG_STATE,
 	};
 	bson_iter_t it, arr;
 	const char *what;
@@ -228,7 +229,7 @@ cl_reqdoc_parse(const bson_t *doc, cl_reqdoc *r)
 	what = "keys and values every store can hold";
 	if (!portable(doc))
 		goto err;
-	what = "no outbox, email_lc or confirmed_ms key (reserved)";
+	what = "no outbox, email_lc, confirmed_ms or log_state key (reserved)";
 	for (i = 0; i < sizeof reserved / sizeof reserved[0]; i++)
 		if (bson_iter_init_find(&it, doc, reserved[i]))
 			goto err;
@@ -256,6 +257,11 @@ cl_reqdoc_parse(const bson_t *doc, cl_reqdoc *r)
 	    (!BSON_ITER_HOLDS_ARRAY(&it) || !bson_iter_recurse(&it, &arr) ||
 		notes_parse(arr, r->received_ms, 0, 0, &r->notes, &r->nnotes) !=
 		    CL_OK))
+		goto err;
+	what = "a valid log and, with it, a receipt";
+	if (bson_iter_init_find(&it, doc, CL_DOC_LOG) &&
+	    (!text(&it, 0, &r->log) ||
+		!top_text(doc, CL_DOC_RECEIPT, 0, &r->receipt)))
 		goto err;
 	return CL_OK;
 err:

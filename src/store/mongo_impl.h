@@ -22,7 +22,10 @@
  *                       carries email_lc, that address normalised
  *                       (st_email_norm), indexed on {email_lc,
  *                       received_ms} for cl_store_count_by_email();
- *                       readers never see outbox or email_lc;
+ *                       readers never see outbox or email_lc; a request
+ *                       queued for the log carries log_state (see
+ *                       mongo_log.c, which also keeps log_entries and
+ *                       log_state);
  *   attachments.files   GridFS bucket "attachments", 1 MiB chunks; each file
  *   attachments.chunks  carries metadata {state, created_ms}: "pending" from
  *                       the upload on, "linked" once a sweep has seen a
@@ -54,6 +57,8 @@
 #define MG_BUCKET "attachments"
 #define MG_FILES "attachments.files"
 #define MG_CHUNKS "attachments.chunks"
+#define MG_LOG_ENTRIES "log_entries" /* the log (mongo_log.c) */
+#define MG_LOG_STATE "log_state"
 #define MG_CHUNK_SIZE (1024 * 1024) /* GridFS chunkSizeBytes */
 #define MG_BATCH 100		    /* ids per $in query in sweep */
 /* The path of the blob ids a request references. */
@@ -131,5 +136,15 @@ cl_err mg_outbox_stats(cl_store *, int64_t, cl_outbox_stats *);
 cl_err mg_confirm(cl_store *, const char *, int64_t, const cl_reqdoc_note *,
     size_t);
 cl_err mg_confirmed(cl_store *, const char *, int64_t *);
+
+/* mongo_log.c */
+void mg_log_mark(bson_t *);
+cl_err mg_log_pending(cl_store *, size_t, cl_store_pending **, size_t *);
+cl_err mg_log_state(cl_store *, cl_store_logstate *);
+cl_err mg_log_append(cl_store *, const cl_store_logstate *,
+    const cl_store_logstate *, const cl_store_entry *, size_t);
+cl_err mg_log_entries(cl_store *, int64_t, int64_t, cl_store_entry **,
+    size_t *);
+cl_err mg_log_queue(cl_store *, int64_t *, int64_t *);
 
 #endif /* CALLIN_MONGO_IMPL_H */

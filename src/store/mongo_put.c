@@ -178,10 +178,12 @@ mg_put(cl_store *base, struct st_put *p)
 			rc = found ? CL_EDUP : CL_EINVAL;
 		goto err;
 	}
-	if (r->nnotes > 0 || p->email != NULL) {
+	if (r->nnotes > 0 || p->email != NULL || r->log != NULL) {
 		stored = bson_copy(r->doc);
 		if (r->nnotes > 0)
 			mg_outbox_append(r, stored);
+		if (r->log != NULL)
+			mg_log_mark(stored);
 		if (p->email != NULL)
 			BSON_APPEND_UTF8(stored, CL_DOC_EMAIL_LC, p->email);
 	}
@@ -200,7 +202,8 @@ err:
 
 /*
  * Find the request whose key (checked by store.c) equals value and copy
- * it, without the _id, outbox, email_lc and confirmed_ms the store added,
+ * it, without the _id, outbox, email_lc, confirmed_ms and log_state the
+ * store added,
  * into out (initialised by store.c).  Fails with CL_ENOTFOUND, CL_EUNAVAIL.
  */
 cl_err
@@ -232,7 +235,8 @@ mg_get(cl_store *base, cl_store_key key, const char *value, bson_t *out)
 	    NULL);
 	if (mongoc_cursor_next(cur, &doc))
 		bson_copy_to_excluding_noinit(doc, out, CL_DOC_OUTBOX,
-		    CL_DOC_EMAIL_LC, CL_DOC_CONFIRMED_MS, NULL);
+		    CL_DOC_EMAIL_LC, CL_DOC_CONFIRMED_MS, CL_DOC_LOG_STATE,
+		    NULL);
 	else if (mongoc_cursor_error(cur, &err))
 		rc = mg_error(&err, "find request");
 	else

@@ -23,7 +23,7 @@
 #define SQ_CHUNK (256 * 1024)
 
 /* The schema this code writes and understands (PRAGMA user_version). */
-#define SQ_SCHEMA_VERSION 6
+#define SQ_SCHEMA_VERSION 7
 
 /* WAL pages after which sq_sync_wal checkpoints (SQLite's default). */
 #define SQ_CHECKPOINT_PAGES 1000
@@ -66,6 +66,14 @@ enum sq_stmt {
 	SQ_OUTBOX_STATS,
 	SQ_REQ_CONFIRM,
 	SQ_REQ_CONFIRMED,
+	SQ_LOG_QUEUE,
+	SQ_LOG_PENDING,
+	SQ_LOG_STATE,
+	SQ_LOG_ENTRY_INSERT,
+	SQ_LOG_STATE_SET,
+	SQ_LOG_DEQUEUE,
+	SQ_LOG_ENTRIES,
+	SQ_LOG_QUEUE_STATS,
 	SQ__NSTMT
 };
 
@@ -133,6 +141,16 @@ cl_err sq_count_by_email(cl_store *, const char *, int64_t, int64_t *);
 cl_err sq_confirm(cl_store *, const char *, int64_t, const cl_reqdoc_note *,
     size_t);
 cl_err sq_confirmed(cl_store *, const char *, int64_t *);
+
+/* sqlite_log.c */
+cl_err sq_log_enqueue(struct sq_store *, const cl_reqdoc *);
+cl_err sq_log_pending(cl_store *, size_t, cl_store_pending **, size_t *);
+cl_err sq_log_state(cl_store *, cl_store_logstate *);
+cl_err sq_log_append(cl_store *, const cl_store_logstate *,
+    const cl_store_logstate *, const cl_store_entry *, size_t);
+cl_err sq_log_entries(cl_store *, int64_t, int64_t, cl_store_entry **,
+    size_t *);
+cl_err sq_log_queue(cl_store *, int64_t *, int64_t *);
 
 /* sqlite_outbox.c */
 cl_err sq_outbox_claim(cl_store *, int64_t, int64_t, const char *, size_t,

@@ -215,7 +215,8 @@ put_one(struct sq_store *s, struct st_put *p)
 		goto err;
 	}
 	if ((rc = put_link(s, r)) != CL_OK ||
-	    (rc = put_notes(s, r->token, r->notes, r->nnotes)) != CL_OK)
+	    (rc = put_notes(s, r->token, r->notes, r->nnotes)) != CL_OK ||
+	    (r->log != NULL && (rc = sq_log_enqueue(s, r)) != CL_OK))
 		goto err;
 	if ((rc = sq_exec(s, SQ_RELEASE, "release savepoint")) != CL_OK)
 		goto err;

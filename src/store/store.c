@@ -392,3 +392,138 @@ cl_notifications_free(cl_notification *v, size_t n)
 {
 	st_notes_free(v, n);
 }
+
+/* See store.h: *out and *n reset; max 0 takes nothing. */
+cl_err
+cl_store_log_pending(cl_store *st, size_t max, cl_store_pending **out,
+    size_t *n)
+{
+	cl_err rc;
+
+	*out = NULL;
+	*n = 0;
+	if (max == 0)
+		return CL_OK;
+	if ((rc = st->ops->log_pending(st, max, out, n)) != CL_OK) {
+		cl_store_pending_free(*out, *n);
+		*out = NULL;
+		*n = 0;
+	}
+	return rc;
+}
+
+void
+cl_store_pending_free(cl_store_pending *v, size_t n)
+{
+	size_t i;
+
+	if (v == NULL)
+		return;
+	for (i = 0; i < n; i++)
+		free(v[i].receipt);
+	free(v);
+}
+
+/* See store.h: *out is the empty state on failure. */
+cl_err
+cl_store_log_state(cl_store *st, cl_store_logstate *out)
+{
+	cl_err rc;
+
+	memset(out, 0, sizeof *out);
+	if ((rc = st->ops->log_state(st, out)) != CL_OK) {
+		cl_store_logstate_free(out);
+		memset(out, 0, sizeof *out);
+	}
+	return rc;
+}
+
+void
+cl_store_logstate_free(cl_store_logstate *s)
+{
+	if (s == NULL)
+		return;
+	free(s->checkpoint);
+	s->checkpoint = NULL;
+	s->checkpoint_len = 0;
+}
+
+/*
+ * See store.h: CL_EINVAL unless n >= 1, the entries follow old's size one
+ * by one with a token and an entry each, and next is old grown by n with
+ * a checkpoint.
+ */
+cl_err
+cl_store_log_append(cl_store *st, const cl_store_logstate *old,
+    const cl_store_logstate *next, const cl_store_entry *v, size_t n)
+{
+	size_t i;
+
+	if (old == NULL || next == NULL || v == NULL || n == 0 ||
+	    old->size < 0 || next->size != old->size + (int64_t)n ||
+	    next->checkpoint == NULL || next->checkpoint_len == 0)
+		return CL_EINVAL;
+	for (i = 0; i < n; i++)
+		if (v[i].idx != old->size + (int64_t)i ||
+		    v[i].token[0] == '\0' || v[i].entry == NULL ||
+		    v[i].len == 0)
+			return CL_EINVAL;
+	return st->ops->log_append(st, old, next, v, n);
+}
+
+/* See store.h: *out and *n reset; CL_EINVAL for a bad range. */
+cl_err
+cl_store_log_entries(cl_store *st, int64_t from, int64_t to,
+    cl_store_entry **out, size_t *n)
+{
+	cl_err rc;
+
+	*out = NULL;
+	*n = 0;
+	if (from < 0 || to < from)
+		return CL_EINVAL;
+	if (to == from)
+		return CL_OK;
+	if ((rc = st->ops->log_entries(st, from, to, out, n)) == CL_OK &&
+	    *n != (size_t)(to - from))
+		rc = CL_EIO;
+	for (size_t i = 0; rc == CL_OK && i < *n; i++)
+		if ((*out)[i].idx != from + (int64_t)i)
+			rc = CL_EIO;
+	if (rc != CL_OK) {
+		if (rc == CL_EIO)
+			cl_log(CL_LOG_ERROR,
+			    "store: log entries %lld to %lld are not all stored",
+			    (long long)from, (long long)to - 1);
+		cl_store_entries_free(*out, *n);
+		*out = NULL;
+		*n = 0;
+	}
+	return rc;
+}
+
+void
+cl_store_entries_free(cl_store_entry *v, size_t n)
+{
+	size_t i;
+
+	if (v == NULL)
+		return;
+	for (i = 0; i < n; i++)
+		free(v[i].entry);
+	free(v);
+}
+
+cl_err
+cl_store_log_queue(cl_store *st, int64_t *n, int64_t *oldest_ms)
+{
+	cl_err rc;
+
+	*n = 0;
+	*oldest_ms = 0;
+	if ((rc = st->ops->log_queue(st, n, oldest_ms)) != CL_OK) {
+		*n = 0;
+		*oldest_ms = 0;
+	}
+	return rc;
+}

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "callin/alloc.h"
+#include "callin/log.h"
 #include "callin/reqdoc.h"
 #include "store_common.h"
 
@@ -88,4 +89,17 @@ st_notes_free(cl_notification *v, size_t n)
 	for (i = 0; i < n; i++)
 		st_note_clear(&v[i]);
 	free(v);
+}
+
+int
+st_log_state_is(const cl_store_logstate *cur, const cl_store_logstate *old)
+{
+	if (cur->size == old->size &&
+	    memcmp(cur->root, old->root, CL_STORE_LOG_HASH) == 0)
+		return 1;
+	cl_log(CL_LOG_WARN,
+	    "store: the log state (size %lld) is not the one the append "
+	    "began from (size %lld): another sequencer?",
+	    (long long)cur->size, (long long)old->size);
+	return 0;
 }

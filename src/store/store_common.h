@@ -36,4 +36,11 @@ void st_note_clear(cl_notification *n);
 /* Free the n notifications of v and v itself.  NULL is fine.  Cannot fail. */
 void st_notes_free(cl_notification *v, size_t n);
 
+/*
+ * Whether the log state cur is old (same size and root), for an append's
+ * compare-and-swap; when not, logs that another sequencer may be at work.
+ * Cannot fail.
+ */
+int st_log_state_is(const cl_store_logstate *cur, const cl_store_logstate *old);
+
 #endif /* CALLIN_STORE_COMMON_H */

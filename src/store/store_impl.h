@@ -68,6 +68,15 @@ struct cl_store_ops {
 	cl_err (*confirm)(cl_store *, const char *, int64_t,
 	    const cl_reqdoc_note *, size_t);
 	cl_err (*confirmed)(cl_store *, const char *, int64_t *);
+	/* The log; store.c has checked the arguments and reset outputs. */
+	cl_err (
+	    *log_pending)(cl_store *, size_t, cl_store_pending **, size_t *);
+	cl_err (*log_state)(cl_store *, cl_store_logstate *);
+	cl_err (*log_append)(cl_store *, const cl_store_logstate *,
+	    const cl_store_logstate *, const cl_store_entry *, size_t);
+	cl_err (*log_entries)(cl_store *, int64_t, int64_t, cl_store_entry **,
+	    size_t *);
+	cl_err (*log_queue)(cl_store *, int64_t *, int64_t *);
 };
 
 /* The first member of every backend's store and blob structs. */

@@ -36,6 +36,11 @@ static const struct cl_store_ops mg_ops = {
 	.outbox_stats = mg_outbox_stats,
 	.confirm = mg_confirm,
 	.confirmed = mg_confirmed,
+	.log_pending = mg_log_pending,
+	.log_state = mg_log_state,
+	.log_append = mg_log_append,
+	.log_entries = mg_log_entries,
+	.log_queue = mg_log_queue,
 };
 
 static pthread_once_t mg_log_once = PTHREAD_ONCE_INIT;
@@ -296,7 +301,7 @@ mg_create_indexes(struct mg_store *st, const char *coll, bson_t *indexes)
 cl_err
 mg_ready(struct mg_store *st)
 {
-	bson_t *req = NULL, *files = NULL, *chunks = NULL;
+	bson_t *req = NULL, *files = NULL, *chunks = NULL, *entries = NULL;
 	cl_err rc;
 
 	if ((rc = mg_client(st)) != CL_OK)
@@ -316,7 +321,11 @@ mg_ready(struct mg_store *st)
 	    BCON_UTF8("outbox.status_1_outbox.due_ms_1"), "}", "5", "{", "key",
 	    "{", CL_DOC_EMAIL_LC, BCON_INT32(1), CL_DOC_RECEIVED_MS,
 	    BCON_INT32(1), "}", "name", BCON_UTF8("email_lc_1_received_ms_1"),
-	    "}");
+	    "}", "6", "{", "key", "{", CL_DOC_LOG_STATE, BCON_INT32(1),
+	    CL_DOC_RECEIVED_MS, BCON_INT32(1), "}", "name",
+	    BCON_UTF8("log_state_1_received_ms_1"), "}");
+	entries = BCON_NEW("0", "{", "key", "{", "token", BCON_INT32(1), "}",
+	    "name", BCON_UTF8("token_1"), "}");
 	files = BCON_NEW("0", "{", "key", "{", "filename", BCON_INT32(1),
 	    "uploadDate", BCON_INT32(1), "}", "name",
 	    BCON_UTF8("filename_1_uploadDate_1"), "}", "1", "{", "key", "{",
@@ -328,10 +337,12 @@ mg_ready(struct mg_store *st)
 	    BCON_BOOL(true), "}");
 	if ((rc = mg_create_indexes(st, MG_REQUESTS, req)) != CL_OK ||
 	    (rc = mg_create_indexes(st, MG_FILES, files)) != CL_OK ||
-	    (rc = mg_create_indexes(st, MG_CHUNKS, chunks)) != CL_OK)
+	    (rc = mg_create_indexes(st, MG_CHUNKS, chunks)) != CL_OK ||
+	    (rc = mg_create_indexes(st, MG_LOG_ENTRIES, entries)) != CL_OK)
 		goto err;
 	st->indexed = true;
 err:
+	bson_destroy(entries);
 	bson_destroy(req);
 	bson_destroy(files);
 	bson_destroy(chunks);

@@ -60,6 +60,11 @@ static const struct cl_store_ops sq_ops = {
 	.outbox_stats = sq_outbox_stats,
 	.confirm = sq_confirm,
 	.confirmed = sq_confirmed,
+	.log_pending = sq_log_pending,
+	.log_state = sq_log_state,
+	.log_append = sq_log_append,
+	.log_entries = sq_log_entries,
+	.log_queue = sq_log_queue,
 };
 
 static const char *const sq_sql[SQ__NSTMT] = {
@@ -132,6 +137,26 @@ static const char *const sq_sql[SQ__NSTMT] = {
 			   " WHERE token = ?1 AND confirmed_ms IS NULL",
 	[SQ_REQ_CONFIRMED] =
 	    "SELECT confirmed_ms FROM requests WHERE token = ?1",
+	/* The log's statements are explained in sqlite_log.c. */
+	[SQ_LOG_QUEUE] = "INSERT INTO log_pending(request_token) VALUES (?1)",
+	[SQ_LOG_PENDING] =
+	    "SELECT r.token, r.doc, r.received_ms FROM log_pending p"
+	    " JOIN requests r ON r.token = p.request_token"
+	    " ORDER BY p.id LIMIT ?1",
+	[SQ_LOG_STATE] =
+	    "SELECT size, root, checkpoint FROM log_state WHERE id = 1",
+	[SQ_LOG_ENTRY_INSERT] =
+	    "INSERT INTO log_entries(idx, entry, request_token)"
+	    " VALUES (?1, ?2, ?3)",
+	[SQ_LOG_STATE_SET] =
+	    "INSERT OR REPLACE INTO log_state(id, size, root, checkpoint)"
+	    " VALUES (1, ?1, ?2, ?3)",
+	[SQ_LOG_DEQUEUE] = "DELETE FROM log_pending WHERE request_token = ?1",
+	[SQ_LOG_ENTRIES] = "SELECT idx, entry, request_token FROM log_entries"
+			   " WHERE idx >= ?1 AND idx < ?2 ORDER BY idx",
+	[SQ_LOG_QUEUE_STATS] =
+	    "SELECT count(*), min(r.received_ms) FROM log_pending p"
+	    " JOIN requests r ON r.token = p.request_token",
 };
 
 /*
@@ -232,6 +257,26 @@ static const char sq_schema_v6[] =
     "ALTER TABLE requests ADD COLUMN confirmed_ms INTEGER;"
     "UPDATE requests SET email = callin_doc_email(doc) WHERE email LIKE '%+%';"
     "PRAGMA user_version = 6;";
+
+/*
+ * Schema version 7: the transparency log (sqlite_log.c): the requests
+ * waiting for it in the order they were stored, its entries (one per
+ * request at most) and its one state row.
+ */
+static const char sq_schema_v7[] =
+    "CREATE TABLE IF NOT EXISTS log_pending ("
+    " id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    " request_token TEXT UNIQUE NOT NULL REFERENCES requests(token));"
+    "CREATE TABLE IF NOT EXISTS log_entries ("
+    " idx INTEGER PRIMARY KEY,"
+    " entry BLOB NOT NULL,"
+    " request_token TEXT UNIQUE NOT NULL REFERENCES requests(token));"
+    "CREATE TABLE IF NOT EXISTS log_state ("
+    " id INTEGER PRIMARY KEY CHECK (id = 1),"
+    " size INTEGER NOT NULL,"
+    " root BLOB NOT NULL,"
+    " checkpoint BLOB NOT NULL);"
+    "PRAGMA user_version = 7;";
 
 /*
  * Log the SQLite error rc met while doing what and map it to a cl_err.
@@ -705,6 +750,13 @@ sq_schema(struct sq_store *s)
 		src = sqlite3_exec(s->db, sq_schema_v6, NULL, NULL, &msg);
 		if (src != SQLITE_OK) {
 			rc = sq_error(s, src, "upgrade schema to version 6");
+			goto err;
+		}
+	}
+	if (v < 7) {
+		src = sqlite3_exec(s->db, sq_schema_v7, NULL, NULL, &msg);
+		if (src != SQLITE_OK) {
+			rc = sq_error(s, src, "upgrade schema to version 7");
 			goto err;
 		}
 	}

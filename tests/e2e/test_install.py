@@ -43,7 +43,7 @@ def where(prefix, path):
 def test_tree(tmp_path):
     p = install(tmp_path / "usr-local")
     assert sorted(os.listdir(os.path.join(p, "bin"))) == programs()
-    assert len(programs()) == 4
+    assert len(programs()) == 5
     for prog in programs():
         assert mode(os.path.join(p, "bin", prog)) == 0o755, prog
     same = {
@@ -61,7 +61,7 @@ def test_tree(tmp_path):
     }
     for unit in os.listdir(os.path.join(TOP, "conf", "systemd")):
         same[f"lib/systemd/system/{unit}"] = f"{TOP}/conf/systemd/{unit}"
-    assert len(same) == 13
+    assert len(same) == 14
     for rel, src in same.items():
         path = os.path.join(p, rel)
         assert filecmp.cmp(path, src, shallow=False), rel
@@ -95,7 +95,7 @@ def test_what_the_site_and_units_name_is_installed(tmp_path):
             # The configuration file the unit names sits beside the example.
             conf = re.search(r"-c (\S+)", m.group(2))
             assert conf and os.path.exists(where(p, conf.group(1) + ".example"))
-    assert execs == 5
+    assert execs == 6
 
 
 def test_programs_run(tmp_path):
@@ -109,7 +109,7 @@ def test_programs_run(tmp_path):
     for prog in ("callin-keygen", "callin-verify"):
         r = run(prog, "--help")
         assert r.returncode == 0 and r.stdout.startswith(f"usage: {prog} "), r
-    for prog in ("callin-fcgi", "callin-mailer"):
+    for prog in ("callin-fcgi", "callin-mailer", "callin-logd"):
         r = run(prog, "--no-such-option")
         assert r.returncode == 2 and f"usage: {prog} " in r.stderr, r
     # The installed keygen makes a pair that the installed verify reads.

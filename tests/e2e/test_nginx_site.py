@@ -5,7 +5,8 @@ made with the openssl CLI, and a callin-fcgi stack behind it.  Mozilla
 "intermediate" TLS (1.1 refused, 1.2 and 1.3 taken, nothing but the
 intermediate ciphers, no session tickets, HSTS), the port-80 redirect to
 the configured host whatever Host header is sent, security.txt (RFC 9116),
-and the site's own rate limit on POST /request."""
+the site's own rate limit on POST /request, and the transparency log's
+files at /log/ (tests/e2e/log_files.py)."""
 import datetime
 import http.client
 import os
@@ -17,6 +18,7 @@ import subprocess
 import pytest
 
 from harness import TOP, Stack, accepting, free_port, wait_for
+from log_files import check_log_serving, make_log_dir
 
 HOST = "callin.example.gov.uk"
 SITE = os.path.join(TOP, "conf", "nginx-site.conf")
@@ -37,7 +39,7 @@ def swap(text, old, new, count=None):
     return text.replace(old, new)
 
 
-def render_site(run, cert, key, socket_path, http_port, https_port):
+def render_site(run, cert, key, socket_path, http_port, https_port, log_dir=None):
     with open(SITE) as f:
         site = f.read()
     site = swap(site, "/etc/nginx/callin/", os.path.join(TOP, "conf") + "/")
@@ -50,6 +52,7 @@ def render_site(run, cert, key, socket_path, http_port, https_port):
                 os.path.join(TOP, "src", "pages", "static") + "/", 1)
     site = swap(site, "/usr/local/share/callin/public", os.path.join(TOP, "public"))
     site = swap(site, "/var/log/nginx/callin-access.log", os.path.join(run, "access.log"), 1)
+    site = swap(site, "/var/lib/callin-log/", (log_dir or os.path.join(run, "log")) + "/", 5)
     site = swap(site, "listen 80;", f"listen 127.0.0.1:{http_port};", 1)
     site = swap(site, "listen 443 ssl http2;", f"listen 127.0.0.1:{https_port} ssl http2;", 1)
     # One listener per server is enough here (the tests speak IPv4).
@@ -243,6 +246,24 @@ def test_security_txt_served_by_the_test_config_too(shared_stack):
     r = requests.get(shared_stack.url("/.well-known/security.txt"))
     assert r.status_code == 200 and r.headers["Content-Type"] == "text/plain; charset=utf-8"
     assert "Expires:" in r.text
+
+
+def test_site_serves_the_log_files_with_their_headers(site):
+    make_log_dir(os.path.join(site.run, "log"))
+
+    def get(path, headers):
+        c = http.client.HTTPSConnection("127.0.0.1", site.https_port, context=site.context(),
+                                        timeout=30)
+        c._context.check_hostname = False
+        c.request("GET", path, headers={"Host": HOST, **headers})
+        r = c.getresponse()
+        body = r.read()
+        c.close()
+        h = {k.lower(): v for k, v in r.getheaders()}
+        assert "strict-transport-security" in h, path
+        return r.status, h, body
+
+    check_log_serving(get)
 
 
 def test_site_limits_post_request_per_address_not_gets(site):

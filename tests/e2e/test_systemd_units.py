@@ -28,7 +28,8 @@ HARDENING = {
 
 def services():
     found = sorted(glob.glob(os.path.join(UNITS, "*.service")))
-    assert len(found) == 3, found       # fcgi (socket-activated), fcgi standalone, mailer
+    # fcgi (socket-activated), fcgi standalone, mailer, logd
+    assert len(found) == 4, found
     return found
 
 
@@ -100,6 +101,13 @@ def test_units_make_the_folders_the_configuration_uses():
     data_dir, listen = conf["x"]["data_dir"], conf["x"]["listen"]
     for path in services():
         s = settings(path)["Service"]
+        if path.endswith("callin-logd.service"):
+            # log_dir, which nginx reads; data_dir made by the others.
+            assert "/var/lib/" + s["StateDirectory"] == "/var/lib/callin-log"
+            assert (s["StateDirectoryMode"], s["UMask"]) == ("0755", "0022")
+            assert s["ReadWritePaths"] == "-" + data_dir
+            assert s["ExecStart"].split()[0] == "/usr/local/bin/callin-logd"
+            continue
         assert s["UMask"] == "0077"
         assert "/var/lib/" + s["StateDirectory"] == data_dir, path
         assert s["StateDirectoryMode"] == "0700", path

@@ -935,6 +935,7 @@ main(int argc, char **argv)
 	fails = cmocka_run_group_tests_name(group, common, NULL, NULL);
 	fails += t_outbox_group();
 	fails += t_args_group();
+	fails += t_log_group();
 	if (t_env.sqlite) {
 		fails += t_sqlite_group();
 		if (fails == 0)

@@ -25,7 +25,9 @@
 #define NPROC 4	    /* claiming processes */
 
 /* SQL that turns a file of schema version 4 back into version 3. */
-#define UNDO_V6 "ALTER TABLE requests DROP COLUMN confirmed_ms;"
+#define UNDO_V7 \
+	"DROP TABLE log_pending; DROP TABLE log_entries; DROP TABLE log_state;"
+#define UNDO_V6 UNDO_V7 "ALTER TABLE requests DROP COLUMN confirmed_ms;"
 #define UNDO_V4 \
 	UNDO_V6 "DROP INDEX requests_email;" \
 		"ALTER TABLE requests DROP COLUMN email;"
@@ -680,7 +682,7 @@ downgrade_and_race(struct t_case *c, const char *sql)
 		assert_true(WIFEXITED(status));
 		assert_int_equal(WEXITSTATUS(status), 0);
 	}
-	assert_int_equal(side_int(c->path, "PRAGMA user_version"), 6);
+	assert_int_equal(side_int(c->path, "PRAGMA user_version"), 7);
 	assert_int_equal(
 	    side_int(c->path,
 		"SELECT count(*) FROM sqlite_schema"

@@ -111,7 +111,7 @@ test_sq_file(void **state)
 	assert_string_equal((const char *)sqlite3_column_text(st, 0), "wal");
 	sqlite3_finalize(st);
 	sqlite3_close(db);
-	assert_int_equal(q_int(c->path, "PRAGMA user_version"), 6);
+	assert_int_equal(q_int(c->path, "PRAGMA user_version"), 7);
 	assert_int_equal(
 	    q_int(c->path,
 		"SELECT count(*) FROM sqlite_schema"
@@ -140,7 +140,7 @@ test_sq_file(void **state)
 	assert_int_equal(t_put_simple(again, &k), CL_OK);
 	assert_int_equal(t_count(c->st), 2);
 	cl_store_close(again);
-	assert_int_equal(q_int(c->path, "PRAGMA user_version"), 6);
+	assert_int_equal(q_int(c->path, "PRAGMA user_version"), 7);
 }
 
 /* Count the outbox rows of the request token (NULL: all). */
@@ -560,7 +560,7 @@ test_sq_concurrent_open(void **state)
 	assert_int_equal(cl_store_open(c.spec, &st), CL_OK);
 	assert_int_equal(t_count(st), NCHILD);
 	cl_store_close(st);
-	assert_int_equal(q_int(c.path, "PRAGMA user_version"), 6);
+	assert_int_equal(q_int(c.path, "PRAGMA user_version"), 7);
 }
 
 /* Size of the file path + suffix, 0 when it does not exist. */

@@ -89,5 +89,7 @@ int t_sqlite_group(void);
 int t_outbox_group(void);
 /* The argument errors (args.c); returns the number of failures. */
 int t_args_group(void);
+/* The transparency log (log.c); returns the number of failures. */
+int t_log_group(void);
 
 #endif /* CALLIN_STORE_TEST_H */
