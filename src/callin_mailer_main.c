@@ -192,12 +192,12 @@ main(int argc, char **argv)
 	c = cl_mailer_counts_get(m);
 	cl_log(CL_LOG_INFO,
 	    "mailer: stopped: claimed %llu, sent %llu, "
-	    "retried %llu, failed %llu, released %llu in %.3f s "
-	    "(%.1f messages/s)",
+	    "retried %llu, failed %llu, released %llu, deferred %llu in "
+	    "%.3f s (%.1f messages/s)",
 	    (unsigned long long)c->claimed, (unsigned long long)c->sent,
 	    (unsigned long long)c->retried, (unsigned long long)c->failed,
-	    (unsigned long long)c->released, dt,
-	    dt > 0 ? (double)c->sent / dt : 0.0);
+	    (unsigned long long)c->released, (unsigned long long)c->deferred,
+	    dt, dt > 0 ? (double)c->sent / dt : 0.0);
 out:
 	cl_mailer_free(m);
 	cl_store_close(st);

@@ -1,12 +1,16 @@
 /*
  * callin-verify: check a receipt offline, and optionally the submission copy
- * it commits to and the attached files the copy lists.
+ * it commits to, the attached files the copy lists, and the receipt's
+ * transparency-log proof and time-stamp token (DESIGN.md §9).
  *
- *	callin-verify --key PUB.pem|KEYS_DIR receipt.txt [copy.json [file ...]]
+ *	callin-verify [--key PUB.pem|--keys KEYS_DIR] [--log-key VKEY]
+ *	    [--witness VKEY ...] [--tsa-ca PEM] [--proof FILE] [--tsr FILE]
+ *	    receipt.txt [copy.json [file ...]]
  *
  * Prints one line per check.  Exit 0 when every check passes, 1 when one
- * fails (bad signature, unknown key, copy or file not matching), 2 on a
- * usage error or an input that cannot be read or is malformed.
+ * fails (bad signature, unknown key, copy or file not matching, a proof or
+ * token that does not check), 2 on a usage error or an input that cannot
+ * be read or is malformed.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -19,20 +23,95 @@
 #include "callin/alloc.h"
 #include "callin/hash.h"
 #include "callin/proc.h"
+#include "callin/proof.h"
 #include "callin/receipt.h"
+#include "callin/tlog.h"
 
 #define COPY_MAX (64 * 1024 * 1024) /* largest copy.json read */
 
 
 static const char usage[] =
-    "usage: callin-verify --key PUB.pem|KEYS_DIR receipt.txt "
-    "[copy.json [attachment ...]]\n"
+    "usage: callin-verify [--key PUB.pem|--keys KEYS_DIR] [--log-key VKEY]\n"
+    "           [--witness VKEY ...] [--tsa-ca PEM] [--proof FILE] "
+    "[--tsr FILE]\n"
+    "           receipt.txt [copy.json [attachment ...]]\n"
     "  Checks the receipt's form and Ed25519 signature with the given public\n"
     "  key (or any key in KEYS_DIR), then that copy.json matches its\n"
     "  commitment and that each attachment file is listed in copy.json.\n"
-    "  receipt.txt may be - for standard input.\n"
+    "  With --proof (receipt.tlog-proof) and --log-key (the log's verifier\n"
+    "  key, or a file holding it, as /log/log.vkey): that the checkpoint is\n"
+    "  the log's and the receipt is in it; with --witness keys, their\n"
+    "  cosignatures; with --tsr (checkpoint.tsr) and --tsa-ca (the timestamp\n"
+    "  authorities' roots): the token at its genTime, and that the receipt\n"
+    "  was received no later.  receipt.txt may be - for standard input.\n"
     "  Exit 0: all valid; 1: something does not match; 2: usage error or an\n"
     "  input that cannot be read or is malformed.\n";
+
+#define MAX_WITNESSES 16
+
+/* The command line. */
+struct args {
+	const char *key, *log_key, *tsa_ca, *proof, *tsr;
+	const char *witness[MAX_WITNESSES];
+	int nwitness;
+	int first; /* argv index of receipt.txt */
+};
+
+/*
+ * Read the options of argv into a; a->first is the receipt's index.
+ * Returns 0, or -1 for a usage error (an unknown option, one without its
+ * value, too many witnesses, no key, no receipt, --proof without
+ * --log-key, --tsr without --proof or --tsa-ca).
+ */
+static int
+parse_args(int argc, char *argv[], struct args *a)
+{
+	static const char *const names[] = { "--key", "--keys", "--log-key",
+		"--tsa-ca", "--proof", "--tsr", "--witness" };
+	int i = 1;
+
+	memset(a, 0, sizeof *a);
+	while (i < argc && strncmp(argv[i], "--", 2) == 0) {
+		const char *opt = argv[i], *val = NULL, *eq = strchr(opt, '=');
+		size_t olen = eq != NULL ? (size_t)(eq - opt) : strlen(opt);
+		size_t k;
+
+		for (k = 0; k < sizeof names / sizeof names[0]; k++)
+			if (strlen(names[k]) == olen &&
+			    strncmp(names[k], opt, olen) == 0)
+				break;
+		if (k == sizeof names / sizeof names[0])
+			return -1;
+		if (eq != NULL)
+			val = eq + 1;
+		else if (i + 1 < argc)
+			val = argv[++i];
+		if (val == NULL || *val == '\0')
+			return -1;
+		i++;
+		switch (k) {
+		case 0:
+		case 1: a->key = val; break;
+		case 2: a->log_key = val; break;
+		case 3: a->tsa_ca = val; break;
+		case 4: a->proof = val; break;
+		case 5: a->tsr = val; break;
+		default:
+			if (a->nwitness == MAX_WITNESSES)
+				return -1;
+			a->witness[a->nwitness++] = val;
+			break;
+		}
+	}
+	a->first = i;
+	if (a->key == NULL || i >= argc)
+		return -1;
+	if ((a->proof != NULL) != (a->log_key != NULL))
+		return -1;
+	if (a->tsr != NULL && (a->proof == NULL || a->tsa_ca == NULL))
+		return -1;
+	return 0;
+}
 
 /*
  * Read all of path ("-" is stdin), at most max bytes, into a new buffer
@@ -224,17 +303,100 @@ out:
 	return verdict;
 }
 
+/*
+ * Read the verifier key arg (the key itself, or a file holding it on its
+ * first line) of type into k.  Prints why and returns CL_EPARSE when it is
+ * not one.
+ */
+static cl_err
+load_vkey(const char *what, const char *arg, unsigned char type,
+    cl_tlog_verifier *k)
+{
+	char *text = NULL, *nl;
+	struct stat st;
+	size_t len = 0;
+	cl_err rc;
+
+	if (stat(arg, &st) == 0 && S_ISREG(st.st_mode)) {
+		if (slurp(what, arg, CL_TLOG_VKEY_MAX, &text, &len) != CL_OK)
+			return CL_EIO;
+		if ((nl = strpbrk(text, "\r\n")) != NULL)
+			*nl = '\0';
+		arg = text;
+	}
+	rc = cl_tlog_vkey_parse(arg, k);
+	if (rc != CL_OK || k->type != type)
+		printf("%s: not a %s verifier key "
+		       "(<name>+<8 hex>+<base64>)\n",
+		    what,
+		    type == 0x01 ? "log (Ed25519)" :
+				   "witness (cosignature/v1)");
+	free(text);
+	return rc == CL_OK && k->type == type ? CL_OK : CL_EPARSE;
+}
+
+/*
+ * Check the receipt r's log proof (and token) as a says: print a line per
+ * check and return the verdict.
+ */
+static cl_verdict
+check_log(const cl_receipt *r, const struct args *a)
+{
+	static cl_proof_result res;
+	cl_tlog_verifier log, wit[MAX_WITNESSES];
+	cl_proof_keys keys = { &log, wit, (size_t)a->nwitness, a->tsa_ca };
+	char *proof = NULL, *tsr = NULL;
+	size_t plen = 0, tlen = 0;
+	cl_verdict verdict = CL_VERDICT_UNREADABLE;
+	cl_err rc;
+
+	if (load_vkey("log key", a->log_key, 0x01, &log) != CL_OK)
+		goto out;
+	for (int i = 0; i < a->nwitness; i++)
+		if (load_vkey("witness key", a->witness[i], 0x04, &wit[i]) !=
+		    CL_OK)
+			goto out;
+	if (slurp("proof", a->proof, 1024 * 1024, &proof, &plen) != CL_OK ||
+	    (a->tsr != NULL &&
+		slurp("token", a->tsr, 1024 * 1024, &tsr, &tlen) != CL_OK))
+		goto out;
+	rc = cl_proof_check(r, proof, plen, tsr, tlen, &keys, &res);
+	if (rc != CL_OK) {
+		enum cl_proof_id id = res.items[CL_PROOF_TIMESTAMP].made ?
+		    CL_PROOF_TIMESTAMP :
+		    CL_PROOF_CHECKPOINT;
+
+		printf("%s: cannot check: %s\n", cl_proof_name_of(id),
+		    res.items[id].detail);
+		goto out;
+	}
+	for (int i = 0; i < CL_PROOF__MAX; i++) {
+		const cl_proof_item *it = &res.items[i];
+
+		printf("%s: %s%s%s\n", cl_proof_name_of((enum cl_proof_id)i),
+		    !it->made  ? "" :
+			it->ok ? "valid (" :
+				 "INVALID: ",
+		    it->detail, it->made && it->ok ? ")" : "");
+	}
+	verdict = cl_proof_passed(&res) ? CL_VERDICT_VALID : CL_VERDICT_INVALID;
+out:
+	free(proof);
+	free(tsr);
+	return verdict;
+}
+
 int
 main(int argc, char *argv[])
 {
 	static cl_receipt r;
-	const char *keyarg = NULL;
+	struct args a;
 	cl_keyring *ring = NULL;
 	struct stat st;
 	char err[512], *text = NULL;
 	size_t len = 0;
 	cl_verdict verdict = CL_VERDICT_VALID, v;
-	int i = 1;
+	int i;
 	cl_err rc;
 
 	/* No secret here (public keys, the user's own files): dumpable, but
@@ -248,20 +410,15 @@ main(int argc, char *argv[])
 		fputs(usage, stdout);
 		return CL_VERDICT_VALID;
 	}
-	if (i < argc && strncmp(argv[i], "--key=", 6) == 0)
-		keyarg = argv[i++] + 6;
-	else if (i + 1 < argc && strcmp(argv[i], "--key") == 0) {
-		keyarg = argv[i + 1];
-		i += 2;
-	}
-	if (keyarg == NULL || *keyarg == '\0' || i >= argc) {
+	if (parse_args(argc, argv, &a) != 0) {
 		fputs(usage, stderr);
 		return CL_VERDICT_UNREADABLE;
 	}
-	if (stat(keyarg, &st) == 0 && S_ISDIR(st.st_mode))
-		rc = cl_keyring_load(keyarg, &ring, err, sizeof err);
+	i = a.first;
+	if (stat(a.key, &st) == 0 && S_ISDIR(st.st_mode))
+		rc = cl_keyring_load(a.key, &ring, err, sizeof err);
 	else
-		rc = cl_keyring_load_file(keyarg, &ring, err, sizeof err);
+		rc = cl_keyring_load_file(a.key, &ring, err, sizeof err);
 	if (rc != CL_OK) {
 		printf("key: %s\n", err);
 		verdict = CL_VERDICT_UNREADABLE;
@@ -295,6 +452,11 @@ main(int argc, char *argv[])
 	}
 	if (i + 1 < argc) {
 		v = check_copy(&r, argv[i + 1], argv + i + 2, argc - i - 2);
+		if (v > verdict)
+			verdict = v;
+	}
+	if (a.proof != NULL) {
+		v = check_log(&r, &a);
 		if (v > verdict)
 			verdict = v;
 	}

@@ -112,7 +112,16 @@ typedef struct cl_mail_ctx {
 	int64_t attach_max;	     /* mail_attach_max_bytes */
 	cl_mail_blob_fn load;	     /* attachment bytes */
 	void *load_arg;
+	const char *log_dir; /* the log's proofs (proofs.h) */
 } cl_mail_ctx;
+
+/* What a requester's email says of the log proof of their receipt. */
+typedef enum cl_mail_proof {
+	CL_MAIL_PROOF_NONE,	/* the receipt promises no log */
+	CL_MAIL_PROOF_LINK,	/* not ready yet: the public address given */
+	CL_MAIL_PROOF_ATTACHED, /* receipt.tlog-proof attached (no token) */
+	CL_MAIL_PROOF_ATTACHED_TSR, /* and checkpoint.tsr */
+} cl_mail_proof;
 
 typedef struct cl_mail_part {
 	char *type;	/* Content-Type value */
@@ -143,7 +152,9 @@ typedef struct cl_mail_msg {
  * notification n dated now: a "staff_alert" (every answer, the files
  * attached while their total is <= attach_max, else listed) or a
  * "confirmation" (reference, received time, what happens next, link,
- * receipt.txt and copy.json).  The Message-ID is
+ * receipt.txt and copy.json; when the receipt promises the log, its proof
+ * files from log_dir attached if they exist, else the public address
+ * where the proof will be).  The Message-ID is
  * <REFERENCE.KIND@domain-of-mail_from>, the same on every try.  Fails with
  *   CL_EINVAL    the notification cannot be sent safely or is malformed
  *                (unknown kind, bad reference, no valid recipient, a bad
@@ -179,22 +190,24 @@ void cl_mail_body_staff_confirmed(const bson_t *req, int64_t confirmed_ms,
 /*
  * Append to out the plain-text body (CRLF) of the requester's first email
  * about the request document req: reference, time, what happens next, the
- * attached receipt, and the link under public_base_url that confirms the
- * address, with the time it stops working (confirm_max_age seconds after
- * the request).  No answer is echoed and no private link is given to the
- * address the requester typed before they confirm it.  Cannot fail.
+ * attached receipt, what proof says of the log proof (attached, or the
+ * public address under public_base_url where it will be), and the link
+ * under public_base_url that confirms the address, with the time it stops
+ * working (confirm_max_age seconds after the request).  No answer is
+ * echoed and no private link is given to the address the requester typed
+ * before they confirm it.  Cannot fail.
  */
 void cl_mail_body_confirmation(const bson_t *req, const char *public_base_url,
-    int64_t confirm_max_age, cl_buf *out);
+    int64_t confirm_max_age, cl_mail_proof proof, cl_buf *out);
 
 /*
  * Append to out the plain-text body (CRLF) of the email sent once the
- * requester confirmed their address: the attached receipt and copy, and
- * the private link to the confirmation under public_base_url.  Cannot
- * fail.
+ * requester confirmed their address: the attached receipt and copy (and
+ * proof files, as proof says), and the private link to the confirmation
+ * under public_base_url.  Cannot fail.
  */
 void cl_mail_body_address_confirmed(const bson_t *req,
-    const char *public_base_url, cl_buf *out);
+    const char *public_base_url, cl_mail_proof proof, cl_buf *out);
 
 /* ------------------------------------------------------------------ */
 /* Retry schedule (schedule.c).                                         */

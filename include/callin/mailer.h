@@ -78,6 +78,7 @@ typedef struct cl_mailer_counts {
 	uint64_t retried;  /* temporary failures, due again later */
 	uint64_t failed;   /* given up */
 	uint64_t released; /* handed back unsent (stopping) */
+	uint64_t deferred; /* handed back to wait for a log proof */
 } cl_mailer_counts;
 
 /*

@@ -102,10 +102,13 @@ cl_err cl_page_start_html(const cl_svc *app, cl_buf *out);
 
 /*
  * The confirmation page's HTML for a request (reference, received time in
- * RFC 3339, private token, receipt text).  CL_EINVAL as above.
+ * RFC 3339, private token, receipt text, the log origin its receipt
+ * promises or "" for none, and whether its proof is published yet).
+ * CL_EINVAL as above.
  */
 cl_err cl_page_confirmation_html(cl_buf *out, const char *reference,
-    const char *received, const char *token, const char *receipt);
+    const char *received, const char *token, const char *receipt,
+    const char *log, int proof);
 
 /*
  * The HTML of the address-confirmation page for outcome (pending, done or
@@ -114,10 +117,12 @@ cl_err cl_page_confirmation_html(cl_buf *out, const char *reference,
 cl_err cl_page_confirm_html(cl_buf *out, cl_confirm_outcome outcome,
     const char *reference, const char *code);
 
-#define CL_VERIFY_CHECKS 3 /* signature, on file, copy */
+#define CL_VERIFY_CHECKS 8 /* signature, on file, copy, 5 of the log */
 
 typedef struct cl_verify_check {
-	const char *id; /* "signature", "on-file", "copy" */
+	const char *id; /* "signature", "on-file", "copy", "log-checkpoint",
+			   "log-inclusion", "log-witnesses", "log-timestamp",
+			   "log-time" */
 	int ok;
 	const char *text;
 	char detail[256]; /* "" for none */

@@ -13,7 +13,11 @@
  *
  * The signed bytes run from the start of the file through the LF that ends
  * the line before "signature: ".  Other "name: value" lines above the
- * signature are allowed (later versions), ignored, and signed.
+ * signature are allowed (later versions), ignored, and signed.  One is
+ * known: "log: <origin>" between commitment and key (DESIGN.md §9), a
+ * signed promise that the receipt's entry goes into the transparency log
+ * of that origin within log_max_delay; at most one, its origin as
+ * cl_receipt_origin_ok() allows.
  *
  * Line endings: the format is LF only.  A verifier first turns every CR LF
  * into LF (as a browser textarea or a Windows editor sends it) and accepts a
@@ -43,12 +47,13 @@
 #include "callin/hash.h"
 
 #define CL_RECEIPT_MAGIC "callin-receipt-v1" /* first line */
-#define CL_RECEIPT_MAX 4096 /* longest receipt accepted, bytes */
-#define CL_REFERENCE_LEN 13 /* "CIR-7K3F-9QXD" */
-#define CL_RECEIVED_LEN 20  /* "2026-11-23T14:05:09Z" */
-#define CL_KEY_ID_LEN 16    /* hex digits of a key id */
-#define CL_SIGNATURE_LEN 64 /* Ed25519 signature bytes */
-#define CL_SALT_LEN 32	    /* copy.json salt bytes */
+#define CL_RECEIPT_MAX 4096    /* longest receipt accepted, bytes */
+#define CL_REFERENCE_LEN 13    /* "CIR-7K3F-9QXD" */
+#define CL_RECEIVED_LEN 20     /* "2026-11-23T14:05:09Z" */
+#define CL_KEY_ID_LEN 16       /* hex digits of a key id */
+#define CL_SIGNATURE_LEN 64    /* Ed25519 signature bytes */
+#define CL_RECEIPT_LOG_MAX 256 /* longest log origin, with its NUL */
+#define CL_SALT_LEN 32	       /* copy.json salt bytes */
 #define CL_COPY_FORMAT "callin-copy-v1"
 
 typedef struct cl_signer cl_signer;   /* a loaded private key */
@@ -61,6 +66,7 @@ typedef struct cl_receipt {
 	unsigned char commitment[CL_SHA256_LEN];
 	char key_id[CL_KEY_ID_LEN + 1];
 	unsigned char signature[CL_SIGNATURE_LEN];
+	char log[CL_RECEIPT_LOG_MAX];  /* the log line's origin, "" if none */
 	bool crlf;		       /* CR LF line ends were normalised */
 	bool no_final_lf;	       /* the last line had no newline */
 	size_t signed_len;	       /* bytes of text the signature covers */
@@ -162,28 +168,39 @@ void cl_keyring_json(const cl_keyring *ring, cl_buf *out);
 /* --- receipts (receipt.c, parse.c, verify.c) --- */
 
 /*
+ * Whether the n bytes of s are a log origin a receipt may name: 1 to
+ * CL_RECEIPT_LOG_MAX - 1 printable ASCII characters, no space, no '+'.
+ * Cannot fail.
+ */
+bool cl_receipt_origin_ok(const char *s, size_t n);
+
+/*
  * Build and sign the v1 receipt for reference ("CIR-XXXX-XXXX"), received
- * ("YYYY-MM-DDTHH:MM:SSZ") and commitment (SHA-256 of copy.json), and append
- * its text to out.  Fails with CL_EINVAL (out unchanged) when reference or
- * received is not in its format, CL_ECRYPTO when signing fails.
+ * ("YYYY-MM-DDTHH:MM:SSZ"), commitment (SHA-256 of copy.json) and log (the
+ * origin of the log line; NULL or "" for none), and append its text to
+ * out.  Fails with CL_EINVAL (out unchanged) when reference, received or
+ * log is not in its format, CL_ECRYPTO when signing fails.
  */
 cl_err cl_receipt_sign(const cl_signer *s, const char *reference,
     const char *received, const unsigned char commitment[CL_SHA256_LEN],
-    cl_buf *out);
+    const char *log, cl_buf *out);
 
 /*
  * Append to out the signed lines of a v1 receipt that come before its key
- * line ("callin-receipt-v1", reference, received, commitment): what a
- * worker sends the signer.  CL_EINVAL (out unchanged) when reference or
- * received is not in its format.
+ * line ("callin-receipt-v1", reference, received, commitment, and "log:
+ * <log>" when log is not NULL or ""): what a worker sends the signer.
+ * CL_EINVAL (out unchanged) when reference, received or log is not in its
+ * format.
  */
 cl_err cl_receipt_body(const char *reference, const char *received,
-    const unsigned char commitment[CL_SHA256_LEN], cl_buf *out);
+    const unsigned char commitment[CL_SHA256_LEN], const char *log,
+    cl_buf *out);
 
 /*
  * Sign the receipt whose body is the n bytes of body and append the whole
  * receipt to out: the signer's one operation.  The body must be exactly
- * what cl_receipt_body() writes (the v1 grammar, byte for byte); anything
+ * what cl_receipt_body() writes (the v1 grammar with or without its log
+ * line, byte for byte); anything
  * else fails with CL_EPARSE.  With max_skew > 0 its received time must be
  * within max_skew seconds of now (epoch seconds), else CL_EINVAL: a worker
  * cannot have a receipt back-dated or post-dated.  CL_ECRYPTO when
@@ -214,6 +231,12 @@ const char *cl_verdict_name(cl_verdict v);
  * only: cl_receipt_verify() checks the signature.
  */
 cl_err cl_receipt_parse(const char *text, size_t len, cl_receipt *out);
+
+/*
+ * Seconds since the epoch of received, a valid "YYYY-MM-DDTHH:MM:SSZ" (as
+ * a parsed receipt's).  Cannot fail.
+ */
+int64_t cl_receipt_received_epoch(const char *received);
 
 /*
  * Check the signature of a parsed receipt with the key its key line names.

@@ -288,6 +288,15 @@ cl_err cl_store_outbox_failed(cl_store *st, const char *id, const char *owner,
     int final, int64_t retry_ms, const char *error);
 
 /*
+ * Hand id back unsent by owner, due again at due_ms, without counting a
+ * try (attempts unchanged; why kept as last_error): the mailer waiting for
+ * something the message needs (a receipt's log proof).  CL_ENOTFOUND as
+ * for cl_store_outbox_sent().
+ */
+cl_err cl_store_outbox_defer(cl_store *st, const char *id, const char *owner,
+    int64_t due_ms, const char *why);
+
+/*
  * Fill *stats (see cl_outbox_stats) for metrics and health at now_ms.
  * CL_EUNAVAIL as above.
  */

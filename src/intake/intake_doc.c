@@ -209,8 +209,8 @@ cl_intake_build(cl_svc *app, const cl_intake *in, const char *token,
 		 &copy)) != CL_OK)
 		goto err;
 	cl_sha256(copy.data, copy.len, commitment);
-	if ((rc = cl_receipt_body(reference, received, commitment, &body)) !=
-		CL_OK ||
+	if ((rc = cl_receipt_body(reference, received, commitment,
+		 app->cfg->log_origin, &body)) != CL_OK ||
 	    (rc = cl_svc_sign(app, &body, &receipt)) != CL_OK)
 		goto err;
 	/* The signer's answer must be a receipt of this very body. */
@@ -237,6 +237,9 @@ cl_intake_build(cl_svc *app, const cl_intake *in, const char *token,
 	BSON_APPEND_UTF8(doc, CL_DOC_COPY_JSON, cl_buf_str(&copy));
 	BSON_APPEND_UTF8(doc, CL_DOC_RECEIPT, cl_buf_str(&receipt));
 	BSON_APPEND_UTF8(doc, CL_DOC_KEY_ID, parsed.key_id);
+	/* Its receipt promises the log: the store queues it for callin-logd. */
+	if (parsed.log[0] != '\0')
+		BSON_APPEND_UTF8(doc, CL_DOC_LOG, parsed.log);
 	BSON_APPEND_UTF8(doc, CL_DOC_CONFIRM_CODE, code);
 	append_notifications(app->cfg, &in->answers, doc);
 	rc = CL_OK;

@@ -11,6 +11,7 @@
 #include "callin/date.h"
 #include "callin/form.h"
 #include "callin/mail.h"
+#include "callin/proofs.h"
 #include "callin/rand.h"
 #include "mail_int.h"
 
@@ -237,6 +238,51 @@ base_len(const char *public_base_url)
 	return n;
 }
 
+/*
+ * The paragraph on the log proof of req's receipt, as proof says: what the
+ * attached files add, or the public address where the proof will be
+ * (never the private page: this address may not be the requester's).
+ */
+static void
+proof_lines(const bson_t *req, const char *public_base_url, cl_mail_proof proof,
+    cl_buf *out)
+{
+	const char *receipt;
+	char hex[CL_SHA256_HEX];
+	size_t n = 0;
+
+	if (proof == CL_MAIL_PROOF_NONE)
+		return;
+	heading(out, "Proof that your receipt is in the public log");
+	if (proof != CL_MAIL_PROOF_LINK) {
+		cl_buf_puts(out,
+		    "receipt.tlog-proof is attached. Keep it with your "
+		    "receipt. It proves that your receipt is in our public "
+		    "append-only log, which independent witnesses check, so it "
+		    "cannot later be removed or changed without that "
+		    "showing.\r\n");
+		if (proof == CL_MAIL_PROOF_ATTACHED_TSR)
+			cl_buf_puts(out,
+			    "checkpoint.tsr is attached too. It is from an "
+			    "independent timestamp authority, which saw the log "
+			    "when it already held your receipt: your request "
+			    "cannot have been received later than that "
+			    "time.\r\n");
+		return;
+	}
+	receipt = cl_reqdoc_str(req, CL_DOC_RECEIPT, "", &n);
+	cl_proof_name(receipt, n, hex);
+	cl_buf_puts(out,
+	    "Your receipt will be added to our public append-only log, "
+	    "which independent witnesses check. The proof that it is there, "
+	    "with an independent timestamp, will be published at:\r\n");
+	cl_buf_add(out, public_base_url, base_len(public_base_url));
+	cl_buf_printf(out, "/log/proofs/%s.%s\r\n", hex, CL_PROOF_TLOG);
+	cl_buf_printf(out,
+	    "and the timestamp at the same address ending .%s.\r\n",
+	    CL_PROOF_TSR);
+}
+
 /* The closing lines of every email to the requester. */
 static void
 requester_footer(cl_buf *out, const char *public_base_url)
@@ -253,7 +299,7 @@ requester_footer(cl_buf *out, const char *public_base_url)
 
 void
 cl_mail_body_confirmation(const bson_t *req, const char *public_base_url,
-    int64_t confirm_max_age, cl_buf *out)
+    int64_t confirm_max_age, cl_mail_proof proof, cl_buf *out)
 {
 	const char *code = cl_reqdoc_str(req, CL_DOC_CONFIRM_CODE, "", NULL);
 	const char *ref = cl_reqdoc_str(req, CL_DOC_REFERENCE, "", NULL);
@@ -282,6 +328,7 @@ cl_mail_body_confirmation(const bson_t *req, const char *public_base_url,
 	    "It is signed with a published key, so anyone can check it later "
 	    "without having to trust us. It contains no personal details, so "
 	    "you can share it.\r\n");
+	proof_lines(req, public_base_url, proof, out);
 	if (b64url_ok(code) && ms >= 0) {
 		heading(out, "Confirm your email address");
 		cl_buf_puts(out,
@@ -300,7 +347,7 @@ cl_mail_body_confirmation(const bson_t *req, const char *public_base_url,
 
 void
 cl_mail_body_address_confirmed(const bson_t *req, const char *public_base_url,
-    cl_buf *out)
+    cl_mail_proof proof, cl_buf *out)
 {
 	const char *token = cl_reqdoc_str(req, CL_DOC_TOKEN, "", NULL);
 
@@ -316,6 +363,7 @@ cl_mail_body_address_confirmed(const bson_t *req, const char *public_base_url,
 	    "no personal details, so you can share it.\r\n"
 	    "- copy.json is a copy of every answer you gave and a fingerprint "
 	    "of each file. The receipt fingerprints this copy.\r\n");
+	proof_lines(req, public_base_url, proof, out);
 	if (b64url_ok(token)) {
 		cl_buf_puts(out,
 		    "\r\nYou can see your confirmation and download "

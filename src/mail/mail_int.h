@@ -18,4 +18,11 @@
  */
 int mail_kind_after_confirm(const char *kind);
 
+/*
+ * Whether a notification of kind waits (up to log_proof_wait) for its
+ * receipt's log proof, to attach it: the requester's first email,
+ * "confirmation".  Cannot fail.
+ */
+int mail_kind_waits_for_proof(const char *kind);
+
 #endif /* CALLIN_MAIL_INT_H */

@@ -4,18 +4,22 @@
  * connection, and its fate recorded in the store: sent; due again later on
  * the retry schedule (4xx, relay unreachable); or failed for good (5xx, a
  * message that cannot be sent safely, an exhausted schedule).  Every
- * failure is logged with its reason.
+ * failure is logged with its reason.  The requester's first email waits
+ * for the log proof of their receipt (log_proof_wait after the request at
+ * most), handed back without counting a try until the proof is there.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "callin/alloc.h"
 #include "callin/clock.h"
 #include "callin/date.h"
 #include "callin/log.h"
 #include "callin/mailer.h"
+#include "callin/proofs.h"
 #include "callin/rand.h"
 #include "mail_int.h"
 
@@ -30,7 +34,10 @@ struct cl_mailer {
 	cl_mail_ctx ctx;
 	char *public_base_url;
 	int64_t lease_ms;
-	int64_t send_ms; /* worst case for one message */
+	int64_t send_ms;	/* worst case for one message */
+	char *log_dir;		/* the log's proofs; NULL: no log */
+	int64_t proof_wait_ms;	/* log_proof_wait */
+	int64_t proof_check_ms; /* how often a waiting email looks again */
 	size_t batch;
 	cl_mailer_counts counts;
 };
@@ -65,6 +72,16 @@ cl_mailer_new(const cl_config *cfg, cl_store *st, const char *owner,
 	m->lease_ms = cfg->mail_lease_seconds * 1000;
 	m->send_ms = (cfg->mail_connect_timeout + cfg->mail_timeout) * 1000;
 	m->batch = (size_t)cfg->mail_batch;
+	if (cfg->log_origin[0] != '\0') {
+		m->log_dir = cl_strdup(cfg->log_dir);
+		m->proof_wait_ms = cfg->log_proof_wait * 1000;
+		/* Proofs come with anchors: look a few times per interval. */
+		m->proof_check_ms = cfg->log_anchor_interval * 1000 / 4;
+		if (m->proof_check_ms < 1000)
+			m->proof_check_ms = 1000;
+		if (m->proof_check_ms > 15000)
+			m->proof_check_ms = 15000;
+	}
 	if (cl_mail_from_parse(cfg->mail_from, &m->from, why, sizeof why) !=
 	    CL_OK) {
 		snprintf(err, errlen, "config: mail_from: %s", why);
@@ -96,6 +113,7 @@ cl_mailer_new(const cl_config *cfg, cl_store *st, const char *owner,
 	m->ctx.attach_max = cfg->mail_attach_max_bytes;
 	m->ctx.load = load_blob;
 	m->ctx.load_arg = st;
+	m->ctx.log_dir = m->log_dir;
 	*out = m;
 	return CL_OK;
 err:
@@ -235,6 +253,53 @@ deliver(cl_mailer *m, const cl_notification *n, char *down, size_t downlen)
 	cl_mail_msg_free(&msg);
 }
 
+/*
+ * Whether n waits for its receipt's log proof at now: the requester's
+ * first email, a receipt that promises the log, no proof published yet,
+ * and less than log_proof_wait since the request; *until gets when to
+ * look again.  Cannot fail.
+ */
+static int
+waits_for_proof(const cl_mailer *m, const cl_notification *n, int64_t now,
+    int64_t *until)
+{
+	char path[4096];
+	const char *receipt;
+	int64_t end;
+	size_t len = 0;
+
+	if (m->log_dir == NULL || n->request == NULL ||
+	    !mail_kind_waits_for_proof(n->kind) ||
+	    cl_reqdoc_str(n->request, CL_DOC_LOG, "", NULL)[0] == '\0')
+		return 0;
+	end = cl_reqdoc_int(n->request, CL_DOC_RECEIVED_MS, n->due_ms) +
+	    m->proof_wait_ms;
+	if (now >= end)
+		return 0;
+	receipt = cl_reqdoc_str(n->request, CL_DOC_RECEIPT, "", &len);
+	if (cl_proof_path(m->log_dir, receipt, len, CL_PROOF_TLOG, path,
+		sizeof path) != CL_OK ||
+	    access(path, F_OK) == 0)
+		return 0;
+	*until = now + m->proof_check_ms < end ? now + m->proof_check_ms : end;
+	return 1;
+}
+
+/* Hand n back to wait for its proof until until, no try counted.  Logs. */
+static void
+defer(cl_mailer *m, const cl_notification *n, int64_t until)
+{
+	cl_err rc;
+
+	m->counts.deferred++;
+	rc = cl_store_outbox_defer(m->st, n->id, m->owner, until,
+	    "waiting for the log proof of the receipt");
+	if (rc != CL_OK)
+		cl_log(CL_LOG_WARN,
+		    "mail: %s %s (outbox %s) left to its lease: %s", n->kind,
+		    ref_of(n), n->id, cl_strerror(rc));
+}
+
 /* Hand n back unsent, due again now.  Logs. */
 static void
 release(cl_mailer *m, const cl_notification *n, const char *why)
@@ -257,7 +322,7 @@ cl_mailer_batch(cl_mailer *m, const volatile sig_atomic_t *stop,
 {
 	cl_notification *v = NULL;
 	char down[512] = "", why[600];
-	int64_t start = cl_now_ms();
+	int64_t start = cl_now_ms(), until = 0;
 	size_t n = 0, i;
 	cl_err rc;
 
@@ -281,6 +346,10 @@ cl_mailer_batch(cl_mailer *m, const volatile sig_atomic_t *stop,
 			release(m, &v[i],
 			    "not tried: the batch's lease was "
 			    "running out");
+			continue;
+		}
+		if (waits_for_proof(m, &v[i], cl_now_ms(), &until)) {
+			defer(m, &v[i], until);
 			continue;
 		}
 		if (down[0] != '\0') {
@@ -314,5 +383,6 @@ cl_mailer_free(cl_mailer *m)
 	cl_mail_from_free(&m->from);
 	free(m->owner);
 	free(m->public_base_url);
+	free(m->log_dir);
 	free(m);
 }

@@ -14,6 +14,7 @@
 #include "callin/date.h"
 #include "callin/hash.h"
 #include "callin/mail.h"
+#include "callin/proofs.h"
 #include "callin/reference.h"
 #include "mail_int.h"
 
@@ -290,6 +291,56 @@ attach_string(cl_mail_msg *msg, const bson_t *req, const char *key,
 	cl_buf_add(&msg->parts[i].data, s, n);
 }
 
+/*
+ * Read the log proof files of req's receipt into proof and tsr when it
+ * promises the log and ctx has a log_dir; *what gets what the email can
+ * say of them.  CL_EUNAVAIL when one exists but cannot be read now.
+ */
+static cl_err
+read_proofs(const cl_mail_ctx *ctx, const bson_t *req, cl_buf *proof,
+    cl_buf *tsr, cl_mail_proof *what)
+{
+	const char *receipt;
+	size_t n = 0;
+	cl_err rc;
+
+	*what = CL_MAIL_PROOF_NONE;
+	if (ctx->log_dir == NULL ||
+	    cl_reqdoc_str(req, CL_DOC_LOG, "", NULL)[0] == '\0')
+		return CL_OK;
+	*what = CL_MAIL_PROOF_LINK;
+	receipt = cl_reqdoc_str(req, CL_DOC_RECEIPT, "", &n);
+	rc = cl_proof_read(ctx->log_dir, receipt, n, CL_PROOF_TLOG, proof);
+	if (rc == CL_ENOTFOUND)
+		return CL_OK;
+	if (rc != CL_OK)
+		return CL_EUNAVAIL;
+	*what = CL_MAIL_PROOF_ATTACHED;
+	rc = cl_proof_read(ctx->log_dir, receipt, n, CL_PROOF_TSR, tsr);
+	if (rc == CL_OK)
+		*what = CL_MAIL_PROOF_ATTACHED_TSR;
+	else if (rc != CL_ENOTFOUND)
+		return CL_EUNAVAIL;
+	return CL_OK;
+}
+
+/* Attach the proof files read_proofs() read, as what says.  Cannot fail. */
+static void
+attach_proofs(cl_mail_msg *msg, cl_mail_proof what, const cl_buf *proof,
+    const cl_buf *tsr)
+{
+	size_t i;
+
+	if (what == CL_MAIL_PROOF_NONE || what == CL_MAIL_PROOF_LINK)
+		return;
+	i = add_part(msg, "text/plain; charset=UTF-8", "receipt.tlog-proof");
+	cl_buf_add(&msg->parts[i].data, proof->data, proof->len);
+	if (what != CL_MAIL_PROOF_ATTACHED_TSR)
+		return;
+	i = add_part(msg, "application/timestamp-reply", "checkpoint.tsr");
+	cl_buf_add(&msg->parts[i].data, tsr->data, tsr->len);
+}
+
 /* The kinds of notification, as the outbox names them. */
 enum kind { K_STAFF, K_CONFIRMATION, K_ADDRESS_CONFIRMED, K_STAFF_CONFIRMED };
 static const char *const kinds[] = {
@@ -299,6 +350,12 @@ static const char *const kinds[] = {
 	[K_STAFF_CONFIRMED] = "staff_confirmed",
 };
 #define NKINDS (sizeof kinds / sizeof kinds[0])
+
+int
+mail_kind_waits_for_proof(const char *kind)
+{
+	return kind != NULL && strcmp(kind, kinds[K_CONFIRMATION]) == 0;
+}
 
 int
 mail_kind_after_confirm(const char *kind)
@@ -314,6 +371,8 @@ cl_mail_build(const cl_mail_ctx *ctx, const cl_notification *n, time_t now,
 {
 	const bson_t *req = n->request;
 	cl_buf subject = CL_BUF_INIT, files = CL_BUF_INIT, *body;
+	cl_buf proof = CL_BUF_INIT, tsr = CL_BUF_INIT;
+	cl_mail_proof what = CL_MAIL_PROOF_NONE;
 	char date[CL_DATE_RFC5322_MAX];
 	const char *ref, *title;
 	size_t tlen, k;
@@ -373,6 +432,11 @@ cl_mail_build(const cl_mail_ctx *ctx, const cl_notification *n, time_t now,
 	add_header(msg, "Subject", cl_buf_str(&subject));
 	add_raw_header(msg, "Auto-Submitted", "auto-generated");
 
+	if ((k == K_CONFIRMATION || k == K_ADDRESS_CONFIRMED) &&
+	    (rc = read_proofs(ctx, req, &proof, &tsr, &what)) != CL_OK) {
+		snprintf(why, whylen, "the log proof cannot be read now");
+		goto err;
+	}
 	add_part(msg, "text/plain; charset=UTF-8", NULL);
 	body = &msg->parts[0].data;
 	switch (k) {
@@ -394,16 +458,19 @@ cl_mail_build(const cl_mail_ctx *ctx, const cl_notification *n, time_t now,
 	case K_CONFIRMATION:
 		/* Before the address is confirmed: nothing personal. */
 		cl_mail_body_confirmation(req, ctx->public_base_url,
-		    ctx->confirm_max_age, body);
+		    ctx->confirm_max_age, what, body);
 		attach_string(msg, req, CL_DOC_RECEIPT,
 		    "text/plain; charset=UTF-8", "receipt.txt");
+		attach_proofs(msg, what, &proof, &tsr);
 		break;
 	default:
-		cl_mail_body_address_confirmed(req, ctx->public_base_url, body);
+		cl_mail_body_address_confirmed(req, ctx->public_base_url, what,
+		    body);
 		attach_string(msg, req, CL_DOC_RECEIPT,
 		    "text/plain; charset=UTF-8", "receipt.txt");
 		attach_string(msg, req, CL_DOC_COPY_JSON, "application/json",
 		    "copy.json");
+		attach_proofs(msg, what, &proof, &tsr);
 		break;
 	}
 	rc = CL_OK;
@@ -412,6 +479,8 @@ err:
 		cl_mail_msg_free(msg);
 	cl_buf_free(&subject);
 	cl_buf_free(&files);
+	cl_buf_free(&proof);
+	cl_buf_free(&tsr);
 	return rc;
 }
 

@@ -1,29 +1,37 @@
 /*
  * confirmation.c: GET /receipt/{token} — the confirmation page: reference,
- * time received, what happens next, and the signed receipt explained.
- * receipt_link_days after the request was received, the page and copy.json
- * answer 410 "this link has expired"; receipt.txt keeps working.
+ * time received, what happens next, and the signed receipt explained —
+ * and its files: receipt.txt, copy.json, and once the log has anchored the
+ * receipt, receipt.tlog-proof and checkpoint.tsr (read from
+ * log_dir/proofs/, see proofs.h).  receipt_link_days after the request was
+ * received, the page and copy.json answer 410 "this link has expired";
+ * receipt.txt and the proof files (no personal data) keep working.
  */
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "callin/clock.h"
 #include "callin/date.h"
 #include "callin/log.h"
 #include "callin/page.h"
+#include "callin/proofs.h"
 #include "callin/reference.h"
 #include "callin/reqdoc.h"
 #include "callin/tmpl.h"
 
 cl_err
 cl_page_confirmation_html(cl_buf *out, const char *reference,
-    const char *received, const char *token, const char *receipt)
+    const char *received, const char *token, const char *receipt,
+    const char *log, int proof)
 {
 	cl_tmpl *d = cl_tmpl_new();
 	char when[64];
 	cl_err rc;
 
 	cl_date_human_iso(received, when, sizeof when);
+	cl_tmpl_set(d, "log", log);
+	cl_tmpl_flag(d, "proof", proof);
 	cl_tmpl_set(d, "reference", reference);
 	cl_tmpl_set(d, "received", received);
 	cl_tmpl_set(d, "received_text", when);
@@ -74,6 +82,24 @@ expired(const cl_svc *app, const bson_t *doc)
 	return cl_now_ms() - ms > app->cfg->receipt_link_days * 86400000;
 }
 
+/*
+ * Whether the proof of the request doc's receipt is published (in
+ * log_dir/proofs/).  Cannot fail: unreadable counts as not yet.
+ */
+static int
+has_proof(const cl_svc *app, const bson_t *doc)
+{
+	char path[4096];
+	size_t n = 0;
+	const char *receipt = cl_reqdoc_str(doc, CL_DOC_RECEIPT, "", &n);
+
+	if (doc_str(doc, CL_DOC_LOG)[0] == '\0' ||
+	    cl_proof_path(app->cfg->log_dir, receipt, n, CL_PROOF_TLOG, path,
+		sizeof path) != CL_OK)
+		return 0;
+	return access(path, R_OK) == 0;
+}
+
 void
 cl_page_confirmation(cl_svc *app, cl_http_req *req, const char *token)
 {
@@ -91,7 +117,8 @@ cl_page_confirmation(cl_svc *app, cl_http_req *req, const char *token)
 	}
 	if (cl_page_confirmation_html(&page, doc_str(&doc, CL_DOC_REFERENCE),
 		doc_str(&doc, CL_DOC_RECEIVED), token,
-		doc_str(&doc, CL_DOC_RECEIPT)) == CL_OK)
+		doc_str(&doc, CL_DOC_RECEIPT), doc_str(&doc, CL_DOC_LOG),
+		has_proof(app, &doc)) == CL_OK)
 		cl_page_send(req, 200, &page);
 	else
 		cl_page_error(req, 500, NULL);
@@ -99,37 +126,78 @@ cl_page_confirmation(cl_svc *app, cl_http_req *req, const char *token)
 	cl_buf_free(&page);
 }
 
+/* A file of the confirmation: its name, content type, and what it is. */
+struct rfile {
+	const char *name;
+	const char *type;
+	int personal;	 /* answers in it: gone with the private link */
+	const char *key; /* the document's string, or NULL */
+	const char *ext; /* else the proof file's extension */
+};
+
+static const struct rfile rfiles[] = {
+	{ "receipt.txt", "text/plain; charset=utf-8", 0, CL_DOC_RECEIPT, NULL },
+	{ "copy.json", "application/json", 1, CL_DOC_COPY_JSON, NULL },
+	{ "receipt.tlog-proof", "text/plain; charset=utf-8", 0, NULL,
+	    CL_PROOF_TLOG },
+	{ "checkpoint.tsr", "application/timestamp-reply", 0, NULL,
+	    CL_PROOF_TSR },
+};
+
 void
 cl_page_receipt_file(cl_svc *app, cl_http_req *req, const char *token,
     const char *file)
 {
-	int is_receipt = strcmp(file, "receipt.txt") == 0;
-	const char *body, *ref;
-	cl_buf h = CL_BUF_INIT;
+	const struct rfile *f = NULL;
+	const char *ref, *receipt;
+	cl_buf h = CL_BUF_INIT, body = CL_BUF_INIT;
+	size_t n = 0;
 	bson_t doc;
+	cl_err rc;
 
+	for (size_t i = 0; i < sizeof rfiles / sizeof rfiles[0]; i++)
+		if (strcmp(file, rfiles[i].name) == 0)
+			f = &rfiles[i];
+	CL_ASSERT(f != NULL); /* the router names only these */
 	if (cl_page_lookup(app, req, token, &doc) != CL_OK)
 		return;
-	/* receipt.txt holds no personal data and is the requester's proof. */
-	if (!is_receipt && expired(app, &doc)) {
-		bson_destroy(&doc);
+	/* receipt.txt and its proofs hold no personal data: they stay. */
+	if (f->personal && expired(app, &doc)) {
 		cl_page_error(req, 410,
 		    "The private link to this request's "
 		    "confirmation page and its copy of the answers has expired.");
-		return;
+		goto done;
 	}
-	body = doc_str(&doc, is_receipt ? CL_DOC_RECEIPT : CL_DOC_COPY_JSON);
+	if (f->key != NULL)
+		cl_buf_puts(&body, doc_str(&doc, f->key));
+	else {
+		receipt = cl_reqdoc_str(&doc, CL_DOC_RECEIPT, "", &n);
+		rc = doc_str(&doc, CL_DOC_LOG)[0] == '\0' ?
+		    CL_ENOTFOUND :
+		    cl_proof_read(app->cfg->log_dir, receipt, n, f->ext, &body);
+		if (rc == CL_ENOTFOUND) {
+			cl_page_error(req, 404,
+			    "The proof that your receipt is in the public "
+			    "log is not ready yet. It usually appears within "
+			    "a few minutes of the request.");
+			goto done;
+		}
+		if (rc != CL_OK) {
+			cl_page_error(req, 503, NULL);
+			goto done;
+		}
+	}
 	ref = doc_str(&doc, CL_DOC_REFERENCE);
-	if (!cl_reference_valid(
-		ref)) /* only a well-formed reference in a header */
+	if (!cl_reference_valid(ref)) /* only a well-formed one in a header */
 		ref = "callin";
 	cl_buf_printf(&h,
 	    "Content-Disposition: attachment; filename=\"%s-%s\"\r\n"
 	    "Cache-Control: private, no-store\r\n",
-	    ref, file);
-	(void)cl_http_send(req, 200,
-	    is_receipt ? "text/plain; charset=utf-8" : "application/json",
-	    h.data, body, strlen(body));
+	    ref, f->name);
+	(void)cl_http_send(req, 200, f->type, h.data, cl_buf_str(&body),
+	    body.len);
+done:
 	bson_destroy(&doc);
 	cl_buf_free(&h);
+	cl_buf_free(&body);
 }

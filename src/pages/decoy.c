@@ -102,14 +102,15 @@ crypt_block(const struct keys *k, int enc, const unsigned char in[BLOCK],
 
 /*
  * Build the decoy's copy.json into copy and its receipt body into body for
- * the identity ident (received ms, big-endian, and random bytes), writing
+ * the identity ident (received ms, big-endian, and random bytes) with the
+ * log line of log (as a real one's: NULL or "" for none), writing
  * its reference, received time and received ms.  CL_ECRYPTO or CL_EINVAL
  * when a part cannot be made.
  */
 static cl_err
-build(const struct keys *k, const unsigned char ident[IDENT], cl_buf *copy,
-    cl_buf *body, char reference[CL_REFERENCE_MAX], char received[32],
-    int64_t *ms)
+build(const struct keys *k, const unsigned char ident[IDENT], const char *log,
+    cl_buf *copy, cl_buf *body, char reference[CL_REFERENCE_MAX],
+    char received[32], int64_t *ms)
 {
 	unsigned char seed[32], salt[32], commitment[CL_SHA256_LEN];
 	cl_answers none = CL_ANSWERS_INIT;
@@ -136,7 +137,7 @@ build(const struct keys *k, const unsigned char ident[IDENT], cl_buf *copy,
 		 copy)) != CL_OK)
 		goto err;
 	cl_sha256(copy->data, copy->len, commitment);
-	rc = cl_receipt_body(reference, received, commitment, body);
+	rc = cl_receipt_body(reference, received, commitment, log, body);
 err:
 	bson_destroy(&fields);
 	return rc;
@@ -159,8 +160,8 @@ cl_decoy_new(cl_svc *app, char *token)
 		ident[i] = (unsigned char)(now >> (8 * (5 - i)));
 	if ((rc = derive(app, &k)) != CL_OK ||
 	    (rc = cl_random_bytes(ident + 6, IDENT - 6)) != CL_OK ||
-	    (rc = build(&k, ident, &copy, &body, reference, received, &ms)) !=
-		CL_OK)
+	    (rc = build(&k, ident, app->cfg->log_origin, &copy, &body,
+		 reference, received, &ms)) != CL_OK)
 		goto err;
 	/*
 	 * Ask the signer as a real request does: it names the key in use, it
@@ -211,8 +212,8 @@ cl_decoy_find(cl_svc *app, const char *token, bson_t *doc)
 	    plain[5] >= cl_keyring_count(app->keyring))
 		goto err;
 	key_id = cl_keyring_id(app->keyring, plain[5]);
-	if (build(&k, plain + 6, &copy, &receipt, reference, received, &ms) !=
-		CL_OK ||
+	if (build(&k, plain + 6, app->cfg->log_origin, &copy, &receipt,
+		reference, received, &ms) != CL_OK ||
 	    mac(k.mac, sizeof k.mac, "signature-1", sealed, BLOCK, sig) !=
 		CL_OK ||
 	    mac(k.mac, sizeof k.mac, "signature-2", sealed, BLOCK, sig + 32) !=

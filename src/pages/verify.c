@@ -2,11 +2,15 @@
  * verify.c: GET and POST /verify.  Anyone pastes or uploads a receipt
  * (optionally with the copy.json it commits to) and learns whether the
  * signature is valid and by which published key, whether the request is on
- * file and its stored copy still matches, and whether the given copy matches.
+ * file and its stored copy still matches, and whether the given copy matches;
+ * with the receipt's log proof (proof_file) and time-stamp token (tsr_file),
+ * each check of proof.h against the log key published in log_dir/log.vkey,
+ * the witnesses of log_witnesses and the roots of tsa_ca_file.
  * The result panel (templates/verdict.html) carries data-verdict="valid",
  * "invalid" or "unreadable".
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "callin/date.h"
@@ -15,7 +19,9 @@
 #include "callin/hash.h"
 #include "callin/log.h"
 #include "callin/multipart.h"
+#include "callin/anchor.h"
 #include "callin/page.h"
+#include "callin/proof.h"
 #include "callin/receipt.h"
 #include "callin/reqdoc.h"
 #include "callin/tmpl.h"
@@ -24,7 +30,8 @@
 #define VERIFY_BODY_MAX (4 * 1024 * 1024)
 
 struct vform {
-	cl_answers fields; /* receipt, receipt_file, copy_file */
+	cl_answers fields; /* receipt, receipt_file, copy_file, proof_file,
+			      tsr_file */
 	char name[CL_MP_NAME_MAX + 1];
 	cl_buf value;
 	int keep;
@@ -40,7 +47,9 @@ v_begin(void *arg, const char *name, const char *filename, const char *ctype)
 	(void)ctype;
 	snprintf(v->name, sizeof v->name, "%s", name);
 	v->keep = strcmp(name, "receipt") == 0 ||
-	    strcmp(name, "receipt_file") == 0 || strcmp(name, "copy_file") == 0;
+	    strcmp(name, "receipt_file") == 0 ||
+	    strcmp(name, "copy_file") == 0 || strcmp(name, "proof_file") == 0 ||
+	    strcmp(name, "tsr_file") == 0;
 	cl_buf_reset(&v->value);
 	return CL_OK;
 }
@@ -114,6 +123,113 @@ stored_copy_hash(cl_svc *app, const char *reference,
 	return 0;
 }
 
+/* What each log check says on the page, passed and failed. */
+static const struct {
+	const char *id, *pass, *fail;
+} log_lines[CL_PROOF__MAX] = {
+	[CL_PROOF_CHECKPOINT] = { "log-checkpoint",
+	    "The proof's checkpoint is signed with this service's log key.",
+	    "The proof's checkpoint is not this service's log:" },
+	[CL_PROOF_INCLUSION] = { "log-inclusion",
+	    "The receipt is in the public log.",
+	    "The proof does not show this receipt in the log:" },
+	[CL_PROOF_WITNESSES] = { "log-witnesses",
+	    "Independent witnesses cosigned the log at that size.",
+	    "The witnesses' cosignatures do not check:" },
+	[CL_PROOF_TIMESTAMP] = { "log-timestamp",
+	    "An independent timestamp authority saw the log at that size.",
+	    "The timestamp does not check:" },
+	[CL_PROOF_TIME] = { "log-time",
+	    "The request was received no later than the timestamp.",
+	    "The receipt's time is later than the timestamp:" },
+};
+
+/*
+ * Read the log's published verifier key (log_dir/log.vkey) into k.
+ * CL_ENOTFOUND when there is none (readable), CL_EPARSE when it is not one.
+ */
+static cl_err
+log_key(const cl_svc *app, cl_tlog_verifier *k)
+{
+	char path[4096], line[CL_TLOG_VKEY_MAX + 2];
+	FILE *f;
+	int ok;
+
+	snprintf(path, sizeof path, "%s/log.vkey", app->cfg->log_dir);
+	if ((f = fopen(path, "r")) == NULL)
+		return CL_ENOTFOUND;
+	ok = fgets(line, sizeof line, f) != NULL;
+	fclose(f);
+	if (!ok)
+		return CL_EPARSE;
+	line[strcspn(line, "\r\n")] = '\0';
+	if (cl_tlog_vkey_parse(line, k) != CL_OK || k->type != 0x01)
+		return CL_EPARSE;
+	return CL_OK;
+}
+
+/*
+ * Check the log proof (and token, when given) of the parsed receipt r into
+ * res: a check line for each check made.  Sets res->verdict (worse only)
+ * and res->reason for a proof that cannot be read.  Cannot fail.
+ */
+static void
+judge_log(cl_svc *app, const cl_receipt *r, const cl_answer *proof,
+    const cl_answer *tsr, cl_verify_result *res)
+{
+	static cl_proof_result pr; /* large: keep it off the stack */
+	static char why[300];
+	cl_tlog_verifier log, wit[CL_TLOG_SIGS_MAX];
+	cl_proof_keys keys = { &log, wit, 0, app->cfg->tsa_ca_file };
+	cl_witness *ws = NULL;
+	char err[256];
+	size_t nw = 0;
+	cl_err rc;
+
+	if (log_key(app, &log) != CL_OK) {
+		res->verdict = CL_VERDICT_INVALID;
+		check_line(res, log_lines[CL_PROOF_CHECKPOINT].id, 0,
+		    "This service has not published a log key, so the proof "
+		    "cannot be checked here.",
+		    NULL);
+		return;
+	}
+	/* The witnesses the service asks to cosign (log_witnesses). */
+	if (cl_witness_list_parse(app->cfg->log_witnesses, &ws, &nw, err,
+		sizeof err) == CL_OK)
+		for (size_t i = 0; i < nw && i < CL_TLOG_SIGS_MAX; i++)
+			wit[keys.nwitnesses++] = ws[i].key;
+	else
+		cl_log(CL_LOG_WARN, "verify: config: log_witnesses: %s", err);
+	free(ws);
+	rc = cl_proof_check(r, proof->value, proof->len,
+	    tsr != NULL ? tsr->value : NULL, tsr != NULL ? tsr->len : 0, &keys,
+	    &pr);
+	if (rc != CL_OK) {
+		enum cl_proof_id id = pr.items[CL_PROOF_TIMESTAMP].made ?
+		    CL_PROOF_TIMESTAMP :
+		    CL_PROOF_CHECKPOINT;
+
+		snprintf(why, sizeof why, "%s: %.240s",
+		    id == CL_PROOF_TIMESTAMP ? "The timestamp file" :
+					       "The proof file",
+		    pr.items[id].detail);
+		res->verdict = CL_VERDICT_UNREADABLE;
+		res->reason = why;
+		return;
+	}
+	for (int i = 0; i < CL_PROOF__MAX; i++) {
+		const cl_proof_item *it = &pr.items[i];
+
+		if (!it->made)
+			continue;
+		check_line(res, log_lines[i].id, it->ok,
+		    it->ok ? log_lines[i].pass : log_lines[i].fail, it->detail);
+		if (!it->ok && res->verdict < CL_VERDICT_INVALID)
+			res->verdict = CL_VERDICT_INVALID;
+	}
+}
+
 /*
  * Check the receipt text (and the copy, when given) into res: the verdict
  * (valid: a good signature by a published key, the request on file with its
@@ -123,7 +239,7 @@ stored_copy_hash(cl_svc *app, const char *reference,
  */
 static cl_err
 judge(cl_svc *app, const cl_answer *receipt, const cl_answer *copy,
-    cl_verify_result *res)
+    const cl_answer *proof, const cl_answer *tsr, cl_verify_result *res)
 {
 	static cl_receipt r; /* large: keep it off the stack */
 	unsigned char h[CL_SHA256_LEN];
@@ -191,6 +307,13 @@ judge(cl_svc *app, const cl_answer *receipt, const cl_answer *copy,
 		if (!same)
 			res->verdict = CL_VERDICT_INVALID;
 	}
+	if (proof != NULL)
+		judge_log(app, &r, proof, tsr, res);
+	else if (tsr != NULL) {
+		res->verdict = CL_VERDICT_UNREADABLE;
+		res->reason = "A timestamp is checked with its log proof: "
+			      "choose the receipt.tlog-proof file too.";
+	}
 	return CL_OK;
 }
 
@@ -251,6 +374,8 @@ cl_page_verify(cl_svc *app, cl_http_req *req)
 		if (receipt == NULL)
 			receipt = cl_answers_find(&v.fields, "receipt");
 		if (judge(app, receipt, cl_answers_find(&v.fields, "copy_file"),
+			cl_answers_find(&v.fields, "proof_file"),
+			cl_answers_find(&v.fields, "tsr_file"),
 			&res) != CL_OK) {
 			cl_page_error(req, 503,
 			    "We could not look up the request to check it "

@@ -14,15 +14,20 @@
 
 #define B64_SIG_LEN 88 /* base64 of 64 bytes, with "==" */
 
-/* The lines a v1 receipt must have, each exactly once. */
+/*
+ * The lines a v1 receipt knows: each at most once, all but the log line
+ * (F_OPTIONAL and after) exactly once.
+ */
 enum field {
 	F_REFERENCE,
 	F_RECEIVED,
 	F_COMMITMENT,
 	F_KEY,
 	F_SIGNATURE,
+	F_LOG,
 	F__MAX
 };
+#define F_OPTIONAL F_LOG
 
 static const char *const field_names[F__MAX] = {
 	"reference",  /* F_REFERENCE */
@@ -30,6 +35,7 @@ static const char *const field_names[F__MAX] = {
 	"commitment", /* F_COMMITMENT */
 	"key",	      /* F_KEY */
 	"signature",  /* F_SIGNATURE */
+	"log",	      /* F_LOG */
 };
 
 /* Put the reason in r->reason and return CL_EPARSE. */
@@ -169,6 +175,15 @@ take(cl_receipt *r, enum field f, const char *v, size_t n, int line)
 			    "of 64 bytes",
 			    line);
 		break;
+	case F_LOG:
+		if (!cl_receipt_origin_ok(v, n))
+			return fail(r,
+			    "line %d: log is not a log origin (printable, "
+			    "no spaces, no '+', at most %d characters)",
+			    line, CL_RECEIPT_LOG_MAX - 1);
+		memcpy(r->log, v, n);
+		r->log[n] = '\0';
+		break;
 	case F__MAX: break;
 	}
 	return CL_OK;
@@ -274,7 +289,7 @@ cl_receipt_parse(const char *text, size_t len, cl_receipt *r)
 		if ((rc = take(r, f, v, (size_t)(eol - v), line)) != CL_OK)
 			return rc;
 	}
-	for (f = 0; f < F__MAX; f++)
+	for (f = 0; f < F_OPTIONAL; f++)
 		if (!seen[f])
 			return fail(r, "no %s line", field_names[f]);
 	return CL_OK;

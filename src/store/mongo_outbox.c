@@ -507,7 +507,8 @@ err:
 
 /*
  * Record a failed try of id by owner: the filter names the element with
- * status "due" and owner; the update adds one to attempts, keeps error in
+ * status "due" and owner; the update adds one to attempts (not for final
+ * -1, a deferral, which is otherwise final 0), keeps error in
  * last_error and clears the lease; when final it sets status "failed"
  * (owner kept, for the record), else due_ms retry_ms and owner "", so a
  * second report of the same try finds nothing.  No clock is given, so a
@@ -543,16 +544,18 @@ mg_outbox_failed(cl_store *base, const char *id, const char *owner, int final,
 	BSON_APPEND_DOCUMENT_BEGIN(update, "$set", &set);
 	BSON_APPEND_INT64(&set, klease, 0);
 	BSON_APPEND_UTF8(&set, kerr, error);
-	if (final)
+	if (final > 0)
 		BSON_APPEND_UTF8(&set, kstat, "failed");
 	else {
 		BSON_APPEND_INT64(&set, kdue, retry_ms);
 		BSON_APPEND_UTF8(&set, kowner, "");
 	}
 	bson_append_document_end(update, &set);
-	BSON_APPEND_DOCUMENT_BEGIN(update, "$inc", &inc);
-	BSON_APPEND_INT32(&inc, katt, 1);
-	bson_append_document_end(update, &inc);
+	if (final >= 0) {
+		BSON_APPEND_DOCUMENT_BEGIN(update, "$inc", &inc);
+		BSON_APPEND_INT32(&inc, katt, 1);
+		bson_append_document_end(update, &inc);
+	}
 	rc = mo_settle(st, filter, update, "record failed notification");
 err:
 	bson_destroy(filter);

@@ -283,7 +283,8 @@ ob_bind_failed(sqlite3_stmt *stmt, void *arg)
 
 /*
  * Record a failed try of row id by owner, while it is due and owner holds
- * its lease: attempts + 1 and last_error set; when final, status 'failed'
+ * its lease: attempts + 1 (not for final -1, a deferral) and last_error
+ * set; when final is 1, status 'failed'
  * (owner kept, for the record); else due again at retry_ms with the lease
  * and owner cleared, so that a second report of the same try finds
  * nothing.  No clock is given, so a lease that lapsed without anyone

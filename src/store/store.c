@@ -314,6 +314,20 @@ cl_store_outbox_sent(cl_store *st, const char *id, const char *owner,
 }
 
 /*
+ * Hand id back to be due at due_ms without counting a try (see store.h):
+ * the backends' outbox_failed with final -1.  CL_ENOTFOUND as above.
+ */
+cl_err
+cl_store_outbox_defer(cl_store *st, const char *id, const char *owner,
+    int64_t due_ms, const char *why)
+{
+	if (id == NULL || *id == '\0' || owner == NULL || *owner == '\0')
+		return CL_ENOTFOUND;
+	return st->ops->outbox_failed(st, id, owner, -1, due_ms,
+	    why != NULL ? why : "");
+}
+
+/*
  * Record a failed try of id by owner (see store.h); error may be NULL.
  * CL_ENOTFOUND as for cl_store_outbox_sent().
  */

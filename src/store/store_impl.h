@@ -59,6 +59,8 @@ struct cl_store_ops {
 	cl_err (*outbox_claim)(cl_store *, int64_t, int64_t, const char *,
 	    size_t, cl_notification **, size_t *);
 	cl_err (*outbox_sent)(cl_store *, const char *, const char *, int64_t);
+	/* final: 1 failed for good, 0 due again (a try counted), -1 due
+	   again without counting a try (cl_store_outbox_defer). */
 	cl_err (*outbox_failed)(cl_store *, const char *, const char *, int,
 	    int64_t, const char *);
 	cl_err (*outbox_stats)(cl_store *, int64_t, cl_outbox_stats *);

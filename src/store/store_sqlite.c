@@ -124,11 +124,11 @@ static const char *const sq_sql[SQ__NSTMT] = {
 			   " WHERE id = ?1 AND owner = ?2 AND status = 'due'"
 			   " AND lease_until_ms > ?3",
 	[SQ_OUTBOX_FAILED] =
-	    "UPDATE outbox SET attempts = attempts + 1, last_error = ?5,"
-	    " lease_until_ms = 0,"
-	    " status = CASE WHEN ?3 THEN 'failed' ELSE 'due' END,"
-	    " due_ms = CASE WHEN ?3 THEN due_ms ELSE ?4 END,"
-	    " owner = CASE WHEN ?3 THEN owner ELSE '' END"
+	    "UPDATE outbox SET attempts = attempts + (?3 >= 0),"
+	    " last_error = ?5, lease_until_ms = 0,"
+	    " status = CASE WHEN ?3 > 0 THEN 'failed' ELSE 'due' END,"
+	    " due_ms = CASE WHEN ?3 > 0 THEN due_ms ELSE ?4 END,"
+	    " owner = CASE WHEN ?3 > 0 THEN owner ELSE '' END"
 	    " WHERE id = ?1 AND owner = ?2 AND status = 'due'",
 	[SQ_OUTBOX_STATS] =
 	    "SELECT status, count(*), min(first_due_ms) FROM outbox"

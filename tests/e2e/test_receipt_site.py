@@ -138,7 +138,8 @@ def test_callin_verify_accepts_and_rejects(shared_stack, tmp_path):
 def readme_recipe():
     """The one ```sh block of README.md's 'Checking a receipt' section."""
     readme = open(os.path.join(TOP, "README.md")).read()
-    section = readme[readme.index("## Checking a receipt"):]
+    section = readme[readme.index("## Checking a receipt\n"):]
+    section = re.split(r"^## ", section[3:], flags=re.M)[0]
     blocks = re.findall(r"```sh\n(.*?)```", section, re.S)
     assert len(blocks) == 1
     return blocks[0]

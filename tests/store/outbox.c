@@ -316,6 +316,65 @@ test_ob_failed(void **state)
 }
 
 /*
+ * A deferral (the mailer waiting for a log proof) makes it due again at
+ * due_ms, not before, with attempts unchanged, only by the lease's owner
+ * and once; a deferred one is then sent as any other.
+ */
+static void
+test_ob_defer(void **state)
+{
+	struct t_case *c = *state;
+	cl_notification *v, *w;
+	struct t_keys k;
+	int64_t now, due;
+	bson_t doc;
+	size_t n;
+
+	put_two(c->st, &k, 0, &doc);
+	now = k.received_ms + 10;
+	due = now + 1000;
+	assert_int_equal(claim(c->st, now, "m1", 10, &v), 2);
+	assert_int_equal(cl_store_outbox_defer(c->st, v[0].id, "m2", due,
+			     "waiting"),
+	    CL_ENOTFOUND);
+	assert_int_equal(cl_store_outbox_defer(c->st, v[0].id, "m1", due,
+			     "waiting for the log proof"),
+	    CL_OK);
+	assert_int_equal(cl_store_outbox_defer(c->st, v[0].id, "m1", due, NULL),
+	    CL_ENOTFOUND);
+	assert_int_equal(cl_store_outbox_defer(c->st, "31337", "m1", due, ""),
+	    CL_ENOTFOUND);
+	assert_int_equal(cl_store_outbox_defer(c->st, "", "m1", due, ""),
+	    CL_ENOTFOUND);
+	assert_int_equal(claim(c->st, due - 1, "m2", 10, &w), 0);
+	n = claim(c->st, due, "m2", 10, &w);
+	assert_int_equal(n, 1);
+	assert_string_equal(w[0].id, v[0].id);
+	assert_int_equal(w[0].attempts, 0);
+	assert_int_equal(w[0].due_ms, due);
+	/* Deferred again, then a counted failure: one attempt in all. */
+	assert_int_equal(cl_store_outbox_defer(c->st, w[0].id, "m2", due + 5,
+			     NULL),
+	    CL_OK);
+	cl_notifications_free(w, n);
+	n = claim(c->st, due + 5, "m3", 10, &w);
+	assert_int_equal(n, 1);
+	assert_int_equal(w[0].attempts, 0);
+	assert_int_equal(cl_store_outbox_failed(c->st, w[0].id, "m3", 0,
+			     due + 10, "421"),
+	    CL_OK);
+	cl_notifications_free(w, n);
+	n = claim(c->st, due + 10, "m4", 10, &w);
+	assert_int_equal(n, 1);
+	assert_int_equal(w[0].attempts, 1);
+	assert_int_equal(cl_store_outbox_sent(c->st, w[0].id, "m4", due + 11),
+	    CL_OK);
+	cl_notifications_free(w, n);
+	cl_notifications_free(v, 2);
+	bson_destroy(&doc);
+}
+
+/*
  * The counts: due (now or later), sent, failed, and the first due time of
  * the oldest pending one: leased or waiting for a retry it keeps counting
  * with the time it first became due, however often it is retried; once
@@ -949,6 +1008,8 @@ t_outbox_group(void)
 		cmocka_unit_test_setup_teardown(test_ob_claim_due_and_max,
 		    t_setup, t_teardown),
 		cmocka_unit_test_setup_teardown(test_ob_sent, t_setup,
+		    t_teardown),
+		cmocka_unit_test_setup_teardown(test_ob_defer, t_setup,
 		    t_teardown),
 		cmocka_unit_test_setup_teardown(test_ob_failed, t_setup,
 		    t_teardown),

@@ -75,7 +75,7 @@ main(int argc, char *argv[])
 		md[0] = (unsigned char)n;
 		cl_buf_reset(&out);
 		if (cl_receipt_sign(s, "CIR-7K3F-9QXD", "2026-11-23T14:05:09Z",
-			md, &out) != CL_OK)
+			md, NULL, &out) != CL_OK)
 			return 1;
 	}
 	report("sign:", n, t - t0, cl_mono_s() - w0);

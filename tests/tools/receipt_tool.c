@@ -5,8 +5,9 @@
  *	receipt_tool copy REF RECEIVED SALT_HEX input.json > copy.json
  *	    input.json is {"fields":{…},"attachments":[…]} as the store holds
  *	    them; prints cl_copy_build()'s output (no newline added).
- *	receipt_tool sign PRIV.pem REF RECEIVED copy.json > receipt.txt
- *	    signs a receipt committing to SHA-256 of copy.json.
+ *	receipt_tool sign PRIV.pem REF RECEIVED copy.json [LOG] > receipt.txt
+ *	    signs a receipt committing to SHA-256 of copy.json (with the line
+ *	    "log: LOG" when LOG is given).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -75,7 +76,7 @@ do_copy(char **argv)
 }
 
 static int
-do_sign(char **argv)
+do_sign(char **argv, const char *log)
 {
 	unsigned char md[CL_SHA256_LEN];
 	cl_buf copy = CL_BUF_INIT, out = CL_BUF_INIT;
@@ -88,7 +89,7 @@ do_sign(char **argv)
 	}
 	slurp(argv[3], &copy);
 	cl_sha256(copy.data, copy.len, md);
-	if (cl_receipt_sign(s, argv[1], argv[2], md, &out) != CL_OK) {
+	if (cl_receipt_sign(s, argv[1], argv[2], md, log, &out) != CL_OK) {
 		fprintf(stderr, "cl_receipt_sign failed\n");
 		return 1;
 	}
@@ -104,11 +105,11 @@ main(int argc, char *argv[])
 {
 	if (argc == 6 && strcmp(argv[1], "copy") == 0)
 		return do_copy(argv + 2);
-	if (argc == 6 && strcmp(argv[1], "sign") == 0)
-		return do_sign(argv + 2);
+	if ((argc == 6 || argc == 7) && strcmp(argv[1], "sign") == 0)
+		return do_sign(argv + 2, argc == 7 ? argv[6] : NULL);
 	fprintf(stderr,
 	    "usage: receipt_tool copy REF RECEIVED SALT_HEX "
 	    "input.json\n       receipt_tool sign PRIV.pem REF RECEIVED "
-	    "copy.json\n");
+	    "copy.json [LOG]\n");
 	return 2;
 }

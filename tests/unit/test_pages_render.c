@@ -256,14 +256,34 @@ test_confirmation_pages(void **state)
 	(void)state;
 	assert_int_equal(cl_page_confirmation_html(&b, "CIR-2345-6789",
 			     "2026-11-23T14:05:09Z", "tok_en",
-			     "callin-receipt-v1\n<x>&\n"),
+			     "callin-receipt-v1\n<x>&\n", "", 0),
 	    CL_OK);
+	assert_null(strstr(b.data, "log-proof"));
 	has(&b, "<strong id=\"reference\">CIR-2345-6789</strong>");
 	has(&b,
 	    "datetime=\"2026-11-23T14:05:09Z\">23 November 2026 at 14:05:09 UTC</time>");
 	has(&b, "href=\"/receipt/tok_en/receipt.txt\"");
 	has(&b,
 	    "<pre id=\"receipt-text\">callin-receipt-v1\n&lt;x&gt;&amp;\n</pre>");
+	whole_page(&b, "Request sent");
+	/* A receipt that promises the log: pending, then the two files. */
+	assert_int_equal(cl_page_confirmation_html(&b, "CIR-2345-6789",
+			     "2026-11-23T14:05:09Z", "tok_en", "r",
+			     "ex.org/log", 0),
+	    CL_OK);
+	has(&b, "data-proof=\"pending\"");
+	has(&b, "within a few minutes");
+	assert_null(strstr(b.data, "receipt.tlog-proof"));
+	whole_page(&b, "Request sent");
+	assert_int_equal(cl_page_confirmation_html(&b, "CIR-2345-6789",
+			     "2026-11-23T14:05:09Z", "tok_en", "r",
+			     "ex.org/log", 1),
+	    CL_OK);
+	has(&b, "data-proof=\"ready\"");
+	has(&b, "our public log (ex.org/log)");
+	has(&b, "href=\"/receipt/tok_en/receipt.tlog-proof\"");
+	has(&b, "href=\"/receipt/tok_en/checkpoint.tsr\"");
+	has(&b, "cannot have been received later than the time");
 	whole_page(&b, "Request sent");
 	assert_int_equal(cl_page_confirm_html(&b, CL_CONFIRM_PENDING,
 			     "CIR-2345-6789", "c0de"),

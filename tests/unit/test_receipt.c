@@ -140,7 +140,7 @@ test_receipt_sign_golden(void **state)
 	sha_abc(md);
 	assert_string_equal(cl_signer_key_id(f->a), KEY_A_ID);
 	assert_int_equal(cl_receipt_sign(f->a, "CIR-7K3F-9QXD",
-			     "2026-11-23T14:05:09Z", md, &out),
+			     "2026-11-23T14:05:09Z", md, NULL, &out),
 	    CL_OK);
 	assert_string_equal(out.data, GOLDEN_RECEIPT);
 	assert_int_equal(out.len, strlen(GOLDEN_RECEIPT));
@@ -159,7 +159,7 @@ test_receipt_round_trip(void **state)
 	cl_sha256("copy", 4, md);
 	cl_buf_puts(&out, "prefix");
 	assert_int_equal(cl_receipt_sign(f->b, "CIR-ZZ22-9QXD",
-			     "2024-02-29T23:59:59Z", md, &out),
+			     "2024-02-29T23:59:59Z", md, NULL, &out),
 	    CL_OK);
 	assert_memory_equal(out.data, "prefix", 6);
 	assert_int_equal(cl_receipt_parse(out.data + 6, out.len - 6, &r),
@@ -201,17 +201,17 @@ test_receipt_sign_rejects_bad_values(void **state)
 	cl_buf_puts(&out, "kept");
 	for (size_t i = 0; i < sizeof refs / sizeof refs[0]; i++)
 		assert_int_equal(cl_receipt_sign(f->a, refs[i],
-				     "2026-11-23T14:05:09Z", md, &out),
+				     "2026-11-23T14:05:09Z", md, NULL, &out),
 		    CL_EINVAL);
 	for (size_t i = 0; i < sizeof times / sizeof times[0]; i++)
 		assert_int_equal(cl_receipt_sign(f->a, "CIR-7K3F-9QXD",
-				     times[i], md, &out),
+				     times[i], md, NULL, &out),
 		    CL_EINVAL);
 	assert_string_equal(out.data, "kept");
 	assert_int_equal(out.len, 4);
 	/* leap days of leap years are real dates */
 	assert_int_equal(cl_receipt_sign(f->a, "CIR-7K3F-9QXD",
-			     "2000-02-29T00:00:00Z", md, &out),
+			     "2000-02-29T00:00:00Z", md, NULL, &out),
 	    CL_OK);
 	cl_buf_free(&out);
 }
@@ -563,10 +563,10 @@ test_receipt_unknown_key_and_rotation(void **state)
 
 	sha_abc(md);
 	assert_int_equal(cl_receipt_sign(f->a, "CIR-7K3F-9QXD",
-			     "2026-11-23T14:05:09Z", md, &ra),
+			     "2026-11-23T14:05:09Z", md, NULL, &ra),
 	    CL_OK);
 	assert_int_equal(cl_receipt_sign(f->b, "CIR-7K3F-9QXE",
-			     "2027-01-01T00:00:00Z", md, &rb),
+			     "2027-01-01T00:00:00Z", md, NULL, &rb),
 	    CL_OK);
 	assert_int_equal(check(ra.data, ra.len, f->ring_b), CL_ENOTFOUND);
 	assert_int_equal(check(rb.data, rb.len, f->ring_a), CL_ENOTFOUND);
@@ -592,11 +592,11 @@ test_receipt_sign_body(void **state)
 
 	sha_abc(md);
 	assert_int_equal(cl_receipt_body("CIR-7K3F-9QXD",
-			     "2026-11-23T14:05:09Z", md, &body),
+			     "2026-11-23T14:05:09Z", md, NULL, &body),
 	    CL_OK);
 	assert_string_equal(body.data, L0 LREF LREC LCOM);
 	assert_int_equal(cl_receipt_body("CIR-7K3F-9QX", "2026-11-23T14:05:09Z",
-			     md, &out),
+			     md, NULL, &out),
 	    CL_EINVAL);
 	assert_int_equal(out.len, 0);
 	assert_int_equal(cl_receipt_sign_body(f->a, body.data, body.len, 0, 0,
@@ -650,11 +650,105 @@ test_receipt_sign_body(void **state)
 	cl_buf_free(&out);
 }
 
+/*
+ * The log line (DESIGN.md §9): the body with "log: <origin>" after the
+ * commitment signs, parses back with its origin and verifies; a receipt
+ * without one has none; a bad origin, a second log line or anything after
+ * it is refused by the signer and the parser alike.
+ */
+static void
+test_receipt_log_line(void **state)
+{
+	static const char *const bad_origins[] = { "a+b", "a b", "",
+		"caf\xc3\xa9", "a\tb" };
+	struct fx *f = *state;
+	unsigned char md[CL_SHA256_LEN];
+	cl_buf body = CL_BUF_INIT, out = CL_BUF_INIT, t = CL_BUF_INIT;
+	static cl_receipt r;
+	char origin[CL_RECEIPT_LOG_MAX + 1];
+
+	sha_abc(md);
+	assert_int_equal(cl_receipt_body("CIR-7K3F-9QXD",
+			     "2026-11-23T14:05:09Z", md,
+			     "callin.example.gov.uk/log", &body),
+	    CL_OK);
+	assert_string_equal(body.data,
+	    L0 LREF LREC LCOM "log: callin.example.gov.uk/log\n");
+	assert_int_equal(cl_receipt_sign_body(f->a, body.data, body.len, 0, 0,
+			     &out),
+	    CL_OK);
+	assert_memory_equal(out.data, body.data, body.len);
+	assert_memory_equal(out.data + body.len, LKEY, strlen(LKEY));
+	assert_int_equal(cl_receipt_parse(out.data, out.len, &r), CL_OK);
+	assert_string_equal(r.log, "callin.example.gov.uk/log");
+	assert_int_equal(r.signed_len, body.len + strlen(LKEY));
+	assert_int_equal(cl_receipt_verify(&r, f->ring_a), CL_OK);
+	/* the line is signed: another origin breaks the signature */
+	cl_buf_add(&t, out.data, out.len);
+	t.data[body.len - 2] = 'X';
+	assert_int_equal(check(t.data, t.len, f->ring_a), CL_EVERIFY);
+	/* no log line: none */
+	assert_int_equal(cl_receipt_parse(GOLDEN_RECEIPT,
+			     strlen(GOLDEN_RECEIPT), &r),
+	    CL_OK);
+	assert_string_equal(r.log, "");
+
+	for (size_t i = 0; i < sizeof bad_origins / sizeof bad_origins[0];
+	     i++) {
+		cl_buf_reset(&t);
+		assert_int_equal(cl_receipt_body("CIR-7K3F-9QXD",
+				     "2026-11-23T14:05:09Z", md,
+				     bad_origins[i][0] ? bad_origins[i] : " ",
+				     &t),
+		    CL_EINVAL);
+		cl_buf_printf(&t, L0 LREF LREC LCOM "log: %s\n",
+		    bad_origins[i]);
+		cl_buf_reset(&out);
+		assert_int_equal(cl_receipt_sign_body(f->a, t.data, t.len, 0, 0,
+				     &out),
+		    CL_EPARSE);
+		assert_int_equal(out.len, 0);
+		cl_buf_puts(&t, LKEY LSIG);
+		assert_int_equal(cl_receipt_parse(t.data, t.len, &r),
+		    CL_EPARSE);
+	}
+	memset(origin, 'a', CL_RECEIPT_LOG_MAX);
+	origin[CL_RECEIPT_LOG_MAX] = '\0';
+	cl_buf_reset(&t);
+	assert_int_equal(cl_receipt_body("CIR-7K3F-9QXD",
+			     "2026-11-23T14:05:09Z", md, origin, &t),
+	    CL_EINVAL);
+	origin[CL_RECEIPT_LOG_MAX - 1] = '\0';
+	assert_int_equal(cl_receipt_body("CIR-7K3F-9QXD",
+			     "2026-11-23T14:05:09Z", md, origin, &t),
+	    CL_OK);
+	/* two log lines, a line after it, no final LF: refused */
+	cl_buf_reset(&t);
+	cl_buf_printf(&t, "%slog: b\n", body.data);
+	assert_int_equal(cl_receipt_sign_body(f->a, t.data, t.len, 0, 0, &out),
+	    CL_EPARSE);
+	cl_buf_reset(&t);
+	cl_buf_printf(&t, "%sx: y\n", body.data);
+	assert_int_equal(cl_receipt_sign_body(f->a, t.data, t.len, 0, 0, &out),
+	    CL_EPARSE);
+	assert_int_equal(cl_receipt_sign_body(f->a, body.data, body.len - 1, 0,
+			     0, &out),
+	    CL_EPARSE);
+	cl_buf_reset(&t);
+	cl_buf_printf(&t, L0 LREF LREC LCOM "log: a\nlog: b\n" LKEY LSIG);
+	assert_int_equal(cl_receipt_parse(t.data, t.len, &r), CL_EPARSE);
+	assert_string_equal(r.reason, "line 6: a second log line");
+	cl_buf_free(&body);
+	cl_buf_free(&out);
+	cl_buf_free(&t);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_receipt_sign_golden),
+		cmocka_unit_test(test_receipt_log_line),
 		cmocka_unit_test(test_receipt_round_trip),
 		cmocka_unit_test(test_receipt_sign_rejects_bad_values),
 		cmocka_unit_test(test_receipt_parse_rejects_malformed),
