@@ -24,10 +24,11 @@ request):
     other         a reply to another query over other data
 
 As a program (scripts/run, the e2e harness):
-    test_tsa.py serve DIR [--port N] [--mode M]
-makes DIR/ca.crt (the roots to trust: tsa_ca_file) and a TSA certificate if
-they are not there, writes "http://127.0.0.1:<port>/" to DIR/url and to
-stdout, and serves until killed.
+    test_tsa.py serve DIR [--port N] [--mode M] [--root-name CN]
+makes DIR/ca.crt (the roots to trust: tsa_ca_file; CN names the root the
+first time) and a TSA certificate if they are not there or it expires
+within a day, writes "http://127.0.0.1:<port>/" to DIR/url and to stdout,
+and serves until killed.
 """
 import argparse
 import datetime
@@ -284,10 +285,15 @@ def main():
     s.add_argument("dir")
     s.add_argument("--port", type=int, default=0)
     s.add_argument("--mode", default="ok")
+    s.add_argument("--root-name", default="Test TSA Root (tests only)")
     a = ap.parse_args()
     d = Path(a.dir).resolve()
-    pki = Pki(d)
-    cert = TsaCert(pki, "tsa") if (d / "tsa.crt").exists() else pki.tsa("tsa")
+    pki = Pki(d, name=a.root_name)
+    crt = d / "tsa.crt"
+    fresh = crt.exists() and subprocess.run(
+        [OPENSSL, "x509", "-checkend", "86400", "-noout", "-in", crt],
+        capture_output=True).returncode == 0
+    cert = TsaCert(pki, "tsa") if fresh else pki.tsa("tsa")
     srv = TsaServer(cert, port=a.port, mode=a.mode, mode_file=d / "mode")
     (d / "url").write_text(srv.url + "\n")
     print(srv.url, flush=True)
