@@ -246,12 +246,15 @@ anchor(cl_logd *d, cl_store *st, int *fd, const char *cp, size_t n,
 	CL_ASSERT(blank != NULL);
 	text = (size_t)(blank - cp) + 1;
 	for (i = 0; i < d->nwit; i++) {
-		job[i] = (struct wit_job){ .w = &d->wit[i], .cp = cp, .n = n,
-			.size = size, .fd = fd, .timeout = timeout,
+		job[i] = (struct wit_job){ .w = &d->wit[i],
+			.cp = cp,
+			.n = n,
+			.size = size,
+			.fd = fd,
+			.timeout = timeout,
 			.sigs = CL_BUF_INIT };
-		job[i].started =
-		    pthread_create(&job[i].thread, NULL, ask_witness, &job[i]) ==
-		    0;
+		job[i].started = pthread_create(&job[i].thread, NULL,
+				     ask_witness, &job[i]) == 0;
 		if (!job[i].started) /* no thread: ask it here, in turn */
 			ask_witness(&job[i]);
 	}

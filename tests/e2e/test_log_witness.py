@@ -22,12 +22,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from harness import BUILD, TOP, Stack, wait_for
-from test_logd import ORIGIN, Log
+from test_logd import ORIGIN, Log, tsa  # noqa: F401  (tsa: a fixture)
 from tlogcheck import tlogcheck
 
 sys.path.insert(0, os.path.join(TOP, "tests", "tools"))
 import litewitness  # noqa: E402
-import test_tsa  # noqa: E402
 
 WNAME = "witness.test/w1"
 
@@ -105,15 +104,6 @@ class Proxy:
 @pytest.fixture(scope="module")
 def bins():
     return litewitness.build(BUILD)
-
-
-@pytest.fixture
-def tsa(tmp_path):
-    pki = test_tsa.Pki(str(tmp_path / "pki"))
-    server = test_tsa.TsaServer(pki.tsa("tsa")).start()
-    server.ca = pki.ca_crt
-    yield server
-    server.stop()
 
 
 @pytest.fixture
