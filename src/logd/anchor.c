@@ -8,10 +8,15 @@
  * every entry below its size that has none yet, each written once against
  * the first anchor that covers it.  With authorities configured an anchor
  * needs one token at least; a failing authority or witness is counted in
- * the status file and asked again at the next interval.  The thread has
- * its own store handle and reads the stored hashes from the file.
- * (Witnesses: their client, cl_witness_add, is not merged yet, so a set
- * log_witnesses is refused at start rather than ignored.)
+ * the status file and asked again at the next interval.  The witnesses
+ * are asked each in a thread of its own while the authorities are asked,
+ * so a slow witness (each has log_anchor_timeout) delays neither the
+ * tokens nor the other witnesses, only the anchor's publication by that
+ * time at most; a witness that did not cosign is left out of that anchor.
+ * Each witness's size (the last it cosigned) is kept in memory; after a
+ * restart it is unknown and cl_witness_add learns it by the 409 answer.
+ * The thread has its own store handle and reads the stored hashes from the
+ * file.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -80,14 +85,10 @@ ld_anchor_setup(cl_logd *d, char *err, size_t errlen)
 		snprintf(err, errlen, "tsa_urls needs tsa_ca_file");
 		return CL_ECONFIG;
 	}
-	/* The witness client (cl_witness_add) is not merged in yet. */
-	if (d->cfg->log_witnesses != NULL && d->cfg->log_witnesses[0] != '\0') {
-		snprintf(err, errlen,
-		    "log_witnesses: this callin-logd cannot ask witnesses yet");
-		return CL_ECONFIG;
-	}
-	d->nwit = 0;
-	d->wit_failures = cl_calloc(1, sizeof *d->wit_failures);
+	if ((rc = cl_witness_list_parse(d->cfg->log_witnesses, &d->wit,
+		 &d->nwit, err, errlen)) != CL_OK)
+		return rc;
+	d->wit_failures = cl_calloc(d->nwit + 1, sizeof *d->wit_failures);
 	return CL_OK;
 }
 
@@ -192,6 +193,32 @@ err:
 	return rc;
 }
 
+/* One witness's part of an anchor, asked in a thread of its own. */
+struct wit_job {
+	cl_witness *w;
+	const char *cp; /* the signed checkpoint, n bytes */
+	size_t n;
+	int64_t size;
+	int *fd;       /* .state/hashes, read with pread */
+	long timeout;  /* ms */
+	cl_buf sigs;   /* its cosignature lines when rc is CL_OK */
+	char why[300]; /* else what went wrong */
+	cl_err rc;
+	pthread_t thread;
+	int started;
+};
+
+/* Ask one witness (arg: a struct wit_job).  Returns NULL. */
+static void *
+ask_witness(void *arg)
+{
+	struct wit_job *j = arg;
+
+	j->rc = cl_witness_add(j->w, j->cp, j->n, j->size, ld_hashes_pread,
+	    j->fd, j->timeout, &j->sigs, j->why, sizeof j->why);
+	return NULL;
+}
+
 /*
  * Make one anchor of the checkpoint cp (n bytes) of size, and the proofs
  * from *proved on.  Returns CL_OK when it was published (*proved = size),
@@ -203,6 +230,7 @@ anchor(cl_logd *d, cl_store *st, int *fd, const char *cp, size_t n,
     int64_t size, int64_t *proved)
 {
 	cl_buf tok[LD_TSA_MAX], sigs = CL_BUF_INIT, acp = CL_BUF_INIT;
+	struct wit_job *job;
 	int ok[LD_TSA_MAX] = { 0 }, any = 0;
 	cl_tsa_check chk;
 	const char *blank;
@@ -213,9 +241,23 @@ anchor(cl_logd *d, cl_store *st, int *fd, const char *cp, size_t n,
 	cl_err rc;
 
 	wfail = cl_calloc(d->nwit + 1, sizeof *wfail);
+	job = cl_calloc(d->nwit + 1, sizeof *job);
 	blank = strstr(cp, "\n\n");
 	CL_ASSERT(blank != NULL);
 	text = (size_t)(blank - cp) + 1;
+	for (i = 0; i < d->nwit; i++) {
+		job[i] = (struct wit_job){ .w = &d->wit[i],
+			.cp = cp,
+			.n = n,
+			.size = size,
+			.fd = fd,
+			.timeout = timeout,
+			.sigs = CL_BUF_INIT };
+		job[i].started = pthread_create(&job[i].thread, NULL,
+				     ask_witness, &job[i]) == 0;
+		if (!job[i].started) /* no thread: ask it here, in turn */
+			ask_witness(&job[i]);
+	}
 	for (i = 0; i < d->ntsa; i++) {
 		tok[i] = (cl_buf)CL_BUF_INIT;
 		memset(&chk, 0, sizeof chk);
@@ -229,6 +271,20 @@ anchor(cl_logd *d, cl_store *st, int *fd, const char *cp, size_t n,
 			    "again at the next anchor",
 			    d->tsa[i].name, cl_strerror(rc), chk.why);
 		}
+	}
+	for (i = 0; i < d->nwit; i++) {
+		if (job[i].started)
+			pthread_join(job[i].thread, NULL);
+		if (job[i].rc == CL_OK) {
+			cl_buf_add(&sigs, job[i].sigs.data, job[i].sigs.len);
+			continue;
+		}
+		wfail[i]++;
+		cl_log(CL_LOG_WARN,
+		    "logd: witness %zu (%s): %s (%s); size %lld goes out "
+		    "without its cosignature, asking again at the next anchor",
+		    i, d->wit[i].key.name, cl_strerror(job[i].rc), job[i].why,
+		    (long long)size);
 	}
 	pthread_mutex_lock(&d->mu);
 	for (i = 0; i < d->ntsa; i++)
@@ -267,8 +323,11 @@ anchor(cl_logd *d, cl_store *st, int *fd, const char *cp, size_t n,
 err:
 	for (i = 0; i < d->ntsa; i++)
 		cl_buf_free(&tok[i]);
+	for (i = 0; i < d->nwit; i++)
+		cl_buf_free(&job[i].sigs);
 	cl_buf_free(&sigs);
 	cl_buf_free(&acp);
+	free(job);
 	free(wfail);
 	return rc;
 }

@@ -54,8 +54,9 @@ struct cl_logd {
 	int64_t anchor_size, anchor_ms, unanchored_ms, anchors;
 	struct ld_tsa tsa[LD_TSA_MAX];
 	size_t ntsa;
-	size_t nwit; /* witnesses (none until their client is merged) */
-	int64_t *wit_failures;
+	cl_witness *wit; /* log_witnesses; w->size only in the anchor thread */
+	size_t nwit;
+	int64_t *wit_failures; /* per witness, as wit[] */
 	pthread_t thread;
 	int thread_started;
 };

@@ -429,6 +429,7 @@ cl_logd_close(cl_logd *d)
 	cl_tlog_signer_free(d->signer);
 	cl_buf_free(&d->latest);
 	free(d->wit_failures);
+	free(d->wit);
 	if (d->lock_fd >= 0)
 		close(d->lock_fd);
 	pthread_mutex_destroy(&d->mu);

@@ -7,7 +7,9 @@ Ed25519 signature with `openssl pkeyutl`, the time-stamp tokens with
 Faults: SIGKILL between the store's commit and the tiles, and between the
 tiles and the checkpoint (CALLIN_TEST_LOGD_STOP); a second sequencer; a
 published checkpoint signed by another key or not a prefix of the state;
-the TSA down, then back."""
+the TSA down, then back.  After each scenario everything published is
+also checked by others' code alone (log_checks.py: the Go checker built
+from golang.org/x/mod, and `openssl ts -verify -attime`)."""
 import base64
 import hashlib
 import os
@@ -19,6 +21,7 @@ import time
 import pytest
 
 from harness import TOP, Stack, wait_for
+from log_checks import check_with_others
 
 sys.path.insert(0, os.path.join(TOP, "tests", "tools"))
 import test_tsa  # noqa: E402
@@ -132,6 +135,22 @@ class Log:
     def vkey(self):
         return self.read("log.vkey").decode().strip()
 
+    def receipts(self):
+        """The receipt.txt of each queued request, by the hex of its SHA-256:
+        log_queue_tool's text, rebuilt here and checked against its hex."""
+        out = {}
+        for token, h in self.queued:
+            r = (f"callin-receipt-v1\nreference: CIR-{token[:4]}-{token[4:8]}\n"
+                 f"log: {ORIGIN}\nsignature: {token}\n").encode()
+            assert hashlib.sha256(r).hexdigest() == h, token
+            out[h] = r
+        return out
+
+    def check_others(self, ca=None, earlier=()):
+        """Everything under log_dir, checked by others' code alone."""
+        return check_with_others(self.dir, self.vkey(), self.receipts(), ca=ca,
+                                 earlier=earlier)
+
 
 def verify_note(tmp, vkey, note):
     """Check the log's signature line on note with openssl pkeyutl (the
@@ -221,6 +240,8 @@ def test_sequences_queued_receipts_into_a_checked_log(log, tmp_path):
     wait_for(lambda: log.size() == 5, what="checkpoint at size 5")
     hexes = check_log(log, tmp_path)
     assert hexes == [h for _, h in log.queued]
+    cp5 = tmp_path / "cp5"
+    cp5.write_bytes(log.read("checkpoint"))
     log.queue(300)
     wait_for(lambda: log.size() == 305, what="checkpoint at size 305")
     assert check_log(log, tmp_path) == [h for _, h in log.queued]
@@ -229,6 +250,9 @@ def test_sequences_queued_receipts_into_a_checked_log(log, tmp_path):
     assert len(log.read("tile/1/000.p/1")) == 32
     status = log.read(".state/status").decode()
     assert "size 305\n" in status
+    log.stop()
+    seen = log.check_others(earlier=[cp5])
+    assert seen["size"] == 305 and seen["consistency"] == 1, seen
 
 
 def test_a_second_sequencer_is_refused(log):
@@ -237,6 +261,8 @@ def test_a_second_sequencer_is_refused(log):
     code, err = log.run_once()
     assert code == 1
     assert "another callin-logd is running" in err
+    log.stop()
+    assert log.check_others()["size"] == 0
 
 
 @pytest.mark.parametrize("point", ["after-commit", "after-tiles"])
@@ -250,12 +276,19 @@ def test_killed_between_commit_tiles_and_checkpoint(log, tmp_path, point):
     wait_for(lambda: open(f"/proc/{p.pid}/stat").read().split(") ")[1][0] == "T",
              what=f"the sequencer stopped {point}")
     assert log.size() == 3          # the checkpoint is written last
+    # What is published while it is stopped there holds together.
+    cp3 = tmp_path / "cp3"
+    cp3.write_bytes(log.read("checkpoint"))
+    assert log.check_others()["size"] == 3
     p.kill()
     p.wait()
     log.queue(2)
     log.start()
     wait_for(lambda: log.size() == 9, what="checkpoint at size 9")
     assert check_log(log, tmp_path) == [h for _, h in log.queued]
+    log.stop()
+    seen = log.check_others(earlier=[cp3])
+    assert seen["size"] == 9 and seen["consistency"] == 1, seen
 
 
 def test_refuses_a_checkpoint_signed_by_another_key_or_not_a_prefix(log, tmp_path):
@@ -304,6 +337,10 @@ def test_refuses_a_checkpoint_signed_by_another_key_or_not_a_prefix(log, tmp_pat
     log.start()
     log.queue(1)
     wait_for(lambda: log.size() == 3, what="checkpoint at size 3")
+    log.stop()
+    good_file = tmp_path / "cp2"
+    good_file.write_bytes(good)
+    assert log.check_others(earlier=[good_file])["size"] == 3
 
 
 @pytest.fixture
@@ -360,6 +397,10 @@ def test_anchors_and_proofs_with_a_tsa_that_was_down(log, tmp_path, tsa):
         assert b"\nindex " in log.read(f"proofs/{h}.tlog-proof")
     # The first proofs were written once, against the first anchor.
     assert log.read(f"proofs/{log.queued[0][1]}.tlog-proof").endswith(acp)
+    log.stop()
+    seen = log.check_others(ca=tsa.ca)
+    assert seen["anchors"][:2] == [3, 5] and seen["proofs"] == 5, seen
+    assert seen["tokens"] == 2 + 5, seen
 
 
 def test_healthz_and_metrics_show_the_anchor_age(tmp_path):
@@ -397,6 +438,9 @@ def test_healthz_and_metrics_show_the_anchor_age(tmp_path):
         assert "callin_log_unanchored_ms 0\n" in m, m
         code, h = health()
         assert code == 200 and h["checks"]["log_anchor"] == "ok", h
+        lg.stop()
+        seen = lg.check_others()
+        assert seen["anchors"] == [1] and seen["proofs"] == 1, seen
     finally:
         lg.stop()
         s.stop()
