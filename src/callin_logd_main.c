@@ -25,35 +25,14 @@
 #include "callin/log.h"
 #include "callin/logd.h"
 #include "callin/proc.h"
+#include "callin/signals.h"
 
 #define STORE_BACKOFF_MAX_MS 30000
-
-static volatile sig_atomic_t stop;
-
-/* SIGTERM, SIGINT: stop after the batch. */
-static void
-on_signal(int sig)
-{
-	(void)sig;
-	stop = 1;
-}
-
-/* Sleep ms milliseconds, or less when a signal comes. */
-static void
-nap(int64_t ms)
-{
-	struct timespec ts = { (time_t)(ms / 1000),
-		(long)(ms % 1000) * 1000000 };
-
-	if (!stop)
-		nanosleep(&ts, NULL);
-}
 
 int
 main(int argc, char **argv)
 {
 	const char *path = getenv("CALLIN_CONFIG");
-	struct sigaction sa;
 	cl_logd *d = NULL;
 	cl_config cfg;
 	char err[1024];
@@ -79,18 +58,13 @@ main(int argc, char **argv)
 		fprintf(stderr, "callin-logd: %s\n", err);
 		return 1;
 	}
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_signal; /* no SA_RESTART: wake from sleeps */
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
+	cl_signals_daemon();
 	if ((rc = cl_logd_open(&cfg, &d, err, sizeof err)) != CL_OK) {
 		fprintf(stderr, "callin-logd: %s\n", err);
 		cl_log(CL_LOG_ERROR, "logd: %s", err);
 		goto out;
 	}
-	while (!stop) {
+	while (!cl_daemon_stop) {
 		t0 = cl_mono_ms();
 		rc = cl_logd_batch(d, &n);
 		if (rc == CL_EUNAVAIL) {
@@ -101,7 +75,7 @@ main(int argc, char **argv)
 			    "logd: the store is unavailable; trying again in "
 			    "%lld ms",
 			    (long long)backoff);
-			nap(backoff);
+			cl_nap_ms(backoff);
 			continue;
 		}
 		if (rc != CL_OK) {
@@ -116,7 +90,7 @@ main(int argc, char **argv)
 		if (n > 0)
 			cl_log(CL_LOG_INFO, "logd: sequenced %zu", n);
 		if (n < 4096 && cl_mono_ms() - t0 < cfg.log_batch_ms)
-			nap(cfg.log_batch_ms - (cl_mono_ms() - t0));
+			cl_nap_ms(cfg.log_batch_ms - (cl_mono_ms() - t0));
 	}
 	status = 0;
 out:

@@ -27,21 +27,12 @@
 #include "callin/log.h"
 #include "callin/mailer.h"
 #include "callin/proc.h"
+#include "callin/signals.h"
 #include "callin/rand.h"
 #include "callin/store.h"
 
 #define STORE_BACKOFF_MAX_MS 30000
 #define SWEEP_EVERY_MS (10 * 60 * 1000) /* sweep orphans this often */
-
-static volatile sig_atomic_t stop;
-
-/* SIGTERM, SIGINT: stop after the message being sent. */
-static void
-on_signal(int sig)
-{
-	(void)sig;
-	stop = 1;
-}
 
 /* Print the usage line and exit 2. */
 static void
@@ -49,17 +40,6 @@ usage(void)
 {
 	fprintf(stderr, "usage: callin-mailer [-c FILE] [--once]\n");
 	exit(2);
-}
-
-/* Sleep ms milliseconds, or less when a signal comes. */
-static void
-nap(int64_t ms)
-{
-	struct timespec ts = { (time_t)(ms / 1000),
-		(long)(ms % 1000) * 1000000 };
-
-	if (!stop)
-		nanosleep(&ts, NULL);
 }
 
 /* Write "hostname:pid:random" into out (n bytes).  Cannot fail. */
@@ -108,27 +88,27 @@ run(cl_mailer *m, cl_store *st, const cl_config *cfg, int once)
 	int64_t backoff = 0, last_sweep = 0;
 	size_t n;
 
-	while (!stop) {
+	while (!cl_daemon_stop) {
 		int64_t now = cl_mono_ms();
 
 		if (last_sweep == 0 || now - last_sweep >= SWEEP_EVERY_MS) {
 			sweep(st, cfg);
 			last_sweep = now;
 		}
-		if (cl_mailer_batch(m, &stop, &n) != CL_OK) {
+		if (cl_mailer_batch(m, &cl_daemon_stop, &n) != CL_OK) {
 			if (once)
 				return 1;
 			backoff = backoff == 0 ? 1000 : backoff * 2;
 			if (backoff > STORE_BACKOFF_MAX_MS)
 				backoff = STORE_BACKOFF_MAX_MS;
-			nap(backoff);
+			cl_nap_ms(backoff);
 			continue;
 		}
 		backoff = 0;
 		if (n == 0) {
 			if (once)
 				break;
-			nap(cfg->mail_poll_ms);
+			cl_nap_ms(cfg->mail_poll_ms);
 		}
 	}
 	return 0;
@@ -139,7 +119,6 @@ main(int argc, char **argv)
 {
 	const char *path = getenv("CALLIN_CONFIG");
 	const cl_mailer_counts *c;
-	struct sigaction sa;
 	cl_store *st = NULL;
 	cl_mailer *m = NULL;
 	cl_config cfg;
@@ -165,14 +144,7 @@ main(int argc, char **argv)
 		fprintf(stderr, "callin-mailer: %s\n", err);
 		return 1;
 	}
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_signal; /* no SA_RESTART: wake from sleeps */
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
-	signal(SIGXFSZ,
-	    SIG_IGN); /* a file size limit fails the write instead */
+	cl_signals_daemon();
 
 	owner_id(owner, sizeof owner);
 	if ((rc = cl_store_open(cfg.store, &st)) != CL_OK) {
