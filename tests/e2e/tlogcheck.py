@@ -10,11 +10,14 @@ suite that checks a log imports it from here:
 The first build needs the module from the Go module proxy (or the module
 cache); if it cannot be built the test fails and says why.
 """
-import fcntl
 import os
 import subprocess
+import sys
 
 from harness import BUILD, TOP
+
+sys.path.insert(0, os.path.join(TOP, "tests", "tools"))
+from gobuild import BuildLock, go_build  # noqa: E402
 
 SRC = os.path.join(TOP, "tests", "tools", "tlogcheck")
 BIN = os.path.join(BUILD, "tlogcheck")
@@ -24,20 +27,11 @@ def build():
     """Build tlogcheck into the build tree unless it is newer than its sources."""
     srcs = [os.path.join(SRC, f) for f in os.listdir(SRC)
             if f.endswith((".go", ".mod", ".sum"))]
-    with open(BIN + ".lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # suites may build it at once
+    with BuildLock(BIN + ".lock"):
         if os.path.exists(BIN) and os.path.getmtime(BIN) >= max(
                 os.path.getmtime(s) for s in srcs):
             return BIN
-        env = dict(os.environ, GOFLAGS="-mod=readonly -buildvcs=false",
-                   GOTOOLCHAIN="local")
-        p = subprocess.run(["go", "build", "-trimpath", "-o", BIN + ".new", "."],
-                           cwd=SRC, env=env, capture_output=True, text=True,
-                           timeout=600)
-        if p.returncode != 0:
-            raise RuntimeError(
-                f"cannot build tlogcheck (go build in {SRC}; it needs "
-                f"golang.org/x/mod from the Go module proxy or cache):\n{p.stderr}")
+        go_build(SRC, BIN + ".new", ["."], "tlogcheck", "golang.org/x/mod")
         os.replace(BIN + ".new", BIN)
     return BIN
 

@@ -11,7 +11,6 @@ own, as it must.
     w.logs()                            # witnessctl list-logs, as dicts
     w.stop()
 """
-import fcntl
 import json
 import os
 import re
@@ -21,6 +20,8 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
+
+from gobuild import BuildLock, go_build
 
 HERE = Path(__file__).resolve().parent
 MODULE = HERE / "witness"
@@ -33,22 +34,13 @@ def build(build_dir):
     stamp = out / "stamp"
     want = (MODULE / "go.mod").read_text() + (MODULE / "go.sum").read_text()
     out.mkdir(parents=True, exist_ok=True)
-    with open(out / "lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)    # suites may build it at once
+    with BuildLock(out / "lock"):
         if (out / "litewitness").exists() and stamp.exists() and \
                 stamp.read_text() == want:
             return out
-        env = dict(os.environ, GOFLAGS="-mod=readonly -buildvcs=false",
-                   GOTOOLCHAIN="local")
-        p = subprocess.run(["go", "build", "-trimpath", "-o", str(out) + "/",
-                            "filippo.io/torchwood/cmd/litewitness",
-                            "filippo.io/torchwood/cmd/witnessctl"],
-                           cwd=MODULE, env=env, capture_output=True, text=True,
-                           timeout=600)
-        if p.returncode != 0:
-            raise RuntimeError(
-                f"cannot build litewitness (go build in {MODULE}; it needs "
-                f"filippo.io/torchwood from the Go module proxy or cache):\n{p.stderr}")
+        go_build(MODULE, str(out) + "/", ["filippo.io/torchwood/cmd/litewitness",
+                                           "filippo.io/torchwood/cmd/witnessctl"],
+                 "litewitness", "filippo.io/torchwood")
         stamp.write_text(want)
     return out
 
