@@ -31,29 +31,12 @@
 #include "callin/alloc.h"
 #include "callin/hash.h"
 #include "callin/tlog.h"
+#include "tool_slurp.h"
 
 typedef struct hashes {
 	unsigned char (*h)[CL_TLOG_HASH];
 	int64_t n, cap;
 } hashes;
-
-/* Read all of path into b (NUL-terminated).  Exits 2 when it cannot. */
-static void
-slurp(const char *path, cl_buf *b)
-{
-	char chunk[65536];
-	size_t n;
-	FILE *f;
-
-	if ((f = fopen(path, "rb")) == NULL) {
-		perror(path);
-		exit(2);
-	}
-	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-		cl_buf_add(b, chunk, n);
-	fclose(f);
-	cl_buf_add(b, "", 0);
-}
 
 /* Write n bytes of p to dir/name, making the folders.  Exits 2 if not. */
 static void
