@@ -24,4 +24,10 @@
 cl_err cl_read_file(const char *path, int flags, unsigned char *buf, size_t cap,
     size_t *len, unsigned *mode, char *err, size_t errlen);
 
+/*
+ * A pem_password_cb for OpenSSL's PEM readers that refuses to prompt for a
+ * pass phrase (encrypted key files are not supported): returns -1.
+ */
+int cl_pem_no_passphrase(char *buf, int size, int rwflag, void *arg);
+
 #endif /* CALLIN_READFILE_H */

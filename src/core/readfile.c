@@ -84,3 +84,13 @@ err:
 		OPENSSL_cleanse(buf, cap);
 	return CL_ECONFIG;
 }
+
+int
+cl_pem_no_passphrase(char *buf, int size, int rwflag, void *arg)
+{
+	(void)buf;
+	(void)size;
+	(void)rwflag;
+	(void)arg;
+	return -1;
+}

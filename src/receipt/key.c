@@ -11,6 +11,7 @@
 #include <openssl/x509.h>
 
 #include "callin/alloc.h"
+#include "callin/readfile.h"
 #include "receipt_int.h"
 
 /*
@@ -43,17 +44,6 @@ err:
 	return CL_ECRYPTO;
 }
 
-/* Refuse to prompt for a pass phrase: encrypted keys are not supported. */
-static int
-no_passphrase(char *buf, int size, int rwflag, void *arg)
-{
-	(void)buf;
-	(void)size;
-	(void)rwflag;
-	(void)arg;
-	return -1;
-}
-
 /*
  * Load the Ed25519 private key in the PEM file path.  CL_ECONFIG, *out NULL
  * and one line naming path in errbuf when the file is missing, unreadable,
@@ -82,8 +72,8 @@ cl_signer_load(const char *path, cl_signer **out, char *errbuf, size_t errlen)
 		goto err;
 	}
 	if ((bio = BIO_new_mem_buf(text, (int)len)) == NULL ||
-	    (k = PEM_read_bio_PrivateKey(bio, NULL, no_passphrase, NULL)) ==
-		NULL) {
+	    (k = PEM_read_bio_PrivateKey(bio, NULL, cl_pem_no_passphrase,
+		 NULL)) == NULL) {
 		snprintf(errbuf, errlen,
 		    "%s: not an unencrypted PEM private "
 		    "key",

@@ -29,17 +29,6 @@ struct cl_tlog_signer {
 	unsigned char pub[32];
 };
 
-/* Refuse to prompt for a pass phrase: encrypted keys are not supported. */
-static int
-no_passphrase(char *buf, int size, int rwflag, void *arg)
-{
-	(void)buf;
-	(void)size;
-	(void)rwflag;
-	(void)arg;
-	return -1;
-}
-
 /* Load the log's Ed25519 note key.  CL_ECONFIG with one line in err. */
 cl_err
 cl_tlog_signer_load(const char *path, const char *name, cl_tlog_signer **out,
@@ -63,8 +52,8 @@ cl_tlog_signer_load(const char *path, const char *name, cl_tlog_signer **out,
 		err, errlen) != CL_OK)
 		goto err;
 	if ((bio = BIO_new_mem_buf(text, (int)len)) == NULL ||
-	    (k = PEM_read_bio_PrivateKey(bio, NULL, no_passphrase, NULL)) ==
-		NULL) {
+	    (k = PEM_read_bio_PrivateKey(bio, NULL, cl_pem_no_passphrase,
+		 NULL)) == NULL) {
 		snprintf(err, errlen, "%s: not an unencrypted PEM private key",
 		    path);
 		goto err;
