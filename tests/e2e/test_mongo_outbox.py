@@ -102,8 +102,8 @@ def drive_indexes(server):
     """The createIndexes of a handle's first use (one index per command),
     with the outbox index."""
     specs = {}
-    for coll, n in (('requests', 6), ('attachments.files', 2),
-                    ('attachments.chunks', 1)):
+    for coll, n in (('requests', 7), ('attachments.files', 2),
+                    ('attachments.chunks', 1), ('log_entries', 1)):
         for _ in range(n):
             r = expect_write(server, 'createIndexes', coll)
             (ix,) = r.doc['indexes']

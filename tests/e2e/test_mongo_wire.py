@@ -135,7 +135,7 @@ def expect_indexes(server, coll, n):
 
 def drive_indexes(server):
     """The createIndexes the backend runs on a handle's first use."""
-    specs = expect_indexes(server, 'requests', 6)
+    specs = expect_indexes(server, 'requests', 7)
     assert specs['reference_1'] == ([('reference', 1)], True)
     assert specs['idempotency_key_1'] == ([('idempotency_key', 1)], True)
     assert specs['token_1'] == ([('token', 1)], True)
@@ -143,10 +143,13 @@ def drive_indexes(server):
                                               False)
     assert specs['email_lc_1_received_ms_1'] == (
         [('email_lc', 1), ('received_ms', 1)], False)
+    assert specs['log_state_1_received_ms_1'] == (
+        [('log_state', 1), ('received_ms', 1)], False)
     assert set(specs) == {'reference_1', 'idempotency_key_1', 'token_1',
                           'attachments.blob_id_1',
                           'outbox.status_1_outbox.due_ms_1',
-                          'email_lc_1_received_ms_1'}
+                          'email_lc_1_received_ms_1',
+                          'log_state_1_received_ms_1'}
 
     files_ix = expect_indexes(server, 'attachments.files', 2)
     assert files_ix['filename_1_uploadDate_1'] == (
@@ -154,6 +157,9 @@ def drive_indexes(server):
 
     assert expect_indexes(server, 'attachments.chunks', 1) == {
         'files_id_1_n_1': ([('files_id', 1), ('n', 1)], True)}
+    # The log's entries, by the token of the request they log.
+    assert expect_indexes(server, 'log_entries', 1) == {
+        'token_1': ([('token', 1)], False)}
     return files_ix
 
 
