@@ -175,6 +175,27 @@ err:
 }
 
 /*
+ * Release what mg_client() made (the GridFS bucket, the collection and
+ * database objects) and give the client back to the pool, leaving the
+ * handle as before its first mg_client().  Cannot fail.
+ */
+static void
+mg_client_drop(struct mg_store *st)
+{
+	mongoc_gridfs_bucket_destroy(st->bucket);
+	mongoc_collection_destroy(st->chunks);
+	mongoc_collection_destroy(st->files);
+	mongoc_collection_destroy(st->requests);
+	mongoc_database_destroy(st->db);
+	if (st->client != NULL)
+		mongoc_client_pool_push(st->pool, st->client);
+	st->bucket = NULL;
+	st->chunks = st->files = st->requests = NULL;
+	st->db = NULL;
+	st->client = NULL;
+}
+
+/*
  * Close the store: release the driver objects, give the client back and
  * destroy the pool (which joins its monitor threads).  Every blob writer of
  * the handle must be finished or aborted first.  Cannot fail.
@@ -184,13 +205,7 @@ mg_close(cl_store *base)
 {
 	struct mg_store *st = (struct mg_store *)base;
 
-	mongoc_gridfs_bucket_destroy(st->bucket);
-	mongoc_collection_destroy(st->chunks);
-	mongoc_collection_destroy(st->files);
-	mongoc_collection_destroy(st->requests);
-	mongoc_database_destroy(st->db);
-	if (st->client != NULL)
-		mongoc_client_pool_push(st->pool, st->client);
+	mg_client_drop(st);
 	mongoc_client_pool_destroy(st->pool);
 	mongoc_write_concern_destroy(st->wc);
 	bson_destroy(st->wopts);
@@ -241,15 +256,7 @@ mg_client(struct mg_store *st)
 	return CL_OK;
 err:
 	bson_destroy(&bopts);
-	mongoc_collection_destroy(st->chunks);
-	mongoc_collection_destroy(st->files);
-	mongoc_collection_destroy(st->requests);
-	mongoc_database_destroy(st->db);
-	if (st->client != NULL)
-		mongoc_client_pool_push(st->pool, st->client);
-	st->chunks = st->files = st->requests = NULL;
-	st->db = NULL;
-	st->client = NULL;
+	mg_client_drop(st);
 	return rc;
 }
 
