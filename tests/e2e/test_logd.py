@@ -7,12 +7,13 @@ Ed25519 signature with `openssl pkeyutl`, the time-stamp tokens with
 Faults: SIGKILL between the store's commit and the tiles, and between the
 tiles and the checkpoint (CALLIN_TEST_LOGD_STOP); a second sequencer; a
 published checkpoint signed by another key or not a prefix of the state;
-the TSA down, then back.  After each scenario everything published is
+the TSA down for ten anchor intervals while the log grows, then back.  After each scenario everything published is
 also checked by others' code alone (log_checks.py: the Go checker built
 from golang.org/x/mod, and `openssl ts -verify -attime`)."""
 import base64
 import hashlib
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -353,21 +354,30 @@ def tsa(tmp_path):
 
 
 def test_anchors_and_proofs_with_a_tsa_that_was_down(log, tmp_path, tsa):
+    # The authority fails for ten anchor intervals (1 s here, 60 s by
+    # default: ten minutes in production) while the log grows under it.
     tsa.mode = "http-500"
     log.env.update({"CALLIN_TSA_URLS": "one=" + tsa.url, "CALLIN_TSA_CA_FILE": str(tsa.ca),
                     "CALLIN_LOG_ANCHOR_INTERVAL": "1", "CALLIN_LOG_ANCHOR_TIMEOUT": "5"})
+
+    def failures():
+        m = re.search(rb'^tsa_failures_total\{tsa="one"\} (\d+)$', log.read(".state/status"), re.M)
+        return int(m.group(1)) if m else 0
+
     log.queue(3)
     log.start()
     wait_for(lambda: log.size() == 3, what="checkpoint at size 3")
-    wait_for(lambda: 'tsa_failures_total{tsa="one"} 2' in log.read(".state/status").decode()
-             or 'tsa_failures_total{tsa="one"} 3' in log.read(".state/status").decode(),
-             what="failures counted")
+    wait_for(lambda: failures() >= 5, what="five failures counted", timeout=30)
+    log.queue(2)
+    wait_for(lambda: log.size() == 5, what="sequencing goes on while the authority is down")
+    wait_for(lambda: failures() >= 10, what="ten failures counted", timeout=30)
     assert not os.path.exists(os.path.join(log.dir, "anchors", "latest"))
+    assert os.listdir(os.path.join(log.dir, "proofs")) == []
     tsa.mode = "ok"
     wait_for(lambda: os.path.exists(os.path.join(log.dir, "anchors", "latest")),
              what="an anchor", timeout=30)
     size = int(log.read("anchors/latest"))
-    assert size == 3
+    assert size == 5
     acp = log.read(f"anchors/{size}.checkpoint")
     text = verify_note(str(tmp_path), log.vkey(), acp)
     body = os.path.join(str(tmp_path), "cp.body")
@@ -392,15 +402,15 @@ def test_anchors_and_proofs_with_a_tsa_that_was_down(log, tmp_path, tsa):
         assert log.read(f"proofs/{h}.tsr") == log.read(f"anchors/{size}.one.tsr")
     # Later receipts get their proof against a later anchor.
     log.queue(2)
-    wait_for(lambda: int(log.read("anchors/latest")) == 5, what="a second anchor", timeout=30)
-    for _, h in log.queued[3:]:
+    wait_for(lambda: int(log.read("anchors/latest")) == 7, what="a second anchor", timeout=30)
+    for _, h in log.queued[5:]:
         assert b"\nindex " in log.read(f"proofs/{h}.tlog-proof")
     # The first proofs were written once, against the first anchor.
     assert log.read(f"proofs/{log.queued[0][1]}.tlog-proof").endswith(acp)
     log.stop()
     seen = log.check_others(ca=tsa.ca)
-    assert seen["anchors"][:2] == [3, 5] and seen["proofs"] == 5, seen
-    assert seen["tokens"] == 2 + 5, seen
+    assert seen["anchors"][:2] == [5, 7] and seen["proofs"] == 7, seen
+    assert seen["tokens"] == 2 + 7, seen
 
 
 def test_healthz_and_metrics_show_the_anchor_age(tmp_path):
