@@ -11,17 +11,19 @@
 #include "callin/err.h"
 
 /*
- * Write the n bytes at p to path with mode: a temporary file beside it
- * (path.tmp.<pid>), fsync, rename over path, fsync of the directory.  The
- * directory must exist.  CL_EIO (logged with the path) when any step
- * fails; the temporary file is removed then.
+ * Write the n bytes at p to path with mode (exactly: the process's umask
+ * does not apply): a temporary file beside it (path.tmp.<pid>), fsync,
+ * rename over path, fsync of the directory.  The directory must exist.
+ * CL_EIO (logged with the path) when any step fails; the temporary file
+ * is removed then.
  */
 cl_err cl_write_file_atomic(const char *path, const void *p, size_t n,
     mode_t mode);
 
 /*
  * Create the directory path and its missing parents with mode (like
- * mkdir -p).  CL_EIO (logged) when one cannot be made.
+ * mkdir -p; exactly mode, whatever the umask; existing ones keep theirs).
+ * CL_EIO (logged) when one cannot be made.
  */
 cl_err cl_mkdirs(const char *path, mode_t mode);
 

@@ -47,8 +47,9 @@ cl_write_file_atomic(const char *path, const void *p, size_t n, mode_t mode)
 	if (snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >=
 	    (int)sizeof tmp)
 		goto err;
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)) <
-	    0)
+	/* mode itself, whatever the umask: fchmod after open */
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	if (fd < 0 || fchmod(fd, mode) != 0)
 		goto err;
 	while (n > 0) {
 		if ((w = write(fd, c, n)) < 0) {
@@ -77,6 +78,18 @@ err:
 	return CL_EIO;
 }
 
+/*
+ * Make the directory path with exactly mode (the umask does not apply);
+ * one that exists is left as it is.  CL_EIO (errno set) when it cannot.
+ */
+static cl_err
+make_dir(const char *path, mode_t mode)
+{
+	if (mkdir(path, mode) != 0)
+		return errno == EEXIST ? CL_OK : CL_EIO;
+	return chmod(path, mode) == 0 ? CL_OK : CL_EIO;
+}
+
 cl_err
 cl_mkdirs(const char *path, mode_t mode)
 {
@@ -89,11 +102,11 @@ cl_mkdirs(const char *path, mode_t mode)
 		if (*s != '/')
 			continue;
 		*s = '\0';
-		if (mkdir(buf, mode) != 0 && errno != EEXIST)
+		if (make_dir(buf, mode) != CL_OK)
 			goto err;
 		*s = '/';
 	}
-	if (mkdir(buf, mode) != 0 && errno != EEXIST)
+	if (make_dir(buf, mode) != CL_OK)
 		goto err;
 	return CL_OK;
 err:

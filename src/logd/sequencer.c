@@ -233,7 +233,7 @@ cl_logd_open(const cl_config *cfg, cl_logd **out, char *err, size_t errlen)
 {
 	static const char *const dirs[] = { ".state", "tile", "anchors",
 		"proofs" };
-	char vkey[CL_TLOG_VKEY_MAX + 1], path[PATH_MAX];
+	char vkey[CL_TLOG_VKEY_MAX + 1], path[PATH_MAX], *slash;
 	unsigned char empty[CL_TLOG_HASH];
 	cl_buf cp = CL_BUF_INIT;
 	int64_t pub;
@@ -253,6 +253,19 @@ cl_logd_open(const cl_config *cfg, cl_logd **out, char *err, size_t errlen)
 		goto err;
 	}
 	snprintf(d->dir, sizeof d->dir, "%s", cfg->log_dir);
+	/* What holds log_dir, when missing, is made private (it may be
+	 * data_dir); log_dir and below are 0755, for nginx. */
+	snprintf(path, sizeof path, "%s", d->dir);
+	for (i = strlen(path); i > 1 && path[i - 1] == '/'; i--)
+		path[i - 1] = '\0';
+	if ((slash = strrchr(path, '/')) != NULL && slash != path) {
+		*slash = '\0';
+		if (cl_mkdirs(path, 0700) != CL_OK) {
+			snprintf(err, errlen, "cannot make %s", path);
+			rc = CL_EIO;
+			goto err;
+		}
+	}
 	for (i = 0; i < sizeof dirs / sizeof dirs[0]; i++)
 		if (ld_path(d, dirs[i], path, sizeof path) != CL_OK ||
 		    cl_mkdirs(path, 0755) != CL_OK) {

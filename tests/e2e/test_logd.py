@@ -15,6 +15,7 @@ import hashlib
 import os
 import re
 import signal
+import stat
 import subprocess
 import sys
 import time
@@ -256,6 +257,22 @@ def test_sequences_queued_receipts_into_a_checked_log(log, tmp_path):
     assert seen["size"] == 305 and seen["consistency"] == 1, seen
 
 
+def test_a_missing_log_dir_is_made_public_and_what_holds_it_private(log, tmp_path):
+    # log_dir's files are for nginx; a folder above it that logd has to
+    # make may be data_dir, which stays private.
+    log.dir = str(tmp_path / "new" / "log")
+    log.env["CALLIN_LOG_DIR"] = log.dir + "/"
+    log.queue(1)
+    log.start()
+    wait_for(lambda: os.path.exists(os.path.join(log.dir, "checkpoint")) and log.size() == 1,
+             what="checkpoint at size 1")
+    log.stop()
+    mode = lambda p: oct(stat.S_IMODE(os.stat(p).st_mode))  # noqa: E731
+    assert mode(tmp_path / "new") == "0o700"
+    assert [mode(os.path.join(log.dir, p)) for p in ("", "tile", "tile/0", "checkpoint")] == \
+        ["0o755", "0o755", "0o755", "0o644"]
+
+
 def test_a_second_sequencer_is_refused(log):
     log.start()
     wait_for(lambda: log.size() == 0, what="the first sequencer")
@@ -408,6 +425,20 @@ def test_anchors_and_proofs_with_a_tsa_that_was_down(log, tmp_path, tsa):
     # The first proofs were written once, against the first anchor.
     assert log.read(f"proofs/{log.queued[0][1]}.tlog-proof").endswith(acp)
     log.stop()
+    # What nginx serves is readable by its user (another one than logd's in
+    # production), though logd runs with umask 077; .state is not served.
+    modes = {}
+    for d, dirs, files in os.walk(log.dir):
+        dirs[:] = [x for x in dirs if x != ".state"]
+        modes[d] = stat.S_IMODE(os.stat(d).st_mode)
+        for n in files:
+            modes[os.path.join(d, n)] = stat.S_IMODE(os.stat(os.path.join(d, n)).st_mode)
+    for rel in ("checkpoint", "log.vkey", "tile/0/000.p/7", "tile/entries/000.p/7",
+                "anchors/latest", "anchors/5.checkpoint", "anchors/5.one.tsr",
+                f"proofs/{log.queued[0][1]}.tlog-proof", f"proofs/{log.queued[0][1]}.tsr"):
+        assert os.path.join(log.dir, rel) in modes, rel
+    for path, mode in modes.items():
+        assert mode == (0o755 if os.path.isdir(path) else 0o644), (path, oct(mode))
     seen = log.check_others(ca=tsa.ca)
     assert seen["anchors"][:2] == [5, 7] and seen["proofs"] == 7, seen
     assert seen["tokens"] == 2 + 7, seen
