@@ -89,14 +89,11 @@ sq_log_pending(cl_store *st, size_t max, cl_store_pending **out, size_t *n)
 		rc = sq_error(s, src, "read the log queue");
 		goto err;
 	}
-	sqlite3_reset(stmt);
-	sqlite3_clear_bindings(stmt);
 	if (*n == 0) {
 		free(v);
 		v = NULL;
 	}
-	*out = v;
-	return CL_OK;
+	rc = CL_OK;
 err:
 	if (stmt != NULL) {
 		sqlite3_reset(stmt);
