@@ -230,6 +230,9 @@ cl_decoy_find(cl_svc *app, const char *token, bson_t *doc)
 	BSON_APPEND_UTF8(doc, CL_DOC_COPY_JSON, cl_buf_str(&copy));
 	BSON_APPEND_UTF8(doc, CL_DOC_RECEIPT, cl_buf_str(&receipt));
 	BSON_APPEND_UTF8(doc, CL_DOC_KEY_ID, key_id);
+	/* Its receipt promises the log, as a real one's does. */
+	if (app->cfg->log_origin[0] != '\0')
+		BSON_APPEND_UTF8(doc, CL_DOC_LOG, app->cfg->log_origin);
 	rc = CL_OK;
 err:
 	OPENSSL_cleanse(&k, sizeof k);

@@ -11,6 +11,7 @@ import re
 import subprocess
 import time
 
+import pytest
 import requests
 
 from harness import BUILD, Stack, submit, token_of, valid_answers
@@ -49,8 +50,11 @@ def receipt_shape(text):
     return [line.split(": ")[0] for line in text.splitlines()]
 
 
-def test_honeypot_decoy_answers_like_a_real_request(tmp_path):
-    st = Stack(tmp_path).start()
+@pytest.mark.parametrize("origin", ["", "callin.test/log"], ids=["no-log", "log"])
+def test_honeypot_decoy_answers_like_a_real_request(tmp_path, origin):
+    # With a log the real page promises a proof (callin-logd is not run
+    # here, so it stays pending): the decoy's must promise the same.
+    st = Stack(tmp_path, env={"CALLIN_LOG_ORIGIN": origin} if origin else None).start()
     try:
         pdf = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
         files = [("evidence.pdf", pdf, "application/pdf")]
@@ -93,7 +97,10 @@ def test_honeypot_decoy_answers_like_a_real_request(tmp_path):
                 assert ref_bot in b.headers["Content-Disposition"]
         rr = requests.get(st.url(f"/receipt/{tr}/receipt.txt")).text
         rb = requests.get(st.url(f"/receipt/{tb}/receipt.txt")).text
-        assert receipt_shape(rr) == receipt_shape(rb) and len(rr.splitlines()) == 6
+        assert receipt_shape(rr) == receipt_shape(rb)
+        assert len(rr.splitlines()) == (7 if origin else 6)
+        assert (f"log: {origin}" in rb.splitlines()) == bool(origin)
+        assert ('data-proof="pending"' in pages["bot"].text) == bool(origin)
         key = [line for line in rr.splitlines() if line.startswith("key: ")]
         assert key and key == [line for line in rb.splitlines() if line.startswith("key: ")]
         assert f"reference: {ref_bot}" in rb
