@@ -444,6 +444,48 @@ def test_anchors_and_proofs_with_a_tsa_that_was_down(log, tmp_path, tsa):
     assert seen["tokens"] == 2 + 7, seen
 
 
+def test_two_authorities_the_first_down_then_back(log, tmp_path):
+    # Each authority's token is published under its name; the proof's own
+    # .tsr is the first authority's that answered.
+    pki = test_tsa.Pki(str(tmp_path / "pki2"))
+    one = test_tsa.TsaServer(pki.tsa("tsa-one")).start()
+    two = test_tsa.TsaServer(pki.tsa("tsa-two")).start()
+    try:
+        one.mode = "http-500"
+        log.env.update({"CALLIN_TSA_URLS": f"one={one.url},two={two.url}",
+                        "CALLIN_TSA_CA_FILE": pki.ca_crt, "CALLIN_LOG_ANCHOR_INTERVAL": "1",
+                        "CALLIN_LOG_ANCHOR_TIMEOUT": "5"})
+        log.queue(3)
+        log.start()
+        wait_for(lambda: os.path.exists(os.path.join(log.dir, "anchors", "latest")),
+                 what="an anchor", timeout=30)
+        assert int(log.read("anchors/latest")) == 3
+        names = os.listdir(os.path.join(log.dir, "anchors"))
+        assert "3.two.tsr" in names and "3.one.tsr" not in names, names
+        for _, h in log.queued:
+            assert log.read(f"proofs/{h}.tsr") == log.read("anchors/3.two.tsr")
+            assert log.read(f"proofs/{h}.two.tsr") == log.read("anchors/3.two.tsr")
+            assert not os.path.exists(os.path.join(log.dir, "proofs", f"{h}.one.tsr"))
+        one.mode = "ok"
+        log.queue(1)
+        wait_for(lambda: int(log.read("anchors/latest")) == 4, what="a second anchor",
+                 timeout=30)
+        h = log.queued[3][1]
+        assert log.read(f"proofs/{h}.tsr") == log.read("anchors/4.one.tsr")
+        assert log.read(f"proofs/{h}.one.tsr") == log.read("anchors/4.one.tsr")
+        assert log.read(f"proofs/{h}.two.tsr") == log.read("anchors/4.two.tsr")
+        assert log.read("anchors/4.one.tsr") != log.read("anchors/4.two.tsr")
+        log.stop()
+        seen = log.check_others(ca=pki.ca_crt)
+        # Tokens: anchors 3.two, 4.one, 4.two; proofs 3 x (.tsr, .two.tsr)
+        # and (.tsr, .one.tsr, .two.tsr).
+        assert seen["anchors"][:2] == [3, 4] and seen["proofs"] == 4, seen
+        assert seen["tokens"] == 3 + 3 * 2 + 3, seen
+    finally:
+        one.stop()
+        two.stop()
+
+
 def test_healthz_and_metrics_show_the_anchor_age(tmp_path):
     import json
     import urllib.error
