@@ -89,7 +89,8 @@ main(int argc, char **argv)
 		backoff = 0;
 		if (n > 0)
 			cl_log(CL_LOG_INFO, "logd: sequenced %zu", n);
-		if (n < 4096 && cl_mono_ms() - t0 < cfg.log_batch_ms)
+		if (n < CL_LOGD_BATCH_MAX &&
+		    cl_mono_ms() - t0 < cfg.log_batch_ms)
 			cl_nap_ms(cfg.log_batch_ms - (cl_mono_ms() - t0));
 	}
 	status = 0;

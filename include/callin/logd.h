@@ -28,6 +28,8 @@
 #include "callin/config.h"
 #include "callin/err.h"
 
+#define CL_LOGD_BATCH_MAX 4096 /* requests sequenced in one batch at most */
+
 typedef struct cl_logd cl_logd;
 
 /*
@@ -44,7 +46,8 @@ cl_err cl_logd_open(const cl_config *cfg, cl_logd **out, char *err,
     size_t errlen);
 
 /*
- * Sequence one batch of queued requests; *n gets how many.  CL_EUNAVAIL
+ * Sequence one batch of queued requests (at most CL_LOGD_BATCH_MAX: fewer
+ * means the queue is empty now); *n gets how many.  CL_EUNAVAIL
  * when the store could not be used (try again later; nothing was
  * published); CL_EDUP when the store's state moved under us (another
  * sequencer: stop); CL_EIO when a file could not be written (stop: a

@@ -26,6 +26,12 @@
 void cl_proof_name(const char *receipt, size_t n, char hex[CL_SHA256_HEX]);
 
 /*
+ * Write "proofs/<hex>.<ext>" into out (outlen bytes): the file ext of the
+ * receipt named hex, relative to log_dir.  CL_ETOOBIG when it does not fit.
+ */
+cl_err cl_proof_rel(const char *hex, const char *ext, char *out, size_t outlen);
+
+/*
  * Write "<log_dir>/proofs/<name>.<ext>" into out (outlen bytes).
  * CL_ETOOBIG when it does not fit.
  */

@@ -29,14 +29,15 @@
 #include "callin/buf.h"
 #include "callin/err.h"
 
-#define CL_TLOG_HASH 32	       /* bytes of a hash */
-#define CL_TLOG_ENTRY_LEN 101  /* bytes of an entry (no NUL) */
-#define CL_TLOG_PROOF_MAX 63   /* hashes in a proof, at most */
-#define CL_TLOG_TILE_WIDTH 256 /* hashes in a full tile */
-#define CL_TLOG_ORIGIN_MAX 256 /* longest origin, with its NUL */
-#define CL_TLOG_VKEY_MAX 400   /* longest verifier key, with its NUL */
-#define CL_TLOG_PATH_MAX 64    /* longest tile path, with its NUL */
-#define CL_TLOG_SIGS_MAX 16    /* signature lines a note may carry */
+#define CL_TLOG_HASH 32		/* bytes of a hash */
+#define CL_TLOG_ENTRY_LEN 101	/* bytes of an entry (no NUL) */
+#define CL_TLOG_ENTRY_HEX_AT 36 /* where its receipt's hex starts */
+#define CL_TLOG_PROOF_MAX 63	/* hashes in a proof, at most */
+#define CL_TLOG_TILE_WIDTH 256	/* hashes in a full tile */
+#define CL_TLOG_ORIGIN_MAX 256	/* longest origin, with its NUL */
+#define CL_TLOG_VKEY_MAX 400	/* longest verifier key, with its NUL */
+#define CL_TLOG_PATH_MAX 64	/* longest tile path, with its NUL */
+#define CL_TLOG_SIGS_MAX 16	/* signature lines a note may carry */
 
 /* --- entries and hashing (hash.c) --- */
 

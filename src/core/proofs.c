@@ -19,14 +19,24 @@ cl_proof_name(const char *receipt, size_t n, char hex[CL_SHA256_HEX])
 }
 
 cl_err
+cl_proof_rel(const char *hex, const char *ext, char *out, size_t outlen)
+{
+	int w = snprintf(out, outlen, "proofs/%s.%s", hex, ext);
+
+	return w < 0 || (size_t)w >= outlen ? CL_ETOOBIG : CL_OK;
+}
+
+cl_err
 cl_proof_path(const char *log_dir, const char *receipt, size_t n,
     const char *ext, char *out, size_t outlen)
 {
-	char hex[CL_SHA256_HEX];
+	char hex[CL_SHA256_HEX], rel[CL_SHA256_HEX + 64];
 	int w;
 
 	cl_proof_name(receipt, n, hex);
-	w = snprintf(out, outlen, "%s/proofs/%s.%s", log_dir, hex, ext);
+	if (cl_proof_rel(hex, ext, rel, sizeof rel) != CL_OK)
+		return CL_ETOOBIG;
+	w = snprintf(out, outlen, "%s/%s", log_dir, rel);
 	if (w < 0 || (size_t)w >= outlen)
 		return CL_ETOOBIG;
 	return CL_OK;

@@ -96,6 +96,8 @@ cl_mkdirs(const char *path, mode_t mode)
 	char buf[PATH_MAX];
 	char *s;
 
+	if (make_dir(path, mode) == CL_OK) /* it is there, or only it was not */
+		return CL_OK;
 	if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf)
 		goto err;
 	for (s = buf + 1; *s != '\0'; s++) {

@@ -29,9 +29,8 @@
 #include "callin/alloc.h"
 #include "callin/clock.h"
 #include "callin/log.h"
+#include "callin/proofs.h"
 #include "logd_int.h"
-
-#define ENTRY_HEX_AT 36 /* where the hex starts in an entry */
 
 /*
  * Parse tsa_urls ("name=url,name=url"; name [a-z0-9-]{1,31}) into d.
@@ -132,7 +131,7 @@ proofs(cl_logd *d, cl_store *st, int *fd, int64_t from, int64_t size,
 	unsigned char pr[CL_TLOG_PROOF_MAX][CL_TLOG_HASH];
 	cl_store_entry *v = NULL;
 	cl_buf out = CL_BUF_INIT;
-	char hex[65], rel[160];
+	char hex[65], rel[160], proof[160], ext[CL_TSA_NAME_MAX + 8];
 	int64_t to;
 	size_t k = 0, i, np, t, first;
 	cl_err rc = CL_OK;
@@ -144,12 +143,13 @@ proofs(cl_logd *d, cl_store *st, int *fd, int64_t from, int64_t size,
 		if ((rc = cl_store_log_entries(st, from, to, &v, &k)) != CL_OK)
 			goto err;
 		for (i = 0; i < k; i++) {
-			if (v[i].len < ENTRY_HEX_AT + 64)
+			if (v[i].len < CL_TLOG_ENTRY_HEX_AT + 64)
 				continue;
-			memcpy(hex, v[i].entry + ENTRY_HEX_AT, 64);
+			memcpy(hex, v[i].entry + CL_TLOG_ENTRY_HEX_AT, 64);
 			hex[64] = '\0';
-			snprintf(rel, sizeof rel, "proofs/%s.tlog-proof", hex);
-			if (exists(d, rel))
+			(void)cl_proof_rel(hex, CL_PROOF_TLOG, proof,
+			    sizeof proof);
+			if (exists(d, proof))
 				continue;
 			if ((rc = cl_tlog_prove_record(size, v[i].idx,
 				 ld_hashes_pread, fd, pr, &np)) != CL_OK)
@@ -163,23 +163,24 @@ proofs(cl_logd *d, cl_store *st, int *fd, int64_t from, int64_t size,
 				if (!ok[t])
 					continue;
 				if (t == first) {
-					snprintf(rel, sizeof rel,
-					    "proofs/%s.tsr", hex);
+					(void)cl_proof_rel(hex, CL_PROOF_TSR,
+					    rel, sizeof rel);
 					if ((rc = ld_write(d, rel, tok[t].data,
 						 tok[t].len)) != CL_OK)
 						goto err;
 				}
 				if (d->ntsa > 1) {
-					snprintf(rel, sizeof rel,
-					    "proofs/%s.%s.tsr", hex,
-					    d->tsa[t].name);
+					snprintf(ext, sizeof ext, "%s.%s",
+					    d->tsa[t].name, CL_PROOF_TSR);
+					(void)cl_proof_rel(hex, ext, rel,
+					    sizeof rel);
 					if ((rc = ld_write(d, rel, tok[t].data,
 						 tok[t].len)) != CL_OK)
 						goto err;
 				}
 			}
-			snprintf(rel, sizeof rel, "proofs/%s.tlog-proof", hex);
-			if ((rc = ld_write(d, rel, out.data, out.len)) != CL_OK)
+			if ((rc = ld_write(d, proof, out.data, out.len)) !=
+			    CL_OK)
 				goto err;
 		}
 		cl_store_entries_free(v, k);
@@ -237,10 +238,8 @@ anchor(cl_logd *d, cl_store *st, int *fd, const char *cp, size_t n,
 	char rel[160], line[32];
 	long timeout = (long)d->cfg->log_anchor_timeout * 1000;
 	size_t i, text;
-	int64_t tfail[LD_TSA_MAX] = { 0 }, *wfail;
 	cl_err rc;
 
-	wfail = cl_calloc(d->nwit + 1, sizeof *wfail);
 	job = cl_calloc(d->nwit + 1, sizeof *job);
 	blank = strstr(cp, "\n\n");
 	CL_ASSERT(blank != NULL);
@@ -264,13 +263,11 @@ anchor(cl_logd *d, cl_store *st, int *fd, const char *cp, size_t n,
 		if ((rc = cl_tsa_request(d->tsa[i].url, d->cfg->tsa_ca_file, cp,
 			 text, timeout, &tok[i], &chk)) == CL_OK)
 			ok[i] = any = 1;
-		else {
-			tfail[i]++;
+		else
 			cl_log(CL_LOG_WARN,
 			    "logd: time-stamp authority %s: %s (%s); asking "
 			    "again at the next anchor",
 			    d->tsa[i].name, cl_strerror(rc), chk.why);
-		}
 	}
 	for (i = 0; i < d->nwit; i++) {
 		if (job[i].started)
@@ -279,19 +276,17 @@ anchor(cl_logd *d, cl_store *st, int *fd, const char *cp, size_t n,
 			cl_buf_add(&sigs, job[i].sigs.data, job[i].sigs.len);
 			continue;
 		}
-		wfail[i]++;
 		cl_log(CL_LOG_WARN,
 		    "logd: witness %zu (%s): %s (%s); size %lld goes out "
 		    "without its cosignature, asking again at the next anchor",
 		    i, d->wit[i].key.name, cl_strerror(job[i].rc), job[i].why,
 		    (long long)size);
 	}
-	pthread_mutex_lock(&d->mu);
+	pthread_mutex_lock(&d->mu); /* the status file: run() writes it */
 	for (i = 0; i < d->ntsa; i++)
-		d->tsa[i].failures += tfail[i];
+		d->tsa[i].failures += !ok[i];
 	for (i = 0; i < d->nwit; i++)
-		d->wit_failures[i] += wfail[i];
-	ld_status_write(d);
+		d->wit_failures[i] += job[i].rc != CL_OK;
 	pthread_mutex_unlock(&d->mu);
 	if (d->ntsa > 0 && !any) {
 		rc = CL_EUNAVAIL;
@@ -328,7 +323,6 @@ err:
 	cl_buf_free(&sigs);
 	cl_buf_free(&acp);
 	free(job);
-	free(wfail);
 	return rc;
 }
 
@@ -378,8 +372,8 @@ run(void *arg)
 			d->anchor_ms = cl_now_ms();
 			d->anchors++;
 			d->unanchored_ms = d->latest_size > size ? t0 : 0;
-			ld_status_write(d);
 		}
+		ld_status_write(d); /* the anchor's failures, or its success */
 	}
 	pthread_mutex_unlock(&d->mu);
 out:

@@ -17,8 +17,8 @@
 #include "callin/store.h"
 #include "callin/tlog.h"
 
-#define LD_BATCH_MAX 4096 /* requests sequenced in one append at most */
-#define LD_TSA_MAX 8	  /* authorities in tsa_urls at most */
+#define LD_BATCH_MAX CL_LOGD_BATCH_MAX /* entries read or sequenced at once */
+#define LD_TSA_MAX 8		       /* authorities in tsa_urls at most */
 
 /* The tree's stored hashes: in memory, and in .state/hashes. */
 struct ld_hashes {

@@ -18,6 +18,7 @@ cl_tlog_entry(const void *receipt, size_t n, char out[CL_TLOG_ENTRY_LEN + 1])
 	cl_hex(md, sizeof md, out + h);
 	out[h + 2 * CL_SHA256_LEN] = '\n';
 	out[h + 2 * CL_SHA256_LEN + 1] = '\0';
+	CL_ASSERT(h == CL_TLOG_ENTRY_HEX_AT);
 	CL_ASSERT(h + 2 * CL_SHA256_LEN + 1 == CL_TLOG_ENTRY_LEN);
 }
 
