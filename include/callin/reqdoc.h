@@ -68,6 +68,9 @@
 #define CL_DOC_EMAIL_LC "email_lc"
 #define CL_DOC_CONFIRMED_MS "confirmed_ms"
 #define CL_DOC_LOG_STATE "log_state"
+/* All of them, as a list (for bson_copy_to_excluding and the check). */
+#define CL_DOC_STORE_KEYS \
+	CL_DOC_OUTBOX, CL_DOC_EMAIL_LC, CL_DOC_CONFIRMED_MS, CL_DOC_LOG_STATE
 
 #define CL_REQDOC_TOKEN_MAX 64	 /* longest token, with its NUL */
 #define CL_REQDOC_BLOB_ID_MAX 64 /* longest blob id, with its NUL */

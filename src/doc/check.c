@@ -211,12 +211,7 @@ top_text(const bson_t *doc, const char *key, size_t max, const char **p)
 cl_err
 cl_reqdoc_parse(const bson_t *doc, cl_reqdoc *r)
 {
-	static const char *const reserved[] = {
-		CL_DOC_OUTBOX,
-		CL_DOC_EMAIL_LC,
-		CL_DOC_CONFIRMED_MS,
-		CL_DOC_LOG_STATE,
-	};
+	static const char *const reserved[] = { CL_DOC_STORE_KEYS };
 	bson_iter_t it, arr;
 	const char *what;
 	size_t i;

@@ -158,7 +158,7 @@ mg_log_pending(cl_store *base, size_t max, cl_store_pending **out, size_t *n)
 	cl_store_logstate state;
 	mongoc_cursor_t *cur = NULL;
 	cl_store_pending *v = NULL;
-	const char **tokens = NULL, **done = NULL;
+	const char **tokens = NULL;
 	bson_t *filter = NULL, *opts = NULL;
 	const bson_t *doc;
 	bson_error_t err;
@@ -168,8 +168,7 @@ mg_log_pending(cl_store *base, size_t max, cl_store_pending **out, size_t *n)
 	cl_err rc;
 
 	memset(&state, 0, sizeof state);
-	if ((rc = mg_ready(st)) != CL_OK ||
-	    (rc = state_read(st, &state)) != CL_OK)
+	if ((rc = mg_ready(st)) != CL_OK)
 		goto err;
 	filter = BCON_NEW(CL_DOC_LOG_STATE, BCON_UTF8(MG_PENDING));
 	opts = BCON_NEW("sort", "{", CL_DOC_RECEIVED_MS, BCON_INT32(1), "_id",
@@ -199,19 +198,22 @@ mg_log_pending(cl_store *base, size_t max, cl_store_pending **out, size_t *n)
 		rc = mg_error(&err, "read the log queue");
 		goto err;
 	}
+	/* Read after the queue (the state only grows): an idle poll reads
+	 * only the queue. */
+	if (m > 0 && (rc = state_read(st, &state)) != CL_OK)
+		goto err;
 	if (m > 0 && state.size > 0) {
 		tokens = cl_calloc(m, sizeof *tokens);
-		done = cl_calloc(m, sizeof *done);
 		logged = cl_calloc(m, sizeof *logged);
 		for (i = 0; i < m; i++)
 			tokens[i] = v[i].token;
 		if ((rc = find_logged(st, tokens, m, state.size, logged)) !=
 		    CL_OK)
 			goto err;
-		for (i = 0; i < m; i++)
+		for (i = 0; i < m; i++) /* tokens keeps the logged ones */
 			if (logged[i])
-				done[ndone++] = v[i].token;
-		if (ndone > 0 && (rc = dequeue(st, done, ndone)) != CL_OK)
+				tokens[ndone++] = v[i].token;
+		if (ndone > 0 && (rc = dequeue(st, tokens, ndone)) != CL_OK)
 			goto err;
 	}
 	for (i = 0; i < m; i++) {
@@ -233,7 +235,6 @@ err:
 	}
 	*out = v;
 	free(tokens);
-	free(done);
 	free(logged);
 	mongoc_cursor_destroy(cur);
 	bson_destroy(filter);

@@ -231,8 +231,8 @@ mo_fill(const bson_t *doc, uint32_t index, int64_t now, cl_notification *n)
 	if (bson_iter_init_find(&it, doc, CL_DOC_CONFIRMED_MS))
 		n->confirmed_ms = mo_int(&it, 0);
 	n->request = bson_new();
-	bson_copy_to_excluding_noinit(doc, n->request, "_id", CL_DOC_OUTBOX,
-	    CL_DOC_EMAIL_LC, CL_DOC_CONFIRMED_MS, CL_DOC_LOG_STATE, NULL);
+	bson_copy_to_excluding_noinit(doc, n->request, "_id", CL_DOC_STORE_KEYS,
+	    NULL);
 	return CL_OK;
 corrupt:
 	cl_log(CL_LOG_ERROR,

@@ -234,8 +234,7 @@ mg_get(cl_store *base, cl_store_key key, const char *value, bson_t *out)
 	cur = mongoc_collection_find_with_opts(st->requests, &filter, &opts,
 	    NULL);
 	if (mongoc_cursor_next(cur, &doc))
-		bson_copy_to_excluding_noinit(doc, out, CL_DOC_OUTBOX,
-		    CL_DOC_EMAIL_LC, CL_DOC_CONFIRMED_MS, CL_DOC_LOG_STATE,
+		bson_copy_to_excluding_noinit(doc, out, CL_DOC_STORE_KEYS,
 		    NULL);
 	else if (mongoc_cursor_error(cur, &err))
 		rc = mg_error(&err, "find request");
