@@ -362,9 +362,7 @@ check_log(const cl_receipt *r, const struct args *a)
 		goto out;
 	rc = cl_proof_check(r, proof, plen, tsr, tlen, &keys, &res);
 	if (rc != CL_OK) {
-		enum cl_proof_id id = res.items[CL_PROOF_TIMESTAMP].made ?
-		    CL_PROOF_TIMESTAMP :
-		    CL_PROOF_CHECKPOINT;
+		enum cl_proof_id id = cl_proof_refused(&res);
 
 		printf("%s: cannot check: %s\n", cl_proof_name_of(id),
 		    res.items[id].detail);

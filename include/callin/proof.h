@@ -49,9 +49,7 @@ typedef struct cl_proof_item {
 /* What checking a proof (and token) found. */
 typedef struct cl_proof_result {
 	cl_proof_item items[CL_PROOF__MAX];
-	int64_t index;	 /* the record's index in the log */
-	int64_t size;	 /* the checkpoint's tree size */
-	time_t gen_time; /* the token's genTime, 0 when none checked */
+	int64_t index; /* the record's index in the log */
 } cl_proof_result;
 
 /* What to check against. */
@@ -84,5 +82,11 @@ cl_err cl_proof_check(const cl_receipt *r, const char *proof, size_t plen,
  * inclusion were made.  Cannot fail.
  */
 int cl_proof_passed(const cl_proof_result *res);
+
+/*
+ * The item whose detail says why cl_proof_check() did not return CL_OK
+ * (the token's when it was checked, else the checkpoint's).  Cannot fail.
+ */
+enum cl_proof_id cl_proof_refused(const cl_proof_result *res);
 
 #endif /* CALLIN_PROOF_H */

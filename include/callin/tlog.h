@@ -243,13 +243,15 @@ cl_err cl_tlog_proof_parse(const char *text, size_t n, int64_t *index,
  * with log (a line by it must verify; the origin must be its name) and
  * check that the receipt's entry is record *index of that tree.  *c gets
  * the checkpoint, *cp and *cp_len the signed checkpoint note inside text
- * (for the caller's cosignature checks), *why a short constant phrase
+ * (for the caller's cosignature checks) and *text_len its note text's
+ * length (what a time-stamp is over), *why a short constant phrase
  * naming the check that failed ("" on success).  CL_EPARSE for a malformed
  * proof or checkpoint; CL_EVERIFY when the log's signature is missing or
  * bad, the origin is not the key's, or the entry is not in the tree.
  */
 cl_err cl_tlog_proof_check(const cl_tlog_verifier *log, const char *text,
     size_t n, const void *receipt, size_t rn, int64_t *index,
-    cl_tlog_checkpoint *c, const char **cp, size_t *cp_len, const char **why);
+    cl_tlog_checkpoint *c, const char **cp, size_t *cp_len, size_t *text_len,
+    const char **why);
 
 #endif /* CALLIN_TLOG_H */

@@ -206,9 +206,7 @@ judge_log(cl_svc *app, const cl_receipt *r, const cl_answer *proof,
 	    tsr != NULL ? tsr->value : NULL, tsr != NULL ? tsr->len : 0, &keys,
 	    &pr);
 	if (rc != CL_OK) {
-		enum cl_proof_id id = pr.items[CL_PROOF_TIMESTAMP].made ?
-		    CL_PROOF_TIMESTAMP :
-		    CL_PROOF_CHECKPOINT;
+		enum cl_proof_id id = cl_proof_refused(&pr);
 
 		snprintf(why, sizeof why, "%s: %.240s",
 		    id == CL_PROOF_TIMESTAMP ? "The timestamp file" :
@@ -225,9 +223,9 @@ judge_log(cl_svc *app, const cl_receipt *r, const cl_answer *proof,
 			continue;
 		check_line(res, log_lines[i].id, it->ok,
 		    it->ok ? log_lines[i].pass : log_lines[i].fail, it->detail);
-		if (!it->ok && res->verdict < CL_VERDICT_INVALID)
-			res->verdict = CL_VERDICT_INVALID;
 	}
+	if (!cl_proof_passed(&pr) && res->verdict < CL_VERDICT_INVALID)
+		res->verdict = CL_VERDICT_INVALID;
 }
 
 /*

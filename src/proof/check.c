@@ -48,14 +48,14 @@ set(cl_proof_result *res, enum cl_proof_id id, int made, int ok,
 /*
  * Open the signed checkpoint cp (n bytes) with the one key k: 1 when its
  * line verifies, 0 when it has none, -1 when one does not verify or the
- * note is malformed.  *text_len gets the note text's length.
+ * note is malformed.
  */
 static int
-signed_by(const char *cp, size_t n, const cl_tlog_verifier *k, size_t *text_len,
-    uint64_t *when)
+signed_by(const char *cp, size_t n, const cl_tlog_verifier *k)
 {
+	size_t text_len;
 	int ok = 0;
-	cl_err rc = cl_tlog_note_open(cp, n, k, 1, text_len, &ok, when);
+	cl_err rc = cl_tlog_note_open(cp, n, k, 1, &text_len, &ok, NULL);
 
 	if (rc != CL_OK)
 		return -1;
@@ -67,9 +67,8 @@ static void
 check_witnesses(const char *cp, size_t n, const cl_proof_keys *keys,
     cl_proof_result *res)
 {
-	size_t good = 0, bad = 0, tl;
+	size_t good = 0, bad = 0;
 	char badname[CL_TLOG_ORIGIN_MAX] = "";
-	uint64_t when;
 
 	if (keys->nwitnesses == 0) {
 		set(res, CL_PROOF_WITNESSES, 0, 0,
@@ -77,8 +76,7 @@ check_witnesses(const char *cp, size_t n, const cl_proof_keys *keys,
 		return;
 	}
 	for (size_t i = 0; i < keys->nwitnesses; i++) {
-		when = 0;
-		switch (signed_by(cp, n, &keys->witnesses[i], &tl, &when)) {
+		switch (signed_by(cp, n, &keys->witnesses[i])) {
 		case 1: good++; break;
 		case 0: break;
 		default:
@@ -144,7 +142,6 @@ check_token(const cl_receipt *r, const void *tsr, size_t tlen, const char *text,
 		    "not checked: no valid timestamp");
 		return CL_OK;
 	}
-	res->gen_time = chk.gen_time;
 	gmtime_r(&chk.gen_time, &tm);
 	strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
 	set(res, CL_PROOF_TIMESTAMP, 1, 1,
@@ -187,7 +184,6 @@ judge_tree(const cl_receipt *r, const cl_proof_keys *keys, cl_err rc,
 		    "not checked: the checkpoint is not the log's");
 		return 0;
 	}
-	res->size = c->size;
 	if (r->log[0] != '\0' && strcmp(r->log, c->origin) != 0) {
 		set(res, CL_PROOF_CHECKPOINT, 1, 0,
 		    "the receipt promises the log \"%s\", the proof is of %s",
@@ -220,28 +216,31 @@ cl_proof_check(const cl_receipt *r, const char *proof, size_t plen,
 	cl_tlog_checkpoint c;
 	const char *cp = NULL, *why = "";
 	size_t cp_len = 0, text_len = 0;
-	int none = 0;
 	cl_err rc;
 
 	CL_ASSERT(keys != NULL && keys->log != NULL);
 	memset(res, 0, sizeof *res);
-	res->index = res->size = -1;
+	res->index = -1;
 	for (int i = 0; i < CL_PROOF__MAX; i++)
 		set(res, (enum cl_proof_id)i, 0, 0, "not checked");
 	/* The entry is of receipt.txt as served: its LF form. */
 	rc = cl_tlog_proof_check(keys->log, proof, plen, r->text,
-	    strlen(r->text), &res->index, &c, &cp, &cp_len, &why);
+	    strlen(r->text), &res->index, &c, &cp, &cp_len, &text_len, &why);
 	if (rc == CL_EPARSE) {
 		set(res, CL_PROOF_CHECKPOINT, 1, 0, "%s", why);
 		return CL_EPARSE;
 	}
 	if (!judge_tree(r, keys, rc, &c, why, res))
 		return CL_OK;
-	if (cl_tlog_note_open(cp, cp_len, keys->log, 0, &text_len, &none,
-		NULL) != CL_OK)
-		return CL_EPARSE; /* it opened with the key just now */
 	check_witnesses(cp, cp_len, keys, res);
 	return check_token(r, tsr, tlen, cp, text_len, keys, res);
+}
+
+enum cl_proof_id
+cl_proof_refused(const cl_proof_result *res)
+{
+	return res->items[CL_PROOF_TIMESTAMP].made ? CL_PROOF_TIMESTAMP :
+						     CL_PROOF_CHECKPOINT;
 }
 
 int

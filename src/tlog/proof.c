@@ -88,12 +88,12 @@ bad:
 cl_err
 cl_tlog_proof_check(const cl_tlog_verifier *log, const char *text, size_t n,
     const void *receipt, size_t rn, int64_t *index, cl_tlog_checkpoint *c,
-    const char **cp, size_t *cp_len, const char **why)
+    const char **cp, size_t *cp_len, size_t *text_len, const char **why)
 {
 	unsigned char proof[CL_TLOG_PROOF_MAX][CL_TLOG_HASH],
 	    leaf[CL_TLOG_HASH];
 	char entry[CL_TLOG_ENTRY_LEN + 1];
-	size_t np, tlen;
+	size_t np;
 	int ok = 0;
 	cl_err rc;
 
@@ -104,7 +104,8 @@ cl_tlog_proof_check(const cl_tlog_verifier *log, const char *text, size_t n,
 		*why = "not a c2sp.org/tlog-proof@v1 file";
 		return CL_EPARSE;
 	}
-	rc = cl_tlog_note_open(*cp, *cp_len, log, 1, &tlen, &ok, NULL);
+	*text_len = 0;
+	rc = cl_tlog_note_open(*cp, *cp_len, log, 1, text_len, &ok, NULL);
 	if (rc == CL_EPARSE) {
 		*why = "its checkpoint is not a signed note";
 		return CL_EPARSE;
@@ -113,7 +114,7 @@ cl_tlog_proof_check(const cl_tlog_verifier *log, const char *text, size_t n,
 		*why = "its checkpoint is not signed by the log key";
 		return CL_EVERIFY;
 	}
-	if (cl_tlog_checkpoint_parse(*cp, tlen, c) != CL_OK) {
+	if (cl_tlog_checkpoint_parse(*cp, *text_len, c) != CL_OK) {
 		*why = "its checkpoint is not a checkpoint";
 		return CL_EPARSE;
 	}

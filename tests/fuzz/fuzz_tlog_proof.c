@@ -22,7 +22,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const char *text = (const char *)data, *cp, *why;
 	cl_buf b = CL_BUF_INIT;
 	cl_tlog_checkpoint c;
-	size_t np, cplen;
+	size_t np, cplen, tl;
 	int64_t index;
 	cl_err rc;
 
@@ -42,8 +42,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	} else if (cp != NULL || np != 0)
 		abort();
 	rc = cl_tlog_proof_check(&keys[0], text, size, receipt,
-	    sizeof receipt - 1, &index, &c, &cp, &cplen, &why);
+	    sizeof receipt - 1, &index, &c, &cp, &cplen, &tl, &why);
 	if ((rc == CL_OK) != (*why == '\0') ||
+	    (rc == CL_OK && (tl == 0 || tl >= cplen)) ||
 	    (rc != CL_OK && rc != CL_EPARSE && rc != CL_EVERIFY))
 		abort();
 	return 0;

@@ -280,7 +280,7 @@ verify(char **argv)
 	cl_tlog_checkpoint c;
 	cl_tlog_verifier v;
 	const char *cp, *why;
-	size_t cplen;
+	size_t cplen, tl;
 	int64_t index;
 	int rc = 0;
 
@@ -288,7 +288,7 @@ verify(char **argv)
 	slurp(argv[3], &proof);
 	slurp(argv[4], &receipt);
 	if (cl_tlog_proof_check(&v, proof.data, proof.len, receipt.data,
-		receipt.len, &index, &c, &cp, &cplen, &why) != CL_OK) {
+		receipt.len, &index, &c, &cp, &cplen, &tl, &why) != CL_OK) {
 		fprintf(stderr, "tlog_tool: refused: %s\n", why);
 		rc = 1;
 	} else

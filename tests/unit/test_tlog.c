@@ -1037,21 +1037,22 @@ test_tlog_proof_round_trip(void **state)
 		cl_tlog_checkpoint got_c;
 		cl_tlog_verifier other;
 		const char *why, *gcp;
-		size_t gcplen;
+		size_t gcplen, gtl;
 		int64_t gi;
 		char r[32];
 
 		snprintf(r, sizeof r, "r%d", 13);
 		assert_int_equal(cl_tlog_proof_check(&k, file.data, file.len, r,
 				     strlen(r), &gi, &got_c, &gcp, &gcplen,
-				     &why),
+				     &gtl, &why),
 		    CL_OK);
 		assert_string_equal(why, "");
 		assert_int_equal(gi, 13);
 		assert_int_equal(got_c.size, 21);
 		assert_int_equal(gcplen, note.len);
+		assert_int_equal(gtl, text.len); /* the note's text */
 		assert_int_equal(cl_tlog_proof_check(&k, file.data, file.len,
-				     "r12", 3, &gi, &got_c, &gcp, &gcplen,
+				     "r12", 3, &gi, &got_c, &gcp, &gcplen, &gtl,
 				     &why),
 		    CL_EVERIFY);
 		assert_non_null(strstr(why, "not in the log"));
@@ -1062,12 +1063,12 @@ test_tlog_proof_round_trip(void **state)
 		    CL_OK);
 		assert_int_equal(cl_tlog_proof_check(&other, file.data,
 				     file.len, r, strlen(r), &gi, &got_c, &gcp,
-				     &gcplen, &why),
+				     &gcplen, &gtl, &why),
 		    CL_EVERIFY);
 		assert_non_null(strstr(why, "not signed by the log key"));
 		assert_int_equal(cl_tlog_proof_check(&k, file.data, 10, r,
 				     strlen(r), &gi, &got_c, &gcp, &gcplen,
-				     &why),
+				     &gtl, &why),
 		    CL_EPARSE);
 		assert_non_null(strstr(why, "tlog-proof"));
 		/* Signed by our key under another name: another log. */
@@ -1091,7 +1092,7 @@ test_tlog_proof_round_trip(void **state)
 			assert_int_equal(cl_tlog_vkey_parse(ov, &other), CL_OK);
 			assert_int_equal(cl_tlog_proof_check(&other, f2.data,
 					     f2.len, r, strlen(r), &gi, &got_c,
-					     &gcp, &gcplen, &why),
+					     &gcp, &gcplen, &gtl, &why),
 			    CL_EVERIFY);
 			assert_non_null(strstr(why, "origin"));
 			cl_tlog_signer_free(o);
