@@ -121,26 +121,21 @@ line_id(const char *s, size_t len, const char *name, uint32_t *id)
 
 /*
  * Check the 200 body of w: its signature lines by w->key, verified over
- * the note text of cp, are appended to sigs.  CL_EVERIFY with why when
- * the body is not signature lines, holds none by w->key or one that does
- * not verify.
+ * the checkpoint's note text (its first text_len bytes), are appended to
+ * sigs.  CL_EVERIFY with why when the body is not signature lines, holds
+ * none by w->key or one that does not verify.
  */
 static cl_err
-take_cosigs(const cl_witness *w, const char *cp, size_t n, const cl_buf *body,
-    cl_buf *sigs, char *why, size_t whylen)
+take_cosigs(const cl_witness *w, const char *text, size_t text_len,
+    const cl_buf *body, cl_buf *sigs, char *why, size_t whylen)
 {
 	cl_buf mine = CL_BUF_INIT, note = CL_BUF_INIT;
 	const char *s = cl_buf_str(body), *e;
-	size_t text_len;
+	size_t tl;
 	uint32_t id;
 	int ok = 0;
 	cl_err rc = CL_EVERIFY;
 
-	if (cl_tlog_note_open(cp, n, NULL, 0, &text_len, NULL, NULL) != CL_OK) {
-		snprintf(why, whylen, "the checkpoint is not a signed note");
-		rc = CL_EINVAL;
-		goto err;
-	}
 	if (body->len == 0 || body->data[body->len - 1] != '\n' ||
 	    memchr(body->data, '\0', body->len) != NULL) {
 		snprintf(why, whylen, "%s: 200 but no cosignature lines",
@@ -168,10 +163,10 @@ take_cosigs(const cl_witness *w, const char *cp, size_t n, const cl_buf *body,
 		    w->key.name, (unsigned)w->key.id);
 		goto err;
 	}
-	cl_buf_add(&note, cp, text_len);
+	cl_buf_add(&note, text, text_len);
 	cl_buf_putc(&note, '\n');
 	cl_buf_add(&note, mine.data, mine.len);
-	if (cl_tlog_note_open(note.data, note.len, &w->key, 1, &text_len, &ok,
+	if (cl_tlog_note_open(note.data, note.len, &w->key, 1, &tl, &ok,
 		NULL) != CL_OK ||
 	    !ok) {
 		snprintf(why, whylen,
@@ -255,7 +250,8 @@ cl_witness_add(cl_witness *w, const char *cp, size_t n, int64_t size,
 		refusal_why(url, &r, why, whylen);
 		goto err;
 	}
-	if ((rc = take_cosigs(w, cp, n, &r.body, sigs, why, whylen)) != CL_OK)
+	if ((rc = take_cosigs(w, cp, text_len, &r.body, sigs, why, whylen)) !=
+	    CL_OK)
 		goto err;
 	w->size = size;
 	rc = CL_OK;
