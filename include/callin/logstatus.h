@@ -15,18 +15,14 @@
 #include "callin/err.h"
 
 typedef struct cl_logstatus {
-	int64_t updated_ms;    /* when logd wrote it */
-	int64_t size;	       /* entries in the log */
-	int64_t anchor_size;   /* size of the newest anchor, 0 if none */
-	int64_t anchor_ms;     /* when that anchor was made, 0 if none */
 	int64_t unanchored_ms; /* since when an entry waits for an anchor
-				  covering it, 0 when none does */
+				  covering it, 0 when none does (/healthz) */
 	cl_buf lines;	       /* every line as read, for /metrics */
 } cl_logstatus;
 
 /*
  * Read the status file at path into *s (free with cl_logstatus_free):
- * the known figures, and every well-formed line into s->lines.
+ * unanchored_ms, and every well-formed line into s->lines.
  * CL_ENOTFOUND when there is no such file, CL_EIO when it cannot be read;
  * *s is zero then.
  */

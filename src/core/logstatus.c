@@ -38,20 +38,11 @@ good_name(const char *p, size_t n)
 cl_err
 cl_logstatus_read(const char *path, cl_logstatus *s)
 {
-	static const struct {
-		const char *name;
-		size_t off;
-	} known[] = {
-		{ "updated_ms", offsetof(cl_logstatus, updated_ms) },
-		{ "size", offsetof(cl_logstatus, size) },
-		{ "anchor_size", offsetof(cl_logstatus, anchor_size) },
-		{ "anchor_ms", offsetof(cl_logstatus, anchor_ms) },
-		{ "unanchored_ms", offsetof(cl_logstatus, unanchored_ms) },
-	};
+	static const char unanchored[] = "unanchored_ms";
 	unsigned char *buf;
 	const char *line, *end, *sp, *nl;
 	char *e, err[256];
-	size_t n, i;
+	size_t n;
 	long long v;
 	cl_err rc;
 
@@ -80,11 +71,9 @@ cl_logstatus_read(const char *path, cl_logstatus *s)
 		if (e != nl || e == sp + 1)
 			continue;
 		cl_buf_add(&s->lines, line, (size_t)(nl - line) + 1);
-		for (i = 0; i < sizeof known / sizeof known[0]; i++)
-			if ((size_t)(sp - line) == strlen(known[i].name) &&
-			    memcmp(line, known[i].name, (size_t)(sp - line)) ==
-				0)
-				*(int64_t *)((char *)s + known[i].off) = v;
+		if ((size_t)(sp - line) == sizeof unanchored - 1 &&
+		    memcmp(line, unanchored, sizeof unanchored - 1) == 0)
+			s->unanchored_ms = v;
 	}
 	free(buf);
 	return CL_OK;

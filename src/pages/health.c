@@ -32,8 +32,7 @@ static struct {
 	cl_outbox_stats ob;
 	int64_t now;	    /* cl_now_ms() of the check */
 	int log_ok;	    /* the log's queue was read */
-	int64_t log_queue;  /* requests waiting for the log */
-	int64_t log_oldest; /* received_ms of the oldest, 0: none */
+	int64_t log_oldest; /* received_ms of its oldest, 0: none */
 } last;
 
 /*
@@ -93,7 +92,7 @@ outbox_age(cl_svc *app, int64_t now, cl_outbox_stats *ob, int64_t *age)
 static void
 store_check(cl_svc *app)
 {
-	int64_t mono = cl_mono_ms();
+	int64_t mono = cl_mono_ms(), queued;
 
 	if (last.at != 0 && mono - last.at < HEALTH_CACHE_MS)
 		return;
@@ -104,8 +103,7 @@ store_check(cl_svc *app)
 	last.outbox_ok = last.store &&
 	    cl_store_outbox_stats(app->store, last.now, &last.ob) == CL_OK;
 	last.log_ok = last.store && app->cfg->log_origin[0] != '\0' &&
-	    cl_store_log_queue(app->store, &last.log_queue, &last.log_oldest) ==
-		CL_OK;
+	    cl_store_log_queue(app->store, &queued, &last.log_oldest) == CL_OK;
 }
 
 void
