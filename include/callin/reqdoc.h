@@ -100,8 +100,7 @@ typedef struct cl_reqdoc {
 	cl_reqdoc_note *notes; /* notifications, due by default at
 					   received_ms */
 	size_t nnotes;
-	const char *log;     /* the log origin, NULL when none */
-	const char *receipt; /* the receipt, when log is set */
+	const char *log; /* the log origin, NULL when none */
 } cl_reqdoc;
 
 /*

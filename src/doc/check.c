@@ -212,6 +212,7 @@ cl_err
 cl_reqdoc_parse(const bson_t *doc, cl_reqdoc *r)
 {
 	static const char *const reserved[] = { CL_DOC_STORE_KEYS };
+	const char *receipt; /* checked, read from the document by its users */
 	bson_iter_t it, arr;
 	const char *what;
 	size_t i;
@@ -256,7 +257,7 @@ cl_reqdoc_parse(const bson_t *doc, cl_reqdoc *r)
 	what = "a valid log and, with it, a receipt";
 	if (bson_iter_init_find(&it, doc, CL_DOC_LOG) &&
 	    (!text(&it, 0, &r->log) ||
-		!top_text(doc, CL_DOC_RECEIPT, 0, &r->receipt)))
+		!top_text(doc, CL_DOC_RECEIPT, 0, &receipt)))
 		goto err;
 	return CL_OK;
 err:
