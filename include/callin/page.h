@@ -151,6 +151,12 @@ void cl_page_confirmation(cl_svc *app, cl_http_req *req, const char *token);
 void cl_page_receipt_file(cl_svc *app, cl_http_req *req, const char *token,
     const char *file);
 /*
+ * Whether file names one of a request's files (receipt.txt, copy.json,
+ * receipt.tlog-proof, checkpoint.tsr), the only ones the handler above
+ * serves.  Cannot fail.
+ */
+int cl_page_receipt_file_known(const char *file);
+/*
  * The link that confirms a requester's address: with post 0 a page with a
  * button (nothing changes), with post 1 the confirmation; 404 for an
  * unknown reference or code, 410 once confirm_max_age has passed, 503 when

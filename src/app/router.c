@@ -112,10 +112,7 @@ match(const struct route *r, const char *path, char *arg, size_t arglen,
 	switch (r->shape) {
 	case TOKEN: return *path == '\0';
 	case TOKEN_FILE:
-		if (strcmp(path, "/receipt.txt") != 0 &&
-		    strcmp(path, "/copy.json") != 0 &&
-		    strcmp(path, "/receipt.tlog-proof") != 0 &&
-		    strcmp(path, "/checkpoint.tsr") != 0)
+		if (*path != '/' || !cl_page_receipt_file_known(path + 1))
 			return 0;
 		*file = path + 1;
 		return 1;

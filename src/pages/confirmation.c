@@ -144,20 +144,33 @@ static const struct rfile rfiles[] = {
 	    CL_PROOF_TSR },
 };
 
+/* The entry of rfiles named file, NULL when none.  Cannot fail. */
+static const struct rfile *
+rfile_of(const char *file)
+{
+	for (size_t i = 0; i < sizeof rfiles / sizeof rfiles[0]; i++)
+		if (strcmp(file, rfiles[i].name) == 0)
+			return &rfiles[i];
+	return NULL;
+}
+
+int
+cl_page_receipt_file_known(const char *file)
+{
+	return rfile_of(file) != NULL;
+}
+
 void
 cl_page_receipt_file(cl_svc *app, cl_http_req *req, const char *token,
     const char *file)
 {
-	const struct rfile *f = NULL;
+	const struct rfile *f = rfile_of(file);
 	const char *ref, *receipt;
 	cl_buf h = CL_BUF_INIT, body = CL_BUF_INIT;
 	size_t n = 0;
 	bson_t doc;
 	cl_err rc;
 
-	for (size_t i = 0; i < sizeof rfiles / sizeof rfiles[0]; i++)
-		if (strcmp(file, rfiles[i].name) == 0)
-			f = &rfiles[i];
 	CL_ASSERT(f != NULL); /* the router names only these */
 	if (cl_page_lookup(app, req, token, &doc) != CL_OK)
 		return;
