@@ -67,6 +67,16 @@ typedef struct cl_config {
 } cl_config;
 /* clang-format on */
 
+#define CL_CONFIG_ORIGIN_MAX 256 /* longest log origin, with its NUL */
+
+/*
+ * Whether the n bytes of s are a log origin (log_origin, and what a
+ * receipt's log line may name): 1 to CL_CONFIG_ORIGIN_MAX - 1 printable
+ * ASCII characters, no space and no '+' (a c2sp.org/signed-note key name
+ * that fits a receipt's ASCII lines).  Cannot fail.
+ */
+int cl_config_origin_ok(const char *s, size_t n);
+
 /*
  * Load settings into cfg: defaults, then the file at path (NULL or "" for
  * none), then CALLIN_<KEY> environment variables, then checks.  Paths that

@@ -17,7 +17,7 @@
  * known: "log: <origin>" between commitment and key (DESIGN.md §9), a
  * signed promise that the receipt's entry goes into the transparency log
  * of that origin within log_max_delay; at most one, its origin as
- * cl_receipt_origin_ok() allows.
+ * cl_config_origin_ok() (config.h) allows.
  *
  * Line endings: the format is LF only.  A verifier first turns every CR LF
  * into LF (as a browser textarea or a Windows editor sends it) and accepts a
@@ -43,17 +43,18 @@
 #include <bson/bson.h>
 
 #include "callin/buf.h"
+#include "callin/config.h"
 #include "callin/err.h"
 #include "callin/hash.h"
 
 #define CL_RECEIPT_MAGIC "callin-receipt-v1" /* first line */
-#define CL_RECEIPT_MAX 4096    /* longest receipt accepted, bytes */
-#define CL_REFERENCE_LEN 13    /* "CIR-7K3F-9QXD" */
-#define CL_RECEIVED_LEN 20     /* "2026-11-23T14:05:09Z" */
-#define CL_KEY_ID_LEN 16       /* hex digits of a key id */
-#define CL_SIGNATURE_LEN 64    /* Ed25519 signature bytes */
-#define CL_RECEIPT_LOG_MAX 256 /* longest log origin, with its NUL */
-#define CL_SALT_LEN 32	       /* copy.json salt bytes */
+#define CL_RECEIPT_MAX 4096 /* longest receipt accepted, bytes */
+#define CL_REFERENCE_LEN 13 /* "CIR-7K3F-9QXD" */
+#define CL_RECEIVED_LEN 20  /* "2026-11-23T14:05:09Z" */
+#define CL_KEY_ID_LEN 16    /* hex digits of a key id */
+#define CL_SIGNATURE_LEN 64 /* Ed25519 signature bytes */
+#define CL_RECEIPT_LOG_MAX CL_CONFIG_ORIGIN_MAX /* longest log origin */
+#define CL_SALT_LEN 32				/* copy.json salt bytes */
 #define CL_COPY_FORMAT "callin-copy-v1"
 
 typedef struct cl_signer cl_signer;   /* a loaded private key */
@@ -167,12 +168,6 @@ void cl_keyring_json(const cl_keyring *ring, cl_buf *out);
 
 /* --- receipts (receipt.c, parse.c, verify.c) --- */
 
-/*
- * Whether the n bytes of s are a log origin a receipt may name: 1 to
- * CL_RECEIPT_LOG_MAX - 1 printable ASCII characters, no space, no '+'.
- * Cannot fail.
- */
-bool cl_receipt_origin_ok(const char *s, size_t n);
 
 /*
  * Build and sign the v1 receipt for reference ("CIR-XXXX-XXXX"), received

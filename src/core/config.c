@@ -268,18 +268,14 @@ check(cl_config *cfg, char *err, size_t errlen)
 		    u);
 		return CL_ECONFIG;
 	}
-	/* A note key name (c2sp.org/signed-note): no space, no '+'. */
-	for (u = cfg->log_origin; *u != '\0'; u++)
-		if (*u == '+' || isspace((unsigned char)*u) ||
-		    (unsigned char)*u >= 0x80) {
-			snprintf(err, errlen,
-			    "config: log_origin: \"%s\" must be a name like "
-			    "callin.example.gov.uk/log (no spaces, no '+')",
-			    cfg->log_origin);
-			return CL_ECONFIG;
-		}
-	if (strlen(cfg->log_origin) >= 256) {
-		snprintf(err, errlen, "config: log_origin: longer than 255");
+	if (cfg->log_origin[0] != '\0' &&
+	    !cl_config_origin_ok(cfg->log_origin, strlen(cfg->log_origin))) {
+		snprintf(err, errlen,
+		    "config: log_origin: \"%.*s\" must be a name like "
+		    "callin.example.gov.uk/log (printable ASCII, no spaces, "
+		    "no '+', at most %d characters)",
+		    CL_CONFIG_ORIGIN_MAX - 1, cfg->log_origin,
+		    CL_CONFIG_ORIGIN_MAX - 1);
 		return CL_ECONFIG;
 	}
 	if (cfg->max_file_bytes > cfg->max_total_bytes) {
@@ -299,6 +295,17 @@ check(cl_config *cfg, char *err, size_t errlen)
 		return CL_ECONFIG;
 	}
 	return CL_OK;
+}
+
+int
+cl_config_origin_ok(const char *s, size_t n)
+{
+	if (n == 0 || n >= CL_CONFIG_ORIGIN_MAX)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (s[i] <= ' ' || s[i] > '~' || s[i] == '+')
+			return 0;
+	return 1;
 }
 
 cl_err

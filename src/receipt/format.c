@@ -70,19 +70,3 @@ cl_rcpt_received_ok(const char *s, size_t n)
 		return false;
 	return true;
 }
-
-/*
- * Whether the n bytes of s are a log origin a receipt may name: 1 to
- * CL_RECEIPT_LOG_MAX - 1 printable ASCII characters, no space and no '+'
- * (a c2sp.org/signed-note key name, as log_origin allows).  Cannot fail.
- */
-bool
-cl_receipt_origin_ok(const char *s, size_t n)
-{
-	if (n == 0 || n >= CL_RECEIPT_LOG_MAX)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (s[i] <= ' ' || s[i] > '~' || s[i] == '+')
-			return false;
-	return true;
-}

@@ -176,7 +176,7 @@ take(cl_receipt *r, enum field f, const char *v, size_t n, int line)
 			    line);
 		break;
 	case F_LOG:
-		if (!cl_receipt_origin_ok(v, n))
+		if (!cl_config_origin_ok(v, n))
 			return fail(r,
 			    "line %d: log is not a log origin (printable, "
 			    "no spaces, no '+', at most %d characters)",

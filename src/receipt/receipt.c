@@ -56,7 +56,7 @@ cl_receipt_body(const char *reference, const char *received,
 		log = "";
 	if (!cl_rcpt_reference_ok(reference, strlen(reference)) ||
 	    !cl_rcpt_received_ok(received, strlen(received)) ||
-	    (*log != '\0' && !cl_receipt_origin_ok(log, strlen(log))))
+	    (*log != '\0' && !cl_config_origin_ok(log, strlen(log))))
 		return CL_EINVAL;
 	cl_hex(commitment, CL_SHA256_LEN, hex);
 	cl_buf_printf(out,
@@ -123,7 +123,7 @@ cl_receipt_sign_body(const cl_signer *s, const char *body, size_t n,
 		if (n <= origin_at + 1 ||
 		    memcmp(body + log_at, log_tag, sizeof log_tag - 1) != 0 ||
 		    body[n - 1] != '\n' || olen >= sizeof log ||
-		    !cl_receipt_origin_ok(body + origin_at, olen))
+		    !cl_config_origin_ok(body + origin_at, olen))
 			return CL_EPARSE;
 		memcpy(log, body + origin_at, olen);
 		log[olen] = '\0';

@@ -185,6 +185,24 @@ def test_http_public_base_url_refused_except_on_loopback(tmp_path):
         assert r.returncode == 0, (url, r.stderr)
 
 
+def test_log_origin_is_a_note_name_a_receipt_can_carry(tmp_path):
+    # One rule for the setting and for a receipt's log line: printable
+    # ASCII, no space, no '+', at most 255 characters.
+    st = Stack(tmp_path)
+    bad = [("callin example/log", "printable ASCII"), ("callin.example/log+1", "printable ASCII"),
+           ("caf\u00e9.example/log", "printable ASCII"), ("x" * 256, "printable ASCII"),
+           # control characters: refused in every setting, by that rule
+           ("tab\there", "control characters"), ("del\x7f", "control characters")]
+    for origin, why in bad:
+        r = check_config(st, log_origin=origin)
+        assert r.returncode == 1, origin
+        assert "log_origin" in r.stderr and why in r.stderr, r.stderr
+        assert r.stderr.strip().count("\n") == 0
+    for origin in ["callin.example.gov.uk/log", "127.0.0.1:8080/log", "x" * 255]:
+        r = check_config(st, log_origin=origin)
+        assert r.returncode == 0, (origin, r.stderr)
+
+
 # Invisible and direction-changing characters -----------------------------
 
 def test_hidden_characters_refused_in_one_line_answers(tmp_path):
