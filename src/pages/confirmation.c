@@ -165,9 +165,9 @@ cl_page_receipt_file(cl_svc *app, cl_http_req *req, const char *token,
     const char *file)
 {
 	const struct rfile *f = rfile_of(file);
-	const char *ref, *receipt;
+	const char *ref, *receipt, *data;
 	cl_buf h = CL_BUF_INIT, body = CL_BUF_INIT;
-	size_t n = 0;
+	size_t n = 0, len;
 	bson_t doc;
 	cl_err rc;
 
@@ -181,9 +181,10 @@ cl_page_receipt_file(cl_svc *app, cl_http_req *req, const char *token,
 		    "confirmation page and its copy of the answers has expired.");
 		goto done;
 	}
-	if (f->key != NULL)
-		cl_buf_puts(&body, doc_str(&doc, f->key));
-	else {
+	if (f->key != NULL) { /* sent from the document itself */
+		data = doc_str(&doc, f->key);
+		len = strlen(data);
+	} else {
 		receipt = cl_reqdoc_str(&doc, CL_DOC_RECEIPT, "", &n);
 		rc = doc_str(&doc, CL_DOC_LOG)[0] == '\0' ?
 		    CL_ENOTFOUND :
@@ -199,6 +200,8 @@ cl_page_receipt_file(cl_svc *app, cl_http_req *req, const char *token,
 			cl_page_error(req, 503, NULL);
 			goto done;
 		}
+		data = cl_buf_str(&body);
+		len = body.len;
 	}
 	ref = doc_str(&doc, CL_DOC_REFERENCE);
 	if (!cl_reference_valid(ref)) /* only a well-formed one in a header */
@@ -207,8 +210,7 @@ cl_page_receipt_file(cl_svc *app, cl_http_req *req, const char *token,
 	    "Content-Disposition: attachment; filename=\"%s-%s\"\r\n"
 	    "Cache-Control: private, no-store\r\n",
 	    ref, f->name);
-	(void)cl_http_send(req, 200, f->type, h.data, cl_buf_str(&body),
-	    body.len);
+	(void)cl_http_send(req, 200, f->type, h.data, data, len);
 done:
 	bson_destroy(&doc);
 	cl_buf_free(&h);
