@@ -84,6 +84,8 @@ struct mg_store {
 	mongoc_collection_t *requests;
 	mongoc_collection_t *files;
 	mongoc_collection_t *chunks;
+	mongoc_collection_t *log_entries; /* the transparency log's */
+	mongoc_collection_t *log_state;
 	mongoc_gridfs_bucket_t *bucket;
 	bool indexed; /* our indexes exist */
 };

@@ -41,7 +41,6 @@ mg_log_mark(bson_t *d)
 static cl_err
 state_read(struct mg_store *st, cl_store_logstate *out)
 {
-	mongoc_collection_t *c;
 	mongoc_cursor_t *cur;
 	const bson_t *doc;
 	bson_t *filter;
@@ -50,9 +49,9 @@ state_read(struct mg_store *st, cl_store_logstate *out)
 	size_t rlen, cplen;
 	cl_err rc = CL_OK;
 
-	c = mongoc_database_get_collection(st->db, MG_LOG_STATE);
 	filter = BCON_NEW("_id", BCON_UTF8("state"));
-	cur = mongoc_collection_find_with_opts(c, filter, NULL, NULL);
+	cur = mongoc_collection_find_with_opts(st->log_state, filter, NULL,
+	    NULL);
 	if (mongoc_cursor_next(cur, &doc)) {
 		root = cl_reqdoc_str(doc, "root", NULL, &rlen);
 		cp = cl_reqdoc_str(doc, "checkpoint", NULL, &cplen);
@@ -71,7 +70,6 @@ state_read(struct mg_store *st, cl_store_logstate *out)
 		rc = mg_error(&err, "read the log state");
 	mongoc_cursor_destroy(cur);
 	bson_destroy(filter);
-	mongoc_collection_destroy(c);
 	return rc;
 }
 
@@ -95,7 +93,6 @@ static cl_err
 find_logged(struct mg_store *st, const char *const *tokens, size_t n,
     int64_t size, bool *logged)
 {
-	mongoc_collection_t *c;
 	mongoc_cursor_t *cur;
 	bson_t filter = BSON_INITIALIZER, sub;
 	const bson_t *doc;
@@ -104,12 +101,12 @@ find_logged(struct mg_store *st, const char *const *tokens, size_t n,
 	size_t i;
 	cl_err rc = CL_OK;
 
-	c = mongoc_database_get_collection(st->db, MG_LOG_ENTRIES);
 	mg_append_in(&filter, "token", tokens, NULL, n);
 	BSON_APPEND_DOCUMENT_BEGIN(&filter, "_id", &sub);
 	BSON_APPEND_INT64(&sub, "$lt", size);
 	bson_append_document_end(&filter, &sub);
-	cur = mongoc_collection_find_with_opts(c, &filter, NULL, NULL);
+	cur = mongoc_collection_find_with_opts(st->log_entries, &filter, NULL,
+	    NULL);
 	while (mongoc_cursor_next(cur, &doc))
 		if ((t = cl_reqdoc_str(doc, "token", NULL, NULL)) != NULL)
 			for (i = 0; i < n; i++)
@@ -119,7 +116,6 @@ find_logged(struct mg_store *st, const char *const *tokens, size_t n,
 		rc = mg_error(&err, "look up log entries");
 	mongoc_cursor_destroy(cur);
 	bson_destroy(&filter);
-	mongoc_collection_destroy(c);
 	return rc;
 }
 
@@ -248,8 +244,7 @@ err:
  * CL_EUNAVAIL.
  */
 static cl_err
-entry_write(struct mg_store *st, mongoc_collection_t *c,
-    const cl_store_entry *e)
+entry_write(struct mg_store *st, const cl_store_entry *e)
 {
 	bson_t *filter, *doc;
 	bson_error_t err;
@@ -261,7 +256,8 @@ entry_write(struct mg_store *st, mongoc_collection_t *c,
 	bson_append_utf8(doc, "entry", -1, e->entry, (int)e->len);
 	bson_concat(&opts, st->wopts);
 	BSON_APPEND_BOOL(&opts, "upsert", true);
-	if (!mongoc_collection_replace_one(c, filter, doc, &opts, NULL, &err))
+	if (!mongoc_collection_replace_one(st->log_entries, filter, doc, &opts,
+		NULL, &err))
 		rc = mg_error(&err, "write log entry");
 	bson_destroy(&opts);
 	bson_destroy(filter);
@@ -279,7 +275,6 @@ static cl_err
 state_swap(struct mg_store *st, const cl_store_logstate *old,
     const cl_store_logstate *next)
 {
-	mongoc_collection_t *c;
 	char ohex[CL_SHA256_HEX], nhex[CL_SHA256_HEX];
 	bson_t *filter = NULL, *doc = NULL, *update = NULL, reply;
 	bson_iter_t it;
@@ -287,7 +282,6 @@ state_swap(struct mg_store *st, const cl_store_logstate *old,
 	cl_err rc = CL_OK;
 
 	bson_init(&reply);
-	c = mongoc_database_get_collection(st->db, MG_LOG_STATE);
 	cl_hex(old->root, CL_STORE_LOG_HASH, ohex);
 	cl_hex(next->root, CL_STORE_LOG_HASH, nhex);
 	if (old->size == 0) {
@@ -295,8 +289,8 @@ state_swap(struct mg_store *st, const cl_store_logstate *old,
 		    BCON_INT64(next->size), "root", BCON_UTF8(nhex));
 		bson_append_utf8(doc, "checkpoint", -1, next->checkpoint,
 		    (int)next->checkpoint_len);
-		if (!mongoc_collection_insert_one(c, doc, st->wopts, NULL,
-			&err))
+		if (!mongoc_collection_insert_one(st->log_state, doc, st->wopts,
+			NULL, &err))
 			rc = mg_error(&err, "write the log state");
 	} else {
 		filter = BCON_NEW("_id", BCON_UTF8("state"), "size",
@@ -307,8 +301,8 @@ state_swap(struct mg_store *st, const cl_store_logstate *old,
 		    (int)next->checkpoint_len);
 		update = BCON_NEW("$set", BCON_DOCUMENT(doc));
 		bson_destroy(&reply);
-		if (!mongoc_collection_update_one(c, filter, update, st->wopts,
-			&reply, &err))
+		if (!mongoc_collection_update_one(st->log_state, filter, update,
+			st->wopts, &reply, &err))
 			rc = mg_error(&err, "swap the log state");
 		else if (!bson_iter_init_find(&it, &reply, "matchedCount") ||
 		    bson_iter_as_int64(&it) != 1)
@@ -323,7 +317,6 @@ state_swap(struct mg_store *st, const cl_store_logstate *old,
 	bson_destroy(filter);
 	bson_destroy(doc);
 	bson_destroy(update);
-	mongoc_collection_destroy(c);
 	return rc;
 }
 
@@ -339,7 +332,6 @@ mg_log_append(cl_store *base, const cl_store_logstate *old,
     const cl_store_logstate *next, const cl_store_entry *v, size_t n)
 {
 	struct mg_store *st = (struct mg_store *)base;
-	mongoc_collection_t *c = NULL;
 	cl_store_logstate cur;
 	const char **tokens;
 	bool *logged;
@@ -368,9 +360,8 @@ mg_log_append(cl_store *base, const cl_store_logstate *old,
 			rc = CL_EDUP;
 			goto err;
 		}
-	c = mongoc_database_get_collection(st->db, MG_LOG_ENTRIES);
 	for (i = 0; i < n; i++)
-		if ((rc = entry_write(st, c, &v[i])) != CL_OK)
+		if ((rc = entry_write(st, &v[i])) != CL_OK)
 			goto err;
 	if ((rc = state_swap(st, old, next)) != CL_OK)
 		goto err;
@@ -380,7 +371,6 @@ mg_log_append(cl_store *base, const cl_store_logstate *old,
 		    "batch clears them");
 	rc = CL_OK;
 err:
-	mongoc_collection_destroy(c);
 	cl_store_logstate_free(&cur);
 	free(tokens);
 	free(logged);
@@ -397,7 +387,6 @@ mg_log_entries(cl_store *base, int64_t from, int64_t to, cl_store_entry **out,
     size_t *n)
 {
 	struct mg_store *st = (struct mg_store *)base;
-	mongoc_collection_t *c = NULL;
 	mongoc_cursor_t *cur = NULL;
 	bson_t *filter = NULL, *opts = NULL;
 	size_t max = (size_t)(to - from), len;
@@ -411,11 +400,11 @@ mg_log_entries(cl_store *base, int64_t from, int64_t to, cl_store_entry **out,
 	*out = v;
 	if ((rc = mg_ready(st)) != CL_OK)
 		goto err;
-	c = mongoc_database_get_collection(st->db, MG_LOG_ENTRIES);
 	filter = BCON_NEW("_id", "{", "$gte", BCON_INT64(from), "$lt",
 	    BCON_INT64(to), "}");
 	opts = BCON_NEW("sort", "{", "_id", BCON_INT32(1), "}");
-	cur = mongoc_collection_find_with_opts(c, filter, opts, NULL);
+	cur = mongoc_collection_find_with_opts(st->log_entries, filter, opts,
+	    NULL);
 	while (*n < max && mongoc_cursor_next(cur, &doc)) {
 		e = cl_reqdoc_str(doc, "entry", NULL, &len);
 		tok = cl_reqdoc_str(doc, "token", NULL, NULL);
@@ -434,7 +423,6 @@ err:
 	mongoc_cursor_destroy(cur);
 	bson_destroy(filter);
 	bson_destroy(opts);
-	mongoc_collection_destroy(c);
 	return rc;
 }
 

@@ -186,11 +186,14 @@ mg_client_drop(struct mg_store *st)
 	mongoc_collection_destroy(st->chunks);
 	mongoc_collection_destroy(st->files);
 	mongoc_collection_destroy(st->requests);
+	mongoc_collection_destroy(st->log_entries);
+	mongoc_collection_destroy(st->log_state);
 	mongoc_database_destroy(st->db);
 	if (st->client != NULL)
 		mongoc_client_pool_push(st->pool, st->client);
 	st->bucket = NULL;
 	st->chunks = st->files = st->requests = NULL;
+	st->log_entries = st->log_state = NULL;
 	st->db = NULL;
 	st->client = NULL;
 }
@@ -240,6 +243,9 @@ mg_client(struct mg_store *st)
 	st->requests = mongoc_database_get_collection(st->db, MG_REQUESTS);
 	st->files = mongoc_database_get_collection(st->db, MG_FILES);
 	st->chunks = mongoc_database_get_collection(st->db, MG_CHUNKS);
+	st->log_entries = mongoc_database_get_collection(st->db,
+	    MG_LOG_ENTRIES);
+	st->log_state = mongoc_database_get_collection(st->db, MG_LOG_STATE);
 
 	BSON_APPEND_UTF8(&bopts, "bucketName", MG_BUCKET);
 	BSON_APPEND_INT32(&bopts, "chunkSizeBytes", MG_CHUNK_SIZE);
