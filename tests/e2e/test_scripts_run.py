@@ -28,6 +28,10 @@ def check_proof(base, data, token, checker, tmp):  # noqa: F811
     within a minute; callin-verify (the optimised build scripts/run made)
     and the README's recipe accept them with the development TSA's root."""
     receipt = requests.get(f"{base}/receipt/{token}/receipt.txt").content
+    # callin-logd starts beside the web stack: its first checkpoint may
+    # come a moment after the form is served.
+    wait_for(lambda: (data / "log" / "checkpoint").exists(), timeout=30,
+             what="callin-logd's first checkpoint")
     origin = open(data / "log" / "checkpoint", "rb").read().split(b"\n")[0]
     assert b"\nlog: " + origin + b"\n" in receipt, receipt
     hexname = hashlib.sha256(receipt).hexdigest()
